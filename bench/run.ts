@@ -1,0 +1,81 @@
+/**
+ * `npm run bench`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
+ * then reports medians and p99 (the machines are shared; single runs mean little).
+ */
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { summarize } from './stats';
+
+function event(path: string, claims?: Record<string, string>): APIGatewayProxyEvent {
+  return {
+    resource: path,
+    path,
+    httpMethod: 'GET',
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: {
+      requestId: 'bench',
+      authorizer: claims ? { claims } : undefined,
+    } as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+const context = {
+  awsRequestId: 'bench',
+  functionName: 'bench',
+  getRemainingTimeInMillis: () => 30_000,
+} as Context;
+
+type Handler = (e: APIGatewayProxyEvent, c: Context) => Promise<{ statusCode: number }>;
+
+async function warmHandler(handler: Handler, e: APIGatewayProxyEvent, runs: number) {
+  for (let i = 0; i < 500; i++) await handler(e, context);
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    const res = await handler(e, context);
+    samples.push(Number(process.hrtime.bigint() - start));
+    if (res.statusCode !== 200) throw new Error(`unexpected status ${res.statusCode}`);
+  }
+  return summarize(samples);
+}
+
+async function main(): Promise<void> {
+  Object.assign(process.env, {
+    STAGE: 'bench',
+    CORS_ALLOWED_ORIGINS: '*',
+    MAX_BODY_BYTES: '1048576',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_TRACE_ENABLED: 'false',
+  });
+  // Loaded after the environment is set, as a cold start would.
+  const { FunctionRuntime } = await import('../local/lambda-runtime');
+  const runtime = new FunctionRuntime('.switchyard/bench-build');
+  await runtime.prepare(['lambdas/system/handler.ts', 'lambdas/users/handler.ts']);
+  const system = runtime.get<APIGatewayProxyEvent, { statusCode: number }>('lambdas/system/handler.ts');
+  const users = runtime.get<APIGatewayProxyEvent, { statusCode: number }>('lambdas/users/handler.ts');
+
+  const result = {
+    machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
+    httpChain: {
+      description: 'warm in-process handler time through the full middy chain (µs)',
+      health: await warmHandler(system, event('/health'), 5000),
+      usersMe: await warmHandler(
+        users,
+        event('/api/v1/users/me', { sub: 'u', 'cognito:groups': 'viewer' }),
+        5000,
+      ),
+    },
+  };
+  console.log(JSON.stringify(result, null, 2));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

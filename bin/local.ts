@@ -1,0 +1,88 @@
+/**
+ * `npm start -- [--port N] [--memory] [--data DIR]`: the whole Switchyard API on this machine, with
+ * DynamoDB Local, kinesalite and Cognito-style local tokens. No AWS account needed.
+ */
+import { parseArgs } from 'node:util';
+import { LocalPlatformError } from '../local/dynamodb';
+import { startPlatform } from '../local/platform';
+
+const USAGE = 'Usage: npm start -- [--port N] [--memory] [--data DIR] [--host H]   (PORT is honoured too)';
+
+function parsePort(value: string | undefined): number {
+  const port = Number(value ?? '3000');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`Invalid port ${JSON.stringify(value)}. ${USAGE}`);
+    process.exit(2);
+  }
+  return port;
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        memory: { type: 'boolean', default: false },
+        data: { type: 'string', default: '.switchyard' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+
+  const started = Date.now();
+  const platform = await startPlatform({
+    port: parsePort(values.port ?? process.env.PORT),
+    host: values.host ?? '127.0.0.1',
+    dataDir: values.data,
+    memory: values.memory,
+    log: (line) => console.log(`  ${line}`),
+  });
+
+  const dataArg = values.data === '.switchyard' ? '' : ` --data ${values.data}`;
+  console.log(
+    [
+      '',
+      `Switchyard local platform listening on ${platform.url}  (ready in ${Date.now() - started} ms)`,
+      `  data: ${values.memory ? 'in memory (throwaway)' : values.data}`,
+      '',
+      `  curl ${platform.url}/health`,
+      `  TOKEN=$(npm run -s token -- --role admin${dataArg})`,
+      `  curl -H "Authorization: Bearer $TOKEN" ${platform.url}/api/v1/users/me`,
+      `  OpenAPI: ${platform.url}/api/v1/openapi.json`,
+      '',
+      'Ctrl-C to stop.',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    platform
+      .stop()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(
+    error instanceof LocalPlatformError || error instanceof Error ? `Cannot start: ${error.message}` : error,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,232 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/**
+ * Typed, in-code configuration of the three deployment stages. Everything that differs between dev,
+ * staging and prod lives here, so constructs never read the environment and a reviewer sees the whole
+ * difference between stages in one file.
+ */
+export const STAGE_NAMES = ['dev', 'staging', 'prod'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+export interface SearchConfig {
+  /** Data node instance type, e.g. `t3.small.search`. */
+  readonly dataNodeInstanceType: string;
+  readonly dataNodes: number;
+  /** Dedicated master nodes; 0 = none (the data nodes elect a master among themselves). */
+  readonly masterNodes: number;
+  readonly masterNodeInstanceType?: string;
+  /** gp3 EBS volume per data node, GiB. */
+  readonly ebsVolumeGiB: number;
+  /** Spread the data nodes over both AZs of the VPC (needs an even number of data nodes). */
+  readonly zoneAwareness: boolean;
+}
+
+export interface CacheConfig {
+  /** Upper bound for stored data (ElastiCache Serverless bills what is used, this caps it). */
+  readonly maxDataStorageGb: number;
+  readonly maxEcpuPerSecond: number;
+  /** Daily snapshots kept; 0 = no snapshots (the cache is rebuilt from DynamoDB anyway). */
+  readonly snapshotRetentionDays: number;
+}
+
+export interface ApiThrottleConfig {
+  /** Steady-state requests per second for the whole stage. */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+export interface FirewallConfig {
+  /** Attach an AWS WAF web ACL (managed common + known-bad-input rules, per-IP rate limit) to the API stage. */
+  readonly enabled: boolean;
+  /** Requests one client IP may make in any 5-minute window before WAF blocks it. */
+  readonly rateLimitPer5Minutes: number;
+}
+
+export interface CognitoConfig {
+  /** Require TOTP MFA for every user; when false MFA is optional (users may enrol a TOTP app). */
+  readonly mfaRequired: boolean;
+  /** Plus-plan threat protection: ENFORCED blocks risky sign-ins, AUDIT only reports them. */
+  readonly threatProtection: 'ENFORCED' | 'AUDIT';
+}
+
+export interface AlarmConfig {
+  /** API 5xx responses in 5 minutes that raise the alarm. */
+  readonly apiServerErrors: number;
+  /** p95 API latency (ms) over 5 minutes that raises the alarm. */
+  readonly apiLatencyP95Ms: number;
+  /** Errors of one function in 5 minutes that raise the alarm. */
+  readonly lambdaErrors: number;
+  /** Age of the oldest unread event record (ms) that raises the alarm. */
+  readonly kinesisIteratorAgeMs: number;
+  /** Subscribe this address to the alarm topic; unset = subscribe nobody (wire your own). */
+  readonly email?: string;
+}
+
+export interface StageConfig {
+  readonly name: StageName;
+  /** Applied to every stateful resource: prod keeps its data when the stack or resource goes away. */
+  readonly removalPolicy: RemovalPolicy;
+  /** DynamoDB and Cognito deletion protection. */
+  readonly deletionProtection: boolean;
+  readonly pointInTimeRecovery: boolean;
+  readonly logRetention: RetentionDays;
+  /** Powertools log level of every function. */
+  readonly logLevel: 'DEBUG' | 'INFO';
+  readonly kinesisShardCount: number;
+  readonly kinesisRetention: Duration;
+  readonly search: SearchConfig;
+  readonly cache: CacheConfig;
+  readonly apiThrottle: ApiThrottleConfig;
+  readonly firewall: FirewallConfig;
+  readonly cognito: CognitoConfig;
+  /**
+   * Browser origins allowed to call the API (CORS). Empty = no cross-origin access. Add the origins of
+   * your console and of any web app that evaluates flags with a client key.
+   */
+  readonly corsAllowedOrigins: readonly string[];
+  /** Largest request body the functions accept (SPEC §2.5: 1 MiB per request). */
+  readonly maxBodyBytes: number;
+  /** Defaults for every function; a function may ask for more. */
+  readonly lambdaMemoryMb: number;
+  readonly lambdaTimeout: Duration;
+  readonly alarms: AlarmConfig;
+}
+
+const ONE_MIB = 1024 * 1024;
+
+const STAGES: Readonly<Record<StageName, StageConfig>> = {
+  dev: {
+    name: 'dev',
+    removalPolicy: RemovalPolicy.DESTROY,
+    deletionProtection: false,
+    pointInTimeRecovery: true,
+    logRetention: RetentionDays.ONE_WEEK,
+    logLevel: 'DEBUG',
+    kinesisShardCount: 1,
+    kinesisRetention: Duration.hours(24),
+    search: {
+      dataNodeInstanceType: 't3.small.search',
+      dataNodes: 1,
+      masterNodes: 0,
+      ebsVolumeGiB: 10,
+      zoneAwareness: false,
+    },
+    cache: { maxDataStorageGb: 1, maxEcpuPerSecond: 5000, snapshotRetentionDays: 0 },
+    apiThrottle: { rateLimit: 50, burstLimit: 100 },
+    firewall: { enabled: false, rateLimitPer5Minutes: 2000 },
+    cognito: { mfaRequired: false, threatProtection: 'AUDIT' },
+    corsAllowedOrigins: ['http://localhost:3000', 'http://localhost:5173'],
+    maxBodyBytes: ONE_MIB,
+    lambdaMemoryMb: 512,
+    lambdaTimeout: Duration.seconds(10),
+    alarms: { apiServerErrors: 10, apiLatencyP95Ms: 3000, lambdaErrors: 5, kinesisIteratorAgeMs: 300_000 },
+  },
+  staging: {
+    name: 'staging',
+    removalPolicy: RemovalPolicy.DESTROY,
+    deletionProtection: false,
+    pointInTimeRecovery: true,
+    logRetention: RetentionDays.ONE_MONTH,
+    logLevel: 'INFO',
+    kinesisShardCount: 1,
+    kinesisRetention: Duration.hours(24),
+    search: {
+      dataNodeInstanceType: 't3.medium.search',
+      dataNodes: 2,
+      masterNodes: 0,
+      ebsVolumeGiB: 20,
+      zoneAwareness: true,
+    },
+    cache: { maxDataStorageGb: 1, maxEcpuPerSecond: 10000, snapshotRetentionDays: 1 },
+    apiThrottle: { rateLimit: 200, burstLimit: 400 },
+    firewall: { enabled: true, rateLimitPer5Minutes: 5000 },
+    cognito: { mfaRequired: false, threatProtection: 'ENFORCED' },
+    corsAllowedOrigins: [],
+    maxBodyBytes: ONE_MIB,
+    lambdaMemoryMb: 512,
+    lambdaTimeout: Duration.seconds(10),
+    alarms: { apiServerErrors: 5, apiLatencyP95Ms: 2000, lambdaErrors: 3, kinesisIteratorAgeMs: 120_000 },
+  },
+  prod: {
+    name: 'prod',
+    removalPolicy: RemovalPolicy.RETAIN,
+    deletionProtection: true,
+    pointInTimeRecovery: true,
+    logRetention: RetentionDays.SIX_MONTHS,
+    logLevel: 'INFO',
+    kinesisShardCount: 2,
+    kinesisRetention: Duration.days(3),
+    search: {
+      dataNodeInstanceType: 'm6g.large.search',
+      // Two AZs (the most an environment-agnostic VPC gets) need an even number of data nodes.
+      dataNodes: 2,
+      masterNodes: 3,
+      masterNodeInstanceType: 'm6g.large.search',
+      ebsVolumeGiB: 100,
+      zoneAwareness: true,
+    },
+    cache: { maxDataStorageGb: 5, maxEcpuPerSecond: 50000, snapshotRetentionDays: 7 },
+    apiThrottle: { rateLimit: 1000, burstLimit: 2000 },
+    firewall: { enabled: true, rateLimitPer5Minutes: 20000 },
+    cognito: { mfaRequired: true, threatProtection: 'ENFORCED' },
+    corsAllowedOrigins: [],
+    maxBodyBytes: ONE_MIB,
+    lambdaMemoryMb: 1024,
+    lambdaTimeout: Duration.seconds(10),
+    alarms: { apiServerErrors: 5, apiLatencyP95Ms: 1500, lambdaErrors: 1, kinesisIteratorAgeMs: 60_000 },
+  },
+};
+
+export function isStageName(value: string): value is StageName {
+  return (STAGE_NAMES as readonly string[]).includes(value);
+}
+
+/** The configuration of one stage; throws on a name that is not dev, staging or prod. */
+export function stageConfig(name: string): StageConfig {
+  if (!isStageName(name)) {
+    throw new Error(
+      `Unknown stage "${name}": expected one of ${STAGE_NAMES.join(', ')} (cdk synth -c stage=dev)`,
+    );
+  }
+  const config = STAGES[name];
+  validateStageConfig(config);
+  return config;
+}
+
+/** Throws listing every inconsistency in a stage configuration (exported for tests). */
+export function validateStageConfig(config: StageConfig): void {
+  const problems: string[] = [];
+  const { search } = config;
+  if (search.dataNodes < 1) problems.push('search.dataNodes must be at least 1');
+  if (search.zoneAwareness && search.dataNodes % 2 !== 0) {
+    problems.push('search.dataNodes must be even when zoneAwareness spreads them over two AZs');
+  }
+  if (!search.zoneAwareness && search.dataNodes > 1) {
+    problems.push('search.zoneAwareness must be on when there is more than one data node');
+  }
+  if (search.masterNodes !== 0 && search.masterNodes !== 3 && search.masterNodes !== 5) {
+    problems.push('search.masterNodes must be 0, 3 or 5');
+  }
+  if (search.masterNodes > 0 && !search.masterNodeInstanceType) {
+    problems.push('search.masterNodeInstanceType is required with dedicated master nodes');
+  }
+  if (config.kinesisShardCount < 1) problems.push('kinesisShardCount must be at least 1');
+  if (config.apiThrottle.burstLimit < config.apiThrottle.rateLimit) {
+    problems.push('apiThrottle.burstLimit must be at least apiThrottle.rateLimit');
+  }
+  for (const origin of config.corsAllowedOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s,]+$/.test(origin)) {
+      problems.push(`corsAllowedOrigins: "${origin}" is not an origin (scheme://host[:port], no path)`);
+    }
+  }
+  if (config.maxBodyBytes <= 0 || config.maxBodyBytes > 10 * 1024 * 1024) {
+    problems.push('maxBodyBytes must be in (0, 10 MiB] (API Gateway refuses larger payloads)');
+  }
+  if (config.lambdaTimeout.toSeconds() > 29) {
+    problems.push('lambdaTimeout must be at most 29 s (API Gateway integration timeout)');
+  }
+  if (problems.length > 0) {
+    throw new Error(`Invalid configuration for stage "${config.name}":\n- ${problems.join('\n- ')}`);
+  }
+}

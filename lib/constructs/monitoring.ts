@@ -1,0 +1,132 @@
+import { Duration } from 'aws-cdk-lib';
+import type { Stage } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IDomain } from 'aws-cdk-lib/aws-opensearchservice';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { AlarmConfig } from '../config';
+
+export interface MonitoringProps {
+  readonly apiStage: Stage;
+  /** Functions to watch for errors and throttles, by a short name used in alarm ids. */
+  readonly functions: Readonly<Record<string, IFunction>>;
+  readonly deadLetterQueue: IQueue;
+  readonly eventsStream: IStream;
+  readonly searchDomain: IDomain;
+  readonly alarms: AlarmConfig;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * The stage's alarms (API 5xx and latency, function errors and throttles, DLQ depth, Kinesis iterator
+ * age, OpenSearch red status) on one SNS topic, and a dashboard of the same signals.
+ */
+export class Monitoring extends Construct {
+  public readonly alarmTopic: Topic;
+  public readonly dashboard: Dashboard;
+  public readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { alarms: limits } = props;
+
+    this.alarmTopic = new Topic(this, 'AlarmTopic', { enforceSSL: true });
+    if (limits.email) this.alarmTopic.addSubscription(new EmailSubscription(limits.email));
+
+    const api5xx = props.apiStage.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' });
+    const api4xx = props.apiStage.metricClientError({ period: FIVE_MINUTES, statistic: 'Sum' });
+    const apiCount = props.apiStage.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' });
+    const apiLatency = props.apiStage.metricLatency({ period: FIVE_MINUTES, statistic: 'p95' });
+    this.alarm('ApiServerErrors', api5xx, limits.apiServerErrors, 'API answered 5xx');
+    this.alarm('ApiLatencyP95', apiLatency, limits.apiLatencyP95Ms, 'API p95 latency (ms) too high', 3);
+
+    const functionErrors: IMetric[] = [];
+    for (const [name, fn] of Object.entries(props.functions)) {
+      const errors = fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' });
+      functionErrors.push(errors.with({ label: name }));
+      this.alarm(`${name}Errors`, errors, limits.lambdaErrors, `Function ${name} failed`);
+      this.alarm(
+        `${name}Throttles`,
+        fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        1,
+        `Function ${name} throttled`,
+      );
+    }
+
+    const dlqDepth = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: FIVE_MINUTES,
+      statistic: 'Maximum',
+    });
+    this.alarm('DeadLetterQueueDepth', dlqDepth, 1, 'Events failed processing and wait in the DLQ');
+    const iteratorAge = props.eventsStream.metricGetRecordsIteratorAgeMilliseconds({
+      period: FIVE_MINUTES,
+      statistic: 'Maximum',
+    });
+    this.alarm(
+      'EventsIteratorAge',
+      iteratorAge,
+      limits.kinesisIteratorAgeMs,
+      'Event processing lags behind (ms)',
+    );
+    const searchRed = props.searchDomain.metricClusterStatusRed({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+    });
+    this.alarm('SearchClusterRed', searchRed, 1, 'OpenSearch cluster status is red', 5);
+
+    this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'API requests and errors',
+        left: [apiCount],
+        right: [api4xx, api5xx],
+        width: 12,
+      }),
+      new GraphWidget({ title: 'API latency p95 (ms)', left: [apiLatency], width: 12 }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Function errors', left: functionErrors, width: 12 }),
+      new GraphWidget({
+        title: 'Events: iterator age (ms) and DLQ depth',
+        left: [iteratorAge],
+        right: [dlqDepth],
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));
+  }
+
+  private alarm(
+    id: string,
+    metric: IMetric,
+    threshold: number,
+    description: string,
+    evaluationPeriods = 1,
+  ): void {
+    const alarm = new Alarm(this, id, {
+      metric,
+      threshold,
+      evaluationPeriods,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    alarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    alarm.addOkAction(new SnsAction(this.alarmTopic));
+    this.alarms.push(alarm);
+  }
+}

@@ -1,0 +1,230 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
+import { SubnetType, type ISecurityGroup, type IVpc } from 'aws-cdk-lib/aws-ec2';
+import { Role, ServicePrincipal, type IGrantable, type IPrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { tableEnvName } from '../../shared/db/tables';
+import { acknowledgeWildcardResource } from '../nag';
+import type { SwitchyardTable } from './switchyard-table';
+
+/** The repository root: entries, the lock file and tsconfig are resolved from here. */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Environment variables every function gets; a caller may not set them through `environment`. */
+export const BASE_ENV_KEYS = [
+  'STAGE',
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_LOG_LEVEL',
+  'CORS_ALLOWED_ORIGINS',
+  'MAX_BODY_BYTES',
+  'NODE_OPTIONS',
+] as const;
+
+/** Environment variable through which `writesEvents` passes the events stream name. */
+export const EVENTS_STREAM_ENV = 'EVENTS_STREAM_NAME';
+
+export interface SwitchyardFunctionProps {
+  /** Entry file, absolute or relative to the repository root (e.g. `lambdas/users/handler.ts`). */
+  readonly entry: string;
+  /**
+   * Exported handler function.
+   * @default 'handler'
+   */
+  readonly handler?: string;
+  readonly description?: string;
+  /** Stage name, passed to the function as STAGE. */
+  readonly stage: string;
+  /** Retention of the function's own log group. */
+  readonly logRetention: RetentionDays;
+  /** What happens to the log group when the function goes away. */
+  readonly logRemovalPolicy: RemovalPolicy;
+  /** POWERTOOLS_LOG_LEVEL. */
+  readonly logLevel: 'DEBUG' | 'INFO';
+  /** Passed comma-joined as CORS_ALLOWED_ORIGINS; the HTTP layer answers CORS from it. */
+  readonly corsAllowedOrigins: readonly string[];
+  /** Passed as MAX_BODY_BYTES; larger bodies are refused with 413 before parsing. */
+  readonly maxBodyBytes: number;
+  /**
+   * Memory in MB; CPU scales with it.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Run the function in this VPC's isolated subnets (needed to reach ElastiCache and OpenSearch).
+   * @default - not in a VPC
+   */
+  readonly vpc?: IVpc;
+  /**
+   * Security group of the function's network interfaces; only with `vpc`.
+   * @default - a security group of its own when `vpc` is given
+   */
+  readonly securityGroup?: ISecurityGroup;
+  /**
+   * Extra environment variables. Names of BASE_ENV_KEYS are refused: the construct owns them.
+   * @default - none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A Switchyard Lambda function: Node.js 22 on ARM64, X-Ray active tracing, minified bundle with source
+ * maps, its own log group with the stage's retention, and a role that can do nothing but write that log
+ * group until an intent method (`readsTable`, `writesTable`, `writesEvents`) grants more — each grant also
+ * hands the function the environment variable through which it finds the resource.
+ */
+export class SwitchyardFunction extends Construct implements IGrantable {
+  public readonly function: NodejsFunction;
+  public readonly logGroup: LogGroup;
+  public readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: SwitchyardFunctionProps) {
+    super(scope, id);
+    const entry = path.resolve(REPO_ROOT, props.entry);
+    validateProps(this, props, entry);
+
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+    // Our own role instead of AWSLambdaBasicExecutionRole: it may write to this log group only.
+    this.role = new Role(this, 'ServiceRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${this.node.path}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry,
+      handler: props.handler ?? 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      role: this.role,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? { subnetType: SubnetType.PRIVATE_ISOLATED } : undefined,
+      securityGroups: props.securityGroup ? [props.securityGroup] : undefined,
+      bundling: {
+        // CommonJS output: esbuild converts the ESM-only packages (middy 7) while bundling.
+        format: OutputFormat.CJS,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Prefer ESM entry points so esbuild can tree-shake; @aws-sdk/* stays external (runtime ships it).
+        mainFields: ['module', 'main'],
+      },
+      environment: {
+        ...props.environment,
+        STAGE: props.stage,
+        POWERTOOLS_SERVICE_NAME: 'switchyard',
+        POWERTOOLS_METRICS_NAMESPACE: 'Switchyard',
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
+        CORS_ALLOWED_ORIGINS: props.corsAllowedOrigins.join(','),
+        MAX_BODY_BYTES: String(props.maxBodyBytes),
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Pinned to nodejs22.x, the runtime Switchyard is built and tested on (ARCHITECTURE.md); moving to ' +
+        'nodejs24.x is a deliberate upgrade of the whole platform, not a silent default.',
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Added by active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no ' +
+        'resource-level permissions, so their resource must be "*".',
+    });
+    if (props.vpc) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          'Lambda needs AWSLambdaVPCAccessExecutionRole to attach ENIs in the VPC; its ec2 network-interface ' +
+          'actions have no resource-level scoping to narrow a hand-written policy to.',
+      });
+    }
+  }
+
+  public get grantPrincipal(): IPrincipal {
+    return this.role;
+  }
+
+  /** Read items of `table` (GetItem, Query, Scan, BatchGet); the function finds it in `TABLE_<ID>`. */
+  public readsTable(table: SwitchyardTable): this {
+    table.grantReadData(this.role);
+    return this.tableGranted(table);
+  }
+
+  /** Read and write items of `table` (including transactions); the function finds it in `TABLE_<ID>`. */
+  public writesTable(table: SwitchyardTable): this {
+    table.grantReadWriteData(this.role);
+    return this.tableGranted(table);
+  }
+
+  private tableGranted(table: SwitchyardTable): this {
+    const { id, globalIndexes } = table.definition;
+    this.function.addEnvironment(tableEnvName(id), table.tableName);
+    if (globalIndexes.length > 0) {
+      acknowledgeWildcardResource(
+        this.role,
+        table.tableArn,
+        '/index/*',
+        `The ${id} table grant covers its global secondary indexes (<table arn>/index/*): querying them is ` +
+          'part of reading the table, and shared/db/tables.ts fixes which indexes exist.',
+      );
+    }
+    return this;
+  }
+
+  /** Put records on the events stream; the function finds it in EVENTS_STREAM_NAME. */
+  public writesEvents(stream: IStream): this {
+    stream.grantWrite(this.role);
+    this.function.addEnvironment(EVENTS_STREAM_ENV, stream.streamName);
+    return this;
+  }
+}
+
+function validateProps(scope: Construct, props: SwitchyardFunctionProps, entry: string): void {
+  const where = scope.node.path;
+  if (!fs.existsSync(entry)) {
+    throw new Error(`${where}: entry file ${entry} does not exist`);
+  }
+  const memory = props.memorySize;
+  if (memory !== undefined && (!Number.isInteger(memory) || memory < 128 || memory > 10240)) {
+    throw new Error(`${where}: memorySize must be an integer between 128 and 10240 MB, got ${memory}`);
+  }
+  const timeout = props.timeout?.toSeconds();
+  if (timeout !== undefined && (timeout < 1 || timeout > 900)) {
+    throw new Error(`${where}: timeout must be between 1 and 900 seconds, got ${timeout}`);
+  }
+  if (props.securityGroup && !props.vpc) {
+    throw new Error(`${where}: securityGroup needs vpc`);
+  }
+  const reserved = Object.keys(props.environment ?? {}).filter((key) =>
+    (BASE_ENV_KEYS as readonly string[]).includes(key),
+  );
+  if (reserved.length > 0) {
+    throw new Error(`${where}: environment may not set ${reserved.join(', ')}: SwitchyardFunction sets them`);
+  }
+  if (!Number.isInteger(props.maxBodyBytes) || props.maxBodyBytes <= 0) {
+    throw new Error(`${where}: maxBodyBytes must be a positive integer, got ${props.maxBodyBytes}`);
+  }
+}

@@ -1,0 +1,138 @@
+import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type { IAuthorizer } from 'aws-cdk-lib/aws-apigateway';
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
+import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
+import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import type { IDomain } from 'aws-cdk-lib/aws-opensearchservice';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { TableId } from '../../shared/db/tables';
+import { HANDLER_GROUPS, handlerEntry, type HandlerGroup } from '../../shared/http/routes';
+import type { StageConfig } from '../config';
+import { ApiFirewall } from '../constructs/api-firewall';
+import { Monitoring } from '../constructs/monitoring';
+import { SwitchyardApi } from '../constructs/switchyard-api';
+import { SwitchyardFunction } from '../constructs/switchyard-function';
+import type { SwitchyardTable } from '../constructs/switchyard-table';
+
+export interface ApiStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly vpc: IVpc;
+  readonly lambdaSecurityGroup: ISecurityGroup;
+  readonly tables: Readonly<Record<TableId, SwitchyardTable>>;
+  readonly eventsStream: IStream;
+  readonly deadLetterQueue: IQueue;
+  readonly userPool: IUserPool;
+  readonly searchDomain: IDomain;
+  /**
+   * REQUEST authorizer for SDK (`apiKey`) routes.
+   * @default - none; synthesis fails once the route table has an `apiKey` route
+   */
+  readonly apiKeyAuthorizer?: IAuthorizer;
+}
+
+interface HandlerSettings {
+  readonly description: string;
+  /** Runs in the VPC (to reach the cache or the search domain). */
+  readonly inVpc: boolean;
+  /** Grants and environment of the group's function, through SwitchyardFunction's intent methods. */
+  readonly wire: (fn: SwitchyardFunction, props: ApiStackProps) => void;
+}
+
+/**
+ * How each handler group's function is built. Keyed by HandlerGroup, so a group added to the route
+ * table does not compile until it says what it may touch.
+ */
+const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
+  // Health and the OpenAPI document touch no data.
+  system: { description: 'Health check and OpenAPI document', inVpc: false, wire: () => undefined },
+  // GET /users/me answers from the token's claims; Cognito admin grants arrive with user management.
+  users: { description: 'Users and roles', inVpc: false, wire: () => undefined },
+};
+
+/**
+ * The stateless half of a stage: functions, the REST API generated from the route table, the WAF web
+ * ACL, and alarms plus dashboard. It holds no data: everything stateful arrives through props.
+ */
+export class ApiStack extends Stack {
+  public readonly functions: Readonly<Record<HandlerGroup, SwitchyardFunction>>;
+  public readonly api: SwitchyardApi;
+  public readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const functions = {} as Record<HandlerGroup, SwitchyardFunction>;
+    for (const group of HANDLER_GROUPS) {
+      const settings = HANDLERS[group];
+      const fn = new SwitchyardFunction(this, `${pascal(group)}Handler`, {
+        entry: handlerEntry(group),
+        description: `Switchyard ${config.name}: ${settings.description}`,
+        stage: config.name,
+        logRetention: config.logRetention,
+        logRemovalPolicy: config.removalPolicy,
+        logLevel: config.logLevel,
+        corsAllowedOrigins: config.corsAllowedOrigins,
+        maxBodyBytes: config.maxBodyBytes,
+        memorySize: config.lambdaMemoryMb,
+        timeout: config.lambdaTimeout,
+        vpc: settings.inVpc ? props.vpc : undefined,
+        securityGroup: settings.inVpc ? props.lambdaSecurityGroup : undefined,
+      });
+      settings.wire(fn, props);
+      functions[group] = fn;
+    }
+    this.functions = functions;
+
+    this.api = new SwitchyardApi(this, 'Api', {
+      stageName: config.name,
+      handlers: mapValues(functions, (fn) => fn.function),
+      userPool: props.userPool,
+      apiKeyAuthorizer: props.apiKeyAuthorizer,
+      throttlingRateLimit: config.apiThrottle.rateLimit,
+      throttlingBurstLimit: config.apiThrottle.burstLimit,
+      corsAllowedOrigins: config.corsAllowedOrigins,
+      logRetention: config.logRetention,
+      logRemovalPolicy: config.removalPolicy,
+    });
+
+    if (config.firewall.enabled) {
+      new ApiFirewall(this, 'Firewall', {
+        stageArn: this.api.restApi.deploymentStage.stageArn,
+        rateLimitPer5Minutes: config.firewall.rateLimitPer5Minutes,
+        metricPrefix: `switchyard-${config.name}`,
+      });
+    } else {
+      Validations.of(this.api.restApi.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          `No WAF web ACL in ${config.name} to save its fixed monthly cost; the stage is throttled and every ` +
+          'management route needs a Cognito token. staging and prod attach one (lib/config.ts firewall).',
+      });
+    }
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      apiStage: this.api.restApi.deploymentStage,
+      functions: mapValues(functions, (fn) => fn.function),
+      deadLetterQueue: props.deadLetterQueue,
+      eventsStream: props.eventsStream,
+      searchDomain: props.searchDomain,
+      alarms: config.alarms,
+    });
+  }
+}
+
+function pascal(value: string): string {
+  return value.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
+}
+
+function mapValues<K extends string, A, B>(
+  record: Readonly<Record<K, A>>,
+  fn: (value: A) => B,
+): Record<K, B> {
+  return Object.fromEntries(Object.entries<A>(record).map(([key, value]) => [key, fn(value)])) as Record<
+    K,
+    B
+  >;
+}

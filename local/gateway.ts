@@ -1,0 +1,265 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { gatewayErrorBody, GATEWAY_ERRORS, type GatewayError } from '../shared/http/gateway-responses';
+import type { LambdaHttpResult } from '../shared/http/response';
+import { handlerEntry, ROUTES, type RouteDefinition } from '../shared/http/routes';
+import type { LocalIdentity } from './identity';
+import { lambdaContext, type FunctionRuntime } from './lambda-runtime';
+
+/** API Gateway's own payload limit for REST APIs; the functions enforce the smaller product limit. */
+const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+interface MatchedRoute {
+  readonly route: RouteDefinition;
+  readonly pathParameters: Record<string, string>;
+}
+
+/** Resolve a request path as API Gateway does: literal segments win over `{param}` segments. */
+export function matchRoute(
+  method: string,
+  path: string,
+  routes: readonly RouteDefinition[] = ROUTES,
+): MatchedRoute | null {
+  const segments = path.split('/').filter((s) => s.length > 0);
+  let best: { match: MatchedRoute; literals: number } | null = null;
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const template = route.path.split('/').filter((s) => s.length > 0);
+    if (template.length !== segments.length) continue;
+    const pathParameters: Record<string, string> = {};
+    let literals = 0;
+    let ok = true;
+    template.forEach((part, i) => {
+      const actual = segments[i] ?? '';
+      const param = /^\{(.+)\}$/.exec(part);
+      if (param?.[1] !== undefined) {
+        try {
+          pathParameters[param[1]] = decodeURIComponent(actual);
+        } catch {
+          pathParameters[param[1]] = actual;
+        }
+      } else if (part === actual) literals++;
+      else ok = false;
+    });
+    if (ok && (best === null || literals > best.literals))
+      best = { match: { route, pathParameters }, literals };
+  }
+  return best?.match ?? null;
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > GATEWAY_MAX_BODY_BYTES) return 'too-large';
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function bearerToken(header: string | undefined): string | null {
+  if (header === undefined || header.trim() === '') return null;
+  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+  return (match?.[1] ?? header).trim();
+}
+
+/** API Gateway hands claims to the function as strings, arrays joined with commas. */
+function claimsAsGatewayDoes(claims: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(claims).map(([name, value]) => [
+      name,
+      Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : JSON.stringify(value),
+    ]),
+  );
+}
+
+export interface GatewayOptions {
+  readonly identity: LocalIdentity;
+  readonly functions: FunctionRuntime;
+  readonly stage: string;
+  readonly corsAllowedOrigins: readonly string[];
+  readonly log?: (line: string) => void;
+}
+
+/** The local API Gateway: route table → REST proxy event → the real handler → HTTP response. */
+export class LocalGateway {
+  private server: Server | null = null;
+
+  constructor(private readonly options: GatewayOptions) {}
+
+  async listen(port: number, host: string): Promise<number> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        console.error('local gateway: unexpected failure', error);
+        this.sendError(res, GATEWAY_ERRORS.internal, randomUUID());
+      });
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(`Port ${port} is already in use: stop what uses it or pass --port N (or PORT=N).`)
+            : error,
+        );
+      });
+      server.listen(port, host, () => resolve());
+    });
+    const address = server.address();
+    return typeof address === 'object' && address !== null ? address.port : port;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (server === null) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private corsHeaders(origin: string | undefined): Record<string, string> {
+    const allowed = this.options.corsAllowedOrigins;
+    const allow = allowed.includes('*')
+      ? '*'
+      : origin !== undefined && allowed.includes(origin)
+        ? origin
+        : null;
+    return allow === null ? {} : { 'access-control-allow-origin': allow, vary: 'Origin' };
+  }
+
+  private sendError(res: ServerResponse, error: GatewayError, requestId: string, origin?: string): void {
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.writeHead(error.status, {
+      'content-type': 'application/json',
+      'x-amzn-requestid': requestId,
+      ...this.corsHeaders(origin),
+    });
+    res.end(gatewayErrorBody(error, requestId));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const requestId = randomUUID();
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const origin = req.headers.origin;
+    res.on('finish', () =>
+      this.options.log?.(`${method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`),
+    );
+
+    if (method === 'OPTIONS') {
+      res.writeHead(204, {
+        ...this.corsHeaders(origin),
+        'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
+        'access-control-allow-headers': 'Authorization,Content-Type,If-Match,If-None-Match,X-API-Key',
+      });
+      return void res.end();
+    }
+
+    const matched = matchRoute(method, url.pathname);
+    if (matched === null) return this.sendError(res, GATEWAY_ERRORS.notFound, requestId, origin);
+    const body = await readBody(req);
+    if (body === 'too-large') return this.sendError(res, GATEWAY_ERRORS.tooLarge, requestId, origin);
+
+    const { route, pathParameters } = matched;
+    let claims: Record<string, string> | undefined;
+    if (route.auth === 'cognito') {
+      const token = bearerToken(req.headers.authorization);
+      const verified = token === null ? null : await this.options.identity.verify(token);
+      if (verified === null) return this.sendError(res, GATEWAY_ERRORS.unauthorized, requestId, origin);
+      claims = claimsAsGatewayDoes(verified);
+    } else if (route.auth === 'apiKey') {
+      // The API-key authorizer arrives with the SDK routes; until then nothing can pass it.
+      return this.sendError(res, GATEWAY_ERRORS.unauthorized, requestId, origin);
+    }
+
+    const event = this.toEvent(req, url, route, pathParameters, body, requestId, claims);
+    const handler = this.options.functions.get<APIGatewayProxyEvent, LambdaHttpResult>(
+      handlerEntry(route.handler),
+    );
+    let result: LambdaHttpResult;
+    try {
+      result = await handler(event, lambdaContext(`switchyard-${this.options.stage}-${route.handler}`));
+    } catch (error) {
+      console.error(`local gateway: ${route.handler} function failed`, error);
+      return this.sendError(res, GATEWAY_ERRORS.internal, requestId, origin);
+    }
+    res.writeHead(result.statusCode, { ...result.headers, 'x-amzn-requestid': requestId });
+    res.end(result.body);
+  }
+
+  private toEvent(
+    req: IncomingMessage,
+    url: URL,
+    route: RouteDefinition,
+    pathParameters: Record<string, string>,
+    body: Buffer,
+    requestId: string,
+    claims: Record<string, string> | undefined,
+  ): APIGatewayProxyEvent {
+    const headers: Record<string, string> = {};
+    const multiValueHeaders: Record<string, string[]> = {};
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const name = req.rawHeaders[i] ?? '';
+      const value = req.rawHeaders[i + 1] ?? '';
+      headers[name] = value;
+      (multiValueHeaders[name] ??= []).push(value);
+    }
+    const query: Record<string, string> = {};
+    const multiQuery: Record<string, string[]> = {};
+    for (const [name, value] of url.searchParams) {
+      query[name] = value;
+      (multiQuery[name] ??= []).push(value);
+    }
+    const hasQuery = Object.keys(query).length > 0;
+    const hasParams = Object.keys(pathParameters).length > 0;
+    return {
+      resource: route.path,
+      path: url.pathname,
+      httpMethod: route.method,
+      headers,
+      multiValueHeaders,
+      queryStringParameters: hasQuery ? query : null,
+      multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+      pathParameters: hasParams ? pathParameters : null,
+      stageVariables: null,
+      body: body.length > 0 ? body.toString('utf8') : null,
+      isBase64Encoded: false,
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'local',
+        authorizer: claims === undefined ? undefined : { claims },
+        protocol: 'HTTP/1.1',
+        httpMethod: route.method,
+        path: `/${this.options.stage}${url.pathname}`,
+        stage: this.options.stage,
+        requestId,
+        requestTimeEpoch: Date.now(),
+        resourceId: 'local',
+        resourcePath: route.path,
+        identity: {
+          accessKey: null,
+          accountId: null,
+          apiKey: null,
+          apiKeyId: null,
+          caller: null,
+          clientCert: null,
+          cognitoAuthenticationProvider: null,
+          cognitoAuthenticationType: null,
+          cognitoIdentityId: null,
+          cognitoIdentityPoolId: null,
+          principalOrgId: null,
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          user: null,
+          userAgent: req.headers['user-agent'] ?? null,
+          userArn: null,
+        },
+      },
+    };
+  }
+}

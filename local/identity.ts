@@ -1,0 +1,120 @@
+import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import type { JwksCache } from 'aws-jwt-verify/jwk';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  sign,
+  type JsonWebKey,
+} from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Role } from '../shared/auth/roles';
+
+/**
+ * The local stand-in for a Cognito user pool's token endpoint: it signs ID tokens shaped like Cognito's
+ * (issuer, `aud`, `token_use: id`, `cognito:groups`, `cognito:username`) with an RS256 key kept in the data
+ * directory, and verifies them with aws-jwt-verify's CognitoJwtVerifier — the same checks API Gateway's
+ * Cognito authorizer makes (signature, issuer, audience, token use, expiry).
+ *
+ * Signing is ten lines of node:crypto; a JWT library would add an ESM-only dependency for no gain.
+ */
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_USER_POOL_ID = `${LOCAL_REGION}_SwitchyardLocal`;
+export const LOCAL_CLIENT_ID = 'switchyardlocalclient';
+export const LOCAL_ISSUER = `https://cognito-idp.${LOCAL_REGION}.amazonaws.com/${LOCAL_USER_POOL_ID}`;
+
+interface StoredKey {
+  readonly kid: string;
+  readonly privateJwk: JsonWebKey;
+}
+
+export interface TokenRequest {
+  readonly role?: Role;
+  /** Overrides `role`: the raw `cognito:groups` claim (empty for a user in no group). */
+  readonly groups?: readonly string[];
+  readonly sub?: string;
+  readonly email?: string;
+  readonly expiresInSeconds?: number;
+  /** For tests: a token of another user pool or app client. */
+  readonly issuer?: string;
+  readonly audience?: string;
+  readonly tokenUse?: 'id' | 'access';
+  readonly now?: Date;
+}
+
+function base64url(value: string | Buffer): string {
+  return Buffer.from(value).toString('base64url');
+}
+
+function loadOrCreateKey(directory: string): StoredKey {
+  const file = join(directory, 'signing-key.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as StoredKey;
+  mkdirSync(directory, { recursive: true });
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const stored: StoredKey = { kid: randomUUID(), privateJwk: privateKey.export({ format: 'jwk' }) };
+  writeFileSync(file, JSON.stringify(stored), { mode: 0o600 });
+  return stored;
+}
+
+export class LocalIdentity {
+  private readonly key: StoredKey;
+  private readonly verifier;
+
+  /** `directory` holds the signing key, so `npm run token` and `npm start` agree across processes. */
+  constructor(directory: string) {
+    this.key = loadOrCreateKey(directory);
+    this.verifier = CognitoJwtVerifier.create({
+      userPoolId: LOCAL_USER_POOL_ID,
+      clientId: LOCAL_CLIENT_ID,
+      tokenUse: 'id',
+    });
+    this.verifier.cacheJwks({ keys: [this.publicJwk()] } as Parameters<JwksCache['addJwks']>[1]);
+  }
+
+  publicJwk(): JsonWebKey & { kid: string; alg: string; use: string } {
+    const publicJwk = createPublicKey(createPrivateKey({ key: this.key.privateJwk, format: 'jwk' })).export({
+      format: 'jwk',
+    });
+    return { ...publicJwk, kid: this.key.kid, alg: 'RS256', use: 'sig' };
+  }
+
+  mint(request: TokenRequest = {}): string {
+    const now = Math.floor((request.now ?? new Date()).getTime() / 1000);
+    const sub = request.sub ?? randomUUID();
+    const groups = request.groups ?? (request.role === undefined ? [] : [request.role]);
+    const header = { kid: this.key.kid, alg: 'RS256' };
+    const payload = {
+      sub,
+      ...(groups.length > 0 ? { 'cognito:groups': groups } : {}),
+      email_verified: true,
+      iss: request.issuer ?? LOCAL_ISSUER,
+      'cognito:username': request.email ?? sub,
+      origin_jti: randomUUID(),
+      aud: request.audience ?? LOCAL_CLIENT_ID,
+      event_id: randomUUID(),
+      token_use: request.tokenUse ?? 'id',
+      auth_time: now,
+      exp: now + (request.expiresInSeconds ?? 3600),
+      iat: now,
+      jti: randomUUID(),
+      ...(request.email === undefined ? {} : { email: request.email }),
+    };
+    const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
+    const signature = sign('RSA-SHA256', Buffer.from(signingInput), {
+      key: this.key.privateJwk,
+      format: 'jwk',
+    });
+    return `${signingInput}.${base64url(signature)}`;
+  }
+
+  /** The verified claims, or null for a token API Gateway's Cognito authorizer would refuse. */
+  async verify(token: string): Promise<Record<string, unknown> | null> {
+    try {
+      return await this.verifier.verify(token);
+    } catch {
+      return null;
+    }
+  }
+}

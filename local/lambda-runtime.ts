@@ -1,0 +1,79 @@
+import type { Context } from 'aws-lambda';
+import { build } from 'esbuild';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** A Lambda context as the runtime would pass it, for a function that runs in this process. */
+export function lambdaContext(functionName: string, timeoutMs = 30_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export type LambdaFunction<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
+
+const REPO_ROOT = resolve(__dirname, '..');
+
+/**
+ * Runs functions the way Lambda does: each entry is bundled by esbuild (as NodejsFunction does for the
+ * CDK app, `@aws-sdk/*` left to the runtime) and loaded once, as a cold start, after the platform has set
+ * the environment. Bundling is also what makes ESM-only dependencies such as middy 7 load here.
+ */
+export class FunctionRuntime {
+  private readonly loaded = new Map<string, LambdaFunction>();
+  private readonly buildDir: string;
+
+  constructor(buildDir: string) {
+    this.buildDir = resolve(buildDir);
+  }
+
+  /** Bundle every entry (relative to the repository root) in one esbuild run. */
+  async prepare(entries: readonly string[]): Promise<void> {
+    const pending = [...new Set(entries)].filter((e) => !this.loaded.has(e));
+    if (pending.length === 0) return;
+    mkdirSync(this.buildDir, { recursive: true });
+    const outputs = pending.map((entry) => ({
+      entry,
+      out: entry.replace(/\.ts$/, '').replace(/[/\\]/g, '__'),
+    }));
+    await build({
+      entryPoints: Object.fromEntries(outputs.map(({ entry, out }) => [out, join(REPO_ROOT, entry)])),
+      outdir: this.buildDir,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      sourcemap: 'inline',
+      external: ['@aws-sdk/*'],
+      nodePaths: [join(REPO_ROOT, 'node_modules')],
+      logLevel: 'error',
+    });
+    for (const { entry, out } of outputs) {
+      const file = join(this.buildDir, `${out}.js`);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading the bundle is the point
+      const module = require(file) as Record<string, unknown>;
+      const fn = module.handler;
+      if (typeof fn !== 'function') throw new Error(`${entry} does not export a function named handler`);
+      this.loaded.set(entry, fn as LambdaFunction);
+    }
+  }
+
+  get<E, R>(entry: string): LambdaFunction<E, R> {
+    const fn = this.loaded.get(entry);
+    if (fn === undefined) throw new Error(`Function ${entry} was not prepared`);
+    return fn as LambdaFunction<E, R>;
+  }
+}

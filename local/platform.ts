@@ -1,0 +1,203 @@
+import { createDynamoClient, createDynamoStreamsClient, createKinesisClient } from '../shared/aws/clients';
+import { TABLE_IDS, tableEnvName, type TableId } from '../shared/db/tables';
+import {
+  SCHEDULED_FUNCTIONS,
+  STREAM_FUNCTIONS,
+  type ScheduledFunctionDefinition,
+  type StreamFunctionDefinition,
+} from '../shared/functions';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { join, resolve } from 'node:path';
+import { ensureTables, startDynamoLocal } from './dynamodb';
+import { LocalGateway } from './gateway';
+import { LocalIdentity, LOCAL_REGION } from './identity';
+import { ensureStream, startKinesisLocal } from './kinesis';
+import { FunctionRuntime, lambdaContext } from './lambda-runtime';
+import { HANDLER_GROUPS, handlerEntry } from '../shared/http/routes';
+import { freePort } from './ports';
+import { pollDynamoStream, pollKinesisStream, type StreamPoller } from './streams';
+import type { DynamoDBStreamEvent, KinesisStreamEvent, ScheduledEvent } from 'aws-lambda';
+
+export const LOCAL_STAGE = 'local';
+export const EVENTS_STREAM_NAME = 'switchyard-local-events';
+export const LOCAL_MAX_BODY_BYTES = 1024 * 1024;
+
+export interface PlatformOptions {
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly host?: string;
+  /** Where DynamoDB Local and kinesalite keep their files and the token signing key lives. */
+  readonly dataDir: string;
+  /** Keep DynamoDB and Kinesis data in memory (the signing key still lives in dataDir). */
+  readonly memory: boolean;
+  readonly log?: (line: string) => void;
+  /** Extra consumers and jobs beside the registered ones (tests use this). */
+  readonly streamFunctions?: readonly StreamFunctionDefinition[];
+  readonly scheduledFunctions?: readonly ScheduledFunctionDefinition[];
+  /** Minutes → milliseconds for local timers (tests shrink it). */
+  readonly msPerMinute?: number;
+}
+
+export interface RunningPlatform {
+  readonly url: string;
+  readonly identity: LocalIdentity;
+  readonly tableNames: Readonly<Record<TableId, string>>;
+  readonly eventsStreamName: string;
+  stop(): Promise<void>;
+}
+
+export function localTableNames(): Record<TableId, string> {
+  return Object.fromEntries(TABLE_IDS.map((id) => [id, `switchyard-local-${id}`])) as Record<TableId, string>;
+}
+
+/**
+ * The environment the functions get in AWS from SwitchyardFunction, pointed at the embedded engines.
+ * Set before any handler module is imported, exactly as a cold start reads it.
+ */
+function configureEnvironment(
+  endpoints: { dynamo: string; kinesis: string },
+  tableNames: Record<TableId, string>,
+) {
+  const env: Record<string, string> = {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamo,
+    AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamo,
+    AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
+    STAGE: LOCAL_STAGE,
+    CORS_ALLOWED_ORIGINS: '*',
+    MAX_BODY_BYTES: String(LOCAL_MAX_BODY_BYTES),
+    EVENTS_STREAM_NAME,
+    POWERTOOLS_SERVICE_NAME: 'switchyard',
+    POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    POWERTOOLS_DEV: 'true',
+  };
+  for (const id of TABLE_IDS) env[tableEnvName(id)] = tableNames[id];
+  if (process.env.REDIS_URL !== undefined) env.CACHE_URL = process.env.REDIS_URL;
+  Object.assign(process.env, env);
+}
+
+/** Start DynamoDB Local, kinesalite, the stream pollers, the job timers and the local API Gateway. */
+export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
+  const log = options.log ?? (() => undefined);
+  const dataDir = resolve(options.dataDir);
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse())
+      await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
+    stops.length = 0;
+  };
+
+  try {
+    const dynamoLocal = await startDynamoLocal(
+      (endpoint) =>
+        new DynamoDBClient({
+          endpoint,
+          region: LOCAL_REGION,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }),
+      {
+        port: await freePort(),
+        ...(options.memory ? {} : { path: join(dataDir, 'dynamodb') }),
+      },
+    );
+    stops.push(() => dynamoLocal.stop());
+    const kinesisLocal = await startKinesisLocal({
+      port: await freePort(),
+      ...(options.memory ? {} : { path: join(dataDir, 'kinesis') }),
+    });
+    stops.push(() => kinesisLocal.stop());
+
+    const tableNames = localTableNames();
+    configureEnvironment({ dynamo: dynamoLocal.endpoint, kinesis: kinesisLocal.endpoint }, tableNames);
+    const dynamo = createDynamoClient();
+    const kinesis = createKinesisClient();
+    const streams = createDynamoStreamsClient();
+    stops.push(async () => {
+      dynamo.destroy();
+      kinesis.destroy();
+      streams.destroy();
+    });
+    await ensureTables(dynamo, tableNames);
+    await ensureStream(kinesis, EVENTS_STREAM_NAME, 2);
+
+    const streamFunctions = [...STREAM_FUNCTIONS, ...(options.streamFunctions ?? [])];
+    const jobs = [...SCHEDULED_FUNCTIONS, ...(options.scheduledFunctions ?? [])];
+    const functions = new FunctionRuntime(join(dataDir, 'build'));
+    await functions.prepare([
+      ...HANDLER_GROUPS.map(handlerEntry),
+      ...streamFunctions.map((f) => f.entry),
+      ...jobs.map((j) => j.entry),
+    ]);
+
+    const pollers: StreamPoller[] = [];
+    stops.push(async () => {
+      await Promise.all(pollers.map((p) => p.stop()));
+    });
+    for (const fn of streamFunctions) {
+      const pollerOptions = {
+        functionName: fn.name,
+        batchSize: fn.batchSize,
+        maxAttempts: fn.maxAttempts,
+        intervalMs: 200,
+        log,
+      };
+      if (fn.source.kind === 'tableStream') {
+        const handler = functions.get<DynamoDBStreamEvent, void>(fn.entry);
+        pollers.push(
+          await pollDynamoStream(dynamo, streams, tableNames[fn.source.table], handler, pollerOptions),
+        );
+      } else {
+        const handler = functions.get<KinesisStreamEvent, void>(fn.entry);
+        pollers.push(pollKinesisStream(kinesis, EVENTS_STREAM_NAME, handler, pollerOptions));
+      }
+    }
+
+    const msPerMinute = options.msPerMinute ?? 60_000;
+    for (const job of jobs) {
+      const handler = functions.get<ScheduledEvent, void>(job.entry);
+      const timer = setInterval(() => {
+        const event: ScheduledEvent = {
+          version: '0',
+          id: crypto.randomUUID(),
+          'detail-type': 'Scheduled Event',
+          source: 'aws.events',
+          account: '000000000000',
+          time: new Date().toISOString(),
+          region: LOCAL_REGION,
+          resources: [`arn:aws:events:${LOCAL_REGION}:000000000000:rule/${job.name}`],
+          detail: {},
+        };
+        handler(event, lambdaContext(job.name)).catch((error: unknown) =>
+          log(`${job.name} failed: ${String(error)}`),
+        );
+      }, job.everyMinutes * msPerMinute);
+      stops.push(async () => clearInterval(timer));
+    }
+
+    const identity = new LocalIdentity(join(dataDir, 'identity'));
+    const gateway = new LocalGateway({
+      identity,
+      functions,
+      stage: LOCAL_STAGE,
+      corsAllowedOrigins: ['*'],
+      log,
+    });
+    const host = options.host ?? '127.0.0.1';
+    const port = await gateway.listen(options.port, host);
+    stops.push(() => gateway.close());
+
+    return {
+      url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+      identity,
+      tableNames,
+      eventsStreamName: EVENTS_STREAM_NAME,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Errors that API Gateway answers itself, before any Lambda runs. The CDK app installs these bodies as
+ * gateway responses and the local platform answers with the same ones, so a client sees one error shape
+ * (`{code, message, requestId}`, SPEC §3) whoever produced it.
+ */
+export interface GatewayError {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+export const GATEWAY_ERRORS = {
+  /** No route for this method and path (API Gateway's MISSING_AUTHENTICATION_TOKEN, turned into 404). */
+  notFound: { status: 404, code: 'NOT_FOUND', message: 'No such route' },
+  unauthorized: { status: 401, code: 'UNAUTHORIZED', message: 'Missing or invalid credentials' },
+  accessDenied: { status: 403, code: 'FORBIDDEN', message: 'Access denied' },
+  throttled: { status: 429, code: 'RATE_LIMITED', message: 'Too many requests' },
+  tooLarge: { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' },
+  badRequest: { status: 400, code: 'VALIDATION_ERROR', message: 'Bad request' },
+  unsupportedMediaType: {
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: 'Content-Type is not supported',
+  },
+  internal: { status: 500, code: 'INTERNAL_ERROR', message: 'Internal error' },
+} as const satisfies Record<string, GatewayError>;
+
+export function gatewayErrorBody(error: GatewayError, requestId: string): string {
+  return JSON.stringify({ code: error.code, message: error.message, requestId });
+}

@@ -1,0 +1,97 @@
+import type { MiddlewareObj } from '@middy/core';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
+import { logger } from './observability';
+import { jsonResult, type LambdaHttpResult } from './response';
+
+type HttpMiddleware = MiddlewareObj<APIGatewayProxyEvent, LambdaHttpResult, Error, Context>;
+
+const JSON_CONTENT_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json(?:\s*;.*)?$/i;
+
+function hasBody(event: APIGatewayProxyEvent): event is APIGatewayProxyEvent & { body: string } {
+  return typeof event.body === 'string' && event.body.length > 0;
+}
+
+/**
+ * Refuse what must not reach parsing: bodies over the limit (413) and bodies that are not JSON (415).
+ * Runs after header normalisation, so header names are lower-case.
+ */
+export function requestGuards(maxBodyBytes: number): HttpMiddleware {
+  return {
+    before: ({ event }) => {
+      if (!hasBody(event)) return;
+      const size = Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+      if (size > maxBodyBytes) {
+        throw new PayloadTooLargeError(`Request body is ${size} bytes; the limit is ${maxBodyBytes}`);
+      }
+      const contentType = event.headers['content-type'] ?? '';
+      if (!JSON_CONTENT_TYPE.test(contentType)) {
+        throw new UnsupportedMediaTypeError(
+          `Content-Type must be application/json, got ${contentType === '' ? 'none' : JSON.stringify(contentType)}`,
+        );
+      }
+    },
+  };
+}
+
+/** middy's JSON body parser, applied only when there is a body (a GET has none and needs no content type). */
+export function jsonBody(): HttpMiddleware {
+  const parser = httpJsonBodyParser() as HttpMiddleware;
+  return {
+    before: async (request) => {
+      if (hasBody(request.event) && parser.before) await parser.before(request);
+    },
+  };
+}
+
+function requestIdOf(event: APIGatewayProxyEvent | undefined, context: Context | undefined): string {
+  return event?.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
+}
+
+interface MiddyHttpError {
+  readonly statusCode: number;
+  readonly expose?: boolean;
+  readonly message: string;
+}
+
+function isMiddyHttpError(error: unknown): error is MiddyHttpError {
+  return error instanceof Error && typeof (error as { statusCode?: unknown }).statusCode === 'number';
+}
+
+/** Domain errors and middy's own HTTP errors as `{code, message, details?}`, everything else a bare 500. */
+function toErrorBody(error: unknown): { status: number; code: string; message: string; details?: unknown } {
+  if (error instanceof AppError) {
+    return { status: error.status, code: error.code, message: error.message, details: error.details };
+  }
+  if (isMiddyHttpError(error) && error.expose !== false) {
+    if (error.statusCode === 415)
+      return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: error.message };
+    if (error.statusCode === 422 || error.statusCode === 400) {
+      return { status: 400, code: 'VALIDATION_ERROR', message: 'Request body is not valid JSON' };
+    }
+    if (error.statusCode === 413) return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: error.message };
+  }
+  return { status: 500, code: 'INTERNAL_ERROR', message: 'Internal error' };
+}
+
+/**
+ * The last middleware of the chain (so its onError runs first, and CORS and security headers still decorate
+ * the error response). Only client errors are exposed; a 500 says nothing but the request id.
+ */
+export function errorMapper(): HttpMiddleware {
+  return {
+    onError: (request) => {
+      const { status, code, message, details } = toErrorBody(request.error);
+      const requestId = requestIdOf(request.event, request.context);
+      if (status >= 500) logger.error('Unhandled error', { error: request.error as Error, requestId });
+      else logger.info('Client error', { status, code, message });
+      request.response = jsonResult(status, {
+        code,
+        message,
+        ...(details === undefined ? {} : { details }),
+        requestId,
+      });
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * An explicit response, for the few routes that need a status, headers or a body that is not JSON
+ * (201 with Location, 304, NDJSON). Route implementations otherwise just return the resource.
+ */
+export class HttpResponse {
+  constructor(
+    readonly status: number,
+    readonly body?: unknown,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {}
+}
+
+export interface LambdaHttpResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function jsonResult(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): LambdaHttpResult {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: body === undefined ? '' : JSON.stringify(body),
+  };
+}

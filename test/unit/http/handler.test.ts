@@ -1,0 +1,269 @@
+import { z } from 'zod';
+import { ConflictError } from '../../../shared/errors';
+import { createHttpHandler, implement } from '../../../shared/http/handler';
+import { HttpResponse } from '../../../shared/http/response';
+import type { RouteDefinition } from '../../../shared/http/routes';
+import { apiEvent, lambdaContext, setHttpEnv } from '../../support/api-event';
+
+setHttpEnv();
+
+const createThing = {
+  operationId: 'createThing',
+  method: 'POST',
+  path: '/api/v1/things',
+  handler: 'users',
+  auth: 'cognito',
+  permission: { resource: 'flags', action: 'create' },
+  summary: 'test',
+  tag: 'test',
+  request: { body: z.strictObject({ key: z.string().regex(/^[a-z]+$/), count: z.number().int() }) },
+  successStatus: 201,
+} as const satisfies RouteDefinition;
+
+const getThing = {
+  operationId: 'getThing',
+  method: 'GET',
+  path: '/api/v1/things/{key}',
+  handler: 'users',
+  auth: 'cognito',
+  permission: { resource: 'flags', action: 'read' },
+  summary: 'test',
+  tag: 'test',
+  request: {
+    params: z.object({ key: z.string().min(3) }),
+    query: z.object({ limit: z.coerce.number().int().max(5).default(2) }),
+  },
+} as const satisfies RouteDefinition;
+
+const failing = {
+  operationId: 'failing',
+  method: 'DELETE',
+  path: '/api/v1/things/{key}',
+  handler: 'users',
+  auth: 'cognito',
+  permission: 'authenticated',
+  summary: 'test',
+  tag: 'test',
+} as const satisfies RouteDefinition;
+
+const publicRoute = {
+  operationId: 'publicThing',
+  method: 'GET',
+  path: '/public',
+  handler: 'users',
+  auth: 'none',
+  permission: 'public',
+  summary: 'test',
+  tag: 'test',
+} as const satisfies RouteDefinition;
+
+const routes = [createThing, getThing, failing, publicRoute];
+const received: unknown[] = [];
+const handler = createHttpHandler(
+  'users',
+  [
+    implement(createThing, ({ body, principal }) => {
+      received.push(body);
+      return { ...body, owner: principal.sub };
+    }),
+    implement(getThing, ({ params, query }) => ({ key: params.key, limit: query.limit })),
+    implement(failing, ({ headers }) => {
+      if (headers['x-conflict'] !== undefined) throw new ConflictError('Version 3 is stale');
+      throw new Error('database password is hunter2');
+    }),
+    implement(publicRoute, () => new HttpResponse(204)),
+  ],
+  routes,
+);
+
+const developer = { sub: 'user-1', 'cognito:groups': 'developer' };
+const viewer = { sub: 'user-2', 'cognito:groups': 'viewer' };
+const json = { 'Content-Type': 'application/json' };
+
+async function call(options: Parameters<typeof apiEvent>[0]) {
+  const result = await handler(apiEvent(options), lambdaContext);
+  return {
+    ...result,
+    json: result.body === '' ? undefined : (JSON.parse(result.body) as Record<string, unknown>),
+  };
+}
+
+describe('the HTTP chain', () => {
+  beforeEach(() => (received.length = 0));
+
+  it('parses, validates and answers with the route’s success status', async () => {
+    const res = await call({
+      method: 'POST',
+      resource: '/api/v1/things',
+      headers: json,
+      body: JSON.stringify({ key: 'abc', count: 3 }),
+      claims: developer,
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json).toEqual({ key: 'abc', count: 3, owner: 'user-1' });
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+  });
+
+  it('coerces and defaults query parameters and passes path parameters', async () => {
+    const res = await call({ resource: '/api/v1/things/{key}', params: { key: 'abcd' }, claims: viewer });
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual({ key: 'abcd', limit: 2 });
+  });
+
+  it('answers malformed JSON with 400 VALIDATION_ERROR and the request id', async () => {
+    const res = await call({
+      method: 'POST',
+      resource: '/api/v1/things',
+      headers: json,
+      body: '{"key":',
+      claims: developer,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json).toMatchObject({ code: 'VALIDATION_ERROR', requestId: 'req-123' });
+    expect(received).toHaveLength(0);
+  });
+
+  it('names the field and the reason of a validation failure', async () => {
+    const res = await call({
+      method: 'POST',
+      resource: '/api/v1/things',
+      headers: json,
+      body: JSON.stringify({ key: 'ABC', count: 1.5, extra: true }),
+      claims: developer,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json?.code).toBe('VALIDATION_ERROR');
+    const paths = (res.json?.details as { issues: { path: string }[] }).issues.map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['body.key', 'body.count', 'body']));
+    expect(String(res.json?.message)).toMatch(/^body\./);
+  });
+
+  it('validates path and query parameters', async () => {
+    const short = await call({ resource: '/api/v1/things/{key}', params: { key: 'ab' }, claims: viewer });
+    expect(short.statusCode).toBe(400);
+    expect(short.json?.message).toMatch(/^params\.key/);
+    const big = await call({
+      resource: '/api/v1/things/{key}',
+      params: { key: 'abcd' },
+      query: { limit: '50' },
+      claims: viewer,
+    });
+    expect(big.statusCode).toBe(400);
+    expect(big.json?.message).toMatch(/^query\.limit/);
+  });
+
+  it('refuses a body that is not JSON with 415', async () => {
+    const res = await call({
+      method: 'POST',
+      resource: '/api/v1/things',
+      headers: { 'Content-Type': 'text/plain' },
+      body: 'key=abc',
+      claims: developer,
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json?.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('refuses a body over the limit with 413 before parsing it', async () => {
+    const res = await call({
+      method: 'POST',
+      resource: '/api/v1/things',
+      headers: json,
+      body: JSON.stringify({ key: 'a'.repeat(2000), count: 1 }),
+      claims: developer,
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json?.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers 401 when a Cognito route arrives without verified claims', async () => {
+    const res = await call({ resource: '/api/v1/things/{key}', params: { key: 'abcd' } });
+    expect(res.statusCode).toBe(401);
+    expect(res.json?.code).toBe('UNAUTHORIZED');
+  });
+
+  it('answers 403 naming the refused action when the role lacks the permission', async () => {
+    const res = await call({
+      method: 'POST',
+      resource: '/api/v1/things',
+      headers: json,
+      body: JSON.stringify({ key: 'abc', count: 3 }),
+      claims: viewer,
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json).toMatchObject({ code: 'FORBIDDEN', message: 'Role viewer may not create flags' });
+    expect(received).toHaveLength(0);
+  });
+
+  it('answers 403 to a user in no group, even for reads', async () => {
+    const res = await call({
+      resource: '/api/v1/things/{key}',
+      params: { key: 'abcd' },
+      claims: { sub: 'x' },
+    });
+    expect(res.statusCode).toBe(403);
+  });
+
+  it('lets the strongest of several groups decide', async () => {
+    const res = await call({
+      method: 'POST',
+      resource: '/api/v1/things',
+      headers: json,
+      body: JSON.stringify({ key: 'abc', count: 3 }),
+      claims: { sub: 'x', 'cognito:groups': '[viewer developer]' },
+    });
+    expect(res.statusCode).toBe(201);
+  });
+
+  it('maps domain errors and hides everything about unexpected ones', async () => {
+    const res = await call({ method: 'DELETE', resource: '/api/v1/things/{key}', claims: viewer });
+    expect(res.statusCode).toBe(500);
+    expect(res.json).toEqual({ code: 'INTERNAL_ERROR', message: 'Internal error', requestId: 'req-123' });
+    expect(res.body).not.toContain('hunter2');
+    const conflict = await call({
+      method: 'DELETE',
+      resource: '/api/v1/things/{key}',
+      headers: { 'X-Conflict': '1' },
+      claims: viewer,
+    });
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.json).toEqual({ code: 'CONFLICT', message: 'Version 3 is stale', requestId: 'req-123' });
+  });
+
+  it('decorates success and error responses with security headers and the stage’s CORS origin', async () => {
+    const headers = { ...json, Origin: 'https://app.example.com' };
+    const ok = await call({ resource: '/public', headers });
+    const err = await call({
+      method: 'POST',
+      resource: '/api/v1/things',
+      headers,
+      body: '{',
+      claims: developer,
+    });
+    for (const res of [ok, err]) {
+      expect(res.headers['Access-Control-Allow-Origin']).toBe('https://app.example.com');
+      expect(res.headers['X-Content-Type-Options']).toBe('nosniff');
+      expect(res.headers['Strict-Transport-Security']).toBeDefined();
+    }
+    const foreign = await call({ resource: '/public', headers: { Origin: 'https://evil.example' } });
+    expect(foreign.headers['Access-Control-Allow-Origin']).not.toBe('https://evil.example');
+  });
+
+  it('answers 204 with an empty body', async () => {
+    const res = await call({ resource: '/public' });
+    expect(res.statusCode).toBe(204);
+    expect(res.body).toBe('');
+  });
+
+  it('answers 404 for a route the function does not serve', async () => {
+    const res = await call({ resource: '/api/v1/unknown' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json?.code).toBe('NOT_FOUND');
+  });
+
+  it('refuses at cold start a handler that does not implement its routes', () => {
+    expect(() =>
+      createHttpHandler('users', [implement(publicRoute, () => new HttpResponse(204))], routes),
+    ).toThrow(/createThing, getThing, failing/);
+  });
+});
