@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   });
   // Loaded after the environment is set, as a cold start would.
   const { FunctionRuntime } = await import('../local/lambda-runtime');
-  const runtime = new FunctionRuntime('.switchyard/bench-build');
+  const runtime = new FunctionRuntime();
   await runtime.prepare(['lambdas/system/handler.ts', 'lambdas/users/handler.ts']);
   const system = runtime.get<APIGatewayProxyEvent, { statusCode: number }>('lambdas/system/handler.ts');
   const users = runtime.get<APIGatewayProxyEvent, { statusCode: number }>('lambdas/users/handler.ts');
@@ -72,6 +72,7 @@ async function main(): Promise<void> {
       ),
     },
   };
+  runtime.dispose();
   console.log(JSON.stringify(result, null, 2));
 }
 

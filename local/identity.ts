@@ -11,6 +11,8 @@ import {
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Role } from '../shared/auth/roles';
+import type { DirectoryUser } from '../shared/users/directory';
+import { LocalDirectory } from '../shared/users/local-directory';
 
 /**
  * The local stand-in for a Cognito user pool's token endpoint: it signs ID tokens shaped like Cognito's
@@ -58,12 +60,30 @@ function loadOrCreateKey(directory: string): StoredKey {
   return stored;
 }
 
+export interface SignInRequest {
+  /** The user's id (their `sub`). */
+  readonly sub?: string;
+  readonly email?: string;
+  /** For a user who does not exist yet: the role they are created with (`none`: no group). */
+  readonly role?: Role | 'none';
+  readonly expiresInSeconds?: number;
+}
+
+export class SignInError extends Error {
+  override readonly name = 'SignInError';
+}
+
 export class LocalIdentity {
   private readonly key: StoredKey;
   private readonly verifier;
+  /** The users, shared with the users function of the running platform (LOCAL_USER_DIRECTORY_FILE). */
+  readonly directory: LocalDirectory;
+  readonly directoryFile: string;
 
-  /** `directory` holds the signing key, so `npm run token` and `npm start` agree across processes. */
+  /** `directory` holds the signing key and the users, so `npm run token` and `npm start` agree. */
   constructor(directory: string) {
+    this.directoryFile = join(directory, 'users.json');
+    this.directory = new LocalDirectory(this.directoryFile);
     this.key = loadOrCreateKey(directory);
     this.verifier = CognitoJwtVerifier.create({
       userPoolId: LOCAL_USER_POOL_ID,
@@ -107,6 +127,38 @@ export class LocalIdentity {
       format: 'jwk',
     });
     return `${signingInput}.${base64url(signature)}`;
+  }
+
+  /**
+   * What signing in through the pool's hosted UI gives: an ID token for a user of the directory, with the
+   * groups the directory holds now (so a role change shows in the next token). A user who does not exist yet
+   * is created first, as an admin would; a disabled user cannot sign in.
+   */
+  async signIn(request: SignInRequest): Promise<{ token: string; user: DirectoryUser; created: boolean }> {
+    let user =
+      request.sub !== undefined
+        ? await this.directory.get(request.sub)
+        : await this.directory.findByEmail(request.email ?? `${request.role ?? 'viewer'}@switchyard.local`);
+    let created = false;
+    if (user === null) {
+      const role = request.role ?? 'viewer';
+      const email = request.email ?? `${role}@switchyard.local`;
+      user = await this.directory.create(email, role === 'none' ? 'viewer' : role, request.sub);
+      if (user === null) throw new SignInError(`A user with email ${email} already exists under another id`);
+      if (role === 'none') {
+        await this.directory.setRole(user.id, null);
+        user = { ...user, groups: [] };
+      }
+      created = true;
+    }
+    if (!user.enabled) throw new SignInError(`User ${user.email ?? user.id} is disabled`);
+    const token = this.mint({
+      sub: user.id,
+      groups: user.groups,
+      ...(user.email === null ? {} : { email: user.email }),
+      ...(request.expiresInSeconds === undefined ? {} : { expiresInSeconds: request.expiresInSeconds }),
+    });
+    return { token, user, created };
   }
 
   /** The verified claims, or null for a token API Gateway's Cognito authorizer would refuse. */

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { build } from 'esbuild';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** A Lambda context as the runtime would pass it, for a function that runs in this process. */
@@ -34,10 +34,15 @@ const REPO_ROOT = resolve(__dirname, '..');
  */
 export class FunctionRuntime {
   private readonly loaded = new Map<string, LambdaFunction>();
-  private readonly buildDir: string;
+  /**
+   * Inside the repository's node_modules, so that the externals (`@aws-sdk/*`) resolve from the bundles as
+   * they do from the runtime in Lambda; one folder per runtime, so parallel platforms never share bundles.
+   */
+  readonly buildDir = join(REPO_ROOT, 'node_modules', '.cache', 'switchyard-functions', randomUUID());
 
-  constructor(buildDir: string) {
-    this.buildDir = resolve(buildDir);
+  /** Remove the bundles (they are rebuilt at every start). */
+  dispose(): void {
+    rmSync(this.buildDir, { recursive: true, force: true });
   }
 
   /** Bundle every entry (relative to the repository root) in one esbuild run. */

@@ -57,6 +57,7 @@ export function localTableNames(): Record<TableId, string> {
 function configureEnvironment(
   endpoints: { dynamo: string; kinesis: string },
   tableNames: Record<TableId, string>,
+  userDirectoryFile: string,
 ) {
   const env: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,
@@ -73,6 +74,8 @@ function configureEnvironment(
     POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
     POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_DEV: 'true',
+    USER_DIRECTORY: 'local',
+    LOCAL_USER_DIRECTORY_FILE: userDirectoryFile,
   };
   for (const id of TABLE_IDS) env[tableEnvName(id)] = tableNames[id];
   if (process.env.REDIS_URL !== undefined) env.CACHE_URL = process.env.REDIS_URL;
@@ -111,7 +114,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     stops.push(() => kinesisLocal.stop());
 
     const tableNames = localTableNames();
-    configureEnvironment({ dynamo: dynamoLocal.endpoint, kinesis: kinesisLocal.endpoint }, tableNames);
+    const identity = new LocalIdentity(join(dataDir, 'identity'));
+    configureEnvironment(
+      { dynamo: dynamoLocal.endpoint, kinesis: kinesisLocal.endpoint },
+      tableNames,
+      identity.directoryFile,
+    );
     const dynamo = createDynamoClient();
     const kinesis = createKinesisClient();
     const streams = createDynamoStreamsClient();
@@ -125,7 +133,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 
     const streamFunctions = [...STREAM_FUNCTIONS, ...(options.streamFunctions ?? [])];
     const jobs = [...SCHEDULED_FUNCTIONS, ...(options.scheduledFunctions ?? [])];
-    const functions = new FunctionRuntime(join(dataDir, 'build'));
+    const functions = new FunctionRuntime();
+    stops.push(async () => functions.dispose());
     await functions.prepare([
       ...HANDLER_GROUPS.map(handlerEntry),
       ...streamFunctions.map((f) => f.entry),
@@ -177,7 +186,6 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       stops.push(async () => clearInterval(timer));
     }
 
-    const identity = new LocalIdentity(join(dataDir, 'identity'));
     const gateway = new LocalGateway({
       identity,
       functions,

@@ -5,7 +5,7 @@ import { ConfigurationError } from './errors';
  * Parse the environment once, at cold start, against a schema: a missing or malformed variable stops the
  * function with a message naming every offending variable, instead of failing later on `undefined`.
  */
-export function parseEnv<S extends z.ZodObject>(
+export function parseEnv<S extends z.ZodType>(
   schema: S,
   source: NodeJS.ProcessEnv = process.env,
 ): z.output<S> {
@@ -30,3 +30,6 @@ export const httpEnvSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().positive(),
 });
 export type HttpEnv = z.output<typeof httpEnvSchema>;
+
+/** The audit table, which every function that changes something writes to. */
+export const auditEnvSchema = z.object({ TABLE_AUDIT: z.string().min(1) });

@@ -1,7 +1,44 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { userChange } from '../../shared/audit/actor';
+import { AuditRepository } from '../../shared/audit/repository';
+import { createDocumentClient } from '../../shared/aws/clients';
+import { parseEnv } from '../../shared/env';
 import { createHttpHandler, implement } from '../../shared/http/handler';
-import { getCurrentUserRoute } from '../../shared/http/routes';
-import { currentUser } from '../../shared/users/service';
+import {
+  createUserRoute,
+  disableUserRoute,
+  enableUserRoute,
+  getCurrentUserRoute,
+  getUserRoute,
+  listUsersRoute,
+  setUserRoleRoute,
+} from '../../shared/http/routes';
+import { CognitoDirectory } from '../../shared/users/cognito-directory';
+import { usersEnvSchema } from '../../shared/users/env';
+import { LocalDirectory } from '../../shared/users/local-directory';
+import { currentUser, UsersService } from '../../shared/users/service';
+
+const env = parseEnv(usersEnvSchema);
+const directory =
+  env.USER_DIRECTORY === 'cognito'
+    ? new CognitoDirectory(new CognitoIdentityProviderClient({}), env.USER_POOL_ID)
+    : new LocalDirectory(env.LOCAL_USER_DIRECTORY_FILE);
+const users = new UsersService(directory, new AuditRepository(createDocumentClient(), env.TABLE_AUDIT));
 
 export const handler = createHttpHandler('users', [
   implement(getCurrentUserRoute, ({ principal }) => currentUser(principal)),
+  implement(listUsersRoute, ({ query }) => users.list(query)),
+  implement(createUserRoute, ({ body, principal, requestId }) =>
+    users.create(body.email, body.role, userChange(principal, requestId)),
+  ),
+  implement(getUserRoute, ({ params }) => users.get(params.id)),
+  implement(setUserRoleRoute, ({ params, body, principal, requestId }) =>
+    users.setRole(params.id, body.role, userChange(principal, requestId)),
+  ),
+  implement(disableUserRoute, ({ params, principal, requestId }) =>
+    users.setEnabled(params.id, false, userChange(principal, requestId)),
+  ),
+  implement(enableUserRoute, ({ params, principal, requestId }) =>
+    users.setEnabled(params.id, true, userChange(principal, requestId)),
+  ),
 ]);

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import { SubnetType, type ISecurityGroup, type IVpc } from 'aws-cdk-lib/aws-ec2';
 import { Role, ServicePrincipal, type IGrantable, type IPrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -24,6 +25,20 @@ export const BASE_ENV_KEYS = [
   'CORS_ALLOWED_ORIGINS',
   'MAX_BODY_BYTES',
   'NODE_OPTIONS',
+] as const;
+
+/** What `managesUsers` allows on the user pool: the Users API's actions and nothing more. */
+export const USER_ADMIN_ACTIONS = [
+  'cognito-idp:ListUsers',
+  'cognito-idp:ListUsersInGroup',
+  'cognito-idp:AdminGetUser',
+  'cognito-idp:AdminListGroupsForUser',
+  'cognito-idp:AdminCreateUser',
+  'cognito-idp:AdminDeleteUser',
+  'cognito-idp:AdminAddUserToGroup',
+  'cognito-idp:AdminRemoveUserFromGroup',
+  'cognito-idp:AdminDisableUser',
+  'cognito-idp:AdminEnableUser',
 ] as const;
 
 /** Environment variable through which `writesEvents` passes the events stream name. */
@@ -191,6 +206,28 @@ export class SwitchyardFunction extends Construct implements IGrantable {
           'part of reading the table, and shared/db/tables.ts fixes which indexes exist.',
       );
     }
+    return this;
+  }
+
+  /**
+   * Append audit entries, and nothing else: PutItem only (what a transaction's Put needs), so no function can
+   * rewrite or delete history. The function finds the table in TABLE_AUDIT.
+   */
+  public appendsAudit(table: SwitchyardTable): this {
+    if (table.definition.id !== 'audit')
+      throw new Error(`appendsAudit needs the audit table, got ${table.definition.id}`);
+    table.grant(this.role, 'dynamodb:PutItem');
+    return this.tableGranted(table);
+  }
+
+  /**
+   * Administer the users of `userPool` through the Users API: only the listed Cognito actions, on that pool.
+   * The function finds it in USER_POOL_ID (with USER_DIRECTORY=cognito).
+   */
+  public managesUsers(userPool: IUserPool): this {
+    userPool.grant(this.role, ...USER_ADMIN_ACTIONS);
+    this.function.addEnvironment('USER_DIRECTORY', 'cognito');
+    this.function.addEnvironment('USER_POOL_ID', userPool.userPoolId);
     return this;
   }
 

@@ -46,8 +46,17 @@ interface HandlerSettings {
 const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
   // Health and the OpenAPI document touch no data.
   system: { description: 'Health check and OpenAPI document', inVpc: false, wire: () => undefined },
-  // GET /users/me answers from the token's claims; Cognito admin grants arrive with user management.
-  users: { description: 'Users and roles', inVpc: false, wire: () => undefined },
+  // GET /users/me answers from the token's claims; the rest administers the pool and audits each change.
+  users: {
+    description: 'Users and roles',
+    inVpc: false,
+    wire: (fn, props) => fn.managesUsers(props.userPool).appendsAudit(props.tables.audit),
+  },
+  audit: {
+    description: 'Audit log queries and export',
+    inVpc: false,
+    wire: (fn, props) => fn.readsTable(props.tables.audit),
+  },
 };
 
 /**

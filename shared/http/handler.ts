@@ -18,7 +18,7 @@ import {
 } from '../errors';
 import { errorMapper, jsonBody, requestGuards } from './middleware';
 import { logger, tracer } from './observability';
-import { HttpResponse, jsonResult, type LambdaHttpResult } from './response';
+import { HttpResponse, jsonResult, RawHttpResponse, type LambdaHttpResult } from './response';
 import { ROUTES, routeKey, type HandlerGroup, type RouteDefinition } from './routes';
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -89,7 +89,13 @@ function authorize(route: RouteDefinition, event: APIGatewayProxyEvent): UserPri
     throw new ForbiddenError('Your account has no role yet: ask an admin to put you in a group');
   }
   if (!isGranted(user.role, permission)) {
-    throw new ForbiddenError(`Role ${user.role} may not ${permission.action} ${permission.resource}`);
+    // READ before UPDATE/DELETE (SPEC §1): say whether the caller may not even see the resource.
+    const mayRead = isGranted(user.role, { resource: permission.resource, action: 'read' });
+    throw new ForbiddenError(
+      mayRead && permission.action !== 'read'
+        ? `Role ${user.role} may read but not ${permission.action} ${permission.resource}`
+        : `Role ${user.role} may not ${permission.action === 'read' ? 'read' : `${permission.action} or read`} ${permission.resource}`,
+    );
   }
   return user;
 }
@@ -132,6 +138,9 @@ export function createHttpHandler(
       requestId,
     };
     const result = await impl.run(input);
+    if (result instanceof RawHttpResponse) {
+      return { statusCode: result.status, headers: { ...result.headers }, body: result.body };
+    }
     if (result instanceof HttpResponse) return jsonResult(result.status, result.body, { ...result.headers });
     const status = route.successStatus ?? 200;
     return jsonResult(status, status === 204 ? undefined : result);

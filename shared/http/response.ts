@@ -8,6 +8,15 @@ export class HttpResponse {
     readonly body?: unknown,
     readonly headers: Readonly<Record<string, string>> = {},
   ) {}
+
+  /** A body sent as it is (NDJSON, CSV), not JSON-encoded. */
+  static text(status: number, body: string, contentType: string, headers: Record<string, string> = {}) {
+    return new RawHttpResponse(status, body, { ...headers, 'content-type': contentType });
+  }
+}
+
+export class RawHttpResponse extends HttpResponse {
+  declare readonly body: string;
 }
 
 export interface LambdaHttpResult {

@@ -281,7 +281,7 @@ describe('routes that need an API key', () => {
     });
     return {
       stageName: 'test',
-      handlers: { system: fn, users: fn },
+      handlers: { system: fn, users: fn, audit: fn },
       userPool: new UserPool(stack, 'UserPool'),
       routes: [...ROUTES, sdkRoute],
       throttlingRateLimit: 10,

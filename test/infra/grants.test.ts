@@ -1,0 +1,62 @@
+import { resourcesOf, stageOf } from './synth';
+
+type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
+
+/** Every IAM statement of the API stack, with the logical id of the policy that holds it. */
+function statements(name: 'dev' | 'prod'): { policy: string; statement: Statement }[] {
+  const policies = resourcesOf(stageOf(name).api, 'AWS::IAM::Policy');
+  return Object.entries(policies).flatMap(([policy, resource]) =>
+    ((resource.Properties?.PolicyDocument as { Statement: Statement[] }).Statement ?? []).map(
+      (statement) => ({
+        policy,
+        statement,
+      }),
+    ),
+  );
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe.each(['dev', 'prod'] as const)('least-privilege grants (%s)', (name) => {
+  const all = statements(name);
+
+  it('gives only the users function Cognito actions, exactly the Users API ones, on the user pool', () => {
+    const cognito = all.filter(({ statement }) =>
+      actionsOf(statement).some((a) => a.startsWith('cognito-idp:')),
+    );
+    expect(cognito.map((c) => c.policy)).toEqual([expect.stringMatching(/^UsersHandler/)]);
+    expect([...actionsOf(cognito[0]!.statement)].sort()).toEqual(
+      [
+        'cognito-idp:AdminAddUserToGroup',
+        'cognito-idp:AdminCreateUser',
+        'cognito-idp:AdminDeleteUser',
+        'cognito-idp:AdminDisableUser',
+        'cognito-idp:AdminEnableUser',
+        'cognito-idp:AdminGetUser',
+        'cognito-idp:AdminListGroupsForUser',
+        'cognito-idp:AdminRemoveUserFromGroup',
+        'cognito-idp:ListUsers',
+        'cognito-idp:ListUsersInGroup',
+      ].sort(),
+    );
+    expect(JSON.stringify(cognito[0]!.statement.Resource)).toMatch(/UserPool/);
+    expect(JSON.stringify(cognito[0]!.statement.Resource)).not.toContain('"*"');
+  });
+
+  it('lets no function rewrite or delete audit history: PutItem is the only write on the audit table', () => {
+    const onAudit = all.filter(({ statement }) =>
+      /GetAttaudit[0-9A-F]+Arn/.test(JSON.stringify(statement.Resource)),
+    );
+    const writes = onAudit.flatMap(({ statement }) =>
+      actionsOf(statement).filter((a) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a)),
+    );
+    expect(new Set(writes)).toEqual(new Set(['dynamodb:PutItem']));
+  });
+
+  it('gives the audit function read access only', () => {
+    const auditFn = all.filter(({ policy }) => policy.startsWith('AuditHandler'));
+    const actions = auditFn.flatMap(({ statement }) => actionsOf(statement));
+    expect(actions.some((a) => a.startsWith('dynamodb:Query'))).toBe(true);
+    expect(actions.filter((a) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
+  });
+});
