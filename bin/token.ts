@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const identity = new LocalIdentity(join(values.data, 'identity'));
   try {
     const { token, user, created } = await identity.signIn({
-      ...(role === undefined ? {} : { role: role as Parameters<LocalIdentity['signIn']>[0]['role'] }),
+      ...(role === undefined ? {} : { role: role }),
       ...(values.sub === undefined ? {} : { sub: values.sub }),
       ...(values.email === undefined ? {} : { email: values.email }),
       expiresInSeconds: expiresIn,

@@ -53,8 +53,7 @@ export const ROLE_GRANTS: Readonly<Record<Role, Readonly<Partial<Record<Resource
     rollouts: READ,
     safety: READ,
     audit: READ,
-    apiKeys: READ,
-    users: READ,
+    // Users and API keys are ADMIN-only (issue 3: "Users API (ADMIN; `me` for all)").
   },
   viewer: {
     flags: READ,

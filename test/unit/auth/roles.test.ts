@@ -36,6 +36,8 @@ describe('the permission matrix (SPEC §1)', () => {
     expect(isGranted('analyst', { resource: 'results', action: 'read' })).toBe(true);
     expect(isGranted('analyst', { resource: 'audit', action: 'read' })).toBe(true);
     expect(isGranted('analyst', { resource: 'flags', action: 'update' })).toBe(false);
+    expect(isGranted('analyst', { resource: 'users', action: 'read' })).toBe(false);
+    expect(isGranted('analyst', { resource: 'apiKeys', action: 'read' })).toBe(false);
   });
 
   it('keeps viewers away from results, audit, keys and users', () => {
