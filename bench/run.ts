@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
+ * `npm run bench [-- engine evaluate]`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
  * then reports medians and p99 (the machines are shared; single runs mean little).
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
@@ -52,6 +52,10 @@ async function main(): Promise<void> {
     MAX_BODY_BYTES: '1048576',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_TRACE_ENABLED: 'false',
+    // users/me reads only the token's claims; the directory and audit table are never touched here.
+    USER_DIRECTORY: 'local',
+    LOCAL_USER_DIRECTORY_FILE: '/nonexistent/users.json',
+    TABLE_AUDIT: 'unused',
   });
   // Loaded after the environment is set, as a cold start would.
   const { FunctionRuntime } = await import('../local/lambda-runtime');
@@ -60,19 +64,26 @@ async function main(): Promise<void> {
   const system = runtime.get<APIGatewayProxyEvent, { statusCode: number }>('lambdas/system/handler.ts');
   const users = runtime.get<APIGatewayProxyEvent, { statusCode: number }>('lambdas/users/handler.ts');
 
-  const result = {
+  const only = process.argv.slice(2);
+  const wanted = (name: string) => only.length === 0 || only.includes(name);
+  const result: Record<string, unknown> = {
     machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
-    httpChain: {
-      description: 'warm in-process handler time through the full middy chain (µs)',
-      health: await warmHandler(system, event('/health'), 5000),
-      usersMe: await warmHandler(
-        users,
-        event('/api/v1/users/me', { sub: 'u', 'cognito:groups': 'viewer' }),
-        5000,
-      ),
-    },
+  };
+  result.httpChain = {
+    description: 'warm in-process handler time through the full middy chain (µs)',
+    health: await warmHandler(system, event('/health'), 5000),
+    usersMe: await warmHandler(
+      users,
+      event('/api/v1/users/me', { sub: 'u', 'cognito:groups': 'viewer' }),
+      5000,
+    ),
   };
   runtime.dispose();
+  // Issue 4: the engine against its peers on one workload, and the warm evaluation handler.
+  if (wanted('engine')) result.engine = await (await import('./engine')).benchEngine();
+  if (wanted('evaluate')) {
+    result.evaluateHandler = await (await import('./evaluation-handler')).benchEvaluationHandler();
+  }
   console.log(JSON.stringify(result, null, 2));
 }
 

@@ -1,12 +1,13 @@
 /**
- * `npm start -- [--port N] [--memory] [--data DIR]`: the whole Switchyard API on this machine, with
+ * `npm start -- [--port N] [--memory] [--data DIR] [--authorizer-ttl S]`: the whole Switchyard API on this machine, with
  * DynamoDB Local, kinesalite and Cognito-style local tokens. No AWS account needed.
  */
 import { parseArgs } from 'node:util';
 import { LocalPlatformError } from '../local/dynamodb';
 import { startPlatform } from '../local/platform';
 
-const USAGE = 'Usage: npm start -- [--port N] [--memory] [--data DIR] [--host H]   (PORT is honoured too)';
+const USAGE =
+  'Usage: npm start -- [--port N] [--memory] [--data DIR] [--host H] [--authorizer-ttl SECONDS]   (PORT is honoured too)';
 
 function parsePort(value: string | undefined): number {
   const port = Number(value ?? '3000');
@@ -15,6 +16,17 @@ function parsePort(value: string | undefined): number {
     process.exit(2);
   }
   return port;
+}
+
+/** API-key authorizer cache TTL (default: the deployed 300 s); shorter to try out revocation. */
+function parseSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
+    console.error(`Invalid --authorizer-ttl ${JSON.stringify(value)}: a number of seconds >= 0. ${USAGE}`);
+    process.exit(2);
+  }
+  return seconds;
 }
 
 async function main(): Promise<void> {
@@ -26,6 +38,7 @@ async function main(): Promise<void> {
         host: { type: 'string' },
         memory: { type: 'boolean', default: false },
         data: { type: 'string', default: '.switchyard' },
+        'authorizer-ttl': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -44,6 +57,7 @@ async function main(): Promise<void> {
     host: values.host ?? '127.0.0.1',
     dataDir: values.data,
     memory: values.memory,
+    authorizerCacheSeconds: parseSeconds(values['authorizer-ttl']),
     log: (line) => console.log(`  ${line}`),
   });
 

@@ -1,10 +1,15 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayRequestAuthorizerEvent,
+} from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { API_KEY_AUTHORIZER } from '../shared/api-keys/authorizer';
 import { gatewayErrorBody, GATEWAY_ERRORS, type GatewayError } from '../shared/http/gateway-responses';
 import type { LambdaHttpResult } from '../shared/http/response';
 import { handlerEntry, ROUTES, type RouteDefinition } from '../shared/http/routes';
-import type { LocalIdentity } from './identity';
+import { LOCAL_REGION, type LocalIdentity } from './identity';
 import { lambdaContext, type FunctionRuntime } from './lambda-runtime';
 
 /** API Gateway's own payload limit for REST APIs; the functions enforce the smaller product limit. */
@@ -76,19 +81,86 @@ function claimsAsGatewayDoes(claims: Record<string, unknown>): Record<string, st
   );
 }
 
+/** What API Gateway hands the integration as `requestContext.authorizer` after a Lambda authorizer: strings. */
+function contextAsGatewayDoes(result: APIGatewayAuthorizerResult): Record<string, string> {
+  const context = Object.fromEntries(
+    Object.entries(result.context ?? {}).map(([name, value]) => [name, String(value)]),
+  );
+  return { ...context, principalId: result.principalId };
+}
+
+interface PolicyStatement {
+  readonly Effect?: unknown;
+  readonly Action?: unknown;
+  readonly Resource?: unknown;
+}
+
+/** IAM's wildcards in an execute-api resource: `*` any run of characters, `?` one character. */
+function arnMatches(pattern: string, arn: string): boolean {
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`).test(arn);
+}
+
+/** Whether the authorizer's policy lets this method ARN through: an explicit Deny wins, then any Allow. */
+function policyAllows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {
+  const statements = (result.policyDocument?.Statement ?? []) as readonly PolicyStatement[];
+  const list = (value: unknown): string[] =>
+    Array.isArray(value)
+      ? value.filter((v): v is string => typeof v === 'string')
+      : typeof value === 'string'
+        ? [value]
+        : [];
+  const applies = (statement: PolicyStatement) =>
+    list(statement.Action).some((a) => ['execute-api:Invoke', 'execute-api:*', '*'].includes(a)) &&
+    list(statement.Resource).some((r) => arnMatches(r, methodArn));
+  if (statements.some((s) => s.Effect === 'Deny' && applies(s))) return false;
+  return statements.some((s) => s.Effect === 'Allow' && applies(s));
+}
+
+type AuthorizerOutcome =
+  | { readonly allowed: true; readonly context: Record<string, string> }
+  | { readonly allowed: false; readonly error: GatewayError };
+
 export interface GatewayOptions {
   readonly identity: LocalIdentity;
-  readonly functions: FunctionRuntime;
+  /** Where the handlers come from (the platform's FunctionRuntime). */
+  readonly functions: Pick<FunctionRuntime, 'get'>;
   readonly stage: string;
   readonly corsAllowedOrigins: readonly string[];
   readonly log?: (line: string) => void;
+  /**
+   * How long an API-key authorizer answer is reused for the same identity, as API Gateway's results cache.
+   * @default 300 (the deployed TTL)
+   */
+  readonly authorizerCacheSeconds?: number;
+  /**
+   * The route table to serve.
+   * @default ROUTES
+   */
+  readonly routes?: readonly RouteDefinition[];
 }
+
+const LOCAL_ACCOUNT = '000000000000';
+const LOCAL_API_ID = 'local';
 
 /** The local API Gateway: route table → REST proxy event → the real handler → HTTP response. */
 export class LocalGateway {
   private server: Server | null = null;
+  /** API Gateway's authorizer results cache: policy and context by identity-source values, until expiry. */
+  private readonly authorizerCache = new Map<
+    string,
+    { result: APIGatewayAuthorizerResult; expires: number }
+  >();
 
-  constructor(private readonly options: GatewayOptions) {}
+  constructor(private readonly options: GatewayOptions) {
+    const ttl = options.authorizerCacheSeconds;
+    if (ttl !== undefined && !(Number.isFinite(ttl) && ttl >= 0)) {
+      throw new Error(`authorizerCacheSeconds must be a number of seconds >= 0, got ${ttl}`);
+    }
+  }
 
   async listen(port: number, host: string): Promise<number> {
     const server = createServer((req, res) => {
@@ -161,24 +233,24 @@ export class LocalGateway {
       return void res.end();
     }
 
-    const matched = matchRoute(method, url.pathname);
+    const matched = matchRoute(method, url.pathname, this.options.routes);
     if (matched === null) return this.sendError(res, GATEWAY_ERRORS.notFound, requestId, origin);
     const body = await readBody(req);
     if (body === 'too-large') return this.sendError(res, GATEWAY_ERRORS.tooLarge, requestId, origin);
 
     const { route, pathParameters } = matched;
-    let claims: Record<string, string> | undefined;
+    const event = this.toEvent(req, url, route, pathParameters, body, requestId);
     if (route.auth === 'cognito') {
       const token = bearerToken(req.headers.authorization);
       const verified = token === null ? null : await this.options.identity.verify(token);
       if (verified === null) return this.sendError(res, GATEWAY_ERRORS.unauthorized, requestId, origin);
-      claims = claimsAsGatewayDoes(verified);
+      event.requestContext.authorizer = { claims: claimsAsGatewayDoes(verified) };
     } else if (route.auth === 'apiKey') {
-      // The API-key authorizer arrives with the SDK routes; until then nothing can pass it.
-      return this.sendError(res, GATEWAY_ERRORS.unauthorized, requestId, origin);
+      const outcome = await this.authorizeApiKey(event);
+      if (!outcome.allowed) return this.sendError(res, outcome.error, requestId, origin);
+      event.requestContext.authorizer = outcome.context;
     }
 
-    const event = this.toEvent(req, url, route, pathParameters, body, requestId, claims);
     const handler = this.options.functions.get<APIGatewayProxyEvent, LambdaHttpResult>(
       handlerEntry(route.handler),
     );
@@ -193,6 +265,64 @@ export class LocalGateway {
     res.end(result.body);
   }
 
+  /**
+   * The API-key REQUEST authorizer as API Gateway runs it: 401 without calling the function when an identity
+   * source is missing; otherwise the cached answer for these identity values, or the function's (an Allow or
+   * Deny policy is cached for the TTL; its "Unauthorized" is a 401 and is not); then the policy decides for
+   * this method ARN (403 when it does not allow it).
+   */
+  private async authorizeApiKey(event: APIGatewayProxyEvent): Promise<AuthorizerOutcome> {
+    const lower = Object.fromEntries(Object.entries(event.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const identity = API_KEY_AUTHORIZER.identityHeaders.map(
+      (name) => lower[name.toLowerCase()]?.trim() ?? '',
+    );
+    if (identity.some((value) => value === '')) return { allowed: false, error: GATEWAY_ERRORS.unauthorized };
+
+    const methodArn = `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${LOCAL_API_ID}/${this.options.stage}/${event.httpMethod}${event.path}`;
+    const cacheKey = JSON.stringify(identity);
+    const now = Date.now();
+    let result = this.authorizerCache.get(cacheKey);
+    if (result === undefined || result.expires <= now) {
+      this.authorizerCache.delete(cacheKey);
+      const authorizer = this.options.functions.get<
+        APIGatewayRequestAuthorizerEvent,
+        APIGatewayAuthorizerResult
+      >(API_KEY_AUTHORIZER.entry);
+      const { body: _body, isBase64Encoded: _base64, ...request } = event;
+      try {
+        const answer = await authorizer(
+          {
+            ...request,
+            type: 'REQUEST',
+            methodArn,
+            requestContext: { ...event.requestContext, authorizer: undefined },
+          },
+          lambdaContext(`switchyard-${this.options.stage}-api-key-authorizer`),
+        );
+        result = {
+          result: answer,
+          expires:
+            now + (this.options.authorizerCacheSeconds ?? API_KEY_AUTHORIZER.resultsCacheSeconds) * 1000,
+        };
+      } catch (error) {
+        if (error instanceof Error && error.message === 'Unauthorized') {
+          return { allowed: false, error: GATEWAY_ERRORS.unauthorized };
+        }
+        console.error('local gateway: API-key authorizer failed', error);
+        return { allowed: false, error: GATEWAY_ERRORS.internal };
+      }
+      if (this.authorizerCache.size >= 10_000) {
+        // A long-running platform sees many identities: forget the expired answers before adding more.
+        for (const [key, entry] of this.authorizerCache)
+          if (entry.expires <= now) this.authorizerCache.delete(key);
+      }
+      this.authorizerCache.set(cacheKey, result);
+    }
+    if (!policyAllows(result.result, methodArn))
+      return { allowed: false, error: GATEWAY_ERRORS.accessDenied };
+    return { allowed: true, context: contextAsGatewayDoes(result.result) };
+  }
+
   private toEvent(
     req: IncomingMessage,
     url: URL,
@@ -200,7 +330,6 @@ export class LocalGateway {
     pathParameters: Record<string, string>,
     body: Buffer,
     requestId: string,
-    claims: Record<string, string> | undefined,
   ): APIGatewayProxyEvent {
     const headers: Record<string, string> = {};
     const multiValueHeaders: Record<string, string[]> = {};
@@ -231,9 +360,9 @@ export class LocalGateway {
       body: body.length > 0 ? body.toString('utf8') : null,
       isBase64Encoded: false,
       requestContext: {
-        accountId: '000000000000',
-        apiId: 'local',
-        authorizer: claims === undefined ? undefined : { claims },
+        accountId: LOCAL_ACCOUNT,
+        apiId: LOCAL_API_ID,
+        authorizer: undefined,
         protocol: 'HTTP/1.1',
         httpMethod: route.method,
         path: `/${this.options.stage}${url.pathname}`,

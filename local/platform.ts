@@ -1,3 +1,4 @@
+import { API_KEY_AUTHORIZER } from '../shared/api-keys/authorizer';
 import { createDynamoClient, createDynamoStreamsClient, createKinesisClient } from '../shared/aws/clients';
 import { TABLE_IDS, tableEnvName, type TableId } from '../shared/db/tables';
 import {
@@ -36,6 +37,12 @@ export interface PlatformOptions {
   readonly scheduledFunctions?: readonly ScheduledFunctionDefinition[];
   /** Minutes → milliseconds for local timers (tests shrink it). */
   readonly msPerMinute?: number;
+  /**
+   * How long the gateway reuses an API-key authorizer answer, as API Gateway's results cache (tests shrink
+   * it to see a revocation take effect).
+   * @default 300
+   */
+  readonly authorizerCacheSeconds?: number;
 }
 
 export interface RunningPlatform {
@@ -137,6 +144,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     stops.push(async () => functions.dispose());
     await functions.prepare([
       ...HANDLER_GROUPS.map(handlerEntry),
+      API_KEY_AUTHORIZER.entry,
       ...streamFunctions.map((f) => f.entry),
       ...jobs.map((j) => j.entry),
     ]);
@@ -192,6 +200,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       stage: LOCAL_STAGE,
       corsAllowedOrigins: ['*'],
       log,
+      authorizerCacheSeconds: options.authorizerCacheSeconds,
     });
     const host = options.host ?? '127.0.0.1';
     const port = await gateway.listen(options.port, host);

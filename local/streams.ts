@@ -32,8 +32,8 @@ interface BatchResponse {
 interface ShardSource<R> {
   readonly arn: string;
   listShards(): Promise<string[]>;
-  /** An iterator at the start of the shard, or null when the shard is gone. */
-  firstIterator(shardId: string): Promise<string | null>;
+  /** An iterator at the start of the shard (or just after `sequence`), or null when the shard is gone. */
+  firstIterator(shardId: string, afterSequence?: string): Promise<string | null>;
   read(iterator: string): Promise<{ records: R[]; next: string | null }>;
   sequenceOf(record: R): string;
 }
@@ -95,11 +95,23 @@ class ShardPoller<R> {
     let iterator = await this.source.firstIterator(shardId).catch(() => null);
     let pending: R[] = [];
     let attempts = 0;
+    let lastRead: string | undefined;
     while (this.running && (iterator !== null || pending.length > 0)) {
       try {
         if (pending.length < this.options.batchSize && iterator !== null) {
-          const page = await this.source.read(iterator);
+          let page;
+          try {
+            page = await this.source.read(iterator);
+          } catch (error) {
+            // Iterators expire (and DynamoDB Local trims them): take a fresh one after the last record read.
+            const name = (error as Error).name;
+            if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw error;
+            iterator = await this.source.firstIterator(shardId, lastRead);
+            continue;
+          }
           pending.push(...page.records);
+          const last = page.records.at(-1);
+          if (last !== undefined) lastRead = this.source.sequenceOf(last);
           iterator = page.next;
         }
         if (pending.length === 0) {
@@ -201,13 +213,15 @@ export async function pollDynamoStream(
       const described = await streams.send(new DescribeStreamCommand({ StreamArn: arn }));
       return (described.StreamDescription?.Shards ?? []).flatMap((s) => (s.ShardId ? [s.ShardId] : []));
     },
-    firstIterator: async (shardId) =>
+    firstIterator: async (shardId, afterSequence) =>
       (
         await streams.send(
           new GetShardIteratorCommand({
             StreamArn: arn,
             ShardId: shardId,
-            ShardIteratorType: 'TRIM_HORIZON',
+            ...(afterSequence === undefined
+              ? { ShardIteratorType: 'TRIM_HORIZON' as const }
+              : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, SequenceNumber: afterSequence }),
           }),
         )
       ).ShardIterator ?? null,
@@ -264,12 +278,14 @@ export function pollKinesisStream(
       ((await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? []).flatMap((s) =>
         s.ShardId ? [s.ShardId] : [],
       ),
-    firstIterator: async (shardId) => {
+    firstIterator: async (shardId, afterSequence) => {
       const out = await kinesis.send(
         new GetKinesisShardIteratorCommand({
           StreamName: streamName,
           ShardId: shardId,
-          ShardIteratorType: 'TRIM_HORIZON',
+          ...(afterSequence === undefined
+            ? { ShardIteratorType: 'TRIM_HORIZON' as const }
+            : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, StartingSequenceNumber: afterSequence }),
         }),
       );
       return out.ShardIterator === undefined ? null : `${shardId}|${out.ShardIterator}`;

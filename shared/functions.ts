@@ -23,5 +23,17 @@ export interface ScheduledFunctionDefinition {
   readonly everyMinutes: number;
 }
 
-export const STREAM_FUNCTIONS: readonly StreamFunctionDefinition[] = [];
-export const SCHEDULED_FUNCTIONS: readonly ScheduledFunctionDefinition[] = [];
+export const STREAM_FUNCTIONS: readonly StreamFunctionDefinition[] = [
+  {
+    name: 'ruleset-publisher',
+    entry: 'lambdas/ruleset-publisher/handler.ts',
+    source: { kind: 'tableStream', table: 'config' },
+    batchSize: 100,
+    maxAttempts: 5,
+  },
+];
+
+export const SCHEDULED_FUNCTIONS: readonly ScheduledFunctionDefinition[] = [
+  // The repair sweep: republishes if a stream delivery was missed, refills the cache after a flush.
+  { name: 'ruleset-repair', entry: 'lambdas/ruleset-publisher/handler.ts', everyMinutes: 5 },
+];

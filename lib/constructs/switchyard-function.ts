@@ -2,13 +2,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import { SubnetType, type ISecurityGroup, type IVpc } from 'aws-cdk-lib/aws-ec2';
-import { Role, ServicePrincipal, type IGrantable, type IPrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  Grant,
+  ManagedPolicy,
+  Role,
+  ServicePrincipal,
+  type IGrantable,
+  type IPrincipal,
+} from 'aws-cdk-lib/aws-iam';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { TOUCH_ATTRIBUTES } from '../../shared/api-keys/repository';
 import { tableEnvName } from '../../shared/db/tables';
 import { acknowledgeWildcardResource } from '../nag';
 import type { SwitchyardTable } from './switchyard-table';
@@ -115,6 +123,15 @@ export class SwitchyardFunction extends Construct implements IGrantable {
     this.role = new Role(this, 'ServiceRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${this.node.path}`,
+      // Lambda adds the VPC policy only to roles it creates: with our own role, a function in the VPC needs
+      // it explicitly to create its network interfaces.
+      ...(props.vpc
+        ? {
+            managedPolicies: [
+              ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+            ],
+          }
+        : {}),
     });
     this.logGroup.grantWrite(this.role);
 
@@ -221,6 +238,30 @@ export class SwitchyardFunction extends Construct implements IGrantable {
   }
 
   /**
+   * What the API-key authorizer needs, and nothing more: GetItem on the apiKeys table (one key by the hash of
+   * its secret), and UpdateItem restricted by `dynamodb:Attributes` to the key attributes and `lastUsedAt`,
+   * so it can record that a key was used but never un-revoke, retype or rename one. Neither reaches the
+   * index, so the function cannot list keys. The function finds the table in TABLE_API_KEYS.
+   */
+  public verifiesApiKeys(table: SwitchyardTable): this {
+    if (table.definition.id !== 'apiKeys')
+      throw new Error(`verifiesApiKeys needs the apiKeys table, got ${table.definition.id}`);
+    Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [table.tableArn],
+    });
+    Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [table.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...TOUCH_ATTRIBUTES] } },
+    });
+    this.function.addEnvironment(tableEnvName(table.definition.id), table.tableName);
+    return this;
+  }
+
+  /**
    * Administer the users of `userPool` through the Users API: only the listed Cognito actions, on that pool.
    * The function finds it in USER_POOL_ID (with USER_DIRECTORY=cognito).
    */
@@ -228,6 +269,16 @@ export class SwitchyardFunction extends Construct implements IGrantable {
     userPool.grant(this.role, ...USER_ADMIN_ACTIONS);
     this.function.addEnvironment('USER_DIRECTORY', 'cognito');
     this.function.addEnvironment('USER_POOL_ID', userPool.userPoolId);
+    return this;
+  }
+
+  /**
+   * Use the shared cache (ElastiCache Serverless Valkey). Access is by network: the function must run in the
+   * VPC with the Lambda security group, which the cache's security group admits. Found in CACHE_URL.
+   */
+  public usesCache(cacheUrl: string): this {
+    if (!this.function.isBoundToVpc) throw new Error('usesCache needs a function in the VPC');
+    this.function.addEnvironment('CACHE_URL', cacheUrl);
     return this;
   }
 

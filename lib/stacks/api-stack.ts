@@ -1,5 +1,4 @@
 import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import type { IAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
@@ -7,12 +6,21 @@ import type { IDomain } from 'aws-cdk-lib/aws-opensearchservice';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { TableId } from '../../shared/db/tables';
-import { HANDLER_GROUPS, handlerEntry, type HandlerGroup } from '../../shared/http/routes';
+import {
+  HANDLER_GROUPS,
+  handlerEntry,
+  ROUTES,
+  type HandlerGroup,
+  type RouteDefinition,
+} from '../../shared/http/routes';
 import type { StageConfig } from '../config';
+import { SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS } from '../../shared/functions';
 import { ApiFirewall } from '../constructs/api-firewall';
+import { BackgroundFunctions } from '../constructs/background-functions';
+import { ApiKeyAuthorizer } from '../constructs/api-key-authorizer';
 import { Monitoring } from '../constructs/monitoring';
 import { SwitchyardApi } from '../constructs/switchyard-api';
-import { SwitchyardFunction } from '../constructs/switchyard-function';
+import { SwitchyardFunction, type SwitchyardFunctionProps } from '../constructs/switchyard-function';
 import type { SwitchyardTable } from '../constructs/switchyard-table';
 
 export interface ApiStackProps extends StackProps {
@@ -24,11 +32,14 @@ export interface ApiStackProps extends StackProps {
   readonly deadLetterQueue: IQueue;
   readonly userPool: IUserPool;
   readonly searchDomain: IDomain;
+  /** `rediss://…` of the shared cache, for functions that use it. */
+  readonly cacheUrl: string;
   /**
-   * REQUEST authorizer for SDK (`apiKey`) routes.
-   * @default - none; synthesis fails once the route table has an `apiKey` route
+   * The routes to serve. The API-key authorizer is built when one of them needs it (an unattached API Gateway
+   * authorizer cannot be synthesized).
+   * @default ROUTES from shared/http/routes.ts
    */
-  readonly apiKeyAuthorizer?: IAuthorizer;
+  readonly routes?: readonly RouteDefinition[];
 }
 
 interface HandlerSettings {
@@ -52,10 +63,35 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
     inVpc: false,
     wire: (fn, props) => fn.managesUsers(props.userPool).appendsAudit(props.tables.audit),
   },
+  'feature-flags': {
+    description: 'Feature flag management',
+    inVpc: false,
+    // analytics: the evaluation counters behind the stale filter.
+    wire: (fn, props) =>
+      fn.writesTable(props.tables.config).appendsAudit(props.tables.audit).readsTable(props.tables.analytics),
+  },
+  segments: {
+    description: 'Segment management',
+    inVpc: false,
+    wire: (fn, props) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+  },
   audit: {
     description: 'Audit log queries and export',
     inVpc: false,
     wire: (fn, props) => fn.readsTable(props.tables.audit),
+  },
+  // Creates and revokes keys (one transaction with the audit entry each); verifying them is the authorizer's.
+  // The hot path: in the VPC for the cache; reads published rulesets, counts evaluations once a minute.
+  evaluation: {
+    description: 'Flag evaluation for SDKs (Switchyard API, ruleset download, OFREP)',
+    inVpc: true,
+    wire: (fn, props) =>
+      fn.readsTable(props.tables.rulesets).writesTable(props.tables.analytics).usesCache(props.cacheUrl),
+  },
+  'api-keys': {
+    description: 'SDK API keys',
+    inVpc: false,
+    wire: (fn, props) => fn.writesTable(props.tables.apiKeys).appendsAudit(props.tables.audit),
   },
 };
 
@@ -65,27 +101,34 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
  */
 export class ApiStack extends Stack {
   public readonly functions: Readonly<Record<HandlerGroup, SwitchyardFunction>>;
+  /** Present when the route table has SDK (`apiKey`) routes. */
+  public readonly apiKeyAuthorizer?: ApiKeyAuthorizer;
   public readonly api: SwitchyardApi;
   public readonly monitoring: Monitoring;
+  public readonly background: BackgroundFunctions;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const routes = props.routes ?? ROUTES;
+    const functionDefaults = (description: string): Omit<SwitchyardFunctionProps, 'entry'> => ({
+      description: `Switchyard ${config.name}: ${description}`,
+      stage: config.name,
+      logRetention: config.logRetention,
+      logRemovalPolicy: config.removalPolicy,
+      logLevel: config.logLevel,
+      corsAllowedOrigins: config.corsAllowedOrigins,
+      maxBodyBytes: config.maxBodyBytes,
+      memorySize: config.lambdaMemoryMb,
+      timeout: config.lambdaTimeout,
+    });
 
     const functions = {} as Record<HandlerGroup, SwitchyardFunction>;
     for (const group of HANDLER_GROUPS) {
       const settings = HANDLERS[group];
       const fn = new SwitchyardFunction(this, `${pascal(group)}Handler`, {
+        ...functionDefaults(settings.description),
         entry: handlerEntry(group),
-        description: `Switchyard ${config.name}: ${settings.description}`,
-        stage: config.name,
-        logRetention: config.logRetention,
-        logRemovalPolicy: config.removalPolicy,
-        logLevel: config.logLevel,
-        corsAllowedOrigins: config.corsAllowedOrigins,
-        maxBodyBytes: config.maxBodyBytes,
-        memorySize: config.lambdaMemoryMb,
-        timeout: config.lambdaTimeout,
         vpc: settings.inVpc ? props.vpc : undefined,
         securityGroup: settings.inVpc ? props.lambdaSecurityGroup : undefined,
       });
@@ -94,11 +137,42 @@ export class ApiStack extends Stack {
     }
     this.functions = functions;
 
+    this.background = new BackgroundFunctions(this, 'Background', {
+      streamFunctions: STREAM_FUNCTIONS,
+      scheduledFunctions: SCHEDULED_FUNCTIONS,
+      settings: {
+        // Config stream → next ruleset revision (and every 5 minutes, the repair sweep).
+        'lambdas/ruleset-publisher/handler.ts': {
+          description: 'ruleset publisher (config stream) and repair sweep',
+          inVpc: true,
+          wire: (fn) =>
+            fn.readsTable(props.tables.config).writesTable(props.tables.rulesets).usesCache(props.cacheUrl),
+        },
+      },
+      functionDefaults: {
+        ...functionDefaults(''),
+        vpc: props.vpc,
+        securityGroup: props.lambdaSecurityGroup,
+      },
+      tables: props.tables,
+      eventsStream: props.eventsStream,
+      deadLetterQueue: props.deadLetterQueue,
+    });
+
+    if (routes.some((route) => route.auth === 'apiKey')) {
+      // Outside the VPC: it needs DynamoDB only, and a cold start in a VPC would delay every first SDK call.
+      this.apiKeyAuthorizer = new ApiKeyAuthorizer(this, 'ApiKeyAuthorizer', {
+        function: functionDefaults('API-key authorizer of the SDK routes'),
+        table: props.tables.apiKeys,
+      });
+    }
+
     this.api = new SwitchyardApi(this, 'Api', {
       stageName: config.name,
       handlers: mapValues(functions, (fn) => fn.function),
       userPool: props.userPool,
-      apiKeyAuthorizer: props.apiKeyAuthorizer,
+      apiKeyAuthorizer: this.apiKeyAuthorizer?.authorizer,
+      routes,
       throttlingRateLimit: config.apiThrottle.rateLimit,
       throttlingBurstLimit: config.apiThrottle.burstLimit,
       corsAllowedOrigins: config.corsAllowedOrigins,
@@ -123,7 +197,13 @@ export class ApiStack extends Stack {
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       apiStage: this.api.restApi.deploymentStage,
-      functions: mapValues(functions, (fn) => fn.function),
+      functions: {
+        ...mapValues(functions, (fn) => fn.function),
+        ...(this.apiKeyAuthorizer ? { 'api-key-authorizer': this.apiKeyAuthorizer.handler.function } : {}),
+        ...Object.fromEntries(
+          [...this.background.functions].map(([entry, fn]) => [entry.split('/')[1]!, fn.function]),
+        ),
+      },
       deadLetterQueue: props.deadLetterQueue,
       eventsStream: props.eventsStream,
       searchDomain: props.searchDomain,

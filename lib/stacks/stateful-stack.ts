@@ -59,6 +59,8 @@ export class StatefulStack extends Stack {
   /** IAM role mapped to OpenSearch's master user (fine-grained access control); assumable by account admins. */
   public readonly searchAdminRole: Role;
   public readonly cache: CfnServerlessCache;
+  /** `rediss://<endpoint>:<port>`: ElastiCache Serverless speaks TLS only. */
+  public readonly cacheUrl: string;
   public readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
@@ -104,6 +106,14 @@ export class StatefulStack extends Stack {
     );
     this.vpc.addInterfaceEndpoint('KinesisEndpoint', {
       service: InterfaceVpcEndpointAwsService.KINESIS_STREAMS,
+      subnets: isolated,
+      privateDnsEnabled: true,
+      securityGroups: [endpointSecurityGroup],
+      open: false,
+    });
+    // Functions in the VPC trace with X-Ray; without a NAT their segments need this endpoint.
+    this.vpc.addInterfaceEndpoint('XRayEndpoint', {
+      service: InterfaceVpcEndpointAwsService.XRAY,
       subnets: isolated,
       privateDnsEnabled: true,
       securityGroups: [endpointSecurityGroup],
@@ -202,6 +212,7 @@ export class StatefulStack extends Stack {
         config.cache.snapshotRetentionDays > 0 ? config.cache.snapshotRetentionDays : undefined,
     });
     this.cache.applyRemovalPolicy(config.removalPolicy);
+    this.cacheUrl = `rediss://${this.cache.attrEndpointAddress}:${this.cache.attrEndpointPort}`;
 
     // What operators and tooling (docs, token minting, smoke tests) look up after a deploy.
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });

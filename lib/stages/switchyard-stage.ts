@@ -1,6 +1,6 @@
 import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
-import type { IAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import type { Construct } from 'constructs';
+import type { RouteDefinition } from '../../shared/http/routes';
 import type { StageConfig } from '../config';
 import { ApiStack } from '../stacks/api-stack';
 import { StatefulStack } from '../stacks/stateful-stack';
@@ -8,10 +8,10 @@ import { StatefulStack } from '../stacks/stateful-stack';
 export interface SwitchyardStageProps extends StageProps {
   readonly config: StageConfig;
   /**
-   * REQUEST authorizer for SDK (`apiKey`) routes, passed to the API stack.
-   * @default - none
+   * The routes the API serves (tests add synthetic ones).
+   * @default ROUTES from shared/http/routes.ts
    */
-  readonly apiKeyAuthorizer?: IAuthorizer;
+  readonly routes?: readonly RouteDefinition[];
 }
 
 /**
@@ -43,7 +43,8 @@ export class SwitchyardStage extends Stage {
       deadLetterQueue: this.stateful.deadLetterQueue,
       userPool: this.stateful.userPool,
       searchDomain: this.stateful.searchDomain,
-      apiKeyAuthorizer: props.apiKeyAuthorizer,
+      cacheUrl: this.stateful.cacheUrl,
+      routes: props.routes,
     });
 
     Tags.of(this).add('Project', 'Switchyard');

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { API_KEY_TYPES, type ApiKeyType } from '../api-keys/schema';
 import { parseGroupsClaim, strongestRole, type Role } from './roles';
 
-/** Who is calling: a person signed in through Cognito. (SDK callers with API keys come later.) */
+/** Who is calling a management route: a person signed in through Cognito. */
 export interface UserPrincipal {
   readonly kind: 'user';
   readonly sub: string;
@@ -11,7 +12,15 @@ export interface UserPrincipal {
   readonly groups: readonly string[];
   readonly role: Role | null;
 }
-export type Principal = UserPrincipal;
+
+/** Who is calling an SDK route: an application, through an API key the REQUEST authorizer accepted. */
+export interface ApiKeyPrincipal {
+  readonly kind: 'apiKey';
+  readonly keyId: string;
+  readonly keyType: ApiKeyType;
+}
+
+export type Principal = UserPrincipal | ApiKeyPrincipal;
 
 /** The claims API Gateway's Cognito authorizer places in `requestContext.authorizer.claims`. */
 const cognitoClaimsSchema = z.looseObject({
@@ -35,4 +44,20 @@ export function userFromEvent(event: APIGatewayProxyEvent): UserPrincipal | null
     groups,
     role: strongestRole(groups),
   };
+}
+
+/**
+ * The context the API-key authorizer returned (shared/api-keys/authorizer.ts), as API Gateway places it in
+ * `requestContext.authorizer`: every value a string, next to the `principalId` it adds.
+ */
+const apiKeyContextSchema = z.looseObject({
+  keyId: z.string().min(1),
+  keyType: z.enum(API_KEY_TYPES),
+});
+
+/** The caller of an API-key route, or null when the event carries no authorizer context. */
+export function apiKeyFromEvent(event: APIGatewayProxyEvent): ApiKeyPrincipal | null {
+  const parsed = apiKeyContextSchema.safeParse(event.requestContext.authorizer);
+  if (!parsed.success) return null;
+  return { kind: 'apiKey', keyId: parsed.data.keyId, keyType: parsed.data.keyType };
 }

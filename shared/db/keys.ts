@@ -1,5 +1,29 @@
 /** Every DynamoDB key Switchyard builds, in one place (shared/db/tables.ts says which table has which keys). */
 export const keys = {
+  config: {
+    /** One item per resource: `FLAG#checkout`, `SEGMENT#beta-users`. */
+    resource: (kind: string, key: string) => `${kind.toUpperCase()}#${key}`,
+    meta: 'META',
+    /** gsi1: every resource of one kind, ordered by key. */
+    kind: (kind: string) => `KIND#${kind}`,
+  },
+  rulesets: {
+    /** The pointer to the published revision. */
+    current: { pk: 'CURRENT', sk: 'CURRENT' },
+    revision: (revision: number) => `REVISION#${String(revision).padStart(12, '0')}`,
+    chunk: (index: number) => `CHUNK#${String(index).padStart(4, '0')}`,
+  },
+  analytics: {
+    /** Evaluation counts of one flag, flushed by the evaluation functions at most once a minute. */
+    flagUsage: (flagKey: string) => ({ pk: `FLAGUSAGE#${flagKey}`, sk: 'TOTAL' }),
+  },
+  apiKeys: {
+    /** One item per key, addressed by the SHA-256 hex of its secret: the authorizer's one GetItem. */
+    hash: (sha256Hex: string) => `HASH#${sha256Hex}`,
+    meta: 'KEY',
+    /** gsi1: every key in one partition (keys are few), sorted by their time-ordered id. */
+    all: 'APIKEYS',
+  },
   audit: {
     /** One partition per resource: its history in time order. */
     resource: (kind: string, key: string) => `RESOURCE#${kind}#${key}`,

@@ -7,7 +7,13 @@ import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { isGranted } from '../auth/permissions';
-import { userFromEvent, type UserPrincipal } from '../auth/principal';
+import {
+  apiKeyFromEvent,
+  userFromEvent,
+  type ApiKeyPrincipal,
+  type Principal,
+  type UserPrincipal,
+} from '../auth/principal';
 import { httpEnvSchema, parseEnv } from '../env';
 import {
   ConfigurationError,
@@ -28,7 +34,11 @@ export interface RouteInput<R extends RouteDefinition> {
   readonly params: R extends { request: { params: infer P } } ? Out<P> : undefined;
   readonly query: R extends { request: { query: infer Q } } ? Out<Q> : undefined;
   readonly body: R extends { request: { body: infer B } } ? Out<B> : undefined;
-  readonly principal: R extends { auth: 'cognito' } ? UserPrincipal : null;
+  readonly principal: R extends { auth: 'cognito' }
+    ? UserPrincipal
+    : R extends { auth: 'apiKey' }
+      ? ApiKeyPrincipal
+      : null;
   /** Lower-case header names. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly requestId: string;
@@ -42,7 +52,7 @@ interface UntypedRouteInput {
   readonly params: unknown;
   readonly query: unknown;
   readonly body: unknown;
-  readonly principal: UserPrincipal | null;
+  readonly principal: Principal | null;
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly requestId: string;
 }
@@ -78,8 +88,14 @@ function validate<S extends z.ZodType | undefined>(where: string, schema: S, val
   return result.data as Out<S>;
 }
 
-function authorize(route: RouteDefinition, event: APIGatewayProxyEvent): UserPrincipal | null {
-  if (route.auth !== 'cognito') return null;
+function authorize(route: RouteDefinition, event: APIGatewayProxyEvent): Principal | null {
+  if (route.auth === 'none') return null;
+  if (route.auth === 'apiKey') {
+    // The API-key authorizer has already refused unknown and revoked keys; this is defence in depth.
+    const key = apiKeyFromEvent(event);
+    if (key === null) throw new UnauthorizedError('Missing or invalid API key');
+    return key;
+  }
   const user = userFromEvent(event);
   // API Gateway's authorizer has already refused such calls; this is defence in depth.
   if (user === null) throw new UnauthorizedError('Missing or invalid credentials');

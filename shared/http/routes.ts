@@ -1,4 +1,12 @@
 import type { z } from 'zod';
+import {
+  apiKeyIdParams,
+  apiKeyPageSchema,
+  apiKeySchema,
+  createApiKeyBodySchema,
+  createdApiKeySchema,
+  listApiKeysQuerySchema,
+} from '../api-keys/schema';
 import { auditExportQuerySchema, auditPageSchema, auditQuerySchema } from '../audit/schema';
 import type { Permission } from '../auth/permissions';
 import { healthSchema } from '../system/schema';
@@ -9,6 +17,32 @@ import {
   userIdParams,
   userSchema,
 } from '../users/schema';
+import {
+  flagKeyParams,
+  flagPageSchema,
+  flagSchema,
+  listFlagsQuerySchema,
+  patchFlagBodySchema,
+  replaceFlagBodySchema,
+  toggleFlagBodySchema,
+  transferOwnerBodySchema,
+} from '../flags/requests';
+import { flagInputSchema } from '../flags/schema';
+import {
+  listSegmentsQuerySchema,
+  patchSegmentBodySchema,
+  replaceSegmentBodySchema,
+  segmentKeyParams,
+  segmentPageSchema,
+  segmentSchema,
+} from '../segments/requests';
+import { segmentInputSchema } from '../segments/schema';
+import {
+  evaluateBodySchema,
+  evaluateResponseSchema,
+  ofrepBodySchema,
+  ofrepKeyParams,
+} from '../evaluation/schema';
 import { pageSchema, paginationQuery } from './pagination';
 
 /**
@@ -16,7 +50,15 @@ import { pageSchema, paginationQuery } from './pagination';
  * the local platform's router (local/gateway.ts), the OpenAPI document (shared/http/openapi.ts) and the
  * RBAC matrix test. A route added here is deployed, served locally, documented and access-tested.
  */
-export const HANDLER_GROUPS = ['system', 'users', 'audit'] as const;
+export const HANDLER_GROUPS = [
+  'system',
+  'users',
+  'audit',
+  'feature-flags',
+  'segments',
+  'api-keys',
+  'evaluation',
+] as const;
 export type HandlerGroup = (typeof HANDLER_GROUPS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -194,6 +236,284 @@ export const exportAuditRoute = {
   request: { query: auditExportQuerySchema },
 } as const satisfies RouteDefinition;
 
+const FLAG = '/api/v1/feature-flags/{key}';
+
+export const listFlagsRoute = {
+  operationId: 'listFlags',
+  method: 'GET',
+  path: '/api/v1/feature-flags',
+  handler: 'feature-flags',
+  auth: 'cognito',
+  permission: { resource: 'flags', action: 'read' },
+  summary: 'Flags by key, filtered by tag, enabled, text (q) or staleness.',
+  tag: 'feature-flags',
+  request: { query: listFlagsQuerySchema },
+  response: flagPageSchema,
+} as const satisfies RouteDefinition;
+
+export const createFlagRoute = {
+  operationId: 'createFlag',
+  method: 'POST',
+  path: '/api/v1/feature-flags',
+  handler: 'feature-flags',
+  auth: 'cognito',
+  permission: { resource: 'flags', action: 'create' },
+  summary: 'Create a flag; the caller becomes its owner.',
+  tag: 'feature-flags',
+  request: { body: flagInputSchema },
+  response: flagSchema,
+  successStatus: 201,
+} as const satisfies RouteDefinition;
+
+export const getFlagRoute = {
+  operationId: 'getFlag',
+  method: 'GET',
+  path: FLAG,
+  handler: 'feature-flags',
+  auth: 'cognito',
+  permission: { resource: 'flags', action: 'read' },
+  summary: 'One flag.',
+  tag: 'feature-flags',
+  request: { params: flagKeyParams },
+  response: flagSchema,
+} as const satisfies RouteDefinition;
+
+export const replaceFlagRoute = {
+  operationId: 'replaceFlag',
+  method: 'PUT',
+  path: FLAG,
+  handler: 'feature-flags',
+  auth: 'cognito',
+  permission: { resource: 'flags', action: 'update' },
+  summary: 'Replace every field of a flag (version in the body or If-Match). Developers: own flags only.',
+  tag: 'feature-flags',
+  request: { params: flagKeyParams, body: replaceFlagBodySchema },
+  response: flagSchema,
+} as const satisfies RouteDefinition;
+
+export const patchFlagRoute = {
+  operationId: 'patchFlag',
+  method: 'PATCH',
+  path: FLAG,
+  handler: 'feature-flags',
+  auth: 'cognito',
+  permission: { resource: 'flags', action: 'update' },
+  summary: 'Change some fields of a flag (version in the body or If-Match). Developers: own flags only.',
+  tag: 'feature-flags',
+  request: { params: flagKeyParams, body: patchFlagBodySchema },
+  response: flagSchema,
+} as const satisfies RouteDefinition;
+
+export const deleteFlagRoute = {
+  operationId: 'deleteFlag',
+  method: 'DELETE',
+  path: FLAG,
+  handler: 'feature-flags',
+  auth: 'cognito',
+  permission: { resource: 'flags', action: 'delete' },
+  summary: 'Delete a flag (refused while another flag has it as a prerequisite). Developers: own flags only.',
+  tag: 'feature-flags',
+  request: { params: flagKeyParams },
+  successStatus: 204,
+} as const satisfies RouteDefinition;
+
+export const toggleFlagRoute = {
+  operationId: 'toggleFlag',
+  method: 'POST',
+  path: `${FLAG}/toggle`,
+  handler: 'feature-flags',
+  auth: 'cognito',
+  permission: { resource: 'flags', action: 'update' },
+  summary: 'Turn a flag on or off (or flip it). Developers: own flags only.',
+  tag: 'feature-flags',
+  request: { params: flagKeyParams, body: toggleFlagBodySchema },
+  response: flagSchema,
+} as const satisfies RouteDefinition;
+
+export const transferFlagOwnerRoute = {
+  operationId: 'transferFlagOwner',
+  method: 'PUT',
+  path: `${FLAG}/owner`,
+  handler: 'feature-flags',
+  auth: 'cognito',
+  permission: { resource: 'flags', action: 'manage' },
+  summary: 'Give a flag to another owner (ADMIN).',
+  tag: 'feature-flags',
+  request: { params: flagKeyParams, body: transferOwnerBodySchema },
+  response: flagSchema,
+} as const satisfies RouteDefinition;
+
+const SEGMENT = '/api/v1/segments/{key}';
+
+export const listSegmentsRoute = {
+  operationId: 'listSegments',
+  method: 'GET',
+  path: '/api/v1/segments',
+  handler: 'segments',
+  auth: 'cognito',
+  permission: { resource: 'segments', action: 'read' },
+  summary: 'Segments by key, filtered by tag or text (q).',
+  tag: 'segments',
+  request: { query: listSegmentsQuerySchema },
+  response: segmentPageSchema,
+} as const satisfies RouteDefinition;
+
+export const createSegmentRoute = {
+  operationId: 'createSegment',
+  method: 'POST',
+  path: '/api/v1/segments',
+  handler: 'segments',
+  auth: 'cognito',
+  permission: { resource: 'segments', action: 'create' },
+  summary: 'Create a segment.',
+  tag: 'segments',
+  request: { body: segmentInputSchema },
+  response: segmentSchema,
+  successStatus: 201,
+} as const satisfies RouteDefinition;
+
+export const getSegmentRoute = {
+  operationId: 'getSegment',
+  method: 'GET',
+  path: SEGMENT,
+  handler: 'segments',
+  auth: 'cognito',
+  permission: { resource: 'segments', action: 'read' },
+  summary: 'One segment.',
+  tag: 'segments',
+  request: { params: segmentKeyParams },
+  response: segmentSchema,
+} as const satisfies RouteDefinition;
+
+export const replaceSegmentRoute = {
+  operationId: 'replaceSegment',
+  method: 'PUT',
+  path: SEGMENT,
+  handler: 'segments',
+  auth: 'cognito',
+  permission: { resource: 'segments', action: 'update' },
+  summary: 'Replace every field of a segment (version in the body or If-Match).',
+  tag: 'segments',
+  request: { params: segmentKeyParams, body: replaceSegmentBodySchema },
+  response: segmentSchema,
+} as const satisfies RouteDefinition;
+
+export const patchSegmentRoute = {
+  operationId: 'patchSegment',
+  method: 'PATCH',
+  path: SEGMENT,
+  handler: 'segments',
+  auth: 'cognito',
+  permission: { resource: 'segments', action: 'update' },
+  summary: 'Change some fields of a segment (version in the body or If-Match).',
+  tag: 'segments',
+  request: { params: segmentKeyParams, body: patchSegmentBodySchema },
+  response: segmentSchema,
+} as const satisfies RouteDefinition;
+
+export const deleteSegmentRoute = {
+  operationId: 'deleteSegment',
+  method: 'DELETE',
+  path: SEGMENT,
+  handler: 'segments',
+  auth: 'cognito',
+  permission: { resource: 'segments', action: 'delete' },
+  summary: 'Delete a segment (409 naming the flags that still use it).',
+  tag: 'segments',
+  request: { params: segmentKeyParams },
+  successStatus: 204,
+} as const satisfies RouteDefinition;
+
+export const listApiKeysRoute = {
+  operationId: 'listApiKeys',
+  method: 'GET',
+  path: '/api/v1/api-keys',
+  handler: 'api-keys',
+  auth: 'cognito',
+  permission: { resource: 'apiKeys', action: 'read' },
+  summary: 'SDK API keys, newest first, filtered by type or revoked; secrets are never listed.',
+  tag: 'api-keys',
+  request: { query: listApiKeysQuerySchema },
+  response: apiKeyPageSchema,
+} as const satisfies RouteDefinition;
+
+export const createApiKeyRoute = {
+  operationId: 'createApiKey',
+  method: 'POST',
+  path: '/api/v1/api-keys',
+  handler: 'api-keys',
+  auth: 'cognito',
+  permission: { resource: 'apiKeys', action: 'create' },
+  summary: 'Create a server or client key. The answer carries the secret: the only time it is shown.',
+  tag: 'api-keys',
+  request: { body: createApiKeyBodySchema },
+  response: createdApiKeySchema,
+  successStatus: 201,
+} as const satisfies RouteDefinition;
+
+export const revokeApiKeyRoute = {
+  operationId: 'revokeApiKey',
+  method: 'DELETE',
+  path: '/api/v1/api-keys/{id}',
+  handler: 'api-keys',
+  auth: 'cognito',
+  permission: { resource: 'apiKeys', action: 'delete' },
+  summary:
+    'Revoke a key and answer it with revokedAt set (again for a key already revoked). SDKs using it are ' +
+    'refused within the authorizer cache TTL (5 minutes).',
+  tag: 'api-keys',
+  request: { params: apiKeyIdParams },
+  response: apiKeySchema,
+} as const satisfies RouteDefinition;
+
+export const evaluateRoute = {
+  operationId: 'evaluate',
+  method: 'POST',
+  path: '/api/v1/evaluate',
+  handler: 'evaluation',
+  auth: 'apiKey',
+  permission: 'authenticated',
+  summary: 'Evaluate every flag (or the named ones) for one context. Client keys see client-side flags only.',
+  tag: 'sdk',
+  request: { body: evaluateBodySchema },
+  response: evaluateResponseSchema,
+} as const satisfies RouteDefinition;
+
+export const getSdkRulesetRoute = {
+  operationId: 'getSdkRuleset',
+  method: 'GET',
+  path: '/api/v1/sdk/ruleset',
+  handler: 'evaluation',
+  auth: 'apiKey',
+  permission: 'authenticated',
+  summary: 'The compiled ruleset for local evaluation (server keys). ETag = revision; If-None-Match → 304.',
+  tag: 'sdk',
+} as const satisfies RouteDefinition;
+
+export const ofrepFlagRoute = {
+  operationId: 'ofrepEvaluateFlag',
+  method: 'POST',
+  path: '/ofrep/v1/evaluate/flags/{key}',
+  handler: 'evaluation',
+  auth: 'apiKey',
+  permission: 'authenticated',
+  summary: 'OpenFeature Remote Evaluation Protocol: one flag (200, 400 evaluation failure, 404 not found).',
+  tag: 'ofrep',
+  request: { params: ofrepKeyParams, body: ofrepBodySchema },
+} as const satisfies RouteDefinition;
+
+export const ofrepBulkRoute = {
+  operationId: 'ofrepEvaluateFlags',
+  method: 'POST',
+  path: '/ofrep/v1/evaluate/flags',
+  handler: 'evaluation',
+  auth: 'apiKey',
+  permission: 'authenticated',
+  summary: 'OpenFeature Remote Evaluation Protocol: every flag, with ETag / If-None-Match.',
+  tag: 'ofrep',
+  request: { body: ofrepBodySchema },
+} as const satisfies RouteDefinition;
+
 export const ROUTES: readonly RouteDefinition[] = [
   getHealthRoute,
   getOpenApiRoute,
@@ -206,6 +526,27 @@ export const ROUTES: readonly RouteDefinition[] = [
   enableUserRoute,
   listAuditRoute,
   exportAuditRoute,
+  listFlagsRoute,
+  createFlagRoute,
+  getFlagRoute,
+  replaceFlagRoute,
+  patchFlagRoute,
+  deleteFlagRoute,
+  toggleFlagRoute,
+  transferFlagOwnerRoute,
+  listSegmentsRoute,
+  createSegmentRoute,
+  getSegmentRoute,
+  replaceSegmentRoute,
+  patchSegmentRoute,
+  deleteSegmentRoute,
+  listApiKeysRoute,
+  createApiKeyRoute,
+  revokeApiKeyRoute,
+  evaluateRoute,
+  getSdkRulesetRoute,
+  ofrepFlagRoute,
+  ofrepBulkRoute,
 ];
 
 export function routeKey(method: string, path: string): string {

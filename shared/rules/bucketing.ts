@@ -55,7 +55,20 @@ let outLength = 0;
 /** Feeds the UTF-8 encoding of `input` into the state (h1, tail, tailBytes, length); result in out*. */
 function absorb(input: string, h1: number, tail: number, tailBytes: number, length: number): void {
   const n = input.length;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  // ASCII fast path: one byte per UTF-16 unit, no encoding.
+  for (; i < n; i++) {
+    const c = input.charCodeAt(i);
+    if (c >= 0x80) break;
+    tail |= c << (tailBytes << 3);
+    if (++tailBytes === 4) {
+      h1 = mixBlock(h1, tail);
+      tail = 0;
+      tailBytes = 0;
+    }
+  }
+  length += i;
+  for (; i < n; i++) {
     const c = input.charCodeAt(i);
     let packed: number;
     let count: number;

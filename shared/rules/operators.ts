@@ -1,8 +1,15 @@
-import { attributeGetter, defaultUnit, toUnitId, type AttributeGetter, type Context } from './attributes';
+import {
+  attributeGetter,
+  defaultUnit,
+  splitPath,
+  toUnitId,
+  type AttributeGetter,
+  type Context,
+} from './attributes';
 import { cidrMatcher, parseCidr } from './cidr';
 import { toEpochMillis } from './dates';
-import { compareSemver, parseSemver, type SemVer } from './semver';
-import type { Clause, ClauseValue, Condition } from './types';
+import { compareSemver, compareSemverText, parseSemver } from './semver';
+import type { Clause, Condition } from './types';
 
 /**
  * Compiles conditions into predicates over a context. Everything that does not depend on the context is done
@@ -17,6 +24,8 @@ import type { Clause, ClauseValue, Condition } from './types';
  */
 export type Predicate = (context: Context) => boolean;
 type ElementTest = (value: unknown) => boolean;
+/** A top-level attribute name, or a getter for a nested path. */
+type Attribute = string | AttributeGetter;
 
 /** How a clause reaches segments: the compiled membership tests by key. */
 export type SegmentMembership = (context: Context, unit: string | undefined) => boolean;
@@ -70,8 +79,23 @@ function anyOf(parts: Predicate[]): Predicate {
   };
 }
 
-/** Positive operators: the value, or any element of an array value, passes the test. */
-function anyElement(get: AttributeGetter, test: ElementTest): Predicate {
+/**
+ * Positive operators: the value, or any element of an array value, passes the test. A top-level attribute is
+ * read in place rather than through a getter (the common case, one call less); element tests are false for
+ * functions, so inherited methods need no special care here.
+ */
+function anyElement(attribute: Attribute, test: ElementTest): Predicate {
+  if (typeof attribute === 'string') {
+    const key = attribute;
+    return (context) => {
+      const value = context[key];
+      if (value === undefined || value === null) return false;
+      if (!Array.isArray(value)) return test(value);
+      for (let i = 0; i < value.length; i++) if (test(value[i])) return true;
+      return false;
+    };
+  }
+  const get = attribute;
   return (context) => {
     const value = get(context);
     if (value === undefined || value === null) return false;
@@ -82,7 +106,8 @@ function anyElement(get: AttributeGetter, test: ElementTest): Predicate {
 }
 
 /** Negated operators: some element is of a usable type and no element passes the positive test. */
-function noElement(get: AttributeGetter, usable: ElementTest, test: ElementTest): Predicate {
+function noElement(attribute: Attribute, usable: ElementTest, test: ElementTest): Predicate {
+  const get: AttributeGetter = typeof attribute === 'string' ? (context) => context[attribute] : attribute;
   return (context) => {
     const value = get(context);
     if (value === undefined || value === null) return false;
@@ -122,7 +147,7 @@ function nonEmpty<T>(clause: Clause, values: T[]): T[] {
 }
 
 function equalityTest(clause: Clause): ElementTest {
-  const values = clause.values.filter(isScalar) as ClauseValue[];
+  const values = clause.values.filter(isScalar);
   if (clause.caseInsensitive === true) {
     const exact = new Set<unknown>(values.filter((v) => typeof v !== 'string'));
     const folded = new Set(values.filter((v) => typeof v === 'string').map((v) => v.toLowerCase()));
@@ -193,15 +218,14 @@ function semverTest(clause: Clause): ElementTest {
   ).sort(compareSemver);
   const low = versions[0]!;
   const high = versions[versions.length - 1]!;
-  const compareTo = (v: unknown, target: SemVer): number => {
-    const parsed = typeof v === 'string' ? parseSemver(v) : null;
-    return parsed === null ? NaN : compareSemver(parsed, target);
-  };
+  const compareTo = (v: unknown, target: typeof low): number =>
+    typeof v === 'string' ? compareSemverText(v, target) : NaN;
   switch (clause.op) {
     case 'semver_eq':
       return (v) => {
-        const parsed = typeof v === 'string' ? parseSemver(v) : null;
-        return parsed !== null && versions.some((target) => compareSemver(parsed, target) === 0);
+        if (typeof v !== 'string') return false;
+        for (let i = 0; i < versions.length; i++) if (compareSemverText(v, versions[i]!) === 0) return true;
+        return false;
       };
     case 'semver_gt':
       return (v) => compareTo(v, low) > 0;
@@ -300,6 +324,8 @@ export function compileClause(clause: Clause, env: ConditionEnvironment): Predic
   if (op === 'in_segment' || op === 'not_in_segment') return segmentPredicate(clause, env);
   if (typeof clause.attribute !== 'string') throw new RuleCompileError(`${op} needs an attribute`);
   const get = getterFor(clause.attribute, env);
+  const segments = splitPath(clause.attribute);
+  const attribute: Attribute = segments?.length === 1 ? segments[0]! : get;
   switch (op) {
     case 'exists':
       return (context) => {
@@ -313,49 +339,49 @@ export function compileClause(clause: Clause, env: ConditionEnvironment): Predic
       };
     case 'eq':
     case 'in':
-      return anyElement(get, equalityTest(clause));
+      return anyElement(attribute, equalityTest(clause));
     case 'neq':
     case 'not_in':
-      return noElement(get, isScalar, equalityTest(clause));
+      return noElement(attribute, isScalar, equalityTest(clause));
     case 'contains':
       return anyElement(
-        get,
+        attribute,
         stringTest(clause, (s, operand) => s.includes(operand)),
       );
     case 'not_contains':
       return noElement(
-        get,
+        attribute,
         isString,
         stringTest(clause, (s, operand) => s.includes(operand)),
       );
     case 'starts_with':
       return anyElement(
-        get,
+        attribute,
         stringTest(clause, (s, operand) => s.startsWith(operand)),
       );
     case 'ends_with':
       return anyElement(
-        get,
+        attribute,
         stringTest(clause, (s, operand) => s.endsWith(operand)),
       );
     case 'matches':
-      return anyElement(get, regexTest(clause));
+      return anyElement(attribute, regexTest(clause));
     case 'gt':
     case 'gte':
     case 'lt':
     case 'lte':
-      return anyElement(get, numberTest(clause));
+      return anyElement(attribute, numberTest(clause));
     case 'semver_eq':
     case 'semver_gt':
     case 'semver_gte':
     case 'semver_lt':
     case 'semver_lte':
-      return anyElement(get, semverTest(clause));
+      return anyElement(attribute, semverTest(clause));
     case 'before':
     case 'after':
-      return anyElement(get, dateTest(clause));
+      return anyElement(attribute, dateTest(clause));
     case 'in_cidr':
-      return anyElement(get, cidrTest(clause));
+      return anyElement(attribute, cidrTest(clause));
     default:
       throw new RuleCompileError(`unknown operator ${String(op)}`);
   }

@@ -63,3 +63,46 @@ export function compareSemver(a: SemVer, b: SemVer): number {
   }
   return pa.length === pb.length ? 0 : pa.length < pb.length ? -1 : 1;
 }
+
+function compareText(text: string, target: SemVer): number {
+  const parsed = parseSemver(text);
+  return parsed === null ? NaN : compareSemver(parsed, target);
+}
+
+/**
+ * `compareSemver(parseSemver(text), target)`, or NaN when `text` is not a version. Plain releases
+ * (`1.4.2`, `v1.4.2`), the bulk of what apps report, are read in one pass without a regex or allocation.
+ */
+export function compareSemverText(text: string, target: SemVer): number {
+  const n = text.length;
+  let i = n > 0 && text.charCodeAt(0) === 118 ? 1 : 0; // optional 'v'
+  let major = 0;
+  let minor = 0;
+  let value = 0;
+  let digits = 0;
+  let leadingZero = false;
+  let part = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (leadingZero || digits === 15) return compareText(text, target);
+      if (digits === 0 && c === 48) leadingZero = true;
+      value = value * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && part < 2 && digits > 0) {
+      if (part === 0) major = value;
+      else minor = value;
+      part++;
+      value = 0;
+      digits = 0;
+      leadingZero = false;
+    } else {
+      return compareText(text, target); // prerelease, build metadata or not a version
+    }
+  }
+  if (part !== 2 || digits === 0) return NaN;
+  if (major !== target.major) return major < target.major ? -1 : 1;
+  if (minor !== target.minor) return minor < target.minor ? -1 : 1;
+  if (value !== target.patch) return value < target.patch ? -1 : 1;
+  return target.prerelease.length === 0 ? 0 : 1;
+}

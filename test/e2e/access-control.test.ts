@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startPlatform, type RunningPlatform } from '../../local/platform';
 import type { AuditEntry } from '../../shared/audit/schema';
 import { createDocumentClient } from '../../shared/aws/clients';
-import { ROUTES, type RouteDefinition } from '../../shared/http/routes';
+import { ROUTES } from '../../shared/http/routes';
 import type { User } from '../../shared/users/schema';
 import { requireEngines } from '../support/engines';
 
@@ -46,6 +46,30 @@ const EXPECTED: Record<string, string> = {
   enableUser: '      200   403 403      403     403    403     401     401     401',
   listAudit: '       200   403 403      200     403    403     401     401     401',
   exportAudit: '     200   403 403      200     403    403     401     401     401',
+  // Flags: developers change only the flags they own (the fixture flag is owned by "developer").
+  listFlags: '       200   200 200      200     200    403     401     401     401',
+  createFlag: '      201   201 201      403     403    403     401     401     401',
+  getFlag: '         200   200 200      200     200    403     401     401     401',
+  replaceFlag: '     200   200 403      403     403    403     401     401     401',
+  patchFlag: '       200   200 403      403     403    403     401     401     401',
+  deleteFlag: '      204   204 403      403     403    403     401     401     401',
+  toggleFlag: '      200   200 403      403     403    403     401     401     401',
+  transferFlagOwner: '200  403 403      403     403    403     401     401     401',
+  listSegments: '    200   200 200      200     200    403     401     401     401',
+  createSegment: '   201   201 201      403     403    403     401     401     401',
+  getSegment: '      200   200 200      200     200    403     401     401     401',
+  replaceSegment: '  200   200 200      403     403    403     401     401     401',
+  patchSegment: '    200   200 200      403     403    403     401     401     401',
+  deleteSegment: '   204   204 204      403     403    403     401     401     401',
+  // API keys are ADMIN-only (SPEC §1); revoking answers the revoked key.
+  listApiKeys: '     200   403 403      403     403    403     401     401     401',
+  createApiKey: '    201   403 403      403     403    403     401     401     401',
+  revokeApiKey: '    200   403 403      403     403    403     401     401     401',
+  // SDK routes take API keys only: a Cognito token is not one, whatever its role.
+  evaluate: '        401   401 401      401     401    401     401     401     401',
+  getSdkRuleset: '   401   401 401      401     401    401     401     401     401',
+  ofrepEvaluateFlag: '401  401 401      401     401    401     401     401     401',
+  ofrepEvaluateFlags: '401 401 401      401     401    401     401     401     401',
 };
 
 engines.describe('access control, audit and input hardening over HTTP on the local platform', () => {
@@ -84,17 +108,278 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
     };
   };
 
-  /** A valid request for every route: the fixture a caller with the right role would send. */
-  const validRequest = (route: RouteDefinition): { path: string; body?: unknown } => {
-    const path = route.path.replace('{id}', encodeURIComponent(target.id));
-    switch (route.operationId) {
-      case 'createUser':
-        return { path, body: { email: `new-${++counter}@example.com`, role: 'viewer' } };
-      case 'setUserRole':
-        return { path, body: { role: counter++ % 2 === 0 ? 'analyst' : 'viewer' } };
-      default:
-        return { path };
-    }
+  const flagBody = (key: string) => ({
+    key,
+    name: `Flag ${key}`,
+    kind: 'boolean',
+    variations: [
+      { key: 'on', value: true },
+      { key: 'off', value: false },
+    ],
+    offVariation: 'off',
+    fallthrough: { variation: 'on' },
+  });
+  const segmentBody = (key: string) => ({ key, name: `Segment ${key}`, included: ['u-1'] });
+  const versionOf = async (path: string) =>
+    ((await call('GET', path, tokens.admin)).json as { version: number }).version;
+  /** A fresh flag owned by "developer" (or a fresh segment), so that deletes and audits never collide. */
+  const freshFlag = async () => {
+    const key = `flag-${++counter}`;
+    const res = await call('POST', '/api/v1/feature-flags', tokens.developer, flagBody(key));
+    if (res.status !== 201) throw new Error(`fixture flag: ${res.text}`);
+    return key;
+  };
+  const freshSegment = async () => {
+    const key = `segment-${++counter}`;
+    await call('POST', '/api/v1/segments', tokens.developer, segmentBody(key));
+    return key;
+  };
+  /** A fresh server key, made by the admin, so that every revoke has one to revoke. */
+  const freshApiKey = async () => {
+    const res = await call('POST', '/api/v1/api-keys', tokens.admin, {
+      name: `key-${++counter}`,
+      type: 'server',
+    });
+    if (res.status !== 201) throw new Error(`fixture API key: ${res.text}`);
+    return res.json as { id: string; secret: string };
+  };
+  const freshUser = async () =>
+    (
+      await call('POST', '/api/v1/users', tokens.admin, {
+        email: `subject-${++counter}@example.com`,
+        role: 'viewer',
+      })
+    ).json as unknown as User;
+
+  interface Fixture {
+    readonly path: string;
+    readonly body?: unknown;
+    /** What the one audit entry of a successful call must say. */
+    readonly audit?: {
+      action: string;
+      kind: string;
+      key?: string;
+      before: object | null;
+      after: object | null;
+    };
+  }
+
+  /** A valid request for every route: what a caller with the right role would send. */
+  const FIXTURES: Record<string, () => Promise<Fixture>> = {
+    getHealth: async () => ({ path: '/health' }),
+    getOpenApi: async () => ({ path: '/api/v1/openapi.json' }),
+    getCurrentUser: async () => ({ path: '/api/v1/users/me' }),
+    listUsers: async () => ({ path: '/api/v1/users' }),
+    createUser: async () => {
+      const email = `new-${++counter}@example.com`;
+      return {
+        path: '/api/v1/users',
+        body: { email, role: 'viewer' },
+        audit: {
+          action: 'user.create',
+          kind: 'user',
+          before: null,
+          after: { email, role: 'viewer', enabled: true },
+        },
+      };
+    },
+    getUser: async () => ({ path: `/api/v1/users/${target.id}` }),
+    setUserRole: async () => {
+      const user = await freshUser();
+      return {
+        path: `/api/v1/users/${user.id}/role`,
+        body: { role: 'developer' },
+        audit: {
+          action: 'user.setRole',
+          kind: 'user',
+          key: user.id,
+          before: { role: 'viewer' },
+          after: { role: 'developer' },
+        },
+      };
+    },
+    disableUser: async () => {
+      const user = await freshUser();
+      return {
+        path: `/api/v1/users/${user.id}/disable`,
+        audit: {
+          action: 'user.disable',
+          kind: 'user',
+          key: user.id,
+          before: { enabled: true },
+          after: { enabled: false },
+        },
+      };
+    },
+    enableUser: async () => {
+      const user = await freshUser();
+      await call('POST', `/api/v1/users/${user.id}/disable`, tokens.admin);
+      return {
+        path: `/api/v1/users/${user.id}/enable`,
+        audit: {
+          action: 'user.enable',
+          kind: 'user',
+          key: user.id,
+          before: { enabled: false },
+          after: { enabled: true },
+        },
+      };
+    },
+    listAudit: async () => ({ path: '/api/v1/audit' }),
+    exportAudit: async () => ({ path: '/api/v1/audit/export' }),
+    listFlags: async () => ({ path: '/api/v1/feature-flags?page_size=5' }),
+    createFlag: async () => {
+      const key = `new-flag-${++counter}`;
+      return {
+        path: '/api/v1/feature-flags',
+        body: flagBody(key),
+        audit: { action: 'flag.create', kind: 'flag', key, before: null, after: { key, version: 1 } },
+      };
+    },
+    getFlag: async () => ({ path: `/api/v1/feature-flags/${await freshFlag()}` }),
+    replaceFlag: async () => {
+      const key = await freshFlag();
+      const { key: _key, ...fields } = flagBody(key);
+      return {
+        path: `/api/v1/feature-flags/${key}`,
+        body: { ...fields, name: 'Renamed', version: 1 },
+        audit: {
+          action: 'flag.update',
+          kind: 'flag',
+          key,
+          before: { version: 1 },
+          after: { name: 'Renamed', version: 2 },
+        },
+      };
+    },
+    patchFlag: async () => {
+      const key = await freshFlag();
+      return {
+        path: `/api/v1/feature-flags/${key}`,
+        body: { description: 'patched', version: 1 },
+        audit: {
+          action: 'flag.update',
+          kind: 'flag',
+          key,
+          before: { description: '' },
+          after: { description: 'patched', version: 2 },
+        },
+      };
+    },
+    deleteFlag: async () => {
+      const key = await freshFlag();
+      return {
+        path: `/api/v1/feature-flags/${key}`,
+        audit: { action: 'flag.delete', kind: 'flag', key, before: { key }, after: null },
+      };
+    },
+    toggleFlag: async () => {
+      const key = await freshFlag();
+      return {
+        path: `/api/v1/feature-flags/${key}/toggle`,
+        body: { version: 1 },
+        audit: {
+          action: 'flag.toggle',
+          kind: 'flag',
+          key,
+          before: { enabled: false },
+          after: { enabled: true },
+        },
+      };
+    },
+    transferFlagOwner: async () => {
+      const key = await freshFlag();
+      const owner = ((await call('GET', '/api/v1/users/me', tokens.developerOther)).json as { sub: string })
+        .sub;
+      return {
+        path: `/api/v1/feature-flags/${key}/owner`,
+        body: { owner, version: 1 },
+        audit: { action: 'flag.transferOwner', kind: 'flag', key, before: { version: 1 }, after: { owner } },
+      };
+    },
+    listSegments: async () => ({ path: '/api/v1/segments' }),
+    createSegment: async () => {
+      const key = `new-segment-${++counter}`;
+      return {
+        path: '/api/v1/segments',
+        body: segmentBody(key),
+        audit: { action: 'segment.create', kind: 'segment', key, before: null, after: { key } },
+      };
+    },
+    getSegment: async () => ({ path: `/api/v1/segments/${await freshSegment()}` }),
+    replaceSegment: async () => {
+      const key = await freshSegment();
+      const { key: _key, ...fields } = segmentBody(key);
+      return {
+        path: `/api/v1/segments/${key}`,
+        body: { ...fields, included: ['u-2'], version: await versionOf(`/api/v1/segments/${key}`) },
+        audit: {
+          action: 'segment.update',
+          kind: 'segment',
+          key,
+          before: { included: ['u-1'] },
+          after: { included: ['u-2'] },
+        },
+      };
+    },
+    patchSegment: async () => {
+      const key = await freshSegment();
+      return {
+        path: `/api/v1/segments/${key}`,
+        body: { name: 'Patched', version: 1 },
+        audit: {
+          action: 'segment.update',
+          kind: 'segment',
+          key,
+          before: { version: 1 },
+          after: { name: 'Patched', version: 2 },
+        },
+      };
+    },
+    deleteSegment: async () => {
+      const key = await freshSegment();
+      return {
+        path: `/api/v1/segments/${key}`,
+        audit: { action: 'segment.delete', kind: 'segment', key, before: { key }, after: null },
+      };
+    },
+    listApiKeys: async () => ({ path: '/api/v1/api-keys?type=server' }),
+    evaluate: async () => ({ path: '/api/v1/evaluate', body: { context: { targetingKey: 'u' } } }),
+    getSdkRuleset: async () => ({ path: '/api/v1/sdk/ruleset' }),
+    ofrepEvaluateFlag: async () => ({
+      path: '/ofrep/v1/evaluate/flags/anything',
+      body: { context: { targetingKey: 'u' } },
+    }),
+    ofrepEvaluateFlags: async () => ({
+      path: '/ofrep/v1/evaluate/flags',
+      body: { context: { targetingKey: 'u' } },
+    }),
+    createApiKey: async () => {
+      const name = `new-key-${++counter}`;
+      return {
+        path: '/api/v1/api-keys',
+        body: { name, type: 'client' },
+        audit: {
+          action: 'apiKey.create',
+          kind: 'apiKey',
+          before: null,
+          after: { name, type: 'client', revokedAt: null },
+        },
+      };
+    },
+    revokeApiKey: async () => {
+      const { id } = await freshApiKey();
+      return {
+        path: `/api/v1/api-keys/${id}`,
+        audit: {
+          action: 'apiKey.revoke',
+          kind: 'apiKey',
+          key: id,
+          before: { id, revokedAt: null },
+          after: { id, revokedAt: expect.any(String) as string },
+        },
+      };
+    },
   };
 
   beforeAll(async () => {
@@ -130,8 +415,9 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
   afterAll(() => platform?.stop());
 
   describe('the role × route matrix', () => {
-    it('has a hand-written expectation for every route of the route table, and none for routes that do not exist', () => {
+    it('has a hand-written expectation and a fixture for every route of the route table, and none for routes that do not exist', () => {
       expect(Object.keys(EXPECTED).sort()).toEqual(ROUTES.map((r) => r.operationId).sort());
+      expect(Object.keys(FIXTURES).sort()).toEqual(ROUTES.map((r) => r.operationId).sort());
     });
 
     it.each(ROUTES.map((r) => [r.operationId, r] as const))(
@@ -140,7 +426,7 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
         const expected = (EXPECTED[route.operationId] ?? '').trim().split(/\s+/).map(Number);
         const actual: number[] = [];
         for (const caller of CALLERS) {
-          const { path, body } = validRequest(route);
+          const { path, body } = await FIXTURES[route.operationId]!();
           const res = await call(route.method, path, tokens[caller], body);
           actual.push(res.status);
           if (res.status >= 400)
@@ -173,73 +459,40 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
       return items as AuditEntry[];
     };
 
-    /** What each mutating route must record; a mutating route without a line here fails. */
-    const MUTATIONS: Record<
-      string,
-      { action: string; before: (u: User) => unknown; after: (u: User) => unknown }
-    > = {
-      createUser: {
-        action: 'user.create',
-        before: () => null,
-        after: () => ({ role: 'viewer', enabled: true }),
-      },
-      setUserRole: {
-        action: 'user.setRole',
-        before: () => ({ role: 'viewer' }),
-        after: () => ({ role: 'developer' }),
-      },
-      disableUser: {
-        action: 'user.disable',
-        before: () => ({ enabled: true }),
-        after: () => ({ enabled: false }),
-      },
-      enableUser: {
-        action: 'user.enable',
-        before: () => ({ enabled: false }),
-        after: () => ({ enabled: true }),
-      },
-    };
-    const mutating = ROUTES.filter((r) => r.method !== 'GET');
+    // Management changes; SDK POSTs (evaluate, OFREP) read only.
+    const mutating = ROUTES.filter((r) => r.method !== 'GET' && r.auth === 'cognito');
 
-    it('knows every mutating route', () => {
-      expect(mutating.map((r) => r.operationId).sort()).toEqual(Object.keys(MUTATIONS).sort());
+    it('has an audit expectation for every mutating route', async () => {
+      for (const route of mutating) expect((await FIXTURES[route.operationId]!()).audit).toBeDefined();
     });
 
     it.each(mutating.map((r) => [r.operationId, r] as const))('%s', async (_id, route) => {
-      const subject = (
-        await call('POST', '/api/v1/users', tokens.admin, {
-          email: `subject-${++counter}@example.com`,
-          role: 'viewer',
-        })
-      ).json as unknown as User;
-      if (route.operationId === 'enableUser')
-        await call('POST', `/api/v1/users/${subject.id}/disable`, tokens.admin);
+      const fixture = await FIXTURES[route.operationId]!();
+      const expected = fixture.audit!;
       const before = await auditEntries();
-      const path = route.path.replace('{id}', subject.id);
-      const body =
-        route.operationId === 'createUser'
-          ? { email: `created-${++counter}@example.com`, role: 'viewer' }
-          : route.operationId === 'setUserRole'
-            ? { role: 'developer' }
-            : undefined;
-      const res = await call(route.method, path, tokens.admin, body);
+      const res = await call(route.method, fixture.path, tokens.admin, fixture.body);
       expect(res.status).toBeLessThan(300);
       const added = (await auditEntries()).filter((e) => !before.some((b) => b.id === e.id));
       expect(added).toHaveLength(1);
-      const expected = MUTATIONS[route.operationId]!;
-      const resourceKey = route.operationId === 'createUser' ? (res.json as unknown as User).id : subject.id;
+      // Creates name their resource in the answer: a user's id, an API key's id.
+      const createdId = ['createUser', 'createApiKey'].includes(route.operationId)
+        ? (res.json as { id: string }).id
+        : undefined;
       expect(added[0]).toMatchObject({
         actorName: 'admin@example.com',
         action: expected.action,
-        resourceKind: 'user',
-        resourceKey,
-        before:
-          expected.before(subject) === null
-            ? null
-            : expect.objectContaining(expected.before(subject) as object),
-        after: expect.objectContaining(expected.after(subject) as object),
+        resourceKind: expected.kind,
+        resourceKey: expected.key ?? createdId,
+        requestId: res.headers.get('x-amzn-requestid'),
+        before: expected.before === null ? null : expect.objectContaining(expected.before),
+        after: expected.after === null ? null : expect.objectContaining(expected.after),
       });
       expect(added[0]?.actor).toMatch(/^[0-9a-f-]{36}$/);
+      // An API key's secret is answered once and kept nowhere else, least of all in the audit log.
+      if (route.operationId === 'createApiKey') {
+        const secret = (res.json as { secret: string }).secret;
+        expect(JSON.stringify(added[0])).not.toContain(secret.slice(10));
+      }
     });
 
     it('audits nothing for a refused or failed change', async () => {
@@ -344,8 +597,10 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
       const config = (
         await doc.send(new ScanCommand({ TableName: platform.tableNames.config, Select: 'COUNT' }))
       ).Count;
+      // Items, not a count: a revoke changes an item in place.
+      const apiKeys = (await doc.send(new ScanCommand({ TableName: platform.tableNames.apiKeys }))).Items;
       doc.destroy();
-      return { audit, config, users: readFileSync(platform.identity.directoryFile, 'utf8') };
+      return { audit, config, apiKeys, users: readFileSync(platform.identity.directoryFile, 'utf8') };
     };
 
     it.each(ROUTES.map((r) => [r.operationId, r] as const))(

@@ -1,3 +1,4 @@
+import { SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS } from '../../shared/functions';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { IdentitySource, RequestAuthorizer } from 'aws-cdk-lib/aws-apigateway';
@@ -48,15 +49,29 @@ const PUBLIC_ROUTES = new Set([routeKey('GET', '/health'), routeKey('GET', '/api
 describe.each(STAGE_NAMES)('API stack (%s)', (name) => {
   const { api, config } = stageOf(name);
   const methods = methodsOf(api);
-  const authorizer = onlyResource(api, 'AWS::ApiGateway::Authorizer');
+  const authorizers = Object.entries(resourcesOf(api, 'AWS::ApiGateway::Authorizer'));
+  const [cognitoId, cognito] = authorizers.find(([, a]) => a.Properties?.Type === 'COGNITO_USER_POOLS')!;
+  const authorizer = { ...cognito, logicalId: cognitoId };
+  const hasSdkRoutes = ROUTES.some((r) => r.auth === 'apiKey');
+  const apiKeyAuthorizerId = authorizers.find(([, a]) => a.Properties?.Type === 'REQUEST')?.[0];
 
-  it('the authorizer is the Cognito user pool authorizer on the Authorization header', () => {
+  it('the management authorizer is the Cognito user pool authorizer on the Authorization header', () => {
     expect(authorizer.Properties).toMatchObject({
       Type: 'COGNITO_USER_POOLS',
       IdentitySource: 'method.request.header.Authorization',
     });
     expect(authorizer.Properties!.ProviderARNs).toHaveLength(1);
   });
+
+  it(
+    hasSdkRoutes
+      ? 'has the API-key REQUEST authorizer for the SDK routes'
+      : 'has no API-key authorizer while no route needs one',
+    () => {
+      expect(authorizers).toHaveLength(hasSdkRoutes ? 2 : 1);
+      expect(apiKeyAuthorizerId !== undefined).toBe(hasSdkRoutes);
+    },
+  );
 
   it.each(ROUTES.map((route): [string, RouteDefinition] => [routeKey(route.method, route.path), route]))(
     '%s exists with the auth its route declares',
@@ -66,6 +81,7 @@ describe.each(STAGE_NAMES)('API stack (%s)', (name) => {
       const expected = { none: 'NONE', cognito: 'COGNITO_USER_POOLS', apiKey: 'CUSTOM' }[route.auth];
       expect(method!.authorizationType).toBe(expected);
       if (route.auth === 'cognito') expect(method!.authorizerId).toEqual({ Ref: authorizer.logicalId });
+      if (route.auth === 'apiKey') expect(method!.authorizerId).toEqual({ Ref: apiKeyAuthorizerId });
     },
   );
 
@@ -123,9 +139,10 @@ describe.each(STAGE_NAMES)('API stack (%s)', (name) => {
     for (const method of preflight) expect(method.authorizationType).toBe('NONE');
   });
 
-  it('one function per handler group: nodejs22.x on arm64, active tracing, source maps, base environment', () => {
+  it('one function per handler group (and the API-key authorizer): nodejs22.x on arm64, active tracing, source maps, base environment', () => {
     const functions = Object.values(resourcesOf(api, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(HANDLER_GROUPS.length);
+    const background = new Set([...STREAM_FUNCTIONS, ...SCHEDULED_FUNCTIONS].map((f) => f.entry)).size;
+    expect(functions).toHaveLength(HANDLER_GROUPS.length + (hasSdkRoutes ? 1 : 0) + background);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -147,11 +164,24 @@ describe.each(STAGE_NAMES)('API stack (%s)', (name) => {
     }
   });
 
-  it('function roles carry no AWS managed policy', () => {
-    for (const role of Object.values(resourcesOf(api, 'AWS::IAM::Role'))) {
+  it('function roles carry no AWS managed policy but the VPC one, and that only in the VPC', () => {
+    const functions = Object.values(resourcesOf(api, 'AWS::Lambda::Function'));
+    const rolesInVpc = new Set(
+      functions
+        .filter((f) => f.Properties!.VpcConfig !== undefined)
+        .map((f) => JSON.stringify(f.Properties!.Role)),
+    );
+    expect(rolesInVpc.size).toBeGreaterThan(0);
+    for (const [id, role] of Object.entries(resourcesOf(api, 'AWS::IAM::Role'))) {
       const assumedBy = JSON.stringify(role.Properties!.AssumeRolePolicyDocument);
-      if (assumedBy.includes('lambda.amazonaws.com'))
+      if (!assumedBy.includes('lambda.amazonaws.com')) continue;
+      const managed = JSON.stringify(role.Properties!.ManagedPolicyArns ?? []);
+      if (rolesInVpc.has(JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }))) {
+        expect(managed).toMatch(/service-role\/AWSLambdaVPCAccessExecutionRole/);
+        expect((role.Properties!.ManagedPolicyArns as unknown[]).length).toBe(1);
+      } else {
         expect(role.Properties!.ManagedPolicyArns).toBeUndefined();
+      }
     }
   });
 
@@ -265,7 +295,7 @@ describe('routes that need an API key', () => {
   const sdkRoute: RouteDefinition = {
     operationId: 'evaluate',
     method: 'POST',
-    path: '/api/v1/evaluate',
+    path: '/api/v1/sdk-test',
     handler: 'system',
     auth: 'apiKey',
     permission: 'public',
@@ -281,7 +311,15 @@ describe('routes that need an API key', () => {
     });
     return {
       stageName: 'test',
-      handlers: { system: fn, users: fn, audit: fn },
+      handlers: {
+        system: fn,
+        users: fn,
+        audit: fn,
+        'feature-flags': fn,
+        segments: fn,
+        'api-keys': fn,
+        evaluation: fn,
+      },
       userPool: new UserPool(stack, 'UserPool'),
       routes: [...ROUTES, sdkRoute],
       throttlingRateLimit: 10,
@@ -308,7 +346,7 @@ describe('routes that need an API key', () => {
     });
     new SwitchyardApi(stack, 'Api', { ...props, apiKeyAuthorizer });
     const template = Template.fromStack(stack);
-    const method = methodsOf(template).find((m) => m.httpMethod === 'POST' && m.path === '/api/v1/evaluate');
+    const method = methodsOf(template).find((m) => m.httpMethod === 'POST' && m.path === '/api/v1/sdk-test');
     expect(method).toMatchObject({ authorizationType: 'CUSTOM' });
     const [authorizerId] = Object.keys(
       template.findResources('AWS::ApiGateway::Authorizer', { Properties: { Type: 'REQUEST' } }),

@@ -1,3 +1,4 @@
+import { ROUTES } from '../../shared/http/routes';
 import { resourcesOf, stageOf } from './synth';
 
 type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
@@ -58,5 +59,32 @@ describe.each(['dev', 'prod'] as const)('least-privilege grants (%s)', (name) =>
     const actions = auditFn.flatMap(({ statement }) => actionsOf(statement));
     expect(actions.some((a) => a.startsWith('dynamodb:Query'))).toBe(true);
     expect(actions.filter((a) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
+  });
+});
+
+describe.each(['dev', 'prod'] as const)('API keys grants (%s)', (name) => {
+  const all = statements(name);
+  const onTable = (pattern: RegExp) =>
+    all.filter(({ statement }) => pattern.test(JSON.stringify(statement.Resource)));
+
+  it('gives the api-keys function the apiKeys table and audit appends, and no other table', () => {
+    const mine = all.filter(({ policy }) => policy.startsWith('ApiKeysHandler'));
+    const tables = new Set(
+      mine.flatMap(({ statement }) =>
+        [...JSON.stringify(statement.Resource).matchAll(/GetAtt([a-zA-Z]+)[0-9A-F]{8}Arn/g)].map((m) => m[1]),
+      ),
+    );
+    expect(tables).toEqual(new Set(['apiKeys', 'audit']));
+    const onAudit = mine.filter(({ statement }) => /GetAttaudit/.test(JSON.stringify(statement.Resource)));
+    expect(onAudit.flatMap(({ statement }) => actionsOf(statement))).toEqual(['dynamodb:PutItem']);
+  });
+
+  it('lets only the api-keys function (and, once SDK routes exist, the authorizer) touch the apiKeys table', () => {
+    const policies = new Set(
+      onTable(/GetAttapiKeys[0-9A-F]+Arn/).map(({ policy }) => policy.replace(/Handler.*/, '')),
+    );
+    expect([...policies].sort()).toEqual(
+      ROUTES.some((r) => r.auth === 'apiKey') ? ['ApiKeyAuthorizer', 'ApiKeys'] : ['ApiKeys'],
+    );
   });
 });

@@ -191,7 +191,10 @@ describe('the HTTP chain', () => {
       claims: viewer,
     });
     expect(res.statusCode).toBe(403);
-    expect(res.json).toMatchObject({ code: 'FORBIDDEN', message: 'Role viewer may read but not create flags' });
+    expect(res.json).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'Role viewer may read but not create flags',
+    });
     expect(received).toHaveLength(0);
   });
 

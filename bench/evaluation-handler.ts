@@ -1,0 +1,145 @@
+/**
+ * Warm handler time of `POST /api/v1/evaluate` for a 100-flag ruleset: the real evaluation function (bundled
+ * as Lambda runs it) against DynamoDB Local, called in process with the event API Gateway would send after
+ * the API-key authorizer. Reports median and p99, and the minified size of the function's bundle.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { build } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+import { ensureTables, startDynamoLocal } from '../local/dynamodb';
+import { freePort } from '../local/ports';
+import { keys } from '../shared/db/keys';
+import { TABLE_IDS, tableEnvName, type TableId } from '../shared/db/tables';
+import { RulesetRepository } from '../shared/rulesets/repository';
+import { buildFlagSpecs, buildUsers, switchyardRuleset } from './engine-workload';
+import { summarize } from './stats';
+
+const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
+
+export async function benchEvaluationHandler(runs = 3000): Promise<object> {
+  const engine = await startDynamoLocal(
+    (endpoint) => new DynamoDBClient({ endpoint, region: 'us-east-1', credentials }),
+    { port: await freePort() },
+  );
+  const client = new DynamoDBClient({ endpoint: engine.endpoint, region: 'us-east-1', credentials });
+  const doc = DynamoDBDocumentClient.from(client);
+  const tableNames = Object.fromEntries(TABLE_IDS.map((id) => [id, `bench-${id}`])) as Record<
+    TableId,
+    string
+  >;
+  try {
+    await ensureTables(client, tableNames);
+    const ruleset = switchyardRuleset(buildFlagSpecs());
+    const now = new Date().toISOString();
+    for (const flag of ruleset.flags) {
+      await doc.send(
+        new PutCommand({
+          TableName: tableNames.config,
+          Item: {
+            pk: keys.config.resource('flag', flag.key),
+            sk: keys.config.meta,
+            gsi1pk: keys.config.kind('flag'),
+            gsi1sk: flag.key,
+            ...flag,
+            name: flag.key,
+            description: '',
+            tags: [],
+            temporary: true,
+            owner: 'bench',
+            createdBy: 'bench',
+            createdAt: now,
+            updatedAt: now,
+            version: 1,
+          },
+        }),
+      );
+    }
+    const { pointer } = await new RulesetRepository(
+      doc,
+      tableNames.rulesets,
+      tableNames.config,
+    ).publishIfChanged();
+
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_ENDPOINT_URL_DYNAMODB: engine.endpoint,
+      STAGE: 'bench',
+      CORS_ALLOWED_ORIGINS: '',
+      MAX_BODY_BYTES: '1048576',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      ...Object.fromEntries(TABLE_IDS.map((id) => [tableEnvName(id), tableNames[id]])),
+    });
+    delete process.env.CACHE_URL;
+    const { FunctionRuntime } = await import('../local/lambda-runtime');
+    const runtime = new FunctionRuntime();
+    const entry = 'lambdas/evaluation/handler.ts';
+    await runtime.prepare([entry]);
+    const handler = runtime.get<APIGatewayProxyEvent, { statusCode: number; body: string }>(entry);
+    const context = {
+      awsRequestId: 'bench',
+      functionName: 'bench',
+      getRemainingTimeInMillis: () => 30_000,
+    } as Context;
+    const users = buildUsers(1000);
+    const event = (i: number): APIGatewayProxyEvent =>
+      ({
+        resource: '/api/v1/evaluate',
+        path: '/api/v1/evaluate',
+        httpMethod: 'POST',
+        headers: { 'content-type': 'application/json' },
+        multiValueHeaders: {},
+        queryStringParameters: null,
+        multiValueQueryStringParameters: null,
+        pathParameters: null,
+        stageVariables: null,
+        isBase64Encoded: false,
+        body: JSON.stringify({ context: users[i % users.length] }),
+        requestContext: {
+          requestId: `bench-${i}`,
+          authorizer: { principalId: 'key', keyId: 'key', keyType: 'server' },
+        },
+      }) as unknown as APIGatewayProxyEvent;
+
+    for (let i = 0; i < 300; i++) await handler(event(i), context);
+    const samples: number[] = [];
+    let flagsPerCall = 0;
+    for (let i = 0; i < runs; i++) {
+      const start = process.hrtime.bigint();
+      const res = await handler(event(i), context);
+      samples.push(Number(process.hrtime.bigint() - start));
+      if (res.statusCode !== 200) throw new Error(`evaluate answered ${res.statusCode}: ${res.body}`);
+      if (i === 0) flagsPerCall = (JSON.parse(res.body) as { results: unknown[] }).results.length;
+    }
+    runtime.dispose();
+
+    const bundle = await build({
+      entryPoints: [entry],
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'cjs',
+      external: ['@aws-sdk/*'],
+      write: false,
+      logLevel: 'silent',
+    });
+    const code = bundle.outputFiles[0]!.contents;
+    return {
+      description:
+        'warm POST /api/v1/evaluate through the full middy chain, 100 flags, DynamoDB Local, no Redis',
+      revision: pointer.revision,
+      flagsPerCall,
+      ...summarize(samples),
+      functionBundleBytes: code.byteLength,
+      functionBundleGzipBytes: gzipSync(code).byteLength,
+    };
+  } finally {
+    client.destroy();
+    await engine.stop();
+  }
+}

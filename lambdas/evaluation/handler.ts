@@ -1,0 +1,31 @@
+import { createDocumentClient } from '../../shared/aws/clients';
+import { parseEnv } from '../../shared/env';
+import { EvaluationService } from '../../shared/evaluation/service';
+import { UsageRecorder } from '../../shared/evaluation/usage';
+import { createHttpHandler, implement } from '../../shared/http/handler';
+import { evaluateRoute, getSdkRulesetRoute, ofrepBulkRoute, ofrepFlagRoute } from '../../shared/http/routes';
+import { ForbiddenError } from '../../shared/errors';
+import { RulesetSource } from '../../shared/rulesets/source';
+import { rulesetDependencies } from '../../shared/rulesets/wiring';
+import { z } from 'zod';
+
+const env = parseEnv(z.object({ TABLE_ANALYTICS: z.string().min(1) }));
+const { repository, cache } = rulesetDependencies();
+const evaluation = new EvaluationService(
+  new RulesetSource(repository, cache),
+  new UsageRecorder(createDocumentClient(), env.TABLE_ANALYTICS),
+);
+
+export const handler = createHttpHandler('evaluation', [
+  implement(evaluateRoute, ({ body, principal }) => evaluation.evaluate(principal, body.context, body.flags)),
+  implement(getSdkRulesetRoute, ({ principal, headers }) => {
+    if (principal.keyType !== 'server') throw new ForbiddenError('The ruleset is for server keys only');
+    return evaluation.ruleset(headers['if-none-match']);
+  }),
+  implement(ofrepFlagRoute, ({ params, body, principal }) =>
+    evaluation.ofrepFlag(principal, params.key, body.context),
+  ),
+  implement(ofrepBulkRoute, ({ body, principal, headers }) =>
+    evaluation.ofrepBulk(principal, body.context, headers['if-none-match']),
+  ),
+]);

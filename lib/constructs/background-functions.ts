@@ -1,0 +1,94 @@
+import { Duration } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { TableId } from '../../shared/db/tables';
+import type { ScheduledFunctionDefinition, StreamFunctionDefinition } from '../../shared/functions';
+import { SwitchyardFunction, type SwitchyardFunctionProps } from './switchyard-function';
+import type { SwitchyardTable } from './switchyard-table';
+
+export interface BackgroundFunctionSettings {
+  readonly description: string;
+  /** Runs in the VPC (to reach the cache or the search domain). */
+  readonly inVpc: boolean;
+  /** Grants and environment, through SwitchyardFunction's intent methods. */
+  readonly wire: (fn: SwitchyardFunction) => void;
+}
+
+export interface BackgroundFunctionsProps {
+  readonly streamFunctions: readonly StreamFunctionDefinition[];
+  readonly scheduledFunctions: readonly ScheduledFunctionDefinition[];
+  /** One entry per function entry file; a definition without settings fails the synth. */
+  readonly settings: Readonly<Record<string, BackgroundFunctionSettings>>;
+  readonly functionDefaults: Omit<SwitchyardFunctionProps, 'entry' | 'description'>;
+  readonly tables: Readonly<Record<TableId, SwitchyardTable>>;
+  readonly eventsStream: IStream;
+  /** On-failure destination of the stream event sources: records that exhausted their retries. */
+  readonly deadLetterQueue: IQueue;
+}
+
+/**
+ * The stream consumers and scheduled jobs of shared/functions.ts (the same list the local platform runs):
+ * one function per entry file, with Lambda's event source mappings (bounded retries, on-failure destination,
+ * partial batch responses) and EventBridge schedules as triggers.
+ */
+export class BackgroundFunctions extends Construct {
+  public readonly functions: ReadonlyMap<string, SwitchyardFunction>;
+
+  constructor(scope: Construct, id: string, props: BackgroundFunctionsProps) {
+    super(scope, id);
+    const functions = new Map<string, SwitchyardFunction>();
+    const functionFor = (name: string, entry: string) => {
+      const existing = functions.get(entry);
+      if (existing) return existing;
+      const settings = props.settings[entry];
+      if (settings === undefined)
+        throw new Error(`${this.node.path}: no settings for background function ${entry} (${name})`);
+      const fn = new SwitchyardFunction(this, pascal(name), {
+        ...props.functionDefaults,
+        entry,
+        description: `${props.functionDefaults.stage}: ${settings.description}`,
+        ...(settings.inVpc ? {} : { vpc: undefined, securityGroup: undefined }),
+      });
+      settings.wire(fn);
+      functions.set(entry, fn);
+      return fn;
+    };
+
+    for (const definition of props.streamFunctions) {
+      const fn = functionFor(definition.name, definition.entry);
+      const common = {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: definition.batchSize,
+        retryAttempts: definition.maxAttempts - 1,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        maxBatchingWindow: Duration.seconds(1),
+        onFailure: new SqsDlq(props.deadLetterQueue),
+      };
+      fn.function.addEventSource(
+        definition.source.kind === 'tableStream'
+          ? new DynamoEventSource(props.tables[definition.source.table], common)
+          : new KinesisEventSource(props.eventsStream, common),
+      );
+    }
+
+    for (const definition of props.scheduledFunctions) {
+      const fn = functionFor(definition.name, definition.entry);
+      new Rule(this, `${pascal(definition.name)}Schedule`, {
+        description: `Runs ${definition.name} every ${definition.everyMinutes} minute(s)`,
+        schedule: Schedule.rate(Duration.minutes(definition.everyMinutes)),
+        targets: [new LambdaFunction(fn.function, { retryAttempts: 2 })],
+      });
+    }
+    this.functions = functions;
+  }
+}
+
+function pascal(value: string): string {
+  return value.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
+}

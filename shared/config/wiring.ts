@@ -1,0 +1,23 @@
+import { AuditRepository } from '../audit/repository';
+import { createDocumentClient } from '../aws/clients';
+import { parseEnv } from '../env';
+import type { Flag } from '../flags/requests';
+import type { Segment } from '../segments/requests';
+import { z } from 'zod';
+import { ConfigRepository } from './repository';
+
+/** What a function that changes configuration needs: the config table, and the audit table beside it. */
+export const configEnvSchema = z.object({ TABLE_CONFIG: z.string().min(1), TABLE_AUDIT: z.string().min(1) });
+
+/** The repositories of the configuration resources, created once per execution environment. */
+export function configRepositories() {
+  const env = parseEnv(configEnvSchema);
+  const doc = createDocumentClient();
+  const audit = new AuditRepository(doc, env.TABLE_AUDIT);
+  return {
+    doc,
+    audit,
+    flags: new ConfigRepository<Flag>(doc, env.TABLE_CONFIG, audit, 'flag'),
+    segments: new ConfigRepository<Segment>(doc, env.TABLE_CONFIG, audit, 'segment'),
+  };
+}

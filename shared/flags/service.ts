@@ -1,0 +1,214 @@
+import { auditRecord, type ChangeContext } from '../audit/actor';
+import type { UserPrincipal } from '../auth/principal';
+import type { ConfigRepository } from '../config/repository';
+import { expectedVersion, matchesQuery, validateDocument } from '../config/versioning';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { paginate, type Page } from '../http/pagination';
+import { findPrerequisiteCycle, segmentKeysOf } from '../rules';
+import type { Segment } from '../segments/requests';
+import { flagInputSchema, type FlagInput } from './schema';
+import type { Flag, ListFlagsQuery } from './requests';
+
+export const STALE_AFTER_DAYS = 30;
+
+export interface FlagChange {
+  readonly principal: UserPrincipal;
+  readonly context: ChangeContext;
+  readonly version?: number;
+  readonly ifMatch?: string;
+}
+
+const resource = (key: string) => ({ kind: 'flag', key });
+
+/** Serves one variation to everyone: off, or on with no rules and a single-variation fallthrough. */
+function servesOneVariation(flag: Flag): boolean {
+  if (!flag.enabled) return true;
+  if (flag.rules.length > 0) return false;
+  return (
+    'variation' in flag.fallthrough || flag.fallthrough.allocations.filter((a) => a.weight > 0).length <= 1
+  );
+}
+
+export function isStale(flag: Flag, now: Date = new Date()): boolean {
+  if (!flag.temporary) return false;
+  const cutoff = now.getTime() - STALE_AFTER_DAYS * 86_400_000;
+  if (Date.parse(flag.updatedAt) > cutoff) return false;
+  const evaluated = flag.lastEvaluatedAt === undefined ? 0 : Date.parse(flag.lastEvaluatedAt);
+  return servesOneVariation(flag) || evaluated < cutoff;
+}
+
+/** Feature flags (SPEC §2.1): every change versioned, checked against the other flags and segments, audited. */
+export class FlagsService {
+  constructor(
+    private readonly flags: ConfigRepository<Flag>,
+    private readonly segments: ConfigRepository<Segment>,
+    /** lastEvaluatedAt per flag key, from the evaluation functions' usage counters. */
+    private readonly lastEvaluated: (keys: readonly string[]) => Promise<Map<string, string>> = async () =>
+      new Map(),
+  ) {}
+
+  async list(query: ListFlagsQuery): Promise<Page<Flag>> {
+    const now = new Date();
+    const stored = await this.flags.list();
+    const evaluated = await this.lastEvaluated(stored.map((f) => f.key));
+    const withUsage = stored.map((f) => {
+      const at = evaluated.get(f.key);
+      return at === undefined ? f : { ...f, lastEvaluatedAt: at };
+    });
+    const flags = withUsage.filter(
+      (f) =>
+        (query.tag === undefined || f.tags.includes(query.tag)) &&
+        (query.enabled === undefined || f.enabled === query.enabled) &&
+        (query.stale === undefined || isStale(f, now) === query.stale) &&
+        matchesQuery(query.q, f.key, f.name, f.description),
+    );
+    return paginate(flags, query);
+  }
+
+  async get(key: string): Promise<Flag> {
+    const flag = await this.flags.get(key);
+    if (flag === null) throw new NotFoundError(`No flag ${key}`);
+    return flag;
+  }
+
+  async create(input: FlagInput, principal: UserPrincipal, context: ChangeContext): Promise<Flag> {
+    await this.checkReferences(input);
+    const now = new Date().toISOString();
+    const flag: Flag = {
+      ...input,
+      owner: principal.sub,
+      createdBy: principal.sub,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    };
+    return this.flags.create(flag, auditRecord(context, 'flag.create', resource(flag.key), null, flag));
+  }
+
+  /** PUT replaces every field, PATCH only those given; both re-validate the whole flag. */
+  async update(
+    key: string,
+    fields: Partial<Omit<FlagInput, 'key'>>,
+    change: FlagChange,
+    action = 'flag.update',
+  ): Promise<Flag> {
+    const before = await this.owned(key, change.principal);
+    const version = expectedVersion(change.version, change.ifMatch);
+    if (version !== before.version) {
+      throw new ConflictError(`flag ${key} is at version ${before.version}, not ${version}: read it again`);
+    }
+    const { owner, createdBy, createdAt, lastEvaluatedAt } = before;
+    const input = validateDocument(flagInputSchema, { ...stripServerFields(before), ...fields, key });
+    await this.checkReferences(input);
+    const after: Flag = {
+      ...input,
+      owner,
+      createdBy,
+      createdAt,
+      ...(lastEvaluatedAt === undefined ? {} : { lastEvaluatedAt }),
+      updatedAt: new Date().toISOString(),
+      version: before.version + 1,
+    };
+    return this.flags.replace(after, auditRecord(change.context, action, resource(key), before, after));
+  }
+
+  async replace(key: string, fields: Omit<FlagInput, 'key'>, change: FlagChange): Promise<Flag> {
+    return this.update(key, fields, change);
+  }
+
+  async toggle(key: string, enabled: boolean | undefined, change: FlagChange): Promise<Flag> {
+    const current = await this.get(key);
+    return this.update(key, { enabled: enabled ?? !current.enabled }, change, 'flag.toggle');
+  }
+
+  /** ADMIN only (the route's permission): the new owner may then change the flag. */
+  async transferOwner(key: string, owner: string, change: FlagChange): Promise<Flag> {
+    const before = await this.get(key);
+    const version = expectedVersion(change.version, change.ifMatch);
+    if (version !== before.version)
+      throw new ConflictError(`flag ${key} is at version ${before.version}, not ${version}`);
+    const after: Flag = {
+      ...before,
+      owner,
+      updatedAt: new Date().toISOString(),
+      version: before.version + 1,
+    };
+    return this.flags.replace(
+      after,
+      auditRecord(change.context, 'flag.transferOwner', resource(key), before, after),
+    );
+  }
+
+  async remove(key: string, change: FlagChange): Promise<void> {
+    const before = await this.owned(key, change.principal);
+    const version =
+      change.version ??
+      (change.ifMatch === undefined ? before.version : expectedVersion(undefined, change.ifMatch));
+    const dependents = (await this.flags.list()).filter((f) =>
+      f.prerequisites.some((p) => p.flagKey === key),
+    );
+    if (dependents.length > 0) {
+      throw new ConflictError(
+        `flag ${key} is a prerequisite of ${dependents.map((f) => f.key).join(', ')}: remove it there first`,
+      );
+    }
+    await this.flags.remove(
+      key,
+      version,
+      auditRecord(change.context, 'flag.delete', resource(key), before, null),
+    );
+  }
+
+  /** A developer changes only flags they own; admins any (SPEC §1). */
+  private async owned(key: string, principal: UserPrincipal): Promise<Flag> {
+    const flag = await this.get(key);
+    if (principal.role === 'developer' && flag.owner !== principal.sub) {
+      throw new ForbiddenError(`You do not own flag ${key}: ask its owner or an admin`);
+    }
+    return flag;
+  }
+
+  /** Segments named by rules exist; prerequisites name existing flags and variations, without cycles. */
+  private async checkReferences(flag: FlagInput): Promise<void> {
+    const issues: { path: string; message: string }[] = [];
+    const segmentKeys = new Set((await this.segments.list()).map((s) => s.key));
+    flag.rules.forEach((rule, i) => {
+      const missing = [...segmentKeysOf(rule.conditions)].filter((k) => !segmentKeys.has(k));
+      if (missing.length > 0) {
+        issues.push({ path: `body.rules.${i}.conditions`, message: `unknown segment ${missing.join(', ')}` });
+      }
+    });
+    if (flag.prerequisites.length > 0) {
+      const others = new Map((await this.flags.list()).map((f) => [f.key, f]));
+      flag.prerequisites.forEach((p, i) => {
+        const target = others.get(p.flagKey);
+        if (target === undefined)
+          issues.push({ path: `body.prerequisites.${i}.flagKey`, message: `no flag ${p.flagKey}` });
+        else if (!target.variations.some((v) => v.key === p.variation)) {
+          issues.push({
+            path: `body.prerequisites.${i}.variation`,
+            message: `${p.flagKey} has no variation ${p.variation}`,
+          });
+        }
+      });
+      others.set(flag.key, flag as Flag);
+      const cycle = findPrerequisiteCycle([...others.values()]);
+      if (cycle !== null)
+        issues.push({ path: 'body.prerequisites', message: `creates a cycle: ${cycle.join(' → ')}` });
+    }
+    if (issues.length > 0) throw new ValidationError(`${issues[0]!.path}: ${issues[0]!.message}`, issues);
+  }
+}
+
+function stripServerFields(flag: Flag): Omit<FlagInput, never> {
+  const {
+    owner: _o,
+    createdBy: _c,
+    createdAt: _ca,
+    updatedAt: _u,
+    version: _v,
+    lastEvaluatedAt: _l,
+    ...input
+  } = flag;
+  return input;
+}

@@ -1,0 +1,83 @@
+import Redis from 'ioredis';
+import { logger } from '../http/observability';
+
+/**
+ * The shared cache in front of DynamoDB for published rulesets (ElastiCache Serverless Valkey in AWS,
+ * redis-server or nothing locally): `ruleset:current` → revision, `ruleset:<n>` → body. Every call fails fast
+ * and returns null on trouble: a cache outage must degrade to DynamoDB, never to an error.
+ */
+export interface RulesetCache {
+  currentRevision(): Promise<number | null>;
+  body(revision: number): Promise<string | null>;
+  store(revision: number, body: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const noCache: RulesetCache = {
+  currentRevision: async () => null,
+  body: async () => null,
+  store: async () => undefined,
+  close: async () => undefined,
+};
+
+const BODY_TTL_SECONDS = 24 * 3600;
+
+export class RedisRulesetCache implements RulesetCache {
+  private readonly redis: Redis;
+
+  /** `url`: `redis://host:port` or `rediss://host:port` (TLS, as ElastiCache Serverless requires). */
+  constructor(url: string) {
+    this.redis = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: 500,
+      commandTimeout: 250,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
+    this.redis.on('error', (error: Error) =>
+      logger.debug('ruleset cache unavailable', { error: error.message }),
+    );
+  }
+
+  private async attempt<T>(what: string, run: () => Promise<T>): Promise<T | null> {
+    try {
+      if (this.redis.status === 'wait') await this.redis.connect();
+      return await run();
+    } catch (error) {
+      logger.warn('ruleset cache call failed; falling back to DynamoDB', {
+        what,
+        error: (error as Error).message,
+      });
+      return null;
+    }
+  }
+
+  async currentRevision(): Promise<number | null> {
+    const value = await this.attempt('get current', () => this.redis.get('ruleset:current'));
+    const revision = value === null ? NaN : Number(value);
+    return Number.isInteger(revision) && revision > 0 ? revision : null;
+  }
+
+  async body(revision: number): Promise<string | null> {
+    return this.attempt('get body', () => this.redis.get(`ruleset:${revision}`));
+  }
+
+  /** Body first, then the pointer, so a reader never finds a revision whose body is missing. */
+  async store(revision: number, body: string): Promise<void> {
+    await this.attempt('store', async () => {
+      await this.redis.set(`ruleset:${revision}`, body, 'EX', BODY_TTL_SECONDS);
+      // Only move the pointer forward: a late publisher must not move it back.
+      await this.redis.eval(
+        "local c = tonumber(redis.call('GET', KEYS[1]) or '0') if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end return 1",
+        1,
+        'ruleset:current',
+        String(revision),
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,225 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPlatform, type RunningPlatform } from '../../local/platform';
+import { requireEngines } from '../support/engines';
+
+const engines = requireEngines(['java']);
+
+engines.describe('flag and segment management over HTTP', () => {
+  let platform: RunningPlatform;
+  let admin: string;
+  let dev: string;
+
+  const call = async (
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const res = await fetch(`${platform.url}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      json: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown>,
+    };
+  };
+  const flag = (key: string, extra: Record<string, unknown> = {}) => ({
+    key,
+    name: key,
+    kind: 'string',
+    variations: [
+      { key: 'a', value: 'A' },
+      { key: 'b', value: 'B' },
+    ],
+    offVariation: 'a',
+    fallthrough: { variation: 'b' },
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    platform = await startPlatform({
+      port: 0,
+      memory: true,
+      dataDir: mkdtempSync(join(tmpdir(), 'sy-flags-')),
+    });
+    admin = (await platform.identity.signIn({ role: 'admin' })).token;
+    dev = (await platform.identity.signIn({ role: 'developer' })).token;
+  }, 90_000);
+  afterAll(() => platform?.stop());
+
+  it('creates a flag owned by its creator and refuses a duplicate key', async () => {
+    const created = await call('POST', '/api/v1/feature-flags', dev, flag('checkout', { tags: ['web'] }));
+    expect(created.status).toBe(201);
+    const me = (await call('GET', '/api/v1/users/me', dev)).json;
+    expect(created.json).toMatchObject({
+      key: 'checkout',
+      version: 1,
+      owner: me.sub,
+      createdBy: me.sub,
+      enabled: false,
+      temporary: true,
+    });
+    const again = await call('POST', '/api/v1/feature-flags', admin, flag('checkout'));
+    expect(again.status).toBe(409);
+    expect(again.json.message).toMatch(/already exists/);
+  });
+
+  it('says which field is wrong and why', async () => {
+    const res = await call(
+      'POST',
+      '/api/v1/feature-flags',
+      dev,
+      flag('Bad Key', { variations: [{ key: 'a', value: 1 }] }),
+    );
+    expect(res.status).toBe(400);
+    const paths = (res.json.details as { issues: { path: string }[] }).issues.map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['body.key', 'body.variations']));
+    const kind = await call(
+      'POST',
+      '/api/v1/feature-flags',
+      dev,
+      flag('wrong-kind', {
+        variations: [
+          { key: 'a', value: 1 },
+          { key: 'b', value: 'B' },
+        ],
+      }),
+    );
+    expect(kind.status).toBe(400);
+    expect(kind.json.message).toBe('body.variations.0.value: must be a string');
+  });
+
+  it('updates with optimistic concurrency (body version or If-Match), changing nothing on a stale version', async () => {
+    const patched = await call('PATCH', '/api/v1/feature-flags/checkout', dev, {
+      description: 'new checkout',
+      version: 1,
+    });
+    expect(patched.json).toMatchObject({ description: 'new checkout', version: 2 });
+    const stale = await call('PATCH', '/api/v1/feature-flags/checkout', dev, {
+      description: 'lost update',
+      version: 1,
+    });
+    expect(stale.status).toBe(409);
+    expect((await call('GET', '/api/v1/feature-flags/checkout', dev)).json).toMatchObject({
+      description: 'new checkout',
+      version: 2,
+    });
+    const viaHeader = await call(
+      'PATCH',
+      '/api/v1/feature-flags/checkout',
+      dev,
+      { name: 'Checkout' },
+      { 'If-Match': '"2"' },
+    );
+    expect(viaHeader.json).toMatchObject({ name: 'Checkout', version: 3 });
+    const missing = await call('PATCH', '/api/v1/feature-flags/checkout', dev, { name: 'x' });
+    expect(missing.status).toBe(400);
+    expect(missing.json.message).toMatch(/version is required/);
+  });
+
+  it('toggles, filters and searches', async () => {
+    expect(
+      (await call('POST', '/api/v1/feature-flags/checkout/toggle', dev, { version: 3 })).json,
+    ).toMatchObject({ enabled: true, version: 4 });
+    await call('POST', '/api/v1/feature-flags', dev, flag('search-ranking', { tags: ['api'] }));
+    const keys = async (query: string) =>
+      ((await call('GET', `/api/v1/feature-flags?${query}`, dev)).json.items as { key: string }[]).map(
+        (f) => f.key,
+      );
+    expect(await keys('enabled=true')).toEqual(['checkout']);
+    expect(await keys('tag=api')).toEqual(['search-ranking']);
+    expect(await keys('q=CHECKOUT')).toEqual(['checkout']);
+    expect(await keys('stale=true')).toEqual([]);
+    expect((await call('GET', '/api/v1/feature-flags?enabled=maybe', dev)).status).toBe(400);
+  });
+
+  it('lets a developer change only the flags they own, until an admin transfers one', async () => {
+    const other = (await platform.identity.signIn({ role: 'developer', email: 'other@example.com' })).token;
+    const refused = await call('PATCH', '/api/v1/feature-flags/checkout', other, {
+      name: 'mine',
+      version: 4,
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.json.message).toMatch(/do not own flag checkout/);
+    const otherSub = ((await call('GET', '/api/v1/users/me', other)).json as { sub: string }).sub;
+    expect(
+      (await call('PUT', '/api/v1/feature-flags/checkout/owner', dev, { owner: otherSub, version: 4 }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await call('PUT', '/api/v1/feature-flags/checkout/owner', admin, { owner: otherSub, version: 4 }))
+        .json,
+    ).toMatchObject({ owner: otherSub });
+    expect(
+      (await call('PATCH', '/api/v1/feature-flags/checkout', other, { name: 'mine', version: 5 })).status,
+    ).toBe(200);
+    expect(
+      (await call('PATCH', '/api/v1/feature-flags/checkout', dev, { name: 'back', version: 6 })).status,
+    ).toBe(403);
+  });
+
+  it('checks segments and prerequisites on write, and refuses deleting what is still used', async () => {
+    const rule = {
+      id: 'beta',
+      conditions: { attribute: 'targetingKey', op: 'in_segment', values: ['beta-users'] },
+      serve: { variation: 'a' },
+    };
+    const unknown = await call('POST', '/api/v1/feature-flags', dev, flag('uses-segment', { rules: [rule] }));
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.message).toBe('body.rules.0.conditions: unknown segment beta-users');
+    expect(
+      (await call('POST', '/api/v1/segments', dev, { key: 'beta-users', name: 'Beta', included: ['u1'] }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await call('POST', '/api/v1/feature-flags', dev, flag('uses-segment', { rules: [rule] }))).status,
+    ).toBe(201);
+    const inUse = await call('DELETE', '/api/v1/segments/beta-users', dev);
+    expect(inUse.status).toBe(409);
+    expect(inUse.json.message).toMatch(/used by flags uses-segment/);
+
+    expect(
+      (
+        await call(
+          'POST',
+          '/api/v1/feature-flags',
+          dev,
+          flag('child', { prerequisites: [{ flagKey: 'uses-segment', variation: 'b' }] }),
+        )
+      ).status,
+    ).toBe(201);
+    const cycle = await call('PATCH', '/api/v1/feature-flags/uses-segment', dev, {
+      prerequisites: [{ flagKey: 'child', variation: 'a' }],
+      version: 1,
+    });
+    expect(cycle.status).toBe(400);
+    expect(cycle.json.message).toMatch(/cycle/);
+    const badVariation = await call(
+      'POST',
+      '/api/v1/feature-flags',
+      dev,
+      flag('child2', { prerequisites: [{ flagKey: 'uses-segment', variation: 'zzz' }] }),
+    );
+    expect(badVariation.json.message).toBe(
+      'body.prerequisites.0.variation: uses-segment has no variation zzz',
+    );
+    const parentInUse = await call('DELETE', '/api/v1/feature-flags/uses-segment', dev);
+    expect(parentInUse.status).toBe(409);
+    expect(parentInUse.json.message).toMatch(/prerequisite of child/);
+
+    expect((await call('DELETE', '/api/v1/feature-flags/child', dev)).status).toBe(204);
+    expect((await call('DELETE', '/api/v1/feature-flags/uses-segment', dev)).status).toBe(204);
+    expect((await call('DELETE', '/api/v1/segments/beta-users', dev)).status).toBe(204);
+    expect((await call('GET', '/api/v1/segments/beta-users', dev)).status).toBe(404);
+  });
+});
