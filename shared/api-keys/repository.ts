@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
-  QueryCommand,
+  paginateQuery,
   UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
@@ -119,19 +119,11 @@ export class ApiKeyRepository {
 
   private async query(input: Omit<QueryCommandInput, 'TableName' | 'IndexName'>): Promise<ApiKeyRecord[]> {
     const records: ApiKeyRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'gsi1',
-          ...input,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) records.push(toRecord(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    const pages = paginateQuery(
+      { client: this.doc },
+      { TableName: this.tableName, IndexName: 'gsi1', ...input },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) records.push(toRecord(item));
     return records;
   }
 }

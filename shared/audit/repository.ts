@@ -1,5 +1,5 @@
 import {
-  QueryCommand,
+  paginateQuery,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
@@ -120,19 +120,14 @@ export class AuditRepository {
 
   private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<AuditEntry[]> {
     const out: AuditEntry[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          ...input,
-          ExclusiveStartKey: startKey,
-          ScanIndexForward: false,
-        }),
-      );
+    const pages = paginateQuery(
+      { client: this.doc },
+      { TableName: this.tableName, ...input, ScanIndexForward: false },
+    );
+    for await (const page of pages) {
       for (const item of page.Items ?? []) out.push(toEntry(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined && out.length < MAX_AUDIT_RESULTS);
+      if (out.length >= MAX_AUDIT_RESULTS) break;
+    }
     return out;
   }
 }

@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord } from '../audit/schema';
 import type { AuditRepository, TransactItem } from '../audit/repository';
 import { keys } from '../db/keys';
@@ -41,20 +41,16 @@ export class ConfigRepository<T extends Versioned> {
   /** Every resource of this kind, by key. */
   async list(): Promise<T[]> {
     const items: T[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :kind',
-          ExpressionAttributeValues: { ':kind': keys.config.kind(this.kind) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) items.push(strip<T>(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :kind',
+        ExpressionAttributeValues: { ':kind': keys.config.kind(this.kind) },
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) items.push(strip<T>(item));
     return items;
   }
 

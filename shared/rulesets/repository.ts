@@ -2,8 +2,8 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   GetCommand,
-  QueryCommand,
-  ScanCommand,
+  paginateQuery,
+  paginateScan,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -45,20 +45,16 @@ export class RulesetRepository {
   /** The body of one revision, reassembled from its chunks. */
   async body(revision: number): Promise<string> {
     const parts: { sk: string; data: string }[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.rulesetsTable,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.rulesets.revision(revision) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      parts.push(...((page.Items ?? []) as { sk: string; data: string }[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.rulesetsTable,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.rulesets.revision(revision) },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) parts.push(...((page.Items ?? []) as { sk: string; data: string }[]));
     if (parts.length === 0) throw new Error(`Ruleset revision ${revision} has no chunks`);
     return parts
       .sort((a, b) => (a.sk < b.sk ? -1 : 1))
@@ -71,18 +67,14 @@ export class RulesetRepository {
     if (this.configTable === undefined) throw new Error('This function cannot read the configuration');
     const flags: Flag[] = [];
     const segments: Segment[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new ScanCommand({ TableName: this.configTable, ConsistentRead: true, ExclusiveStartKey: startKey }),
-      );
+    const pages = paginateScan({ client: this.doc }, { TableName: this.configTable, ConsistentRead: true });
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const pk = String(item.pk);
         if (pk.startsWith('FLAG#')) flags.push(item as unknown as Flag);
         else if (pk.startsWith('SEGMENT#')) segments.push(item as unknown as Segment);
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    }
     return { flags, segments };
   }
 
