@@ -3,6 +3,9 @@
  * DynamoDB Local, kinesalite and Cognito-style local tokens. No AWS account needed.
  */
 import { parseArgs } from 'node:util';
+
+// Developers run Node 20 locally (Lambda runs 22); the SDK's notice about Node 22 is known and only noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { LocalPlatformError } from '../local/dynamodb';
 import { startPlatform } from '../local/platform';
 
