@@ -75,6 +75,16 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
     inVpc: false,
     wire: (fn, props) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
   },
+  layers: {
+    description: 'Layer management',
+    inVpc: false,
+    wire: (fn, props) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+  },
+  experiments: {
+    description: 'Experiment management and lifecycle',
+    inVpc: false,
+    wire: (fn, props) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+  },
   audit: {
     description: 'Audit log queries and export',
     inVpc: false,

@@ -1,7 +1,9 @@
 import { AuditRepository } from '../audit/repository';
 import { createDocumentClient } from '../aws/clients';
 import { parseEnv } from '../env';
+import type { Experiment } from '../experiments/requests';
 import type { Flag } from '../flags/requests';
+import type { Layer } from '../layers/requests';
 import type { Segment } from '../segments/requests';
 import { z } from 'zod';
 import { ConfigRepository } from './repository';
@@ -19,5 +21,7 @@ export function configRepositories() {
     audit,
     flags: new ConfigRepository<Flag>(doc, env.TABLE_CONFIG, audit, 'flag'),
     segments: new ConfigRepository<Segment>(doc, env.TABLE_CONFIG, audit, 'segment'),
+    experiments: new ConfigRepository<Experiment>(doc, env.TABLE_CONFIG, audit, 'experiment'),
+    layers: new ConfigRepository<Layer>(doc, env.TABLE_CONFIG, audit, 'layer'),
   };
 }

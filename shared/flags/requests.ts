@@ -33,9 +33,22 @@ export const replaceFlagBodySchema = flagFieldsSchema
   .extend({ version: versionField })
   .meta({ id: 'FlagReplace' });
 
-/** PATCH: only the fields that change. */
+/**
+ * PATCH: only the fields that change. zod's `.partial()` keeps `.default()`s, which would reset every field
+ * left out to its default: the defaults are removed first.
+ */
+const fields = flagFieldsSchema.shape;
 export const patchFlagBodySchema = flagFieldsSchema
   .omit({ key: true })
+  .extend({
+    description: fields.description.removeDefault(),
+    tags: fields.tags.removeDefault(),
+    enabled: fields.enabled.removeDefault(),
+    rules: fields.rules.removeDefault(),
+    clientSide: fields.clientSide.removeDefault(),
+    prerequisites: fields.prerequisites.removeDefault(),
+    temporary: fields.temporary.removeDefault(),
+  })
   .partial()
   .extend({ version: versionField })
   .meta({ id: 'FlagPatch' });

@@ -38,6 +38,26 @@ import {
 } from '../segments/requests';
 import { segmentInputSchema } from '../segments/schema';
 import {
+  layerInputSchema,
+  layerKeyParams,
+  layerPageSchema,
+  layerSchema,
+  listLayersQuerySchema,
+  patchLayerBodySchema,
+  replaceLayerBodySchema,
+} from '../layers/requests';
+import {
+  experimentKeyParams,
+  experimentPageSchema,
+  experimentSchema,
+  listExperimentsQuerySchema,
+  patchExperimentBodySchema,
+  replaceExperimentBodySchema,
+  scheduleExperimentBodySchema,
+  transitionExperimentBodySchema,
+} from '../experiments/requests';
+import { experimentInputSchema } from '../experiments/schema';
+import {
   evaluateBodySchema,
   evaluateResponseSchema,
   ofrepBodySchema,
@@ -56,6 +76,8 @@ export const HANDLER_GROUPS = [
   'audit',
   'feature-flags',
   'segments',
+  'layers',
+  'experiments',
   'api-keys',
   'evaluation',
 ] as const;
@@ -424,6 +446,252 @@ export const deleteSegmentRoute = {
   successStatus: 204,
 } as const satisfies RouteDefinition;
 
+const LAYER = '/api/v1/layers/{key}';
+
+export const listLayersRoute = {
+  operationId: 'listLayers',
+  method: 'GET',
+  path: '/api/v1/layers',
+  handler: 'layers',
+  auth: 'cognito',
+  permission: { resource: 'layers', action: 'read' },
+  summary: 'Layers by key, filtered by tag or text (q).',
+  tag: 'layers',
+  request: { query: listLayersQuerySchema },
+  response: layerPageSchema,
+} as const satisfies RouteDefinition;
+
+export const createLayerRoute = {
+  operationId: 'createLayer',
+  method: 'POST',
+  path: '/api/v1/layers',
+  handler: 'layers',
+  auth: 'cognito',
+  permission: { resource: 'layers', action: 'create' },
+  summary: 'Create a layer.',
+  tag: 'layers',
+  request: { body: layerInputSchema },
+  response: layerSchema,
+  successStatus: 201,
+} as const satisfies RouteDefinition;
+
+export const getLayerRoute = {
+  operationId: 'getLayer',
+  method: 'GET',
+  path: LAYER,
+  handler: 'layers',
+  auth: 'cognito',
+  permission: { resource: 'layers', action: 'read' },
+  summary: 'One layer.',
+  tag: 'layers',
+  request: { params: layerKeyParams },
+  response: layerSchema,
+} as const satisfies RouteDefinition;
+
+export const replaceLayerRoute = {
+  operationId: 'replaceLayer',
+  method: 'PUT',
+  path: LAYER,
+  handler: 'layers',
+  auth: 'cognito',
+  permission: { resource: 'layers', action: 'update' },
+  summary: 'Replace every field of a layer (version in the body or If-Match).',
+  tag: 'layers',
+  request: { params: layerKeyParams, body: replaceLayerBodySchema },
+  response: layerSchema,
+} as const satisfies RouteDefinition;
+
+export const patchLayerRoute = {
+  operationId: 'patchLayer',
+  method: 'PATCH',
+  path: LAYER,
+  handler: 'layers',
+  auth: 'cognito',
+  permission: { resource: 'layers', action: 'update' },
+  summary: 'Change some fields of a layer (version in the body or If-Match).',
+  tag: 'layers',
+  request: { params: layerKeyParams, body: patchLayerBodySchema },
+  response: layerSchema,
+} as const satisfies RouteDefinition;
+
+export const deleteLayerRoute = {
+  operationId: 'deleteLayer',
+  method: 'DELETE',
+  path: LAYER,
+  handler: 'layers',
+  auth: 'cognito',
+  permission: { resource: 'layers', action: 'delete' },
+  summary: 'Delete a layer (409 naming the experiments still in it).',
+  tag: 'layers',
+  request: { params: layerKeyParams },
+  successStatus: 204,
+} as const satisfies RouteDefinition;
+
+const EXPERIMENT = '/api/v1/experiments/{key}';
+
+export const listExperimentsRoute = {
+  operationId: 'listExperiments',
+  method: 'GET',
+  path: '/api/v1/experiments',
+  handler: 'experiments',
+  auth: 'cognito',
+  permission: { resource: 'experiments', action: 'read' },
+  summary: 'Experiments by key, filtered by status, tag or text (q).',
+  tag: 'experiments',
+  request: { query: listExperimentsQuerySchema },
+  response: experimentPageSchema,
+} as const satisfies RouteDefinition;
+
+export const createExperimentRoute = {
+  operationId: 'createExperiment',
+  method: 'POST',
+  path: '/api/v1/experiments',
+  handler: 'experiments',
+  auth: 'cognito',
+  permission: { resource: 'experiments', action: 'create' },
+  summary: 'Create an experiment (status DRAFT).',
+  tag: 'experiments',
+  request: { body: experimentInputSchema },
+  response: experimentSchema,
+  successStatus: 201,
+} as const satisfies RouteDefinition;
+
+export const getExperimentRoute = {
+  operationId: 'getExperiment',
+  method: 'GET',
+  path: EXPERIMENT,
+  handler: 'experiments',
+  auth: 'cognito',
+  permission: { resource: 'experiments', action: 'read' },
+  summary: 'One experiment.',
+  tag: 'experiments',
+  request: { params: experimentKeyParams },
+  response: experimentSchema,
+} as const satisfies RouteDefinition;
+
+export const replaceExperimentRoute = {
+  operationId: 'replaceExperiment',
+  method: 'PUT',
+  path: EXPERIMENT,
+  handler: 'experiments',
+  auth: 'cognito',
+  permission: { resource: 'experiments', action: 'update' },
+  summary:
+    'Replace every field of an experiment but its schedule (version in the body or If-Match). Variants, unitAttribute, layer and layerRange are locked while ACTIVE or PAUSED; trafficAllocation may only grow.',
+  tag: 'experiments',
+  request: { params: experimentKeyParams, body: replaceExperimentBodySchema },
+  response: experimentSchema,
+} as const satisfies RouteDefinition;
+
+export const patchExperimentRoute = {
+  operationId: 'patchExperiment',
+  method: 'PATCH',
+  path: EXPERIMENT,
+  handler: 'experiments',
+  auth: 'cognito',
+  permission: { resource: 'experiments', action: 'update' },
+  summary: 'Change some fields of an experiment (version in the body or If-Match).',
+  tag: 'experiments',
+  request: { params: experimentKeyParams, body: patchExperimentBodySchema },
+  response: experimentSchema,
+} as const satisfies RouteDefinition;
+
+export const deleteExperimentRoute = {
+  operationId: 'deleteExperiment',
+  method: 'DELETE',
+  path: EXPERIMENT,
+  handler: 'experiments',
+  auth: 'cognito',
+  permission: { resource: 'experiments', action: 'delete' },
+  summary: 'Delete a DRAFT experiment (409 for any other status: archive instead).',
+  tag: 'experiments',
+  request: { params: experimentKeyParams },
+  successStatus: 204,
+} as const satisfies RouteDefinition;
+
+export const startExperimentRoute = {
+  operationId: 'startExperiment',
+  method: 'POST',
+  path: `${EXPERIMENT}/start`,
+  handler: 'experiments',
+  auth: 'cognito',
+  permission: { resource: 'experiments', action: 'update' },
+  summary:
+    'DRAFT → ACTIVE. Version in the optional body or If-Match; any other status gives 409 naming the allowed actions.',
+  tag: 'experiments',
+  request: { params: experimentKeyParams, body: transitionExperimentBodySchema },
+  response: experimentSchema,
+} as const satisfies RouteDefinition;
+
+export const pauseExperimentRoute = {
+  operationId: 'pauseExperiment',
+  method: 'POST',
+  path: `${EXPERIMENT}/pause`,
+  handler: 'experiments',
+  auth: 'cognito',
+  permission: { resource: 'experiments', action: 'update' },
+  summary:
+    'ACTIVE → PAUSED. Version in the optional body or If-Match; any other status gives 409 naming the allowed actions.',
+  tag: 'experiments',
+  request: { params: experimentKeyParams, body: transitionExperimentBodySchema },
+  response: experimentSchema,
+} as const satisfies RouteDefinition;
+
+export const resumeExperimentRoute = {
+  operationId: 'resumeExperiment',
+  method: 'POST',
+  path: `${EXPERIMENT}/resume`,
+  handler: 'experiments',
+  auth: 'cognito',
+  permission: { resource: 'experiments', action: 'update' },
+  summary:
+    'PAUSED → ACTIVE. Version in the optional body or If-Match; any other status gives 409 naming the allowed actions.',
+  tag: 'experiments',
+  request: { params: experimentKeyParams, body: transitionExperimentBodySchema },
+  response: experimentSchema,
+} as const satisfies RouteDefinition;
+
+export const completeExperimentRoute = {
+  operationId: 'completeExperiment',
+  method: 'POST',
+  path: `${EXPERIMENT}/complete`,
+  handler: 'experiments',
+  auth: 'cognito',
+  permission: { resource: 'experiments', action: 'update' },
+  summary:
+    'ACTIVE or PAUSED → COMPLETED. Version in the optional body or If-Match; any other status gives 409 naming the allowed actions.',
+  tag: 'experiments',
+  request: { params: experimentKeyParams, body: transitionExperimentBodySchema },
+  response: experimentSchema,
+} as const satisfies RouteDefinition;
+
+export const archiveExperimentRoute = {
+  operationId: 'archiveExperiment',
+  method: 'POST',
+  path: `${EXPERIMENT}/archive`,
+  handler: 'experiments',
+  auth: 'cognito',
+  permission: { resource: 'experiments', action: 'update' },
+  summary:
+    'COMPLETED → ARCHIVED. Version in the optional body or If-Match; any other status gives 409 naming the allowed actions.',
+  tag: 'experiments',
+  request: { params: experimentKeyParams, body: transitionExperimentBodySchema },
+  response: experimentSchema,
+} as const satisfies RouteDefinition;
+
+export const scheduleExperimentRoute = {
+  operationId: 'scheduleExperiment',
+  method: 'PUT',
+  path: `${EXPERIMENT}/schedule`,
+  handler: 'experiments',
+  auth: 'cognito',
+  permission: { resource: 'experiments', action: 'update' },
+  summary: 'Set (or clear) startAt and endAt; only while DRAFT or PAUSED (409 otherwise).',
+  tag: 'experiments',
+  request: { params: experimentKeyParams, body: scheduleExperimentBodySchema },
+  response: experimentSchema,
+} as const satisfies RouteDefinition;
+
 export const listApiKeysRoute = {
   operationId: 'listApiKeys',
   method: 'GET',
@@ -540,6 +808,24 @@ export const ROUTES: readonly RouteDefinition[] = [
   replaceSegmentRoute,
   patchSegmentRoute,
   deleteSegmentRoute,
+  listLayersRoute,
+  createLayerRoute,
+  getLayerRoute,
+  replaceLayerRoute,
+  patchLayerRoute,
+  deleteLayerRoute,
+  listExperimentsRoute,
+  createExperimentRoute,
+  getExperimentRoute,
+  replaceExperimentRoute,
+  patchExperimentRoute,
+  deleteExperimentRoute,
+  startExperimentRoute,
+  pauseExperimentRoute,
+  resumeExperimentRoute,
+  completeExperimentRoute,
+  archiveExperimentRoute,
+  scheduleExperimentRoute,
   listApiKeysRoute,
   createApiKeyRoute,
   revokeApiKeyRoute,

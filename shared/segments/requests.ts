@@ -24,8 +24,16 @@ export const replaceSegmentBodySchema = segmentFieldsSchema
   .omit({ key: true })
   .extend({ version: versionField })
   .meta({ id: 'SegmentReplace' });
+/** PATCH: only the fields that change (defaults removed first: `.partial()` would apply them). */
+const fields = segmentFieldsSchema.shape;
 export const patchSegmentBodySchema = segmentFieldsSchema
   .omit({ key: true })
+  .extend({
+    description: fields.description.removeDefault(),
+    tags: fields.tags.removeDefault(),
+    included: fields.included.removeDefault(),
+    excluded: fields.excluded.removeDefault(),
+  })
   .partial()
   .extend({ version: versionField })
   .meta({ id: 'SegmentPatch' });

@@ -61,6 +61,25 @@ const EXPECTED: Record<string, string> = {
   replaceSegment: '  200   200 200      403     403    403     401     401     401',
   patchSegment: '    200   200 200      403     403    403     401     401     401',
   deleteSegment: '   204   204 204      403     403    403     401     401     401',
+  // Layers and experiments have no owner: every developer may change them; viewers read them.
+  listLayers: '      200   200 200      200     200    403     401     401     401',
+  createLayer: '     201   201 201      403     403    403     401     401     401',
+  getLayer: '        200   200 200      200     200    403     401     401     401',
+  replaceLayer: '    200   200 200      403     403    403     401     401     401',
+  patchLayer: '      200   200 200      403     403    403     401     401     401',
+  deleteLayer: '     204   204 204      403     403    403     401     401     401',
+  listExperiments: ' 200   200 200      200     200    403     401     401     401',
+  createExperiment: '201   201 201      403     403    403     401     401     401',
+  getExperiment: '   200   200 200      200     200    403     401     401     401',
+  replaceExperiment: '200  200 200      403     403    403     401     401     401',
+  patchExperiment: ' 200   200 200      403     403    403     401     401     401',
+  deleteExperiment: '204   204 204      403     403    403     401     401     401',
+  startExperiment: ' 200   200 200      403     403    403     401     401     401',
+  pauseExperiment: ' 200   200 200      403     403    403     401     401     401',
+  resumeExperiment: '200   200 200      403     403    403     401     401     401',
+  completeExperiment: '200 200 200      403     403    403     401     401     401',
+  archiveExperiment: '200  200 200      403     403    403     401     401     401',
+  scheduleExperiment: '200 200 200      403     403    403     401     401     401',
   // API keys are ADMIN-only (SPEC §1); revoking answers the revoked key.
   listApiKeys: '     200   403 403      403     403    403     401     401     401',
   createApiKey: '    201   403 403      403     403    403     401     401     401',
@@ -134,6 +153,53 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
     await call('POST', '/api/v1/segments', tokens.developer, segmentBody(key));
     return key;
   };
+  const layerBody = (key: string) => ({ key, name: `Layer ${key}` });
+  const experimentBody = (key: string) => ({
+    key,
+    name: `Experiment ${key}`,
+    variants: [
+      { key: 'control', name: 'Control', weight: 5000, isControl: true },
+      { key: 'treatment', name: 'Treatment', weight: 5000 },
+    ],
+    trafficAllocation: 8000,
+  });
+  const freshLayer = async () => {
+    const key = `layer-${++counter}`;
+    const res = await call('POST', '/api/v1/layers', tokens.developer, layerBody(key));
+    if (res.status !== 201) throw new Error(`fixture layer: ${res.text}`);
+    return key;
+  };
+  /** A fresh DRAFT experiment, taken through `actions` (each adds one to its version). */
+  const freshExperiment = async (...actions: string[]) => {
+    const key = `experiment-${++counter}`;
+    const res = await call('POST', '/api/v1/experiments', tokens.developer, experimentBody(key));
+    if (res.status !== 201) throw new Error(`fixture experiment: ${res.text}`);
+    for (const [i, action] of actions.entries()) {
+      const step = await call('POST', `/api/v1/experiments/${key}/${action}`, tokens.developer, {
+        version: i + 1,
+      });
+      if (step.status !== 200) throw new Error(`fixture experiment ${action}: ${step.text}`);
+    }
+    return key;
+  };
+  /** A transition from the status `actions` lead to, and the one audit entry it must write. */
+  const transitionFixture =
+    (action: string, from: string, to: string, ...actions: string[]) =>
+    async (): Promise<Fixture> => {
+      const key = await freshExperiment(...actions);
+      const version = actions.length + 1;
+      return {
+        path: `/api/v1/experiments/${key}/${action}`,
+        body: { version },
+        audit: {
+          action: `experiment.${action}`,
+          kind: 'experiment',
+          key,
+          before: { status: from, version },
+          after: { status: to, version: version + 1 },
+        },
+      };
+    };
   /** A fresh server key, made by the admin, so that every revoke has one to revoke. */
   const freshApiKey = async () => {
     const res = await call('POST', '/api/v1/api-keys', tokens.admin, {
@@ -341,6 +407,123 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
       return {
         path: `/api/v1/segments/${key}`,
         audit: { action: 'segment.delete', kind: 'segment', key, before: { key }, after: null },
+      };
+    },
+    listLayers: async () => ({ path: '/api/v1/layers?page_size=5' }),
+    createLayer: async () => {
+      const key = `new-layer-${++counter}`;
+      return {
+        path: '/api/v1/layers',
+        body: layerBody(key),
+        audit: { action: 'layer.create', kind: 'layer', key, before: null, after: { key, version: 1 } },
+      };
+    },
+    getLayer: async () => ({ path: `/api/v1/layers/${await freshLayer()}` }),
+    replaceLayer: async () => {
+      const key = await freshLayer();
+      return {
+        path: `/api/v1/layers/${key}`,
+        body: { name: 'Renamed', version: 1 },
+        audit: {
+          action: 'layer.update',
+          kind: 'layer',
+          key,
+          before: { version: 1 },
+          after: { name: 'Renamed', version: 2 },
+        },
+      };
+    },
+    patchLayer: async () => {
+      const key = await freshLayer();
+      return {
+        path: `/api/v1/layers/${key}`,
+        body: { description: 'patched', version: 1 },
+        audit: {
+          action: 'layer.update',
+          kind: 'layer',
+          key,
+          before: { description: '' },
+          after: { description: 'patched', version: 2 },
+        },
+      };
+    },
+    deleteLayer: async () => {
+      const key = await freshLayer();
+      return {
+        path: `/api/v1/layers/${key}`,
+        audit: { action: 'layer.delete', kind: 'layer', key, before: { key }, after: null },
+      };
+    },
+    listExperiments: async () => ({ path: '/api/v1/experiments?status=DRAFT&page_size=5' }),
+    createExperiment: async () => {
+      const key = `new-experiment-${++counter}`;
+      return {
+        path: '/api/v1/experiments',
+        body: experimentBody(key),
+        audit: {
+          action: 'experiment.create',
+          kind: 'experiment',
+          key,
+          before: null,
+          after: { key, status: 'DRAFT', version: 1 },
+        },
+      };
+    },
+    getExperiment: async () => ({ path: `/api/v1/experiments/${await freshExperiment()}` }),
+    replaceExperiment: async () => {
+      const key = await freshExperiment();
+      const { key: _key, ...fields } = experimentBody(key);
+      return {
+        path: `/api/v1/experiments/${key}`,
+        body: { ...fields, trafficAllocation: 9000, version: 1 },
+        audit: {
+          action: 'experiment.update',
+          kind: 'experiment',
+          key,
+          before: { trafficAllocation: 8000, version: 1 },
+          after: { trafficAllocation: 9000, version: 2 },
+        },
+      };
+    },
+    patchExperiment: async () => {
+      const key = await freshExperiment();
+      return {
+        path: `/api/v1/experiments/${key}`,
+        body: { description: 'patched', version: 1 },
+        audit: {
+          action: 'experiment.update',
+          kind: 'experiment',
+          key,
+          before: { description: '' },
+          after: { description: 'patched', trafficAllocation: 8000, version: 2 },
+        },
+      };
+    },
+    deleteExperiment: async () => {
+      const key = await freshExperiment();
+      return {
+        path: `/api/v1/experiments/${key}`,
+        audit: { action: 'experiment.delete', kind: 'experiment', key, before: { key }, after: null },
+      };
+    },
+    startExperiment: transitionFixture('start', 'DRAFT', 'ACTIVE'),
+    pauseExperiment: transitionFixture('pause', 'ACTIVE', 'PAUSED', 'start'),
+    resumeExperiment: transitionFixture('resume', 'PAUSED', 'ACTIVE', 'start', 'pause'),
+    completeExperiment: transitionFixture('complete', 'ACTIVE', 'COMPLETED', 'start'),
+    archiveExperiment: transitionFixture('archive', 'COMPLETED', 'ARCHIVED', 'start', 'complete'),
+    scheduleExperiment: async () => {
+      const key = await freshExperiment();
+      const schedule = { startAt: '2030-01-01T00:00:00Z', endAt: '2030-01-02T00:00:00Z' };
+      return {
+        path: `/api/v1/experiments/${key}/schedule`,
+        body: { ...schedule, version: 1 },
+        audit: {
+          action: 'experiment.schedule',
+          kind: 'experiment',
+          key,
+          before: { status: 'DRAFT', version: 1 },
+          after: { ...schedule, version: 2 },
+        },
       };
     },
     listApiKeys: async () => ({ path: '/api/v1/api-keys?type=server' }),

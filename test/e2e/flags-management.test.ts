@@ -127,6 +127,38 @@ engines.describe('flag and segment management over HTTP', () => {
     expect(missing.json.message).toMatch(/version is required/);
   });
 
+  it('PATCH changes only the fields sent (defaults are not re-applied)', async () => {
+    await call(
+      'POST',
+      '/api/v1/feature-flags',
+      dev,
+      flag('patch-me', { enabled: true, tags: ['keep'], temporary: false }),
+    );
+    const patched = await call('PATCH', '/api/v1/feature-flags/patch-me', dev, {
+      description: 'only this',
+      version: 1,
+    });
+    expect(patched.json).toMatchObject({
+      description: 'only this',
+      enabled: true,
+      tags: ['keep'],
+      temporary: false,
+    });
+    await call('POST', '/api/v1/segments', dev, {
+      key: 'patch-segment',
+      name: 'S',
+      included: ['u1'],
+      tags: ['t'],
+    });
+    const segment = await call('PATCH', '/api/v1/segments/patch-segment', dev, {
+      name: 'Renamed',
+      version: 1,
+    });
+    expect(segment.json).toMatchObject({ name: 'Renamed', included: ['u1'], tags: ['t'] });
+    await call('DELETE', '/api/v1/segments/patch-segment', dev);
+    await call('DELETE', '/api/v1/feature-flags/patch-me', dev);
+  });
+
   it('toggles, filters and searches', async () => {
     expect(
       (await call('POST', '/api/v1/feature-flags/checkout/toggle', dev, { version: 3 })).json,

@@ -317,6 +317,8 @@ describe('routes that need an API key', () => {
         audit: fn,
         'feature-flags': fn,
         segments: fn,
+        layers: fn,
+        experiments: fn,
         'api-keys': fn,
         evaluation: fn,
       },

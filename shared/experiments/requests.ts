@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { pageSchema, paginationQuery } from '../http/pagination';
+import { resourceKeySchema } from '../rules/schema';
+import { EXPERIMENT_STATUSES, type ExperimentStatus } from './lifecycle';
+import { experimentFieldsSchema, type ExperimentInput } from './schema';
+
+/** An experiment as stored and returned: the client's fields plus what the server manages. */
+export const experimentSchema = experimentFieldsSchema
+  .extend({
+    status: z.enum(EXPERIMENT_STATUSES),
+    createdBy: z.string(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    version: z.number().int().min(1),
+    startedAt: z.iso.datetime().optional(),
+    endedAt: z.iso.datetime().optional(),
+  })
+  .meta({ id: 'Experiment' });
+export type Experiment = ExperimentInput & {
+  status: ExperimentStatus;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  startedAt?: string;
+  endedAt?: string;
+};
+
+export const experimentKeyParams = z.strictObject({ key: resourceKeySchema });
+
+const versionField = z.number().int().min(1).optional().describe('The version you read (or send If-Match)');
+
+/** What PUT/PATCH may change: everything but the key and the schedule (that is `PUT …/schedule`). */
+const editableFields = experimentFieldsSchema.omit({ key: true, startAt: true, endAt: true });
+
+/** PUT: every editable field, replacing the stored ones (the schedule is kept). */
+export const replaceExperimentBodySchema = editableFields
+  .extend({ version: versionField })
+  .meta({ id: 'ExperimentReplace' });
+
+/**
+ * PATCH: only the fields that change. Defaults are removed first: zod's `.partial()` keeps them, and a
+ * PATCH without `trafficAllocation` must not reset it to 10000.
+ */
+const { description, tags, trafficAllocation, unitAttribute, secondaryMetrics, guardrailMetrics } =
+  editableFields.shape;
+export const patchExperimentBodySchema = editableFields
+  .extend({
+    description: description.removeDefault(),
+    tags: tags.removeDefault(),
+    trafficAllocation: trafficAllocation.removeDefault(),
+    unitAttribute: unitAttribute.removeDefault(),
+    secondaryMetrics: secondaryMetrics.removeDefault(),
+    guardrailMetrics: guardrailMetrics.removeDefault(),
+  })
+  .partial()
+  .extend({ version: versionField })
+  .meta({ id: 'ExperimentPatch' });
+
+/** start, pause, resume, complete, archive: an optional body with the version (or If-Match). */
+export const transitionExperimentBodySchema = z
+  .strictObject({ version: versionField })
+  .optional()
+  .meta({ id: 'ExperimentTransition' });
+
+export const scheduleExperimentBodySchema = z
+  .strictObject({
+    startAt: z.iso.datetime().optional().describe('When to start; omit to clear'),
+    endAt: z.iso.datetime().optional().describe('When to complete; omit to clear'),
+    version: versionField,
+  })
+  .meta({ id: 'ExperimentSchedule' });
+
+export const listExperimentsQuerySchema = z.strictObject({
+  ...paginationQuery.shape,
+  status: z.enum(EXPERIMENT_STATUSES).optional(),
+  tag: z.string().min(1).max(64).optional(),
+  q: z.string().min(1).max(200).optional().describe('Case-insensitive search in key, name and description'),
+});
+export type ListExperimentsQuery = z.output<typeof listExperimentsQuerySchema>;
+
+export const experimentPageSchema = pageSchema(experimentSchema);

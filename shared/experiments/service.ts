@@ -1,0 +1,235 @@
+import { auditRecord, type ChangeContext } from '../audit/actor';
+import type { ConfigRepository } from '../config/repository';
+import { expectedVersion, matchesQuery, validateDocument } from '../config/versioning';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import type { Flag } from '../flags/requests';
+import { paginate, type Page } from '../http/pagination';
+import type { Layer } from '../layers/requests';
+import {
+  checkLockedFields,
+  FINISHED_STATUSES,
+  rangesOverlap,
+  transition,
+  type ExperimentAction,
+} from './lifecycle';
+import type { Experiment, ListExperimentsQuery } from './requests';
+import { experimentInputSchema, type ExperimentInput } from './schema';
+
+const resource = (key: string) => ({ kind: 'experiment', key });
+
+/** Who changes the experiment (a person, or `system:scheduler`) and the version they read. */
+export interface ExperimentChange {
+  readonly context: ChangeContext;
+  readonly version?: number;
+  readonly ifMatch?: string;
+}
+
+export type ExperimentFieldsChange = Partial<Omit<ExperimentInput, 'key' | 'startAt' | 'endAt'>>;
+
+/** The fields of a stored experiment a client sent (server-managed fields stripped). */
+function inputOf(experiment: Experiment): ExperimentInput {
+  const {
+    status: _s,
+    createdBy: _cb,
+    createdAt: _ca,
+    updatedAt: _u,
+    version: _v,
+    startedAt: _sa,
+    endedAt: _ea,
+    ...input
+  } = experiment;
+  return input;
+}
+
+/** Experiments (SPEC §2.4): versioned, checked against layers, flags and each other, every change audited. */
+export class ExperimentsService {
+  constructor(
+    private readonly experiments: ConfigRepository<Experiment>,
+    private readonly layers: ConfigRepository<Layer>,
+    private readonly flags: ConfigRepository<Flag>,
+  ) {}
+
+  async list(query: ListExperimentsQuery): Promise<Page<Experiment>> {
+    const all = (await this.experiments.list()).filter(
+      (e) =>
+        (query.status === undefined || e.status === query.status) &&
+        (query.tag === undefined || e.tags.includes(query.tag)) &&
+        matchesQuery(query.q, e.key, e.name, e.description),
+    );
+    return paginate(all, query);
+  }
+
+  async get(key: string): Promise<Experiment> {
+    const experiment = await this.experiments.get(key);
+    if (experiment === null) throw new NotFoundError(`No experiment ${key}`);
+    return experiment;
+  }
+
+  async create(input: ExperimentInput, context: ChangeContext): Promise<Experiment> {
+    await this.checkReferences(input);
+    const now = new Date().toISOString();
+    const experiment: Experiment = {
+      ...input,
+      status: 'DRAFT',
+      createdBy: context.actor,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    };
+    return this.experiments.create(
+      experiment,
+      auditRecord(context, 'experiment.create', resource(experiment.key), null, experiment),
+    );
+  }
+
+  /** PUT (`replace`: every editable field from the body) or PATCH (only the fields sent). */
+  async update(
+    key: string,
+    fields: ExperimentFieldsChange,
+    change: ExperimentChange,
+    replace = false,
+  ): Promise<Experiment> {
+    const before = await this.read(key, change);
+    const current = inputOf(before);
+    const merged = replace
+      ? { ...fields, key, startAt: current.startAt, endAt: current.endAt }
+      : { ...current, ...fields, key };
+    const input = validateDocument(experimentInputSchema, merged);
+    checkLockedFields(before, input);
+    await this.checkReferences(input);
+    return this.save(before, { ...before, ...blankOptional, ...input }, 'update', change.context);
+  }
+
+  async remove(key: string, change: ExperimentChange): Promise<void> {
+    const before = await this.get(key);
+    if (before.status !== 'DRAFT') {
+      throw new ConflictError(
+        `experiment ${key} is ${before.status}: only a DRAFT can be deleted; archive instead`,
+      );
+    }
+    const version =
+      change.version ??
+      (change.ifMatch === undefined ? before.version : expectedVersion(undefined, change.ifMatch));
+    await this.experiments.remove(
+      key,
+      version,
+      auditRecord(change.context, 'experiment.delete', resource(key), before, null),
+    );
+  }
+
+  /**
+   * start, pause, resume, complete, archive (SPEC §2.4), by a person or by the scheduler
+   * (`systemChange('scheduler', …)`): the same code, audited as `experiment.<action>`.
+   */
+  async transition(
+    key: string,
+    action: ExperimentAction,
+    change: ExperimentChange,
+    now: Date = new Date(),
+  ): Promise<Experiment> {
+    const before = await this.read(key, change);
+    const after = transition(before, action, now);
+    return this.save(before, after, action, change.context, now);
+  }
+
+  /** Set (or clear) startAt/endAt; only in DRAFT or PAUSED. */
+  async schedule(
+    key: string,
+    times: { startAt?: string | undefined; endAt?: string | undefined },
+    change: ExperimentChange,
+  ): Promise<Experiment> {
+    const before = await this.read(key, change);
+    if (before.status !== 'DRAFT' && before.status !== 'PAUSED') {
+      throw new ConflictError(
+        `experiment ${key} is ${before.status}: it can be scheduled only while DRAFT or PAUSED`,
+      );
+    }
+    const input = validateDocument(experimentInputSchema, {
+      ...inputOf(before),
+      startAt: times.startAt,
+      endAt: times.endAt,
+    });
+    const { startAt: _s, endAt: _e, ...rest } = before;
+    const after: Experiment = {
+      ...rest,
+      ...(input.startAt === undefined ? {} : { startAt: input.startAt }),
+      ...(input.endAt === undefined ? {} : { endAt: input.endAt }),
+    };
+    return this.save(before, after, 'schedule', change.context);
+  }
+
+  /** The stored experiment, if the caller's version (body or If-Match) is still the stored one. */
+  private async read(key: string, change: ExperimentChange): Promise<Experiment> {
+    const before = await this.get(key);
+    const version = expectedVersion(change.version, change.ifMatch);
+    if (version !== before.version) {
+      throw new ConflictError(
+        `experiment ${key} is at version ${before.version}, not ${version}: read it again`,
+      );
+    }
+    return before;
+  }
+
+  private save(
+    before: Experiment,
+    next: Experiment,
+    action: string,
+    context: ChangeContext,
+    now: Date = new Date(),
+  ): Promise<Experiment> {
+    const after: Experiment = {
+      ...dropUndefined(next),
+      updatedAt: now.toISOString(),
+      version: before.version + 1,
+    };
+    return this.experiments.replace(
+      after,
+      auditRecord(context, `experiment.${action}`, resource(before.key), before, after),
+    );
+  }
+
+  /** The layer and flag exist; the layer range overlaps no other running or draft experiment of the layer. */
+  private async checkReferences(input: ExperimentInput): Promise<void> {
+    if (input.flagKey !== undefined && (await this.flags.get(input.flagKey)) === null) {
+      throw new ValidationError(`body.flagKey: no flag ${input.flagKey}`, [
+        { path: 'body.flagKey', message: `no flag ${input.flagKey}` },
+      ]);
+    }
+    if (input.layer === undefined || input.layerRange === undefined) return;
+    if ((await this.layers.get(input.layer)) === null) {
+      throw new ValidationError(`body.layer: no layer ${input.layer}`, [
+        { path: 'body.layer', message: `no layer ${input.layer}` },
+      ]);
+    }
+    const range = input.layerRange;
+    const clash = (await this.experiments.list()).find(
+      (e) =>
+        e.key !== input.key &&
+        e.layer === input.layer &&
+        e.layerRange !== undefined &&
+        !FINISHED_STATUSES.includes(e.status) &&
+        rangesOverlap(e.layerRange, range),
+    );
+    if (clash !== undefined) {
+      throw new ConflictError(
+        `layerRange [${range.join(', ')}) overlaps experiment ${clash.key} ` +
+          `([${clash.layerRange!.join(', ')}) in layer ${input.layer})`,
+        { field: 'layerRange', experiment: clash.key },
+      );
+    }
+  }
+}
+
+/** Optional input fields a PUT may drop: cleared before the new input is spread over the stored experiment. */
+const blankOptional = {
+  conditions: undefined,
+  layer: undefined,
+  layerRange: undefined,
+  primaryMetric: undefined,
+  flagKey: undefined,
+  salt: undefined,
+};
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

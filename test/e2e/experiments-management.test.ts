@@ -1,0 +1,309 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPlatform, type RunningPlatform } from '../../local/platform';
+import { requireEngines } from '../support/engines';
+
+const engines = requireEngines(['java']);
+
+engines.describe('experiment and layer management over HTTP', () => {
+  let platform: RunningPlatform;
+  let admin: string;
+  let dev: string;
+  let viewer: string;
+
+  const call = async (
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const res = await fetch(`${platform.url}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      json: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown>,
+    };
+  };
+  const experiment = (key: string, extra: Record<string, unknown> = {}) => ({
+    key,
+    name: `Experiment ${key}`,
+    tags: ['checkout'],
+    variants: [
+      { key: 'control', name: 'Control', weight: 5000, isControl: true },
+      { key: 'green', name: 'Green button', weight: 5000, payload: { color: 'green' } },
+    ],
+    trafficAllocation: 8000,
+    primaryMetric: 'purchase',
+    ...extra,
+  });
+  const path = (key: string, suffix = '') => `/api/v1/experiments/${key}${suffix}`;
+  const versionOf = async (key: string) => (await call('GET', path(key), dev)).json.version as number;
+  const act = async (key: string, action: string, token = dev) =>
+    call('POST', path(key, `/${action}`), token, { version: await versionOf(key) });
+
+  beforeAll(async () => {
+    platform = await startPlatform({
+      port: 0,
+      memory: true,
+      dataDir: mkdtempSync(join(tmpdir(), 'sy-experiments-')),
+    });
+    admin = (await platform.identity.signIn({ role: 'admin' })).token;
+    dev = (await platform.identity.signIn({ role: 'developer' })).token;
+    viewer = (await platform.identity.signIn({ role: 'viewer' })).token;
+  }, 90_000);
+  afterAll(() => platform?.stop());
+
+  it('creates a DRAFT experiment with its defaults and refuses a duplicate key', async () => {
+    const created = await call('POST', '/api/v1/experiments', dev, experiment('button'));
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({
+      key: 'button',
+      status: 'DRAFT',
+      version: 1,
+      trafficAllocation: 8000,
+      unitAttribute: 'userId',
+      secondaryMetrics: [],
+    });
+    expect(created.json.startedAt).toBeUndefined();
+    const again = await call('POST', '/api/v1/experiments', admin, experiment('button'));
+    expect(again.status).toBe(409);
+    expect((await call('GET', path('button'), viewer)).status).toBe(200);
+  });
+
+  it('says which field is wrong', async () => {
+    const res = await call(
+      'POST',
+      '/api/v1/experiments',
+      dev,
+      experiment('bad', {
+        variants: [
+          { key: 'a', name: 'A', weight: 5000, isControl: true },
+          { key: 'b', name: 'B', weight: 4000 },
+        ],
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.json.message).toBe('body.variants: weights must sum to 10000 (they sum to 9000)');
+    const flag = await call(
+      'POST',
+      '/api/v1/experiments',
+      dev,
+      experiment('bad', { flagKey: 'no-such-flag' }),
+    );
+    expect(flag.status).toBe(400);
+    expect(flag.json.message).toMatch(/body\.flagKey: no flag no-such-flag/);
+    const layer = await call(
+      'POST',
+      '/api/v1/experiments',
+      dev,
+      experiment('bad', { layer: 'no-such-layer', layerRange: [0, 100] }),
+    );
+    expect(layer.status).toBe(400);
+    expect(layer.json.message).toMatch(/body\.layer: no layer/);
+  });
+
+  it('lists with status, tag and q filters', async () => {
+    await call(
+      'POST',
+      '/api/v1/experiments',
+      dev,
+      experiment('other', { tags: ['search'], name: 'Search ranking' }),
+    );
+    const byTag = (await call('GET', '/api/v1/experiments?tag=search', dev)).json;
+    expect((byTag.items as { key: string }[]).map((e) => e.key)).toEqual(['other']);
+    const byQ = (await call('GET', '/api/v1/experiments?q=RANKING', dev)).json;
+    expect(byQ.total).toBe(1);
+    const drafts = (await call('GET', '/api/v1/experiments?status=DRAFT&page_size=1', dev)).json;
+    expect(drafts).toMatchObject({ total: 2, page_size: 1, total_pages: 2 });
+    expect((await call('GET', '/api/v1/experiments?status=RUNNING', dev)).status).toBe(400);
+  });
+
+  it('refuses illegal transitions with 409 naming the allowed ones', async () => {
+    for (const action of ['pause', 'resume', 'complete', 'archive']) {
+      const res = await act('button', action);
+      expect(res.status).toBe(409);
+      expect(res.json.message).toBe(`experiment button is DRAFT: cannot ${action}; allowed: start`);
+    }
+  });
+
+  it('requires a version for a transition, from the body or If-Match', async () => {
+    const none = await call('POST', path('button', '/start'), dev);
+    expect(none.status).toBe(400);
+    const stale = await call('POST', path('button', '/start'), dev, { version: 99 });
+    expect(stale.status).toBe(409);
+  });
+
+  it('starts, locks the assignment fields and lets traffic only grow', async () => {
+    const started = await call('POST', path('button', '/start'), dev, undefined, { 'If-Match': '"1"' });
+    expect(started.status).toBe(200);
+    expect(started.json).toMatchObject({ status: 'ACTIVE', version: 2, startedAt: expect.any(String) });
+
+    const variants = [
+      { key: 'control', name: 'Control', weight: 4000, isControl: true },
+      { key: 'green', name: 'Green button', weight: 6000 },
+    ];
+    for (const [field, change] of [
+      ['variants', { variants }],
+      ['unitAttribute', { unitAttribute: 'accountId' }],
+    ] as const) {
+      const res = await call('PATCH', path('button'), dev, { ...change, version: 2 });
+      expect(res.status).toBe(409);
+      expect(res.json.message).toBe(`${field} is locked while the experiment is ACTIVE`);
+    }
+    const renamed = await call('PATCH', path('button'), dev, { description: 'still editable', version: 2 });
+    expect(renamed.status).toBe(200);
+
+    const up = await call('PATCH', path('button'), dev, { trafficAllocation: 9000, version: 3 });
+    expect(up.status).toBe(200);
+    expect(up.json.trafficAllocation).toBe(9000);
+    const down = await call('PATCH', path('button'), dev, { trafficAllocation: 8000, version: 4 });
+    expect(down.status).toBe(409);
+    expect(down.json.message).toMatch(/trafficAllocation may only grow/);
+  });
+
+  it('schedules only while DRAFT or PAUSED', async () => {
+    const schedule = { startAt: '2030-01-01T00:00:00Z', endAt: '2030-02-01T00:00:00Z' };
+    const active = await call('PUT', path('button', '/schedule'), dev, { ...schedule, version: 4 });
+    expect(active.status).toBe(409);
+    expect(active.json.message).toMatch(/only while DRAFT or PAUSED/);
+
+    expect((await act('button', 'pause')).json).toMatchObject({ status: 'PAUSED' });
+    const bad = await call('PUT', path('button', '/schedule'), dev, {
+      startAt: schedule.endAt,
+      endAt: schedule.startAt,
+      version: 5,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toBe('body.endAt: must be after startAt');
+    const paused = await call('PUT', path('button', '/schedule'), dev, { ...schedule, version: 5 });
+    expect(paused.status).toBe(200);
+    expect(paused.json).toMatchObject({ ...schedule, status: 'PAUSED', version: 6 });
+    // Locked while PAUSED too.
+    const locked = await call('PATCH', path('button'), dev, { unitAttribute: 'accountId', version: 6 });
+    expect(locked.status).toBe(409);
+  });
+
+  it('completes, archives and refuses to delete anything but a DRAFT', async () => {
+    const completed = await act('button', 'complete');
+    expect(completed.json).toMatchObject({ status: 'COMPLETED', endedAt: expect.any(String) });
+    const resume = await act('button', 'resume');
+    expect(resume.status).toBe(409);
+    expect(resume.json.message).toBe('experiment button is COMPLETED: cannot resume; allowed: archive');
+    expect((await act('button', 'archive')).json).toMatchObject({ status: 'ARCHIVED' });
+    const none = await act('button', 'start');
+    expect(none.json.message).toBe('experiment button is ARCHIVED: cannot start; no action is allowed');
+
+    const del = await call('DELETE', path('button'), dev);
+    expect(del.status).toBe(409);
+    expect(del.json.message).toMatch(/archive instead/);
+    expect((await call('DELETE', path('other'), dev)).status).toBe(204);
+    expect((await call('GET', path('other'), dev)).status).toBe(404);
+  });
+
+  it('audits every transition and schedule change', async () => {
+    const res = await call(
+      'GET',
+      '/api/v1/audit?resourceKind=experiment&resourceKey=button&page_size=100',
+      admin,
+    );
+    expect(res.status).toBe(200);
+    const actions = (res.json.items as { action: string }[]).map((e) => e.action).sort();
+    expect(actions).toEqual(
+      [
+        'experiment.archive',
+        'experiment.complete',
+        'experiment.create',
+        'experiment.pause',
+        'experiment.schedule',
+        'experiment.start',
+        'experiment.update',
+        'experiment.update',
+      ].sort(),
+    );
+    const start = (res.json.items as { action: string; before: object; after: object }[]).find(
+      (e) => e.action === 'experiment.start',
+    );
+    expect(start).toMatchObject({ before: { status: 'DRAFT' }, after: { status: 'ACTIVE' } });
+  });
+
+  describe('layers', () => {
+    it('manages a layer and keeps the experiments in it on disjoint ranges', async () => {
+      const layer = await call('POST', '/api/v1/layers', dev, { key: 'checkout', name: 'Checkout' });
+      expect(layer.status).toBe(201);
+      expect(layer.json).toMatchObject({ key: 'checkout', version: 1, tags: [], description: '' });
+      expect((await call('GET', '/api/v1/layers', viewer)).json.total).toBe(1);
+
+      const first = await call(
+        'POST',
+        '/api/v1/experiments',
+        dev,
+        experiment('layer-a', { layer: 'checkout', layerRange: [0, 5000] }),
+      );
+      expect(first.status).toBe(201);
+      const clash = await call(
+        'POST',
+        '/api/v1/experiments',
+        dev,
+        experiment('layer-b', { layer: 'checkout', layerRange: [4000, 8000] }),
+      );
+      expect(clash.status).toBe(409);
+      expect(clash.json.message).toMatch(/overlaps experiment layer-a/);
+      const beside = await call(
+        'POST',
+        '/api/v1/experiments',
+        dev,
+        experiment('layer-b', { layer: 'checkout', layerRange: [5000, 8000] }),
+      );
+      expect(beside.status).toBe(201);
+      // Moving into a taken range is refused too.
+      const move = await call('PATCH', path('layer-b'), dev, { layerRange: [4999, 8000], version: 1 });
+      expect(move.status).toBe(409);
+      expect(move.json.message).toMatch(/overlaps experiment layer-a/);
+
+      const inUse = await call('DELETE', '/api/v1/layers/checkout', dev);
+      expect(inUse.status).toBe(409);
+      expect(inUse.json.message).toMatch(/layer-a, layer-b/);
+
+      // A finished experiment frees its range.
+      for (const action of ['start', 'complete']) await act('layer-a', action);
+      const reuse = await call(
+        'POST',
+        '/api/v1/experiments',
+        dev,
+        experiment('layer-c', { layer: 'checkout', layerRange: [0, 5000] }),
+      );
+      expect(reuse.status).toBe(201);
+    });
+
+    it('locks the layer salt while an experiment runs in it, and deletes an unused layer', async () => {
+      await act('layer-b', 'start');
+      const salt = await call('PATCH', '/api/v1/layers/checkout', dev, { salt: 'new', version: 1 });
+      expect(salt.status).toBe(409);
+      expect(salt.json.message).toMatch(/salt of layer checkout is locked/);
+      const renamed = await call('PUT', '/api/v1/layers/checkout', dev, {
+        name: 'Checkout page',
+        version: 1,
+      });
+      expect(renamed.json).toMatchObject({ name: 'Checkout page', version: 2 });
+
+      await call('POST', '/api/v1/layers', dev, { key: 'spare', name: 'Spare' });
+      expect((await call('DELETE', '/api/v1/layers/spare', dev)).status).toBe(204);
+      const audit = await call('GET', '/api/v1/audit?resourceKind=layer&resourceKey=spare', admin);
+      expect((audit.json.items as { action: string }[]).map((e) => e.action).sort()).toEqual([
+        'layer.create',
+        'layer.delete',
+      ]);
+      expect((await call('POST', '/api/v1/layers', viewer, { key: 'x', name: 'X' })).status).toBe(403);
+    });
+  });
+});
