@@ -1,4 +1,4 @@
-import { userChange } from '../../shared/audit/actor';
+import { userChange, versionedChange } from '../../shared/audit/actor';
 import { configRepositories } from '../../shared/config/wiring';
 import type { ExperimentAction } from '../../shared/experiments/lifecycle';
 import { ExperimentsService } from '../../shared/experiments/service';
@@ -31,12 +31,8 @@ const transitionRoute = (
     | typeof archiveExperimentRoute,
   action: ExperimentAction,
 ) =>
-  implement(route, ({ params, body, principal, requestId, headers }) =>
-    service.transition(params.key, action, {
-      context: userChange(principal, requestId),
-      version: body?.version,
-      ifMatch: headers['if-match'],
-    }),
+  implement(route, ({ body, ...input }) =>
+    service.transition(input.params.key, action, versionedChange(input, body?.version)),
   );
 
 export const handler = createHttpHandler('experiments', [
@@ -45,28 +41,14 @@ export const handler = createHttpHandler('experiments', [
     service.create(body, userChange(principal, requestId)),
   ),
   implement(getExperimentRoute, ({ params }) => service.get(params.key)),
-  implement(
-    replaceExperimentRoute,
-    ({ params, body: { version, ...fields }, principal, requestId, headers }) =>
-      service.update(
-        params.key,
-        fields,
-        { context: userChange(principal, requestId), version, ifMatch: headers['if-match'] },
-        true,
-      ),
+  implement(replaceExperimentRoute, ({ body: { version, ...fields }, ...input }) =>
+    service.update(input.params.key, fields, versionedChange(input, version), true),
   ),
-  implement(patchExperimentRoute, ({ params, body: { version, ...fields }, principal, requestId, headers }) =>
-    service.update(params.key, fields, {
-      context: userChange(principal, requestId),
-      version,
-      ifMatch: headers['if-match'],
-    }),
+  implement(patchExperimentRoute, ({ body: { version, ...fields }, ...input }) =>
+    service.update(input.params.key, fields, versionedChange(input, version)),
   ),
-  implement(deleteExperimentRoute, async ({ params, principal, requestId, headers }) => {
-    await service.remove(params.key, {
-      context: userChange(principal, requestId),
-      ifMatch: headers['if-match'],
-    });
+  implement(deleteExperimentRoute, async (input) => {
+    await service.remove(input.params.key, versionedChange(input));
     return new HttpResponse(204);
   }),
   transitionRoute(startExperimentRoute, 'start'),
@@ -74,13 +56,7 @@ export const handler = createHttpHandler('experiments', [
   transitionRoute(resumeExperimentRoute, 'resume'),
   transitionRoute(completeExperimentRoute, 'complete'),
   transitionRoute(archiveExperimentRoute, 'archive'),
-  implement(
-    scheduleExperimentRoute,
-    ({ params, body: { version, startAt, endAt }, principal, requestId, headers }) =>
-      service.schedule(
-        params.key,
-        { startAt, endAt },
-        { context: userChange(principal, requestId), version, ifMatch: headers['if-match'] },
-      ),
+  implement(scheduleExperimentRoute, ({ body: { version, startAt, endAt }, ...input }) =>
+    service.schedule(input.params.key, { startAt, endAt }, versionedChange(input, version)),
   ),
 ]);

@@ -1,4 +1,4 @@
-import { userChange } from '../../shared/audit/actor';
+import { userChange, versionedChange } from '../../shared/audit/actor';
 import { configRepositories } from '../../shared/config/wiring';
 import { parseEnv } from '../../shared/env';
 import { lastEvaluated } from '../../shared/evaluation/usage';
@@ -27,44 +27,20 @@ export const handler = createHttpHandler('feature-flags', [
     service.create(body, principal, userChange(principal, requestId)),
   ),
   implement(getFlagRoute, ({ params }) => service.get(params.key)),
-  implement(replaceFlagRoute, ({ params, body: { version, ...fields }, principal, requestId, headers }) =>
-    service.replace(params.key, fields, {
-      principal,
-      context: userChange(principal, requestId),
-      version,
-      ifMatch: headers['if-match'],
-    }),
+  implement(replaceFlagRoute, ({ body: { version, ...fields }, ...input }) =>
+    service.replace(input.params.key, fields, versionedChange(input, version)),
   ),
-  implement(patchFlagRoute, ({ params, body: { version, ...fields }, principal, requestId, headers }) =>
-    service.update(params.key, fields, {
-      principal,
-      context: userChange(principal, requestId),
-      version,
-      ifMatch: headers['if-match'],
-    }),
+  implement(patchFlagRoute, ({ body: { version, ...fields }, ...input }) =>
+    service.update(input.params.key, fields, versionedChange(input, version)),
   ),
-  implement(deleteFlagRoute, async ({ params, principal, requestId, headers }) => {
-    await service.remove(params.key, {
-      principal,
-      context: userChange(principal, requestId),
-      ifMatch: headers['if-match'],
-    });
+  implement(deleteFlagRoute, async (input) => {
+    await service.remove(input.params.key, versionedChange(input));
     return new HttpResponse(204);
   }),
-  implement(toggleFlagRoute, ({ params, body, principal, requestId, headers }) =>
-    service.toggle(params.key, body.enabled, {
-      principal,
-      context: userChange(principal, requestId),
-      version: body.version,
-      ifMatch: headers['if-match'],
-    }),
+  implement(toggleFlagRoute, ({ body, ...input }) =>
+    service.toggle(input.params.key, body.enabled, versionedChange(input, body.version)),
   ),
-  implement(transferFlagOwnerRoute, ({ params, body, principal, requestId, headers }) =>
-    service.transferOwner(params.key, body.owner, {
-      principal,
-      context: userChange(principal, requestId),
-      version: body.version,
-      ifMatch: headers['if-match'],
-    }),
+  implement(transferFlagOwnerRoute, ({ body, ...input }) =>
+    service.transferOwner(input.params.key, body.owner, versionedChange(input, body.version)),
   ),
 ]);

@@ -1,4 +1,4 @@
-import { userChange } from '../../shared/audit/actor';
+import { userChange, versionedChange } from '../../shared/audit/actor';
 import { configRepositories } from '../../shared/config/wiring';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { HttpResponse } from '../../shared/http/response';
@@ -21,26 +21,14 @@ export const handler = createHttpHandler('layers', [
     service.create(body, userChange(principal, requestId)),
   ),
   implement(getLayerRoute, ({ params }) => service.get(params.key)),
-  implement(replaceLayerRoute, ({ params, body: { version, ...fields }, principal, requestId, headers }) =>
-    service.update(
-      params.key,
-      fields,
-      { context: userChange(principal, requestId), version, ifMatch: headers['if-match'] },
-      true,
-    ),
+  implement(replaceLayerRoute, ({ body: { version, ...fields }, ...input }) =>
+    service.update(input.params.key, fields, versionedChange(input, version), true),
   ),
-  implement(patchLayerRoute, ({ params, body: { version, ...fields }, principal, requestId, headers }) =>
-    service.update(params.key, fields, {
-      context: userChange(principal, requestId),
-      version,
-      ifMatch: headers['if-match'],
-    }),
+  implement(patchLayerRoute, ({ body: { version, ...fields }, ...input }) =>
+    service.update(input.params.key, fields, versionedChange(input, version)),
   ),
-  implement(deleteLayerRoute, async ({ params, principal, requestId, headers }) => {
-    await service.remove(params.key, {
-      context: userChange(principal, requestId),
-      ifMatch: headers['if-match'],
-    });
+  implement(deleteLayerRoute, async (input) => {
+    await service.remove(input.params.key, versionedChange(input));
     return new HttpResponse(204);
   }),
 ]);
