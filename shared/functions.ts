@@ -36,4 +36,6 @@ export const STREAM_FUNCTIONS: readonly StreamFunctionDefinition[] = [
 export const SCHEDULED_FUNCTIONS: readonly ScheduledFunctionDefinition[] = [
   // The repair sweep: republishes if a stream delivery was missed, refills the cache after a flush.
   { name: 'ruleset-repair', entry: 'lambdas/ruleset-publisher/handler.ts', everyMinutes: 5 },
+  // Starts and ends experiments whose startAt/endAt has passed (the exact-time schedules come later).
+  { name: 'experiment-sweep', entry: 'lambdas/experiment-sweep/handler.ts', everyMinutes: 15 },
 ];

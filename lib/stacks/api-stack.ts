@@ -158,6 +158,11 @@ export class ApiStack extends Stack {
           wire: (fn) =>
             fn.readsTable(props.tables.config).writesTable(props.tables.rulesets).usesCache(props.cacheUrl),
         },
+        'lambdas/experiment-sweep/handler.ts': {
+          description: 'experiment schedule sweep (starts and ends experiments on time)',
+          inVpc: false,
+          wire: (fn) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+        },
       },
       functionDefaults: {
         ...functionDefaults(''),

@@ -1,0 +1,85 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPlatform, type RunningPlatform } from '../../local/platform';
+import { requireEngines } from '../support/engines';
+
+const engines = requireEngines(['java']);
+
+engines.describe('experiments start and end on schedule (the sweep, on a fast local timer)', () => {
+  let platform: RunningPlatform;
+  let dev: string;
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${platform.url}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${dev}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+  const statusOf = async (key: string) =>
+    (await call('GET', `/api/v1/experiments/${key}`)).json.status as string;
+  const eventually = async (probe: () => Promise<boolean>, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  beforeAll(async () => {
+    // One "minute" = 40 ms: the 15-minute sweep runs every 600 ms.
+    platform = await startPlatform({
+      port: 0,
+      memory: true,
+      dataDir: mkdtempSync(join(tmpdir(), 'sy-sweep-')),
+      msPerMinute: 40,
+    });
+    dev = (await platform.identity.signIn({ role: 'developer' })).token;
+  }, 90_000);
+  afterAll(() => platform?.stop());
+
+  it('starts a DRAFT at its startAt and completes it at its endAt, audited as system:scheduler', async () => {
+    const startAt = new Date(Date.now() + 1500).toISOString();
+    const endAt = new Date(Date.now() + 4000).toISOString();
+    const created = await call('POST', '/api/v1/experiments', {
+      key: 'timed',
+      name: 'Timed',
+      variants: [
+        { key: 'control', name: 'Control', weight: 5000, isControl: true },
+        { key: 'b', name: 'B', weight: 5000 },
+      ],
+      primaryMetric: 'purchase',
+      startAt,
+      endAt,
+    });
+    expect(created.status).toBe(201);
+    expect(await statusOf('timed')).toBe('DRAFT');
+    await eventually(async () => (await statusOf('timed')) === 'ACTIVE', 5000);
+    const started = (await call('GET', '/api/v1/experiments/timed')).json;
+    expect(Date.parse(started.startedAt as string)).toBeGreaterThanOrEqual(Date.parse(startAt));
+    await eventually(async () => (await statusOf('timed')) === 'COMPLETED', 8000);
+
+    const admin = (await platform.identity.signIn({ role: 'admin' })).token;
+    const audit = await fetch(`${platform.url}/api/v1/audit?resourceKind=experiment&resourceKey=timed`, {
+      headers: { Authorization: `Bearer ${admin}` },
+    });
+    const entries = ((await audit.json()) as { items: { action: string; actor: string }[] }).items;
+    expect(
+      entries
+        .filter((e) => e.actor === 'system:scheduler')
+        .map((e) => e.action)
+        .sort(),
+    ).toEqual(['experiment.complete', 'experiment.start']);
+    // Further sweeps find nothing to do: no more entries.
+    await new Promise((r) => setTimeout(r, 1500));
+    const again = await fetch(`${platform.url}/api/v1/audit?resourceKind=experiment&resourceKey=timed`, {
+      headers: { Authorization: `Bearer ${admin}` },
+    });
+    expect(((await again.json()) as { total: number }).total).toBe(entries.length);
+  }, 30_000);
+});
