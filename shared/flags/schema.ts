@@ -7,7 +7,7 @@ import {
   tagsSchema,
   type ServeInput,
 } from '../rules/schema';
-import { FLAG_KINDS, type FlagKind } from '../rules/types';
+import { FLAG_KINDS, valueMatchesKind } from '../rules/types';
 
 /**
  * A feature flag as a client sends it on create (SPEC §2.1). `flagFieldsSchema` is the plain object (for
@@ -56,19 +56,6 @@ export const flagFieldsSchema = z.strictObject({
 });
 
 type FlagFields = z.infer<typeof flagFieldsSchema>;
-
-function valueMatchesKind(kind: FlagKind, value: unknown): boolean {
-  switch (kind) {
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'string':
-      return typeof value === 'string';
-    case 'number':
-      return typeof value === 'number';
-    case 'json':
-      return true;
-  }
-}
 
 /**
  * Cross-field rules of a flag, each reported on the field at fault: values of the flag's kind, unique

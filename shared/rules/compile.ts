@@ -27,6 +27,7 @@ import type {
   RulesetSegment,
   Serve,
 } from './types';
+import { valueMatchesKind } from './types';
 
 /**
  * `compileRuleset` turns a published ruleset revision into closures, once per revision; `evaluate` then does
@@ -114,19 +115,6 @@ function errorResult(
     errorCode,
     errorMessage,
   });
-}
-
-function valueMatchesKind(kind: FlagKind, value: unknown): boolean {
-  switch (kind) {
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'string':
-      return typeof value === 'string';
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'json':
-      return value !== undefined;
-  }
 }
 
 function compileSegments(segments: readonly RulesetSegment[]): ConditionEnvironment['segment'] {

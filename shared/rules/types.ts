@@ -8,6 +8,20 @@
 export const FLAG_KINDS = ['boolean', 'string', 'number', 'json'] as const;
 export type FlagKind = (typeof FLAG_KINDS)[number];
 
+/** Whether a variation value (or a caller's expected value) is of the flag's kind; used on write and by the engine. */
+export function valueMatchesKind(kind: FlagKind, value: unknown): boolean {
+  switch (kind) {
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'string':
+      return typeof value === 'string';
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'json':
+      return value !== undefined;
+  }
+}
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type FlagValue = JsonValue;
 
