@@ -19,7 +19,7 @@ import jsonLogic from 'json-logic-js';
 import semver from 'semver';
 import { InMemStorageProvider, Unleash, type Context as UnleashContext } from 'unleash-client';
 import * as source from '../shared/rules';
-import { round } from './stats';
+import { median, round } from './stats';
 import {
   FLAG_COUNT,
   USER_COUNT,
@@ -103,12 +103,6 @@ function runSequence(evaluate: EvaluateOne, start: number, count: number): numbe
     if (evaluate(flag, user)) on++;
   }
   return on;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function measure(candidate: Candidate, reference: boolean[], ruleMatched: boolean[]): Measurement {

@@ -1,7 +1,8 @@
 /**
- * Warm handler time of `POST /api/v1/evaluate` for a 100-flag ruleset: the real evaluation function (bundled
- * as Lambda runs it) against DynamoDB Local, called in process with the event API Gateway would send after
- * the API-key authorizer. Reports median and p99, and the minified size of the function's bundle.
+ * Warm handler time of `POST /api/v1/evaluate` for a 100-flag ruleset, and of `POST /api/v1/assignments` for
+ * its 20 running experiments (exposures put on kinesalite, one PutRecords per call): the real evaluation
+ * function (bundled as Lambda runs it) against DynamoDB Local, called in process with the event API Gateway
+ * would send after the API-key authorizer. Reports medians and p99, and the minified size of the bundle.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -9,6 +10,9 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
 import { ensureTables, startDynamoLocal } from '../local/dynamodb';
+import { ensureStream, startKinesisLocal } from '../local/kinesis';
+import { createKinesisClient } from '../shared/aws/clients';
+import { experimentSpecs, rulesetExperiments } from './assignments';
 import { freePort } from '../local/ports';
 import { keys } from '../shared/db/keys';
 import { TABLE_IDS, tableEnvName, type TableId } from '../shared/db/tables';
@@ -23,6 +27,7 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
     (endpoint) => new DynamoDBClient({ endpoint, region: 'us-east-1', credentials }),
     { port: await freePort() },
   );
+  const kinesisLocal = await startKinesisLocal({ port: await freePort() });
   const client = new DynamoDBClient({ endpoint: engine.endpoint, region: 'us-east-1', credentials });
   const doc = DynamoDBDocumentClient.from(client);
   const tableNames = Object.fromEntries(TABLE_IDS.map((id) => [id, `bench-${id}`])) as Record<
@@ -56,6 +61,35 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
         }),
       );
     }
+    const { experiments, layers } = rulesetExperiments(experimentSpecs());
+    const seeded = [
+      ...experiments.map((e) => ({
+        kind: 'experiment',
+        status: 'ACTIVE',
+        ...e,
+        variants: e.variants.map((v) => ({ ...v, name: v.key })),
+      })),
+      ...layers.map((l) => ({ kind: 'layer', ...l })),
+    ];
+    for (const { kind, ...item } of seeded) {
+      await doc.send(
+        new PutCommand({
+          TableName: tableNames.config,
+          Item: {
+            pk: keys.config.resource(kind, item.key),
+            sk: keys.config.meta,
+            gsi1pk: keys.config.kind(kind),
+            gsi1sk: item.key,
+            ...item,
+            name: item.key,
+            createdBy: 'bench',
+            createdAt: now,
+            updatedAt: now,
+            version: 1,
+          },
+        }),
+      );
+    }
     const { pointer } = await new RulesetRepository(
       doc,
       tableNames.rulesets,
@@ -67,6 +101,8 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
       AWS_ACCESS_KEY_ID: 'bench',
       AWS_SECRET_ACCESS_KEY: 'bench',
       AWS_ENDPOINT_URL_DYNAMODB: engine.endpoint,
+      AWS_ENDPOINT_URL_KINESIS: kinesisLocal.endpoint,
+      EVENTS_STREAM_NAME: 'bench-events',
       STAGE: 'bench',
       CORS_ALLOWED_ORIGINS: '',
       MAX_BODY_BYTES: '1048576',
@@ -75,6 +111,9 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
       ...Object.fromEntries(TABLE_IDS.map((id) => [tableEnvName(id), tableNames[id]])),
     });
     delete process.env.CACHE_URL;
+    const kinesis = createKinesisClient();
+    await ensureStream(kinesis, 'bench-events', 2);
+    kinesis.destroy();
     const { FunctionRuntime } = await import('../local/lambda-runtime');
     const runtime = new FunctionRuntime();
     const entry = 'lambdas/evaluation/handler.ts';
@@ -85,11 +124,11 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
       functionName: 'bench',
       getRemainingTimeInMillis: () => 30_000,
     } as Context;
-    const users = buildUsers(1000);
-    const event = (i: number): APIGatewayProxyEvent =>
+    const users = buildUsers(1000).map((u) => ({ ...u, userId: u.targetingKey }));
+    const event = (path: string, i: number, body: unknown): APIGatewayProxyEvent =>
       ({
-        resource: '/api/v1/evaluate',
-        path: '/api/v1/evaluate',
+        resource: path,
+        path,
         httpMethod: 'POST',
         headers: { 'content-type': 'application/json' },
         multiValueHeaders: {},
@@ -98,23 +137,30 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
         pathParameters: null,
         stageVariables: null,
         isBase64Encoded: false,
-        body: JSON.stringify({ context: users[i % users.length] }),
+        body: JSON.stringify(body),
         requestContext: {
           requestId: `bench-${i}`,
           authorizer: { principalId: 'key', keyId: 'key', keyType: 'server' },
         },
       }) as unknown as APIGatewayProxyEvent;
-
-    for (let i = 0; i < 300; i++) await handler(event(i), context);
-    const samples: number[] = [];
-    let flagsPerCall = 0;
-    for (let i = 0; i < runs; i++) {
-      const start = process.hrtime.bigint();
-      const res = await handler(event(i), context);
-      samples.push(Number(process.hrtime.bigint() - start));
-      if (res.statusCode !== 200) throw new Error(`evaluate answered ${res.statusCode}: ${res.body}`);
-      if (i === 0) flagsPerCall = (JSON.parse(res.body) as { results: unknown[] }).results.length;
-    }
+    /** Warm-up, then `runs` timed calls; the first answer is returned for the figures. */
+    const timeRoute = async (path: string, body: (i: number) => unknown) => {
+      for (let i = 0; i < 300; i++) await handler(event(path, i, body(i)), context);
+      const samples: number[] = [];
+      let first: unknown = null;
+      for (let i = 0; i < runs; i++) {
+        const start = process.hrtime.bigint();
+        const res = await handler(event(path, i, body(i)), context);
+        samples.push(Number(process.hrtime.bigint() - start));
+        if (res.statusCode !== 200) throw new Error(`${path} answered ${res.statusCode}: ${res.body}`);
+        first ??= JSON.parse(res.body);
+      }
+      return { first, summary: summarize(samples) };
+    };
+    const evaluate = await timeRoute('/api/v1/evaluate', (i) => ({ context: users[i % users.length] }));
+    const assign = await timeRoute('/api/v1/assignments', (i) => ({ context: users[i % users.length] }));
+    const flagsPerCall = (evaluate.first as { results: unknown[] }).results.length;
+    const assignments = (assign.first as { assignments: { inExperiment: boolean }[] }).assignments;
     runtime.dispose();
 
     const bundle = await build({
@@ -134,12 +180,20 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
         'warm POST /api/v1/evaluate through the full middy chain, 100 flags, DynamoDB Local, no Redis',
       revision: pointer.revision,
       flagsPerCall,
-      ...summarize(samples),
+      ...evaluate.summary,
+      assignHandler: {
+        description:
+          'warm POST /api/v1/assignments, all 20 running experiments for one context, exposures put on ' +
+          'kinesalite (one PutRecords per call, awaited)',
+        experimentsPerCall: assignments.length,
+        ...assign.summary,
+      },
       functionBundleBytes: code.byteLength,
       functionBundleGzipBytes: gzipSync(code).byteLength,
     };
   } finally {
     client.destroy();
     await engine.stop();
+    await kinesisLocal.stop();
   }
 }

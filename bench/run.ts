@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- engine evaluate]`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
+ * `npm run bench [-- engine assign evaluate events]`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
  * then reports medians and p99 (the machines are shared; single runs mean little).
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
@@ -81,9 +81,14 @@ async function main(): Promise<void> {
   runtime.dispose();
   // Issue 4: the engine against its peers on one workload, and the warm evaluation handler.
   if (wanted('engine')) result.engine = await (await import('./engine')).benchEngine();
+  // Issue 5: assignments per second for a 20-experiment ruleset, in process, beside GrowthBook.
+  if (wanted('assign')) result.assignments = (await import('./assignments')).benchAssignments();
   if (wanted('evaluate')) {
     result.evaluateHandler = await (await import('./evaluation-handler')).benchEvaluationHandler();
   }
+  // Issue 6: events per second through the event processor (10 000-event batches), DynamoDB writes per batch.
+  if (wanted('events'))
+    result.eventProcessor = await (await import('./event-processor')).benchEventProcessor();
   console.log(JSON.stringify(result, null, 2));
 }
 

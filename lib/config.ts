@@ -20,6 +20,8 @@ export interface SearchConfig {
   readonly ebsVolumeGiB: number;
   /** Spread the data nodes over both AZs of the VPC (needs an even number of data nodes). */
   readonly zoneAwareness: boolean;
+  /** Days a daily raw-events index is kept before the ISM retention policy deletes it. */
+  readonly eventRetentionDays: number;
 }
 
 export interface CacheConfig {
@@ -111,6 +113,7 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
       masterNodes: 0,
       ebsVolumeGiB: 10,
       zoneAwareness: false,
+      eventRetentionDays: 7,
     },
     cache: { maxDataStorageGb: 1, maxEcpuPerSecond: 5000, snapshotRetentionDays: 0 },
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
@@ -137,6 +140,7 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
       masterNodes: 0,
       ebsVolumeGiB: 20,
       zoneAwareness: true,
+      eventRetentionDays: 14,
     },
     cache: { maxDataStorageGb: 1, maxEcpuPerSecond: 10000, snapshotRetentionDays: 1 },
     apiThrottle: { rateLimit: 200, burstLimit: 400 },
@@ -165,6 +169,7 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
       masterNodeInstanceType: 'm6g.large.search',
       ebsVolumeGiB: 100,
       zoneAwareness: true,
+      eventRetentionDays: 90,
     },
     cache: { maxDataStorageGb: 5, maxEcpuPerSecond: 50000, snapshotRetentionDays: 7 },
     apiThrottle: { rateLimit: 1000, burstLimit: 2000 },
@@ -210,6 +215,9 @@ export function validateStageConfig(config: StageConfig): void {
   }
   if (search.masterNodes > 0 && !search.masterNodeInstanceType) {
     problems.push('search.masterNodeInstanceType is required with dedicated master nodes');
+  }
+  if (!Number.isInteger(search.eventRetentionDays) || search.eventRetentionDays < 1) {
+    problems.push('search.eventRetentionDays must be a whole number of days, at least 1');
   }
   if (config.kinesisShardCount < 1) problems.push('kinesisShardCount must be at least 1');
   if (config.apiThrottle.burstLimit < config.apiThrottle.rateLimit) {

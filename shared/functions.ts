@@ -31,11 +31,20 @@ export const STREAM_FUNCTIONS: readonly StreamFunctionDefinition[] = [
     batchSize: 100,
     maxAttempts: 5,
   },
+  {
+    // Events → OpenSearch and the aggregates (shared/analytics); idempotent per event, so retries are safe.
+    name: 'event-processor',
+    entry: 'lambdas/event-processor/handler.ts',
+    source: { kind: 'events' },
+    batchSize: 1000,
+    maxAttempts: 5,
+  },
 ];
 
 export const SCHEDULED_FUNCTIONS: readonly ScheduledFunctionDefinition[] = [
   // The repair sweep: republishes if a stream delivery was missed, refills the cache after a flush.
   { name: 'ruleset-repair', entry: 'lambdas/ruleset-publisher/handler.ts', everyMinutes: 5 },
-  // Starts and ends experiments whose startAt/endAt has passed (the exact-time schedules come later).
+  // Starts and ends experiments whose startAt/endAt has passed: the repair path of the exact-time schedules
+  // (lib/constructs/experiment-scheduler.ts), and the only path on the local platform.
   { name: 'experiment-sweep', entry: 'lambdas/experiment-sweep/handler.ts', everyMinutes: 15 },
 ];

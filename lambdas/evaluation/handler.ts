@@ -1,23 +1,39 @@
-import { createDocumentClient } from '../../shared/aws/clients';
+import { AssignmentService, KinesisExposureLog } from '../../shared/assignments';
+import { createDocumentClient, createKinesisClient } from '../../shared/aws/clients';
 import { parseEnv } from '../../shared/env';
 import { EvaluationService } from '../../shared/evaluation/service';
 import { UsageRecorder } from '../../shared/evaluation/usage';
+import { EventPublisher } from '../../shared/events/publisher';
 import { createHttpHandler, implement } from '../../shared/http/handler';
-import { evaluateRoute, getSdkRulesetRoute, ofrepBulkRoute, ofrepFlagRoute } from '../../shared/http/routes';
+import {
+  assignRoute,
+  evaluateRoute,
+  getSdkRulesetRoute,
+  ofrepBulkRoute,
+  ofrepFlagRoute,
+} from '../../shared/http/routes';
 import { ForbiddenError } from '../../shared/errors';
 import { RulesetSource } from '../../shared/rulesets/source';
 import { rulesetDependencies } from '../../shared/rulesets/wiring';
 import { z } from 'zod';
 
-const env = parseEnv(z.object({ TABLE_ANALYTICS: z.string().min(1) }));
+const env = parseEnv(z.object({ TABLE_ANALYTICS: z.string().min(1), EVENTS_STREAM_NAME: z.string().min(1) }));
 const { repository, cache } = rulesetDependencies();
-const evaluation = new EvaluationService(
-  new RulesetSource(repository, cache),
-  new UsageRecorder(createDocumentClient(), env.TABLE_ANALYTICS),
+const source = new RulesetSource(repository, cache);
+// The caller waits for its exposures' PutRecords: keep the retries short.
+const exposures = new KinesisExposureLog(
+  new EventPublisher(createKinesisClient(), env.EVENTS_STREAM_NAME, { maxAttempts: 3, deadlineMs: 500 }),
 );
+const evaluation = new EvaluationService(
+  source,
+  new UsageRecorder(createDocumentClient(), env.TABLE_ANALYTICS),
+  exposures,
+);
+const assignments = new AssignmentService(source, exposures);
 
 export const handler = createHttpHandler('evaluation', [
   implement(evaluateRoute, ({ body, principal }) => evaluation.evaluate(principal, body.context, body.flags)),
+  implement(assignRoute, ({ body }) => assignments.assign(body)),
   implement(getSdkRulesetRoute, ({ principal, headers }) => {
     if (principal.keyType !== 'server') throw new ForbiddenError('The ruleset is for server keys only');
     return evaluation.ruleset(headers['if-none-match']);

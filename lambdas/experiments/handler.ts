@@ -1,6 +1,10 @@
+import { AnalyticsStore } from '../../shared/analytics/store';
 import { userChange, versionedChange } from '../../shared/audit/actor';
+import { createDynamoClient } from '../../shared/aws/clients';
 import { configRepositories } from '../../shared/config/wiring';
+import { parseEnv } from '../../shared/env';
 import type { ExperimentAction } from '../../shared/experiments/lifecycle';
+import { exactTimeSchedulerFromEnv } from '../../shared/experiments/exact-time';
 import { ExperimentsService } from '../../shared/experiments/service';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { HttpResponse } from '../../shared/http/response';
@@ -9,6 +13,7 @@ import {
   completeExperimentRoute,
   createExperimentRoute,
   deleteExperimentRoute,
+  getExperimentResultsRoute,
   getExperimentRoute,
   listExperimentsRoute,
   patchExperimentRoute,
@@ -18,9 +23,18 @@ import {
   scheduleExperimentRoute,
   startExperimentRoute,
 } from '../../shared/http/routes';
+import { ResultsService } from '../../shared/results/service';
+import { z } from 'zod';
 
-const { experiments, layers, flags } = configRepositories();
-const service = new ExperimentsService(experiments, layers, flags);
+const { experiments, layers, flags, metrics } = configRepositories();
+// Creates, moves and deletes the exact-time start/end schedules after each change (none on the local platform).
+const service = new ExperimentsService(experiments, layers, flags, metrics, exactTimeSchedulerFromEnv());
+const { TABLE_ANALYTICS } = parseEnv(z.object({ TABLE_ANALYTICS: z.string().min(1) }));
+const results = new ResultsService(
+  experiments,
+  metrics,
+  new AnalyticsStore(createDynamoClient(), TABLE_ANALYTICS),
+);
 
 const transitionRoute = (
   route:
@@ -36,6 +50,9 @@ const transitionRoute = (
   );
 
 export const handler = createHttpHandler('experiments', [
+  implement(getExperimentResultsRoute, ({ params, query }) =>
+    results.results(params.key, { cuped: query.cuped === true }),
+  ),
   implement(listExperimentsRoute, ({ query }) => service.list(query)),
   implement(createExperimentRoute, ({ body, principal, requestId }) =>
     service.create(body, userChange(principal, requestId)),

@@ -20,5 +20,6 @@ export const handler = async (event: DynamoDBStreamEvent | ScheduledEvent): Prom
     revision: pointer.revision,
     flags: ruleset.flags.length,
     segments: ruleset.segments.length,
+    experiments: ruleset.experiments?.length ?? 0,
   });
 };

@@ -17,6 +17,8 @@ export interface BackgroundFunctionSettings {
   readonly inVpc: boolean;
   /** Grants and environment, through SwitchyardFunction's intent methods. */
   readonly wire: (fn: SwitchyardFunction) => void;
+  /** @default the SwitchyardFunction default (10 s) */
+  readonly timeout?: Duration;
 }
 
 export interface BackgroundFunctionsProps {
@@ -53,6 +55,7 @@ export class BackgroundFunctions extends Construct {
         entry,
         description: `${props.functionDefaults.stage}: ${settings.description}`,
         ...(settings.inVpc ? {} : { vpc: undefined, securityGroup: undefined }),
+        ...(settings.timeout === undefined ? {} : { timeout: settings.timeout }),
       });
       settings.wire(fn);
       functions.set(entry, fn);

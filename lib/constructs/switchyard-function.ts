@@ -18,7 +18,11 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { TOUCH_ATTRIBUTES } from '../../shared/api-keys/repository';
 import { tableEnvName } from '../../shared/db/tables';
+import { SEARCH_ENV } from '../../shared/events/search-index';
+import { EXACT_TIME_ENV } from '../../shared/experiments/exact-time';
 import { acknowledgeWildcardResource } from '../nag';
+import type { ExperimentScheduler } from './experiment-scheduler';
+import type { SearchSetup } from './search-setup';
 import type { SwitchyardTable } from './switchyard-table';
 
 /** The repository root: entries, the lock file and tsconfig are resolved from here. */
@@ -286,6 +290,42 @@ export class SwitchyardFunction extends Construct implements IGrantable {
   public writesEvents(stream: IStream): this {
     stream.grantWrite(this.role);
     this.function.addEnvironment(EVENTS_STREAM_ENV, stream.streamName);
+    return this;
+  }
+
+  /**
+   * Bulk-index raw events into the search domain of `search`: IAM `es:ESHttpPost`/`es:ESHttpPut` on its `_bulk`
+   * path, and the role mapped to the events writer role on the domain (fine-grained access control). The
+   * function finds the domain in OPENSEARCH_URL (`https://<endpoint>`, signed: OPENSEARCH_AUTH=aws-sigv4) and
+   * is deployed after the search setup, so the index template exists before its first bulk. The domain is
+   * VPC-only: the function must run in the VPC with the Lambda security group.
+   */
+  public indexesEvents(search: SearchSetup): this {
+    if (!this.function.isBoundToVpc) throw new Error('indexesEvents needs a function in the VPC');
+    search.grantIndexing(this.role);
+    this.function.addEnvironment(SEARCH_ENV.url, `https://${search.domain.domainEndpoint}`);
+    this.function.addEnvironment(SEARCH_ENV.auth, 'aws-sigv4');
+    this.function.node.addDependency(search.resource);
+    return this;
+  }
+
+  /**
+   * Create, move and delete the one-time schedules of `scheduler`'s group (those only), passing its invoke role
+   * to EventBridge Scheduler (that role only). The function finds the group, the target and the role in
+   * SCHEDULE_GROUP_NAME, SCHEDULE_TARGET_ARN and SCHEDULER_ROLE_ARN.
+   */
+  public managesSchedules(scheduler: ExperimentScheduler): this {
+    scheduler.grantManageSchedules(this.role);
+    acknowledgeWildcardResource(
+      this.role,
+      scheduler.scheduleArn(''),
+      '*',
+      'Schedules are named at run time after each experiment (shared/experiments/exact-time.ts), so the ' +
+        'grant covers every schedule of the one schedule group the platform owns, and no other group.',
+    );
+    this.function.addEnvironment(EXACT_TIME_ENV.groupName, scheduler.group.scheduleGroupName);
+    this.function.addEnvironment(EXACT_TIME_ENV.targetArn, scheduler.target.function.functionArn);
+    this.function.addEnvironment(EXACT_TIME_ENV.roleArn, scheduler.invokeRole.roleArn);
     return this;
   }
 }

@@ -1,6 +1,7 @@
-import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IDomain } from 'aws-cdk-lib/aws-opensearchservice';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -17,8 +18,10 @@ import type { StageConfig } from '../config';
 import { SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS } from '../../shared/functions';
 import { ApiFirewall } from '../constructs/api-firewall';
 import { BackgroundFunctions } from '../constructs/background-functions';
+import { ExperimentScheduler } from '../constructs/experiment-scheduler';
 import { ApiKeyAuthorizer } from '../constructs/api-key-authorizer';
 import { Monitoring } from '../constructs/monitoring';
+import { SearchSetup } from '../constructs/search-setup';
 import { SwitchyardApi } from '../constructs/switchyard-api';
 import { SwitchyardFunction, type SwitchyardFunctionProps } from '../constructs/switchyard-function';
 import type { SwitchyardTable } from '../constructs/switchyard-table';
@@ -32,6 +35,8 @@ export interface ApiStackProps extends StackProps {
   readonly deadLetterQueue: IQueue;
   readonly userPool: IUserPool;
   readonly searchDomain: IDomain;
+  /** The search domain's master user: the search setup assumes it to install roles, templates and dashboards. */
+  readonly searchAdminRole: IRole;
   /** `rediss://…` of the shared cache, for functions that use it. */
   readonly cacheUrl: string;
   /**
@@ -47,7 +52,12 @@ interface HandlerSettings {
   /** Runs in the VPC (to reach the cache or the search domain). */
   readonly inVpc: boolean;
   /** Grants and environment of the group's function, through SwitchyardFunction's intent methods. */
-  readonly wire: (fn: SwitchyardFunction, props: ApiStackProps) => void;
+  readonly wire: (fn: SwitchyardFunction, props: ApiStackProps, parts: StackParts) => void;
+}
+
+/** What the stack builds before the handler functions, for them to use. */
+interface StackParts {
+  readonly experimentScheduler: ExperimentScheduler;
 }
 
 /**
@@ -80,10 +90,23 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
     inVpc: false,
     wire: (fn, props) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
   },
-  experiments: {
-    description: 'Experiment management and lifecycle',
+  // Reads experiments from the same config table: a metric a running experiment measures is not deleted.
+  metrics: {
+    description: 'Metric definitions',
     inVpc: false,
     wire: (fn, props) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+  },
+  // Also creates, moves and deletes the exact-time start/end schedules of each experiment.
+  experiments: {
+    description: 'Experiment management, lifecycle and results',
+    inVpc: false,
+    // analytics: the aggregates behind GET …/results (one Query per experiment).
+    wire: (fn, props, parts) =>
+      fn
+        .writesTable(props.tables.config)
+        .appendsAudit(props.tables.audit)
+        .readsTable(props.tables.analytics)
+        .managesSchedules(parts.experimentScheduler),
   },
   audit: {
     description: 'Audit log queries and export',
@@ -91,12 +114,23 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
     wire: (fn, props) => fn.readsTable(props.tables.audit),
   },
   // Creates and revokes keys (one transaction with the audit entry each); verifying them is the authorizer's.
-  // The hot path: in the VPC for the cache; reads published rulesets, counts evaluations once a minute.
+  // The hot path: in the VPC for the cache; reads published rulesets, counts evaluations once a minute,
+  // puts exposures on the events stream.
   evaluation: {
-    description: 'Flag evaluation for SDKs (Switchyard API, ruleset download, OFREP)',
+    description: 'Flag evaluation and experiment assignment for SDKs (API, ruleset download, OFREP)',
     inVpc: true,
     wire: (fn, props) =>
-      fn.readsTable(props.tables.rulesets).writesTable(props.tables.analytics).usesCache(props.cacheUrl),
+      fn
+        .readsTable(props.tables.rulesets)
+        .writesTable(props.tables.analytics)
+        .usesCache(props.cacheUrl)
+        .writesEvents(props.eventsStream),
+  },
+  // SDK events onto the stream; touches no table.
+  events: {
+    description: 'Event ingestion for SDKs (onto the events stream)',
+    inVpc: false,
+    wire: (fn, props) => fn.writesEvents(props.eventsStream),
   },
   'api-keys': {
     description: 'SDK API keys',
@@ -116,6 +150,9 @@ export class ApiStack extends Stack {
   public readonly api: SwitchyardApi;
   public readonly monitoring: Monitoring;
   public readonly background: BackgroundFunctions;
+  /** Index template, retention, writer role and dashboards on the search domain; `indexesEvents` uses it. */
+  public readonly searchSetup: SearchSetup;
+  public readonly experimentScheduler: ExperimentScheduler;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -133,6 +170,27 @@ export class ApiStack extends Stack {
       timeout: config.lambdaTimeout,
     });
 
+    // Exact-time experiment starts and ends (EventBridge Scheduler); the 15-minute sweep is a background job.
+    this.experimentScheduler = new ExperimentScheduler(this, 'ExperimentScheduler', {
+      function: functionDefaults('experiment scheduler (exact-time starts and ends)'),
+      configTable: props.tables.config,
+      auditTable: props.tables.audit,
+    });
+    const parts: StackParts = { experimentScheduler: this.experimentScheduler };
+
+    // Before any function that indexes events (SwitchyardFunction.indexesEvents) is built.
+    this.searchSetup = new SearchSetup(this, 'SearchSetup', {
+      function: functionDefaults('search setup (index template, retention policy, dashboards)'),
+      vpc: props.vpc,
+      securityGroup: props.lambdaSecurityGroup,
+      domain: props.searchDomain,
+      adminRole: props.searchAdminRole,
+      eventRetentionDays: config.search.eventRetentionDays,
+      replicas: config.search.dataNodes > 1 ? 1 : 0,
+      logRetention: config.logRetention,
+      logRemovalPolicy: config.removalPolicy,
+    });
+
     const functions = {} as Record<HandlerGroup, SwitchyardFunction>;
     for (const group of HANDLER_GROUPS) {
       const settings = HANDLERS[group];
@@ -142,7 +200,7 @@ export class ApiStack extends Stack {
         vpc: settings.inVpc ? props.vpc : undefined,
         securityGroup: settings.inVpc ? props.lambdaSecurityGroup : undefined,
       });
-      settings.wire(fn, props);
+      settings.wire(fn, props, parts);
       functions[group] = fn;
     }
     this.functions = functions;
@@ -162,6 +220,19 @@ export class ApiStack extends Stack {
           description: 'experiment schedule sweep (starts and ends experiments on time)',
           inVpc: false,
           wire: (fn) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+        },
+        // Events stream → aggregates (unit states and experiment/flag aggregates in the analytics table) and
+        // the search domain, which is VPC-only: hence the VPC.
+        'lambdas/event-processor/handler.ts': {
+          description: 'event processor (events stream → aggregates and search)',
+          inVpc: true,
+          // A 1000-record batch: a few DynamoDB transactions, and _bulk requests with bounded retries.
+          timeout: Duration.minutes(2),
+          wire: (fn) =>
+            fn
+              .readsTable(props.tables.config)
+              .writesTable(props.tables.analytics)
+              .indexesEvents(this.searchSetup),
         },
       },
       functionDefaults: {
@@ -215,6 +286,7 @@ export class ApiStack extends Stack {
       functions: {
         ...mapValues(functions, (fn) => fn.function),
         ...(this.apiKeyAuthorizer ? { 'api-key-authorizer': this.apiKeyAuthorizer.handler.function } : {}),
+        'experiment-scheduler': this.experimentScheduler.target.function,
         ...Object.fromEntries(
           [...this.background.functions].map(([entry, fn]) => [entry.split('/')[1]!, fn.function]),
         ),

@@ -119,6 +119,14 @@ export class StatefulStack extends Stack {
       securityGroups: [endpointSecurityGroup],
       open: false,
     });
+    // The search setup custom resource assumes the search admin role (the domain's master user) from the VPC.
+    this.vpc.addInterfaceEndpoint('StsEndpoint', {
+      service: InterfaceVpcEndpointAwsService.STS,
+      subnets: isolated,
+      privateDnsEnabled: true,
+      securityGroups: [endpointSecurityGroup],
+      open: false,
+    });
 
     // ---- DynamoDB: one table per shared definition; the construct id is the definition's id.
     const tables = {} as Record<TableId, SwitchyardTable>;

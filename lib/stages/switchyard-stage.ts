@@ -43,6 +43,7 @@ export class SwitchyardStage extends Stage {
       deadLetterQueue: this.stateful.deadLetterQueue,
       userPool: this.stateful.userPool,
       searchDomain: this.stateful.searchDomain,
+      searchAdminRole: this.stateful.searchAdminRole,
       cacheUrl: this.stateful.cacheUrl,
       routes: props.routes,
     });

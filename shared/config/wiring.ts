@@ -4,6 +4,7 @@ import { parseEnv } from '../env';
 import type { Experiment } from '../experiments/requests';
 import type { Flag } from '../flags/requests';
 import type { Layer } from '../layers/requests';
+import type { Metric } from '../metrics/schema';
 import type { Segment } from '../segments/requests';
 import { z } from 'zod';
 import { ConfigRepository } from './repository';
@@ -23,5 +24,6 @@ export function configRepositories() {
     segments: new ConfigRepository<Segment>(doc, env.TABLE_CONFIG, audit, 'segment'),
     experiments: new ConfigRepository<Experiment>(doc, env.TABLE_CONFIG, audit, 'experiment'),
     layers: new ConfigRepository<Layer>(doc, env.TABLE_CONFIG, audit, 'layer'),
+    metrics: new ConfigRepository<Metric>(doc, env.TABLE_CONFIG, audit, 'metric'),
   };
 }

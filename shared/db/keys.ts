@@ -16,6 +16,16 @@ export const keys = {
   analytics: {
     /** Evaluation counts of one flag, flushed by the evaluation functions at most once a minute. */
     flagUsage: (flagKey: string) => ({ pk: `FLAGUSAGE#${flagKey}`, sk: 'TOTAL' }),
+    /** What the event processor knows of one unit: its exposures and relevant events (shared/analytics). */
+    unitState: (unitId: string) => ({ pk: `UNIT#${unitId}`, sk: 'STATE' }),
+    /** Every aggregate of one experiment in one partition: results read it with one Query. */
+    experiment: (experimentKey: string) => `AGG#EXP#${experimentKey}`,
+    /** One variant × metric; metric keys never start with `$`, so `$units` (exposed units) cannot collide. */
+    experimentMetric: (variant: string, metricKey: string) => `${variant}#${metricKey}`,
+    experimentUnits: (variant: string) => `${variant}#$units`,
+    /** Error and latency aggregates of one flag, per variation and UTC minute (`2026-01-01T12:34Z`). */
+    flagSafety: (flagKey: string) => `AGG#FLAG#${flagKey}`,
+    flagSafetyMinute: (variation: string, minute: string) => `${variation}#${minute}`,
   },
   apiKeys: {
     /** One item per key, addressed by the SHA-256 hex of its secret: the authorizer's one GetItem. */

@@ -24,6 +24,7 @@ export const evaluationResultSchema = z
     variation: z.string().nullable(),
     reason: z.enum(EVALUATION_REASONS),
     ruleId: z.string().optional(),
+    experimentKey: z.string().optional().describe('The running experiment that served this variation'),
     errorCode: z.enum(EVALUATION_ERROR_CODES).optional(),
     errorMessage: z.string().optional(),
   })

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CompiledRuleset, EvaluationResult } from '../rules';
 import type { RulesetSource } from '../rulesets/source';
 import { HttpResponse } from '../http/response';
+import { exposuresOf, type ExposureLog } from '../assignments';
 import type { UsageRecorder } from './usage';
 
 /** What evaluation needs to know about the caller: client keys see only client-side flags (SPEC §2.1). */
@@ -39,6 +40,7 @@ export class EvaluationService {
   constructor(
     private readonly source: RulesetSource,
     private readonly usage: UsageRecorder,
+    private readonly exposures: ExposureLog,
   ) {}
 
   private visible(ruleset: CompiledRuleset, caller: SdkCaller, flagKey: string): boolean {
@@ -46,7 +48,8 @@ export class EvaluationService {
     return info !== undefined && (caller.keyType === 'server' || info.clientSide);
   }
 
-  private evaluateKeys(
+  /** Evaluates, counts usage, and logs an exposure for every flag a running experiment served. */
+  private async evaluateKeys(
     ruleset: CompiledRuleset,
     caller: SdkCaller,
     context: Record<string, unknown>,
@@ -58,12 +61,16 @@ export class EvaluationService {
       this.visible(ruleset, caller, key) ? ruleset.evaluate(key, context) : notFound(key),
     );
     this.usage.record(results.filter((r) => r.errorCode !== 'FLAG_NOT_FOUND').map((r) => r.flagKey));
+    await this.exposures.log(exposuresOf(ruleset, context, results));
     return results;
   }
 
   async evaluate(caller: SdkCaller, context: Record<string, unknown>, flagKeys?: readonly string[]) {
     const ruleset = await this.source.get();
-    return { revision: ruleset.revision, results: this.evaluateKeys(ruleset, caller, context, flagKeys) };
+    return {
+      revision: ruleset.revision,
+      results: await this.evaluateKeys(ruleset, caller, context, flagKeys),
+    };
   }
 
   /** The compiled ruleset for local evaluation (server keys only), with ETag / If-None-Match. */
@@ -87,7 +94,7 @@ export class EvaluationService {
       });
     }
     const ruleset = await this.source.get();
-    const [result] = this.evaluateKeys(ruleset, caller, context ?? {}, [key]);
+    const [result] = await this.evaluateKeys(ruleset, caller, context ?? {}, [key]);
     return ofrepResult(result!, ruleset.revision, true);
   }
 
@@ -106,7 +113,7 @@ export class EvaluationService {
     const ruleset = await this.source.get();
     const tag = etag(ruleset.revision, caller.keyType, context ?? {});
     if (matchesEtag(ifNoneMatch, tag)) return new HttpResponse(304, undefined, { etag: tag });
-    const flags = this.evaluateKeys(ruleset, caller, context ?? {}).map(
+    const flags = (await this.evaluateKeys(ruleset, caller, context ?? {})).map(
       (r) => ofrepResult(r, ruleset.revision, false).body,
     );
     return new HttpResponse(200, { flags }, { etag: tag });

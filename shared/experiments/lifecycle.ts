@@ -61,11 +61,15 @@ export function transition<T extends Lifecycle>(experiment: T, action: Experimen
   };
 }
 
-/** What locking compares: the fields that decide who gets which variant. */
+/** What locking compares: the fields that decide who gets which variant, and what is measured. */
 export interface LockedFields {
   readonly status: ExperimentStatus;
   readonly variants: readonly { key: string; weight: number; isControl: boolean }[];
   readonly unitAttribute: string;
+  readonly salt?: string | undefined;
+  readonly primaryMetric?: string | undefined;
+  readonly secondaryMetrics: readonly string[];
+  readonly guardrailMetrics: readonly string[];
   readonly layer?: string | undefined;
   readonly layerRange?: readonly [number, number] | undefined;
   readonly trafficAllocation: number;
@@ -74,8 +78,10 @@ export interface LockedFields {
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * While ACTIVE or PAUSED (SPEC §2.4): variants (keys, weights, control), unitAttribute, layer and
- * layerRange are locked, and trafficAllocation may only grow. Throws a ConflictError naming the field.
+ * While ACTIVE or PAUSED (SPEC §2.4): variants (keys, weights, control), unitAttribute, salt, layer and
+ * layerRange are locked, and trafficAllocation may only grow. The metrics are locked too: results are
+ * aggregated as events arrive, so a metric added mid-run would miss every unit seen before it. Throws a
+ * ConflictError naming the field.
  */
 export function checkLockedFields(before: LockedFields, after: Omit<LockedFields, 'status'>): void {
   if (!LOCKED_STATUSES.includes(before.status)) return;
@@ -85,6 +91,10 @@ export function checkLockedFields(before: LockedFields, after: Omit<LockedFields
     v.map(({ key, weight, isControl }) => ({ key, weight, isControl }));
   if (!same(shape(before.variants), shape(after.variants))) throw locked('variants');
   if (before.unitAttribute !== after.unitAttribute) throw locked('unitAttribute');
+  if (before.salt !== after.salt) throw locked('salt');
+  if (before.primaryMetric !== after.primaryMetric) throw locked('primaryMetric');
+  if (!same(before.secondaryMetrics, after.secondaryMetrics)) throw locked('secondaryMetrics');
+  if (!same(before.guardrailMetrics, after.guardrailMetrics)) throw locked('guardrailMetrics');
   if (before.layer !== after.layer) throw locked('layer');
   if (!same(before.layerRange, after.layerRange)) throw locked('layerRange');
   if (after.trafficAllocation < before.trafficAllocation) {

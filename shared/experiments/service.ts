@@ -3,8 +3,11 @@ import type { ConfigRepository } from '../config/repository';
 import { expectedVersion, matchesQuery, validateDocument } from '../config/versioning';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import type { Flag } from '../flags/requests';
+import { logger } from '../http/observability';
 import { paginate, type Page } from '../http/pagination';
 import type { Layer } from '../layers/requests';
+import type { Metric } from '../metrics/schema';
+import { NoExactTimeScheduler, type ExactTimeScheduler } from './exact-time';
 import {
   checkLockedFields,
   FINISHED_STATUSES,
@@ -41,12 +44,18 @@ function inputOf(experiment: Experiment): ExperimentInput {
   return input;
 }
 
-/** Experiments (SPEC §2.4): versioned, checked against layers, flags and each other, every change audited. */
+/**
+ * Experiments (SPEC §2.4): versioned, checked against layers, flags and each other, every change audited.
+ * After a committed change that moves the experiment's schedule or status, its exact-time schedules follow
+ * (`exactTime`; none by default, and for the jobs, whose transitions leave no schedule to change).
+ */
 export class ExperimentsService {
   constructor(
     private readonly experiments: ConfigRepository<Experiment>,
     private readonly layers: ConfigRepository<Layer>,
     private readonly flags: ConfigRepository<Flag>,
+    private readonly metrics: ConfigRepository<Metric>,
+    private readonly exactTime: ExactTimeScheduler = new NoExactTimeScheduler(),
   ) {}
 
   async list(query: ListExperimentsQuery): Promise<Page<Experiment>> {
@@ -76,10 +85,12 @@ export class ExperimentsService {
       updatedAt: now,
       version: 1,
     };
-    return this.experiments.create(
+    const created = await this.experiments.create(
       experiment,
       auditRecord(context, 'experiment.create', resource(experiment.key), null, experiment),
     );
+    if (hasSchedule(created)) await this.followSchedule(created);
+    return created;
   }
 
   /** PUT (`replace`: every editable field from the body) or PATCH (only the fields sent). */
@@ -115,6 +126,7 @@ export class ExperimentsService {
       version,
       auditRecord(change.context, 'experiment.delete', resource(key), before, null),
     );
+    if (hasSchedule(before)) await this.afterCommit(key, () => this.exactTime.remove(key));
   }
 
   /**
@@ -128,8 +140,9 @@ export class ExperimentsService {
     now: Date = new Date(),
   ): Promise<Experiment> {
     const before = await this.read(key, change);
-    const after = transition(before, action, now);
-    return this.save(before, after, action, change.context, now);
+    const after = await this.save(before, transition(before, action, now), action, change.context, now);
+    if (hasSchedule(after)) await this.followSchedule(after, now);
+    return after;
   }
 
   /** Set (or clear) startAt/endAt; only in DRAFT or PAUSED. */
@@ -155,7 +168,29 @@ export class ExperimentsService {
       ...(input.startAt === undefined ? {} : { startAt: input.startAt }),
       ...(input.endAt === undefined ? {} : { endAt: input.endAt }),
     };
-    return this.save(before, after, 'schedule', change.context);
+    const saved = await this.save(before, after, 'schedule', change.context);
+    // A cleared schedule still has schedules to delete.
+    if (hasSchedule(before) || hasSchedule(saved)) await this.followSchedule(saved);
+    return saved;
+  }
+
+  private followSchedule(experiment: Experiment, now?: Date): Promise<void> {
+    return this.afterCommit(experiment.key, () => this.exactTime.sync(experiment, now));
+  }
+
+  /**
+   * The change is committed: a Scheduler failure must not turn it into an error for the caller (who would
+   * retry a change already made). It is logged, and the 15-minute sweep makes the transition instead.
+   */
+  private async afterCommit(key: string, update: () => Promise<void>): Promise<void> {
+    try {
+      await update();
+    } catch (error) {
+      logger.error('exact-time schedules not updated; the sweep will start or end the experiment', {
+        experimentKey: key,
+        error,
+      });
+    }
   }
 
   /** The stored experiment, if the caller's version (body or If-Match) is still the stored one. */
@@ -189,12 +224,43 @@ export class ExperimentsService {
   }
 
   /** The layer and flag exist; the layer range overlaps no other running or draft experiment of the layer. */
-  private async checkReferences(input: ExperimentInput): Promise<void> {
-    if (input.flagKey !== undefined && (await this.flags.get(input.flagKey)) === null) {
-      throw new ValidationError(`body.flagKey: no flag ${input.flagKey}`, [
-        { path: 'body.flagKey', message: `no flag ${input.flagKey}` },
-      ]);
+  /** Every metric an experiment names must exist: results are computed from their definitions. */
+  private async checkMetrics(input: ExperimentInput): Promise<void> {
+    const named = [
+      ...(input.primaryMetric === undefined ? [] : [['primaryMetric', input.primaryMetric] as const]),
+      ...input.secondaryMetrics.map((m, i) => [`secondaryMetrics.${i}`, m] as const),
+      ...input.guardrailMetrics.map((m, i) => [`guardrailMetrics.${i}`, m] as const),
+    ];
+    if (named.length === 0) return;
+    const known = new Set((await this.metrics.list()).map((m) => m.key));
+    const missing = named.filter(([, key]) => !known.has(key));
+    if (missing.length > 0) {
+      throw new ValidationError(
+        `no metric ${[...new Set(missing.map(([, key]) => key))].join(', ')}: create the metric first`,
+        missing.map(([path, key]) => ({ path: `body.${path}`, message: `no metric ${key}` })),
+      );
     }
+  }
+
+  private async checkReferences(input: ExperimentInput): Promise<void> {
+    if (input.flagKey !== undefined) {
+      const flag = await this.flags.get(input.flagKey);
+      if (flag === null) {
+        throw new ValidationError(`body.flagKey: no flag ${input.flagKey}`, [
+          { path: 'body.flagKey', message: `no flag ${input.flagKey}` },
+        ]);
+      }
+      // The experiment serves the flag's variations: each variant names one by its key.
+      const variations = new Set(flag.variations.map((v) => v.key));
+      const strangers = input.variants.filter((v) => !variations.has(v.key)).map((v) => v.key);
+      if (strangers.length > 0) {
+        const message =
+          `variants ${strangers.join(', ')} are not variations of flag ${flag.key} ` +
+          `(${[...variations].join(', ')}): a flag-backed experiment's variant keys are its variation keys`;
+        throw new ValidationError(`body.variants: ${message}`, [{ path: 'body.variants', message }]);
+      }
+    }
+    await this.checkMetrics(input);
     if (input.layer === undefined || input.layerRange === undefined) return;
     if ((await this.layers.get(input.layer)) === null) {
       throw new ValidationError(`body.layer: no layer ${input.layer}`, [
@@ -229,6 +295,11 @@ const blankOptional = {
   flagKey: undefined,
   salt: undefined,
 };
+
+/** Schedules can exist only for an experiment with a startAt or endAt. */
+function hasSchedule(experiment: Experiment): boolean {
+  return experiment.startAt !== undefined || experiment.endAt !== undefined;
+}
 
 function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;

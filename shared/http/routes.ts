@@ -47,6 +47,15 @@ import {
   replaceLayerBodySchema,
 } from '../layers/requests';
 import {
+  listMetricsQuerySchema,
+  metricInputSchema,
+  metricKeyParams,
+  metricPageSchema,
+  metricSchema,
+  patchMetricBodySchema,
+  replaceMetricBodySchema,
+} from '../metrics/schema';
+import {
   experimentKeyParams,
   experimentPageSchema,
   experimentSchema,
@@ -63,6 +72,9 @@ import {
   ofrepBodySchema,
   ofrepKeyParams,
 } from '../evaluation/schema';
+import { assignBodySchema, assignResponseSchema } from '../assignments/schema';
+import { ingestBodySchema, ingestResponseSchema } from '../events/ingest';
+import { experimentResultsSchema, resultsParams, resultsQuerySchema } from '../results/schema';
 import { pageSchema, paginationQuery } from './pagination';
 
 /**
@@ -77,9 +89,11 @@ export const HANDLER_GROUPS = [
   'feature-flags',
   'segments',
   'layers',
+  'metrics',
   'experiments',
   'api-keys',
   'evaluation',
+  'events',
 ] as const;
 export type HandlerGroup = (typeof HANDLER_GROUPS)[number];
 
@@ -527,6 +541,87 @@ export const deleteLayerRoute = {
   successStatus: 204,
 } as const satisfies RouteDefinition;
 
+const METRIC = '/api/v1/metrics/{key}';
+
+export const listMetricsRoute = {
+  operationId: 'listMetrics',
+  method: 'GET',
+  path: '/api/v1/metrics',
+  handler: 'metrics',
+  auth: 'cognito',
+  permission: { resource: 'metrics', action: 'read' },
+  summary: 'Metric definitions by key, filtered by type, tag or text (q).',
+  tag: 'metrics',
+  request: { query: listMetricsQuerySchema },
+  response: metricPageSchema,
+} as const satisfies RouteDefinition;
+
+export const createMetricRoute = {
+  operationId: 'createMetric',
+  method: 'POST',
+  path: '/api/v1/metrics',
+  handler: 'metrics',
+  auth: 'cognito',
+  permission: { resource: 'metrics', action: 'create' },
+  summary: 'Define a metric.',
+  tag: 'metrics',
+  request: { body: metricInputSchema },
+  response: metricSchema,
+  successStatus: 201,
+} as const satisfies RouteDefinition;
+
+export const getMetricRoute = {
+  operationId: 'getMetric',
+  method: 'GET',
+  path: METRIC,
+  handler: 'metrics',
+  auth: 'cognito',
+  permission: { resource: 'metrics', action: 'read' },
+  summary: 'One metric definition.',
+  tag: 'metrics',
+  request: { params: metricKeyParams },
+  response: metricSchema,
+} as const satisfies RouteDefinition;
+
+export const replaceMetricRoute = {
+  operationId: 'replaceMetric',
+  method: 'PUT',
+  path: METRIC,
+  handler: 'metrics',
+  auth: 'cognito',
+  permission: { resource: 'metrics', action: 'update' },
+  summary: 'Replace every field of a metric (version in the body or If-Match).',
+  tag: 'metrics',
+  request: { params: metricKeyParams, body: replaceMetricBodySchema },
+  response: metricSchema,
+} as const satisfies RouteDefinition;
+
+export const patchMetricRoute = {
+  operationId: 'patchMetric',
+  method: 'PATCH',
+  path: METRIC,
+  handler: 'metrics',
+  auth: 'cognito',
+  permission: { resource: 'metrics', action: 'update' },
+  summary: 'Change some fields of a metric (version in the body or If-Match).',
+  tag: 'metrics',
+  request: { params: metricKeyParams, body: patchMetricBodySchema },
+  response: metricSchema,
+} as const satisfies RouteDefinition;
+
+export const deleteMetricRoute = {
+  operationId: 'deleteMetric',
+  method: 'DELETE',
+  path: METRIC,
+  handler: 'metrics',
+  auth: 'cognito',
+  permission: { resource: 'metrics', action: 'delete' },
+  summary: 'Delete a metric (409 naming the ACTIVE or PAUSED experiments that measure it).',
+  tag: 'metrics',
+  request: { params: metricKeyParams },
+  successStatus: 204,
+} as const satisfies RouteDefinition;
+
 const EXPERIMENT = '/api/v1/experiments/{key}';
 
 export const listExperimentsRoute = {
@@ -692,6 +787,22 @@ export const scheduleExperimentRoute = {
   response: experimentSchema,
 } as const satisfies RouteDefinition;
 
+export const getExperimentResultsRoute = {
+  operationId: 'getExperimentResults',
+  method: 'GET',
+  path: `${EXPERIMENT}/results`,
+  handler: 'experiments',
+  auth: 'cognito',
+  permission: { resource: 'results', action: 'read' },
+  summary:
+    'Per metric and variant: units, mean, variance; each treatment against control (effect, 95% CI, p-value, ' +
+    'chance to beat control, always-valid p-value), sample-ratio-mismatch check and a verdict. From ' +
+    'aggregates only; `cuped=true` for CUPED.',
+  tag: 'experiments',
+  request: { params: resultsParams, query: resultsQuerySchema },
+  response: experimentResultsSchema,
+} as const satisfies RouteDefinition;
+
 export const listApiKeysRoute = {
   operationId: 'listApiKeys',
   method: 'GET',
@@ -745,6 +856,37 @@ export const evaluateRoute = {
   tag: 'sdk',
   request: { body: evaluateBodySchema },
   response: evaluateResponseSchema,
+} as const satisfies RouteDefinition;
+
+export const assignRoute = {
+  operationId: 'assign',
+  method: 'POST',
+  path: '/api/v1/assignments',
+  handler: 'evaluation',
+  auth: 'apiKey',
+  permission: 'authenticated',
+  summary:
+    'Assign one unit to every running experiment (or the named ones): variant, payload, inExperiment and why. ' +
+    'Each assignment in an experiment is logged once as an exposure event.',
+  tag: 'sdk',
+  request: { body: assignBodySchema },
+  response: assignResponseSchema,
+} as const satisfies RouteDefinition;
+
+export const ingestEventsRoute = {
+  operationId: 'ingestEvents',
+  method: 'POST',
+  path: '/api/v1/events',
+  handler: 'events',
+  auth: 'apiKey',
+  permission: 'authenticated',
+  summary:
+    'Up to 500 events (exposure, track, error, latency; 32 KiB each, 1 MiB per request). Each is checked on ' +
+    'its own: the answer lists the accepted eventIds and, for the others, why (INVALID, TOO_LARGE, ' +
+    'DUPLICATE, OUT_OF_RANGE, NOT_STORED — send those again).',
+  tag: 'sdk',
+  request: { body: ingestBodySchema },
+  response: ingestResponseSchema,
 } as const satisfies RouteDefinition;
 
 export const getSdkRulesetRoute = {
@@ -814,6 +956,12 @@ export const ROUTES: readonly RouteDefinition[] = [
   replaceLayerRoute,
   patchLayerRoute,
   deleteLayerRoute,
+  listMetricsRoute,
+  createMetricRoute,
+  getMetricRoute,
+  replaceMetricRoute,
+  patchMetricRoute,
+  deleteMetricRoute,
   listExperimentsRoute,
   createExperimentRoute,
   getExperimentRoute,
@@ -826,10 +974,13 @@ export const ROUTES: readonly RouteDefinition[] = [
   completeExperimentRoute,
   archiveExperimentRoute,
   scheduleExperimentRoute,
+  getExperimentResultsRoute,
   listApiKeysRoute,
   createApiKeyRoute,
   revokeApiKeyRoute,
   evaluateRoute,
+  assignRoute,
+  ingestEventsRoute,
   getSdkRulesetRoute,
   ofrepFlagRoute,
   ofrepBulkRoute,

@@ -15,15 +15,19 @@ import {
   type Predicate,
   type SegmentMembership,
 } from './operators';
+import { compileExperiment, notRunning, type CompiledExperiment } from './experiments';
 import { MAX_PREREQUISITE_DEPTH, findPrerequisiteCycle, type PrerequisiteNode } from './prerequisites';
 import type {
+  Assignment,
   EvaluationErrorCode,
   EvaluationReason,
   EvaluationResult,
   FlagKind,
   FlagValue,
   Ruleset,
+  RulesetExperiment,
   RulesetFlag,
+  RulesetLayer,
   RulesetSegment,
   Serve,
 } from './types';
@@ -60,6 +64,14 @@ export interface CompiledRuleset {
   evaluate(flagKey: string, context: unknown, options?: EvaluateOptions): EvaluationResult;
   /** Every flag (in ruleset order) or the named ones (in the order given), for one context. */
   evaluateAll(context: unknown, flagKeys?: readonly string[], options?: EvaluateOptions): EvaluationResult[];
+  /** Keys of the running experiments, in ruleset order. */
+  readonly experiments: readonly string[];
+  experiment(experimentKey: string): CompiledExperiment | undefined;
+  /**
+   * Every running experiment (in ruleset order) or the named ones (in the order given; unknown or not running
+   * → NOT_RUNNING) for one context. `unitId`, when given, is the unit of every experiment.
+   */
+  assign(context: unknown, experimentKeys?: readonly string[], unitId?: string): Assignment[];
 }
 
 /** The ruleset as a whole cannot be used (wrong hash version, not a ruleset): keep serving the previous one. */
@@ -76,6 +88,7 @@ interface CompiledFlag extends FlagInfo {
 
 interface ResultExtras {
   readonly ruleId?: string;
+  readonly experimentKey?: string;
   readonly errorCode?: EvaluationErrorCode;
   readonly errorMessage?: string;
 }
@@ -201,9 +214,11 @@ interface FlagCompilation {
   readonly flag: RulesetFlag;
   readonly env: ConditionEnvironment;
   readonly lookup: (key: string) => CompiledFlag | undefined;
+  /** A running experiment serving this flag's variations, if any. */
+  readonly experiment: CompiledExperiment | undefined;
 }
 
-function compileFlag({ flag, env, lookup }: FlagCompilation): FlagEvaluator {
+function compileFlag({ flag, env, lookup, experiment }: FlagCompilation): FlagEvaluator {
   const key = flag.key;
   const variations = new Map<string, FlagValue>();
   for (const variation of flag.variations) {
@@ -283,10 +298,14 @@ function compileFlag({ flag, env, lookup }: FlagCompilation): FlagEvaluator {
   const fallthrough = compileServe(flag.fallthrough, 'variation' in flag.fallthrough ? 'DEFAULT' : 'SPLIT');
   const ruleCount = rules.length;
 
-  const targeting = (context: Context): EvaluationResult => {
+  const rulesAndFallthrough = (context: Context): EvaluationResult => {
     for (let i = 0; i < ruleCount; i++) if (matchers[i]!(context)) return serves[i]!(context);
     return fallthrough(context);
   };
+  const targeting =
+    experiment === undefined
+      ? rulesAndFallthrough
+      : withExperiment(key, experiment, valueOf, rulesAndFallthrough);
   if (prerequisites.length === 0) return targeting;
 
   // Resolved on first use: prerequisite flags are compiled in the same pass, possibly after this one.
@@ -302,6 +321,55 @@ function compileFlag({ flag, env, lookup }: FlagCompilation): FlagEvaluator {
     }
     return targeting(context);
   };
+}
+
+/**
+ * A flag backed by a running experiment (SPEC §2.4 `flagKey`): once the flag is on and its prerequisites
+ * pass, a unit the experiment assigns gets its variant's variation (reason SPLIT, `experimentKey` set: the
+ * caller logs an exposure); every other unit goes through the flag's rules and fallthrough as usual.
+ */
+function withExperiment(
+  flagKey: string,
+  experiment: CompiledExperiment,
+  valueOf: (variation: string) => FlagValue,
+  otherwise: (context: Context) => EvaluationResult,
+): (context: Context) => EvaluationResult {
+  const served = new Map<string, EvaluationResult>();
+  return (context) => {
+    const assignment = experiment.assign(context);
+    if (!assignment.inExperiment || assignment.variant === null) return otherwise(context);
+    let result = served.get(assignment.variant);
+    if (result === undefined) {
+      result = makeResult(flagKey, valueOf(assignment.variant), assignment.variant, 'SPLIT', {
+        experimentKey: experiment.key,
+      });
+      served.set(assignment.variant, result);
+    }
+    return result;
+  };
+}
+
+/** Running experiments by key, and by the flag each one serves (the first by key when several claim one). */
+function compileExperiments(
+  experiments: readonly RulesetExperiment[],
+  layers: readonly RulesetLayer[],
+  env: ConditionEnvironment,
+): { byKey: Map<string, CompiledExperiment>; byFlag: Map<string, CompiledExperiment> } {
+  const layerByKey = new Map(layers.map((l) => [l.key, l]));
+  const byKey = new Map<string, CompiledExperiment>();
+  const byFlag = new Map<string, CompiledExperiment>();
+  for (const experiment of experiments) {
+    if (byKey.has(experiment.key)) continue;
+    try {
+      const compiled = compileExperiment(experiment, layerByKey, env);
+      byKey.set(experiment.key, compiled);
+      if (compiled.flagKey !== undefined && !byFlag.has(compiled.flagKey))
+        byFlag.set(compiled.flagKey, compiled);
+    } catch {
+      // Refused on write; a revision that still carries a broken experiment treats it as not running.
+    }
+  }
+  return { byKey, byFlag };
 }
 
 export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
@@ -320,6 +388,11 @@ export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
   const segments = (Array.isArray(envelope.segments) ? ruleset.segments : []).filter(hasKey);
   const segment = compileSegments(segments);
   const env: ConditionEnvironment = { segment, getters: new Map() };
+  const experiments = compileExperiments(
+    (Array.isArray(envelope.experiments) ? (ruleset.experiments ?? []) : []).filter(hasKey),
+    (Array.isArray(envelope.layers) ? (ruleset.layers ?? []) : []).filter(hasKey),
+    env,
+  );
   const compiled = new Map<string, CompiledFlag>();
   const lookup = (key: string) => compiled.get(key);
   // A disabled flag serves its off variation without looking at prerequisites: only enabled flags' edges count.
@@ -361,7 +434,7 @@ export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
       continue;
     }
     try {
-      info.evaluate = compileFlag({ flag, env, lookup });
+      info.evaluate = compileFlag({ flag, env, lookup, experiment: experiments.byFlag.get(key) });
     } catch (error) {
       const result = errorResult(key, 'PARSE_ERROR', `flag ${key}: ${(error as Error).message}`);
       info.evaluate = () => result;
@@ -393,6 +466,13 @@ export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
     }
   };
 
+  const runningKeys = Object.freeze([...experiments.byKey.keys()]);
+  const assignOne = (experimentKey: string, context: Context, unitId: string | undefined): Assignment => {
+    const experiment = experiments.byKey.get(experimentKey);
+    if (experiment === undefined) return notRunning(experimentKey);
+    return experiment.assign(context, unitId);
+  };
+
   return Object.freeze({
     revision: ruleset.revision,
     hashVersion: HASH_VERSION,
@@ -403,6 +483,12 @@ export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
       if (flagKeys !== undefined) return flagKeys.map((k) => evaluate(k, context, options));
       const visible = options?.clientSideOnly === true ? infos.filter((i) => i.clientSide) : infos;
       return visible.map((i) => evaluate(i.key, context, options));
+    },
+    experiments: runningKeys,
+    experiment: (experimentKey: string) => experiments.byKey.get(experimentKey),
+    assign: (context: unknown, experimentKeys?: readonly string[], unitId?: string) => {
+      const ctx = isContext(context) ? context : EMPTY_CONTEXT;
+      return (experimentKeys ?? runningKeys).map((k) => assignOne(k, ctx, unitId));
     },
   });
 }

@@ -25,3 +25,5 @@ export type { SemVer } from './semver';
 export { parseCidr } from './cidr';
 export { parseIsoInstant, toEpochMillis } from './dates';
 export * from './types';
+export { compileExperiment, variantRanges, notRunning } from './experiments';
+export type { CompiledExperiment } from './experiments';

@@ -121,12 +121,47 @@ export interface RulesetSegment {
   readonly excluded?: readonly string[];
 }
 
+export interface RulesetVariant {
+  readonly key: string;
+  /** Basis points of the units in the experiment; the variants' weights sum to 10 000. */
+  readonly weight: number;
+  readonly isControl: boolean;
+  readonly payload?: JsonValue;
+}
+
+/** A running (ACTIVE) experiment: only those assign units (SPEC §2.4). */
+export interface RulesetExperiment {
+  readonly key: string;
+  readonly variants: readonly RulesetVariant[];
+  /** Basis points of the eligible units that enter. */
+  readonly trafficAllocation: number;
+  /** Context attribute holding the unit id (`userId` also accepts `targetingKey`, as flags do the reverse). */
+  readonly unitAttribute: string;
+  readonly conditions?: Condition;
+  readonly layer?: string;
+  /** [start, end) of the layer's own bucket. */
+  readonly layerRange?: readonly [number, number];
+  /** Bucketing salt; the experiment key when absent. */
+  readonly salt?: string;
+  /** The flag this experiment serves: its variant keys are that flag's variation keys. */
+  readonly flagKey?: string;
+}
+
+export interface RulesetLayer {
+  readonly key: string;
+  /** Bucketing salt; the layer key when absent. */
+  readonly salt?: string;
+}
+
 /** A published ruleset revision: normalized JSON, identical in DynamoDB, the cache and the SDKs. */
 export interface Ruleset {
   readonly revision: number;
   readonly hashVersion: 1;
   readonly flags: readonly RulesetFlag[];
   readonly segments: readonly RulesetSegment[];
+  /** Absent in revisions published before experiments existed. */
+  readonly experiments?: readonly RulesetExperiment[];
+  readonly layers?: readonly RulesetLayer[];
 }
 
 /** Evaluation context: any JSON object; `targetingKey` (or `userId`) is the default unit. */
@@ -161,6 +196,32 @@ export interface EvaluationResult {
   readonly variation: string | null;
   readonly reason: EvaluationReason;
   readonly ruleId?: string;
+  /** Set when the flag served the variation of a running experiment's variant (reason SPLIT): an exposure. */
+  readonly experimentKey?: string;
   readonly errorCode?: EvaluationErrorCode;
   readonly errorMessage?: string;
+}
+
+/**
+ * Why a unit is or is not in an experiment. ASSIGNED is the only one with `inExperiment: true`;
+ * UNIT_MISSING means the context has no usable unit id (never a random variant); NOT_RUNNING answers a
+ * named experiment that does not exist or is not ACTIVE.
+ */
+export const ASSIGNMENT_REASONS = [
+  'ASSIGNED',
+  'NOT_ELIGIBLE',
+  'OUTSIDE_LAYER',
+  'OUTSIDE_TRAFFIC',
+  'UNIT_MISSING',
+  'NOT_RUNNING',
+] as const;
+export type AssignmentReason = (typeof ASSIGNMENT_REASONS)[number];
+
+/** One experiment's answer for one unit (SPEC §2.4). Shared and frozen, like evaluation results. */
+export interface Assignment {
+  readonly experimentKey: string;
+  readonly variant: string | null;
+  readonly payload: JsonValue | null;
+  readonly inExperiment: boolean;
+  readonly reason: AssignmentReason;
 }

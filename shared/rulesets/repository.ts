@@ -8,10 +8,12 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../db/keys';
+import type { Experiment } from '../experiments/requests';
 import type { Flag } from '../flags/requests';
+import type { Layer } from '../layers/requests';
 import type { Ruleset } from '../rules';
 import type { Segment } from '../segments/requests';
-import { buildRulesetContent, contentHash, type RulesetContent } from './document';
+import { buildRulesetContent, contentHash, type RulesetConfiguration, type RulesetContent } from './document';
 
 export interface RulesetPointer {
   readonly revision: number;
@@ -63,19 +65,23 @@ export class RulesetRepository {
   }
 
   /** The configuration as it is now: a strongly consistent read of the base table, not of an index. */
-  async configuration(): Promise<{ flags: Flag[]; segments: Segment[] }> {
+  async configuration(): Promise<RulesetConfiguration> {
     if (this.configTable === undefined) throw new Error('This function cannot read the configuration');
     const flags: Flag[] = [];
     const segments: Segment[] = [];
+    const experiments: Experiment[] = [];
+    const layers: Layer[] = [];
     const pages = paginateScan({ client: this.doc }, { TableName: this.configTable, ConsistentRead: true });
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const pk = String(item.pk);
         if (pk.startsWith('FLAG#')) flags.push(item as unknown as Flag);
         else if (pk.startsWith('SEGMENT#')) segments.push(item as unknown as Segment);
+        else if (pk.startsWith('EXPERIMENT#')) experiments.push(item as unknown as Experiment);
+        else if (pk.startsWith('LAYER#')) layers.push(item as unknown as Layer);
       }
     }
-    return { flags, segments };
+    return { flags, segments, experiments, layers };
   }
 
   /**
@@ -86,8 +92,7 @@ export class RulesetRepository {
     now: Date = new Date(),
   ): Promise<{ published: boolean; ruleset: Ruleset; pointer: RulesetPointer }> {
     for (let attempt = 0; ; attempt++) {
-      const { flags, segments } = await this.configuration();
-      const content = buildRulesetContent(flags, segments);
+      const content = buildRulesetContent(await this.configuration());
       const hash = contentHash(content);
       const current = await this.current();
       if (current !== null && current.hash === hash) {

@@ -1,5 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +69,14 @@ const EXPECTED: Record<string, string> = {
   replaceLayer: '    200   200 200      403     403    403     401     401     401',
   patchLayer: '      200   200 200      403     403    403     401     401     401',
   deleteLayer: '     204   204 204      403     403    403     401     401     401',
+  // Metrics: no owner, developers change them; viewers read nothing but flags, segments, experiments and
+  // rollouts (SPEC §1), so not metric definitions.
+  listMetrics: '     200   200 200      200     403    403     401     401     401',
+  createMetric: '    201   201 201      403     403    403     401     401     401',
+  getMetric: '       200   200 200      200     403    403     401     401     401',
+  replaceMetric: '   200   200 200      403     403    403     401     401     401',
+  patchMetric: '     200   200 200      403     403    403     401     401     401',
+  deleteMetric: '    204   204 204      403     403    403     401     401     401',
   listExperiments: ' 200   200 200      200     200    403     401     401     401',
   createExperiment: '201   201 201      403     403    403     401     401     401',
   getExperiment: '   200   200 200      200     200    403     401     401     401',
@@ -80,12 +89,16 @@ const EXPECTED: Record<string, string> = {
   completeExperiment: '200 200 200      403     403    403     401     401     401',
   archiveExperiment: '200  200 200      403     403    403     401     401     401',
   scheduleExperiment: '200 200 200      403     403    403     401     401     401',
+  // Results: ANALYST and up; viewers read experiments but not their results (SPEC §1).
+  getExperimentResults: '200 200 200    200     403    403     401     401     401',
   // API keys are ADMIN-only (SPEC §1); revoking answers the revoked key.
   listApiKeys: '     200   403 403      403     403    403     401     401     401',
   createApiKey: '    201   403 403      403     403    403     401     401     401',
   revokeApiKey: '    200   403 403      403     403    403     401     401     401',
   // SDK routes take API keys only: a Cognito token is not one, whatever its role.
   evaluate: '        401   401 401      401     401    401     401     401     401',
+  assign: '          401   401 401      401     401    401     401     401     401',
+  ingestEvents: '    401   401 401      401     401    401     401     401     401',
   getSdkRuleset: '   401   401 401      401     401    401     401     401     401',
   ofrepEvaluateFlag: '401  401 401      401     401    401     401     401     401',
   ofrepEvaluateFlags: '401 401 401      401     401    401     401     401     401',
@@ -154,6 +167,13 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
     return key;
   };
   const layerBody = (key: string) => ({ key, name: `Layer ${key}` });
+  const metricBody = (key: string) => ({
+    key,
+    name: `Metric ${key}`,
+    type: 'sum',
+    eventName: 'purchase',
+    valueProperty: 'amount',
+  });
   const experimentBody = (key: string) => ({
     key,
     name: `Experiment ${key}`,
@@ -167,6 +187,12 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
     const key = `layer-${++counter}`;
     const res = await call('POST', '/api/v1/layers', tokens.developer, layerBody(key));
     if (res.status !== 201) throw new Error(`fixture layer: ${res.text}`);
+    return key;
+  };
+  const freshMetric = async () => {
+    const key = `metric-${++counter}`;
+    const res = await call('POST', '/api/v1/metrics', tokens.developer, metricBody(key));
+    if (res.status !== 201) throw new Error(`fixture metric: ${res.text}`);
     return key;
   };
   /** A fresh DRAFT experiment, taken through `actions` (each adds one to its version). */
@@ -454,6 +480,58 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
         audit: { action: 'layer.delete', kind: 'layer', key, before: { key }, after: null },
       };
     },
+    listMetrics: async () => ({ path: '/api/v1/metrics?type=sum&page_size=5' }),
+    createMetric: async () => {
+      const key = `new-metric-${++counter}`;
+      return {
+        path: '/api/v1/metrics',
+        body: metricBody(key),
+        audit: {
+          action: 'metric.create',
+          kind: 'metric',
+          key,
+          before: null,
+          after: { key, direction: 'increase', version: 1 },
+        },
+      };
+    },
+    getMetric: async () => ({ path: `/api/v1/metrics/${await freshMetric()}` }),
+    replaceMetric: async () => {
+      const key = await freshMetric();
+      const { key: _key, ...fields } = metricBody(key);
+      return {
+        path: `/api/v1/metrics/${key}`,
+        body: { ...fields, type: 'mean', version: 1 },
+        audit: {
+          action: 'metric.update',
+          kind: 'metric',
+          key,
+          before: { type: 'sum', version: 1 },
+          after: { type: 'mean', valueProperty: 'amount', version: 2 },
+        },
+      };
+    },
+    patchMetric: async () => {
+      const key = await freshMetric();
+      return {
+        path: `/api/v1/metrics/${key}`,
+        body: { direction: 'decrease', version: 1 },
+        audit: {
+          action: 'metric.update',
+          kind: 'metric',
+          key,
+          before: { direction: 'increase' },
+          after: { direction: 'decrease', type: 'sum', version: 2 },
+        },
+      };
+    },
+    deleteMetric: async () => {
+      const key = await freshMetric();
+      return {
+        path: `/api/v1/metrics/${key}`,
+        audit: { action: 'metric.delete', kind: 'metric', key, before: { key }, after: null },
+      };
+    },
     listExperiments: async () => ({ path: '/api/v1/experiments?status=DRAFT&page_size=5' }),
     createExperiment: async () => {
       const key = `new-experiment-${++counter}`;
@@ -470,6 +548,7 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
       };
     },
     getExperiment: async () => ({ path: `/api/v1/experiments/${await freshExperiment()}` }),
+    getExperimentResults: async () => ({ path: `/api/v1/experiments/${await freshExperiment()}/results` }),
     replaceExperiment: async () => {
       const key = await freshExperiment();
       const { key: _key, ...fields } = experimentBody(key);
@@ -528,6 +607,21 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
     },
     listApiKeys: async () => ({ path: '/api/v1/api-keys?type=server' }),
     evaluate: async () => ({ path: '/api/v1/evaluate', body: { context: { targetingKey: 'u' } } }),
+    assign: async () => ({ path: '/api/v1/assignments', body: { unitId: 'u' } }),
+    ingestEvents: async () => ({
+      path: '/api/v1/events',
+      body: {
+        events: [
+          {
+            eventId: randomUUID(),
+            type: 'track',
+            name: 'x',
+            unitId: 'u',
+            timestamp: new Date().toISOString(),
+          },
+        ],
+      },
+    }),
     getSdkRuleset: async () => ({ path: '/api/v1/sdk/ruleset' }),
     ofrepEvaluateFlag: async () => ({
       path: '/ofrep/v1/evaluate/flags/anything',

@@ -40,6 +40,8 @@ engines.describe('experiments start and end on schedule (the sweep, on a fast lo
       msPerMinute: 40,
     });
     dev = (await platform.identity.signIn({ role: 'developer' })).token;
+    const metric = { key: 'purchase', name: 'Purchase', type: 'conversion', eventName: 'purchase' };
+    expect((await call('POST', '/api/v1/metrics', metric)).status).toBe(201);
   }, 90_000);
   afterAll(() => platform?.stop());
 

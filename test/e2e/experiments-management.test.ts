@@ -60,6 +60,8 @@ engines.describe('experiment and layer management over HTTP', () => {
     admin = (await platform.identity.signIn({ role: 'admin' })).token;
     dev = (await platform.identity.signIn({ role: 'developer' })).token;
     viewer = (await platform.identity.signIn({ role: 'viewer' })).token;
+    const metric = { key: 'purchase', name: 'Purchase', type: 'conversion', eventName: 'purchase' };
+    expect((await call('POST', '/api/v1/metrics', dev, metric)).status).toBe(201);
   }, 90_000);
   afterAll(() => platform?.stop());
 
@@ -102,6 +104,37 @@ engines.describe('experiment and layer management over HTTP', () => {
     );
     expect(flag.status).toBe(400);
     expect(flag.json.message).toMatch(/body\.flagKey: no flag no-such-flag/);
+    const metric = await call(
+      'POST',
+      '/api/v1/experiments',
+      dev,
+      experiment('bad', { secondaryMetrics: ['purchase', 'no-such-metric'] }),
+    );
+    expect(metric.status).toBe(400);
+    expect(metric.json.message).toBe('no metric no-such-metric: create the metric first');
+    expect(metric.json.details).toEqual({
+      issues: [{ path: 'body.secondaryMetrics.1', message: 'no metric no-such-metric' }],
+    });
+    const toggle = {
+      key: 'new-checkout',
+      name: 'New checkout',
+      kind: 'boolean',
+      variations: [
+        { key: 'on', value: true },
+        { key: 'off', value: false },
+      ],
+      offVariation: 'off',
+      fallthrough: { variation: 'off' },
+    };
+    expect((await call('POST', '/api/v1/feature-flags', dev, toggle)).status).toBe(201);
+    const strangers = await call(
+      'POST',
+      '/api/v1/experiments',
+      dev,
+      experiment('bad', { flagKey: 'new-checkout' }),
+    );
+    expect(strangers.status).toBe(400);
+    expect(strangers.json.message).toMatch(/variants control, green are not variations of flag new-checkout/);
     const layer = await call(
       'POST',
       '/api/v1/experiments',

@@ -1,3 +1,4 @@
+import type { Exposure, ExposureLog } from '../../../shared/assignments';
 import { EvaluationService } from '../../../shared/evaluation/service';
 import type { UsageRecorder } from '../../../shared/evaluation/usage';
 import { compileRuleset, type Ruleset } from '../../../shared/rules';
@@ -54,7 +55,9 @@ describe('evaluation service', () => {
     body: async () => ({ revision: 7, body: JSON.stringify(ruleset) }),
   } as unknown as RulesetSource;
   const usage = { record: (keys: Iterable<string>) => recorded.push([...keys]) } as unknown as UsageRecorder;
-  const service = new EvaluationService(source, usage);
+  const exposed: Exposure[][] = [];
+  const exposures: ExposureLog = { log: async (e) => void exposed.push([...e]) };
+  const service = new EvaluationService(source, usage, exposures);
   const server = { keyType: 'server' as const };
   const client = { keyType: 'client' as const };
 
@@ -120,5 +123,69 @@ describe('evaluation service', () => {
     expect(res).toMatchObject({ status: 200, headers: { etag: '"7"' } });
     expect((await service.ruleset('"7"')).status).toBe(304);
     expect((await service.ruleset('W/"6"')).status).toBe(200);
+  });
+
+  it('logs no exposure for flags no experiment serves', async () => {
+    await service.evaluate(server, { targetingKey: 'u1' });
+    expect(exposed.flat()).toEqual([]);
+  });
+});
+
+describe('evaluation of a flag backed by a running experiment', () => {
+  const backed: Ruleset = {
+    revision: 3,
+    hashVersion: 1,
+    segments: [],
+    flags: [
+      {
+        key: 'checkout',
+        kind: 'string',
+        variations: [
+          { key: 'old', value: 'old-flow' },
+          { key: 'new', value: 'new-flow' },
+        ],
+        enabled: true,
+        offVariation: 'old',
+        fallthrough: { variation: 'old' },
+        rules: [],
+      },
+    ],
+    experiments: [
+      {
+        key: 'checkout-test',
+        flagKey: 'checkout',
+        unitAttribute: 'userId',
+        trafficAllocation: 5000,
+        variants: [
+          { key: 'old', weight: 5000, isControl: true },
+          { key: 'new', weight: 5000, isControl: false },
+        ],
+      },
+    ],
+  };
+  const exposed: Exposure[] = [];
+  const service = new EvaluationService(
+    { get: async () => compileRuleset(backed) } as unknown as RulesetSource,
+    { record: () => undefined } as unknown as UsageRecorder,
+    { log: async (e) => void exposed.push(...e) },
+  );
+
+  it('serves the assigned variant with the experiment named, and logs one exposure per unit in it', async () => {
+    const served: Record<string, number> = {};
+    for (let i = 0; i < 400; i++) {
+      const { results } = await service.evaluate({ keyType: 'server' }, { userId: `user-${i}` });
+      const [result] = results;
+      const key = result!.experimentKey === undefined ? 'outside' : `${result!.variation}`;
+      served[key] = (served[key] ?? 0) + 1;
+      if (result!.experimentKey !== undefined) expect(result!.reason).toBe('SPLIT');
+      else expect(result).toMatchObject({ variation: 'old', reason: 'DEFAULT' });
+    }
+    // 50% traffic: about half outside; the rest split between both variants.
+    expect(served.outside).toBeGreaterThan(140);
+    expect(served.old).toBeGreaterThan(60);
+    expect(served.new).toBeGreaterThan(60);
+    expect(exposed).toHaveLength(400 - served.outside!);
+    expect(new Set(exposed.map((e) => e.unitId)).size).toBe(exposed.length);
+    expect(exposed.every((e) => e.experimentKey === 'checkout-test')).toBe(true);
   });
 });

@@ -97,6 +97,9 @@ describe('locked fields', () => {
     layer: 'checkout',
     layerRange: [0, 5000],
     trafficAllocation: 8000,
+    primaryMetric: 'purchase',
+    secondaryMetrics: ['revenue'],
+    guardrailMetrics: [],
   };
   const changes: [string, Partial<LockedFields>][] = [
     ['variants', { variants: [base.variants[0]!, { key: 'other', weight: 5000, isControl: false }] }],
@@ -122,6 +125,11 @@ describe('locked fields', () => {
     ['layer', { layer: 'other' }],
     ['layer', { layer: undefined, layerRange: undefined }],
     ['layerRange', { layerRange: [0, 4000] }],
+    ['salt', { salt: 'new-salt' }],
+    ['primaryMetric', { primaryMetric: 'revenue' }],
+    ['primaryMetric', { primaryMetric: undefined }],
+    ['secondaryMetrics', { secondaryMetrics: ['revenue', 'clicks'] }],
+    ['guardrailMetrics', { guardrailMetrics: ['errors'] }],
   ];
 
   it.each(['ACTIVE', 'PAUSED'] as const)('refuses each locked field while %s, naming it', (status) => {

@@ -1,0 +1,34 @@
+import { userChange, versionedChange } from '../../shared/audit/actor';
+import { configRepositories } from '../../shared/config/wiring';
+import { createHttpHandler, implement } from '../../shared/http/handler';
+import { HttpResponse } from '../../shared/http/response';
+import {
+  createMetricRoute,
+  deleteMetricRoute,
+  getMetricRoute,
+  listMetricsRoute,
+  patchMetricRoute,
+  replaceMetricRoute,
+} from '../../shared/http/routes';
+import { MetricsService } from '../../shared/metrics/service';
+
+const { metrics, experiments } = configRepositories();
+const service = new MetricsService(metrics, experiments);
+
+export const handler = createHttpHandler('metrics', [
+  implement(listMetricsRoute, ({ query }) => service.list(query)),
+  implement(createMetricRoute, ({ body, principal, requestId }) =>
+    service.create(body, userChange(principal, requestId)),
+  ),
+  implement(getMetricRoute, ({ params }) => service.get(params.key)),
+  implement(replaceMetricRoute, ({ body: { version, ...fields }, ...input }) =>
+    service.update(input.params.key, fields, versionedChange(input, version), true),
+  ),
+  implement(patchMetricRoute, ({ body: { version, ...fields }, ...input }) =>
+    service.update(input.params.key, fields, versionedChange(input, version)),
+  ),
+  implement(deleteMetricRoute, async (input) => {
+    await service.remove(input.params.key, versionedChange(input));
+    return new HttpResponse(204);
+  }),
+]);

@@ -1,0 +1,91 @@
+import { Arn, Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+import { EXACT_TIME_TARGET_ENTRY } from '../../shared/experiments/exact-time';
+import { acknowledgeWildcardResource } from '../nag';
+import { SwitchyardFunction, type SwitchyardFunctionProps } from './switchyard-function';
+import type { SwitchyardTable } from './switchyard-table';
+
+const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
+
+export interface ExperimentSchedulerProps {
+  /** Settings of the target function; its entry is fixed (lambdas/experiment-scheduler/handler.ts). */
+  readonly function: Omit<SwitchyardFunctionProps, 'entry' | 'handler'>;
+  /** The config table: the target reads the experiment and stores its transition. */
+  readonly configTable: SwitchyardTable;
+  /** The audit table: each transition is audited as `system:scheduler`. */
+  readonly auditTable: SwitchyardTable;
+}
+
+/**
+ * The exact-time side of SPEC §2.4's experiment scheduler: an EventBridge Scheduler schedule group for the
+ * one-time start/end schedules (created, moved and deleted at run time by the experiments function, see
+ * `grantManageSchedules`), the function they invoke, and the role the Scheduler assumes to invoke it, which
+ * may do nothing else. The 15-minute sweep (shared/functions.ts) repairs whatever these schedules miss.
+ */
+export class ExperimentScheduler extends Construct {
+  public readonly group: ScheduleGroup;
+  /** The function every schedule invokes: runs the sweep's code on one experiment. */
+  public readonly target: SwitchyardFunction;
+  /** Assumed by EventBridge Scheduler, for this account only; may only invoke `target`. */
+  public readonly invokeRole: Role;
+
+  constructor(scope: Construct, id: string, props: ExperimentSchedulerProps) {
+    super(scope, id);
+    this.target = new SwitchyardFunction(this, 'Target', {
+      ...props.function,
+      entry: EXACT_TIME_TARGET_ENTRY,
+    })
+      .writesTable(props.configTable)
+      .appendsAudit(props.auditTable);
+
+    // The schedules are derived from the experiments in the config table: losing them with the group costs
+    // at most one sweep interval, so the group goes with the stack instead of being left behind.
+    this.group = new ScheduleGroup(this, 'Group', { removalPolicy: RemovalPolicy.DESTROY });
+
+    this.invokeRole = new Role(this, 'InvokeRole', {
+      assumedBy: new ServicePrincipal(SCHEDULER_SERVICE, {
+        // Confused-deputy guard: only schedules of this account may use the role.
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: `Assumed by EventBridge Scheduler to invoke ${this.target.node.path}`,
+    });
+    this.target.function.grantInvoke(this.invokeRole);
+    acknowledgeWildcardResource(
+      this.invokeRole,
+      this.target.function.functionArn,
+      ':*',
+      'grantInvoke covers the versions and aliases of the target function (<function arn>:*): it is still ' +
+        'that one function, and the role may invoke nothing else.',
+    );
+  }
+
+  /** ARN of the group's schedules matching `name` (`*` for all of them). */
+  public scheduleArn(name: string): string {
+    return Arn.format(
+      {
+        partition: Aws.PARTITION,
+        service: 'scheduler',
+        resource: 'schedule',
+        resourceName: `${this.group.scheduleGroupName}/${name}`,
+      },
+      Stack.of(this),
+    );
+  }
+
+  /**
+   * Let `grantee` create, move (update) and delete schedules of this group only, and pass the invoke role —
+   * that role only, and only to EventBridge Scheduler — as the schedules' execution role.
+   */
+  public grantManageSchedules(grantee: IGrantable): void {
+    this.group.grantWriteSchedules(grantee);
+    this.group.grantDeleteSchedules(grantee);
+    Grant.addToPrincipal({
+      grantee,
+      actions: ['iam:PassRole'],
+      resourceArns: [this.invokeRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': SCHEDULER_SERVICE } },
+    });
+  }
+}

@@ -1,0 +1,225 @@
+import { isLive, type AnalysisConfig, type AnalysisMetric } from './config';
+import { bucketAttribute, bucketOf } from './histogram';
+import type { Fields, StoredEvent, StoredSafetyEvent, UnitState } from './state';
+
+/**
+ * A unit's contribution to every aggregate, as a pure function of its state and the configuration.
+ *
+ * For each experiment the unit was exposed to (first exposure; the experiment still configured and not
+ * archived; the variant one of its variants): `<variant>/$units` gets n = 1, and each of the experiment's
+ * metrics gets the unit's value x, computed from the events named `metric.eventName` with
+ * exposure ≤ timestamp < exposure + window (no window: no upper bound):
+ *
+ * | type         | x                                   | fields                                              |
+ * | ------------ | ----------------------------------- | --------------------------------------------------- |
+ * | conversion   | 1 if any such event, else 0          | n = 1, sx, sxx, and the covariate sums sy, syy, sxy  |
+ * | count        | number of events                     | same                                                |
+ * | sum          | sum of values (no value counts as 0) | same                                                |
+ * | mean         | mean of the events' values           | same, only when ≥ 1 valued event; plus the ratio     |
+ * |              |                                      | sums rn = Σvalues, rd = #values, rnn, rdd, rnd       |
+ * | duration_p95 | (the values themselves)              | n = 1 when ≥ 1 valued event; ev = #values, sv, svv   |
+ * |              |                                      | and a log-bucket histogram h<i> (histogram.ts)       |
+ *
+ * A value is `properties[metric.valueProperty]` when the metric names one (a number, else no value), else the
+ * event's `value`. The CUPED covariate y is the same metric computed over the events before exposure — within
+ * the window's length before it when the metric has a window, else all of them — with y = 0 for a mean metric
+ * without earlier values (CUPED only needs y to be unaffected by the assignment, which anything before
+ * exposure is). duration_p95 has no covariate. Events before a unit's exposure never count in x.
+ */
+
+/** The sort key suffix of an experiment's exposure counts. */
+export const UNITS = '$units';
+
+/** `experimentKey/variant/metricKey` — none of the three may contain a `/`. */
+export function aggregateKey(experimentKey: string, variant: string, metricKey: string): string {
+  return `${experimentKey}/${variant}/${metricKey}`;
+}
+
+export function parseAggregateKey(key: string): {
+  experimentKey: string;
+  variant: string;
+  metricKey: string;
+} {
+  const [experimentKey = '', variant = '', metricKey = ''] = key.split('/');
+  return { experimentKey, variant, metricKey };
+}
+
+export function contributions(
+  state: Pick<UnitState, 'exposures' | 'events'>,
+  config: AnalysisConfig,
+): Map<string, Fields> {
+  const out = new Map<string, Fields>();
+  let byName: Map<string, StoredEvent[]> | undefined;
+  for (const [experimentKey, exposure] of Object.entries(state.exposures)) {
+    const experiment = config.experiments.get(experimentKey);
+    if (!isLive(experiment) || !experiment.variants.includes(exposure.variant)) continue;
+    out.set(aggregateKey(experimentKey, exposure.variant, UNITS), { n: 1 });
+    for (const metricKey of experiment.metrics) {
+      const metric = config.metrics.get(metricKey);
+      if (metric === undefined) continue;
+      byName ??= groupByName(state.events);
+      const fields = metricFields(metric, byName.get(metric.eventName) ?? [], exposure.at);
+      if (fields !== null) out.set(aggregateKey(experimentKey, exposure.variant, metricKey), fields);
+    }
+  }
+  return out;
+}
+
+function groupByName(events: readonly StoredEvent[]): Map<string, StoredEvent[]> {
+  const byName = new Map<string, StoredEvent[]>();
+  for (const event of events) {
+    const list = byName.get(event.name);
+    if (list === undefined) byName.set(event.name, [event]);
+    else list.push(event);
+  }
+  return byName;
+}
+
+function valueOf(event: StoredEvent, metric: AnalysisMetric): number | undefined {
+  return metric.valueProperty === undefined ? event.value : event.props?.[metric.valueProperty];
+}
+
+/** The unit's value from `events` for one metric type; null when the unit has none (mean, duration_p95). */
+function unitValue(metric: AnalysisMetric, events: readonly StoredEvent[]): number | null {
+  switch (metric.type) {
+    case 'conversion':
+      return events.length > 0 ? 1 : 0;
+    case 'count':
+      return events.length;
+    case 'sum':
+      return events.reduce((sum, e) => sum + (valueOf(e, metric) ?? 0), 0);
+    case 'mean':
+    case 'duration_p95': {
+      const values = valued(events, metric);
+      return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
+    }
+  }
+}
+
+function valued(events: readonly StoredEvent[], metric: AnalysisMetric): number[] {
+  const values: number[] = [];
+  for (const e of events) {
+    const v = valueOf(e, metric);
+    if (v !== undefined) values.push(v);
+  }
+  return values;
+}
+
+function metricFields(
+  metric: AnalysisMetric,
+  events: readonly StoredEvent[],
+  exposedAt: number,
+): Fields | null {
+  const windowMs = metric.window === undefined ? Infinity : metric.window.hours * 3600_000;
+  const post = events.filter((e) => e.at >= exposedAt && e.at < exposedAt + windowMs);
+  if (metric.type === 'duration_p95') {
+    const values = valued(post, metric);
+    if (values.length === 0) return null;
+    const fields: Record<string, number> = { n: 1, ev: values.length, sv: 0, svv: 0 };
+    for (const v of values) {
+      fields.sv! += v;
+      fields.svv! += v * v;
+      const bucket = bucketAttribute(bucketOf(v));
+      fields[bucket] = (fields[bucket] ?? 0) + 1;
+    }
+    return nonZero(fields);
+  }
+  const x = unitValue(metric, post);
+  if (x === null) return null;
+  const pre = events.filter((e) => e.at < exposedAt && e.at >= exposedAt - windowMs);
+  const y = unitValue(metric, pre) ?? 0;
+  const fields: Record<string, number> = { n: 1, sx: x, sxx: x * x, sy: y, syy: y * y, sxy: x * y };
+  if (metric.type === 'mean') {
+    const values = valued(post, metric);
+    const rn = values.reduce((a, b) => a + b, 0);
+    const rd = values.length;
+    Object.assign(fields, { rn, rd, rnn: rn * rn, rdd: rd * rd, rnd: rn * rd });
+  }
+  return nonZero(fields);
+}
+
+function nonZero(fields: Record<string, number>): Fields {
+  for (const key of Object.keys(fields)) if (fields[key] === 0) delete fields[key];
+  return fields;
+}
+
+/** The safety aggregate an error/latency event adds to: its flag, variation and UTC minute. */
+export function safetyKey(event: Pick<StoredSafetyEvent, 'flagKey' | 'variation' | 'at'>): string {
+  return `${event.flagKey}/${event.variation}/${minuteOf(event.at)}`;
+}
+
+export function parseSafetyKey(key: string): { flagKey: string; variation: string; minute: string } {
+  const [flagKey = '', variation = '', minute = ''] = key.split('/');
+  return { flagKey, variation, minute };
+}
+
+/** `2026-01-01T12:34Z`. */
+export function minuteOf(at: number): string {
+  return `${new Date(at).toISOString().slice(0, 16)}Z`;
+}
+
+/**
+ * One error/latency event's contribution (not tied to exposure): err = 1 for an error; for a latency,
+ * lat = 1, ls = value, lss = value², and its histogram bucket.
+ */
+export function safetyFields(event: StoredSafetyEvent): Fields {
+  if (event.type === 'error') return { err: 1 };
+  const v = event.value ?? 0;
+  return nonZero({ lat: 1, ls: v, lss: v * v, [bucketAttribute(bucketOf(v))]: 1 });
+}
+
+/** One field's change, and the magnitude it came from (what the write rounds against: store.ts). */
+export interface FieldDelta {
+  delta: number;
+  scale: number;
+}
+
+export type AggregateDelta = Map<string, FieldDelta>;
+
+/**
+ * What must be added to the aggregates so they hold the unit's new contributions, and the contributions to
+ * remember. An aggregate the unit contributed to but no longer does (an earlier exposure moved it to another
+ * variant, the cap dropped its events) gets the old contribution taken off — when its experiment is live and
+ * still has the metric. Otherwise (archived or removed experiment, metric taken off) it is frozen: nothing
+ * changes and the unit keeps remembering what it added.
+ */
+export function unitDelta(
+  applied: Readonly<Record<string, Fields>>,
+  target: ReadonlyMap<string, Fields>,
+  config: AnalysisConfig,
+): { deltas: Map<string, AggregateDelta>; applied: Record<string, Fields> } {
+  const deltas = new Map<string, AggregateDelta>();
+  const next: Record<string, Fields> = {};
+  for (const [key, fields] of target) {
+    next[key] = fields;
+    const delta = fieldDeltas(applied[key] ?? {}, fields);
+    if (delta.size > 0) deltas.set(key, delta);
+  }
+  for (const [key, old] of Object.entries(applied)) {
+    if (target.has(key)) continue;
+    if (isFrozen(key, config)) {
+      next[key] = old;
+      continue;
+    }
+    const delta = fieldDeltas(old, {});
+    if (delta.size > 0) deltas.set(key, delta);
+  }
+  return { deltas, applied: next };
+}
+
+function isFrozen(key: string, config: AnalysisConfig): boolean {
+  const { experimentKey, metricKey } = parseAggregateKey(key);
+  const experiment = config.experiments.get(experimentKey);
+  if (!isLive(experiment)) return true;
+  return metricKey !== UNITS && !(experiment.metrics.includes(metricKey) && config.metrics.has(metricKey));
+}
+
+function fieldDeltas(from: Fields, to: Fields): AggregateDelta {
+  const out: AggregateDelta = new Map();
+  for (const name of new Set([...Object.keys(from), ...Object.keys(to)])) {
+    const a = from[name] ?? 0;
+    const b = to[name] ?? 0;
+    if (a !== b) out.set(name, { delta: b - a, scale: Math.max(Math.abs(a), Math.abs(b)) });
+  }
+  return out;
+}

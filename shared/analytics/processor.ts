@@ -1,0 +1,472 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { EventSink } from '../events/sink';
+import { eventSchema, type SwitchyardEvent } from '../events/schema';
+import type { AnalysisConfig } from './config';
+import {
+  contributions,
+  safetyFields,
+  safetyKey,
+  unitDelta,
+  type AggregateDelta,
+  type FieldDelta,
+} from './contributions';
+import {
+  encodeState,
+  fitBudget,
+  isRelevant,
+  mergeEvents,
+  STATE_BYTE_BUDGET,
+  type MergeNotes,
+  type StoredSafetyEvent,
+  type UnitState,
+} from './state';
+import type { AnalyticsStore } from './store';
+import { TRANSACTION_BYTES, TRANSACTION_ITEMS, type AggregateTransaction, type UnitWrite } from './store';
+
+/**
+ * The event processor's work on one Kinesis batch, in one pass: decode and validate every record, send the
+ * valid events to the search sink, then fold them into unit states and aggregates (shared/analytics/state.ts,
+ * contributions.ts) with as few writes as the batch allows. Everything a retry can repeat is idempotent, so
+ * the records reported as failed can simply be delivered again.
+ */
+
+/** One stream record: its id (the Kinesis sequence number) and its payload (one event as JSON, or an array). */
+export interface StreamRecord {
+  readonly id: string;
+  readonly data: string | Uint8Array;
+}
+
+/** The Powertools logger's warn/error (shared/http/observability.ts), or anything shaped like them. */
+export type ProcessorLogger = Pick<Logger, 'warn' | 'error'>;
+
+export interface ProcessorOptions {
+  readonly store: AnalyticsStore;
+  readonly sink: EventSink;
+  readonly config: () => Promise<AnalysisConfig>;
+  readonly logger: ProcessorLogger;
+  /**
+   * Decides which error/latency events are too old to aggregate (tests replay logs at a fixed time). TTLs always
+   * come from the wall clock: an item that expires is deleted, whatever clock processed it.
+   */
+  readonly now?: () => number;
+  /** Attempts per unit when its version moved or a transaction conflicted. */
+  readonly maxAttempts?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface BatchOutcome {
+  /** Records to report as batch item failures, with why. */
+  readonly failed: ReadonlyMap<string, string>;
+  readonly stats: BatchStats;
+}
+
+export interface BatchStats {
+  records: number;
+  events: number;
+  /** Records that are not JSON or events that fail the schema: logged and skipped, never retried. */
+  invalid: number;
+  /** Events the sink could not index (their records are retried). */
+  sinkFailures: number;
+  /** Distinct units with events some aggregate can use. */
+  units: number;
+  /** Events no aggregate uses (see MergeNotes), events over a unit's cap, error/latency events too old or over the cap. */
+  ignored: number;
+  capped: number;
+  staleSafety: number;
+  safetyDropped: number;
+  /** BatchGetItem calls. */
+  readRequests: number;
+  /** TransactWriteItems calls that committed, and the items they wrote (DynamoDB write operations). */
+  transactions: number;
+  writes: number;
+  unitStateWrites: number;
+  aggregateWrites: number;
+  /** Compressed unit state bytes written (what the unit writes cost: 1 WCU per KB, twice in a transaction). */
+  unitStateBytes: number;
+  /** Transactions refused because a unit's version moved or an item was in another transaction. */
+  retries: number;
+}
+
+const emptyStats = (): BatchStats => ({
+  records: 0,
+  events: 0,
+  invalid: 0,
+  sinkFailures: 0,
+  units: 0,
+  ignored: 0,
+  capped: 0,
+  staleSafety: 0,
+  safetyDropped: 0,
+  readRequests: 0,
+  transactions: 0,
+  writes: 0,
+  unitStateWrites: 0,
+  aggregateWrites: 0,
+  unitStateBytes: 0,
+  retries: 0,
+});
+
+/** Record payload → events; anything unreadable is reported, not thrown (a bad record never gets better). */
+export function decodeRecord(record: StreamRecord): { events: SwitchyardEvent[]; problems: string[] } {
+  const text =
+    typeof record.data === 'string'
+      ? Buffer.from(record.data, 'base64').toString('utf8')
+      : Buffer.from(record.data).toString('utf8');
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    return { events: [], problems: ['not JSON'] };
+  }
+  const events: SwitchyardEvent[] = [];
+  const problems: string[] = [];
+  for (const candidate of Array.isArray(payload) ? payload : [payload]) {
+    const parsed = eventSchema.safeParse(candidate);
+    if (parsed.success) events.push(parsed.data);
+    else
+      problems.push(
+        parsed.error.issues
+          .slice(0, 3)
+          .map((i) => `${i.path.join('.')}: ${i.message}`)
+          .join('; '),
+      );
+  }
+  return { events, problems };
+}
+
+/** A unit's events of this batch, and the records they came in. */
+interface UnitWork {
+  readonly unitId: string;
+  readonly events: SwitchyardEvent[];
+  readonly records: Set<string>;
+  state: UnitState;
+  attempts: number;
+}
+
+/** One unit's next write: its new state and the deltas it adds. */
+interface UnitPlan {
+  readonly work: UnitWork;
+  readonly write: UnitWrite;
+  readonly next: UnitState;
+  readonly experiments: Map<string, AggregateDelta>;
+  readonly safety: Map<string, AggregateDelta>;
+  /** Whether it merges all the unit's events of this batch (else the next round writes the rest). */
+  readonly complete: boolean;
+  readonly notes: MergeNotes & { trimmed: number };
+}
+
+/** DynamoDB's item limit, less room for the key and the other attributes. */
+const MAX_BODY_BYTES = 390 * 1024;
+
+export class EventProcessor {
+  private readonly now: () => number;
+  private readonly maxAttempts: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: ProcessorOptions) {
+    this.now = options.now ?? Date.now;
+    this.maxAttempts = options.maxAttempts ?? 6;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  async process(records: readonly StreamRecord[]): Promise<BatchOutcome> {
+    const stats = emptyStats();
+    const failed = new Map<string, string>();
+    stats.records = records.length;
+    const valid: { record: string; event: SwitchyardEvent }[] = [];
+    for (const record of records) {
+      const { events, problems } = decodeRecord(record);
+      if (problems.length > 0) {
+        stats.invalid += problems.length;
+        this.options.logger.error('invalid event record skipped', { record: record.id, problems });
+      }
+      for (const event of events) valid.push({ record: record.id, event });
+    }
+    stats.events = valid.length;
+    if (valid.length === 0) return { failed, stats };
+
+    // The sink first; events it could not index are retried, and aggregating them again changes nothing.
+    try {
+      const { failedEventIds } = await this.options.sink.index(valid.map((v) => v.event));
+      const ids = new Set(failedEventIds);
+      stats.sinkFailures = ids.size;
+      for (const { record, event } of valid) if (ids.has(event.eventId)) failed.set(record, 'not indexed');
+    } catch (error) {
+      stats.sinkFailures = valid.length;
+      this.options.logger.error('event sink failed', { error: String(error) });
+      for (const { record } of valid) failed.set(record, 'not indexed');
+    }
+
+    const config = await this.options.config();
+    const byUnit = new Map<string, UnitWork>();
+    for (const { record, event } of valid) {
+      if (!isRelevant(event, config)) {
+        stats.ignored++;
+        continue;
+      }
+      let work = byUnit.get(event.unitId);
+      if (work === undefined) {
+        work = { unitId: event.unitId, events: [], records: new Set(), state: undefined!, attempts: 0 };
+        byUnit.set(event.unitId, work);
+      }
+      work.events.push(event);
+      work.records.add(record);
+    }
+    stats.units = byUnit.size;
+    await this.aggregate([...byUnit.values()], config, stats, failed);
+    return { failed, stats };
+  }
+
+  /**
+   * Rounds until every unit is written or given up: read the states, plan each unit's next write, pack the
+   * plans into transactions and commit them one after another (they share aggregate items, and DynamoDB
+   * refuses concurrent transactions on one item). A unit whose version moved is read again and planned
+   * again; a unit whose events touch more aggregates than one transaction holds is written in steps, each
+   * atomic, the next round merging the rest.
+   */
+  private async aggregate(
+    units: UnitWork[],
+    config: AnalysisConfig,
+    stats: BatchStats,
+    failed: Map<string, string>,
+  ): Promise<void> {
+    const fail = (work: UnitWork, reason: string) => {
+      for (const record of work.records) failed.set(record, reason);
+    };
+    let toRead = units;
+    let pending: UnitWork[] = [];
+    while (toRead.length > 0 || pending.length > 0) {
+      if (toRead.length > 0) {
+        try {
+          const { states, requests } = await this.options.store.readUnitStates(toRead.map((u) => u.unitId));
+          stats.readRequests += requests;
+          for (const work of toRead) work.state = states.get(work.unitId)!;
+          pending.push(...toRead);
+        } catch (error) {
+          this.options.logger.error('reading unit states failed', { error: String(error) });
+          for (const work of toRead) fail(work, 'unit state read failed');
+        }
+        toRead = [];
+      }
+      const plans: UnitPlan[] = [];
+      for (const work of pending) {
+        try {
+          const plan = this.plan(work, config, stats);
+          if (plan !== null) plans.push(plan);
+        } catch (error) {
+          this.options.logger.error('unit cannot be aggregated', {
+            unitId: work.unitId,
+            error: String(error),
+          });
+          fail(work, 'unit cannot be aggregated');
+        }
+      }
+      pending = [];
+      for (const tx of pack(plans)) {
+        let outcome;
+        try {
+          outcome = await this.options.store.commit(toTransaction(tx));
+        } catch (error) {
+          this.options.logger.error('aggregate transaction failed', {
+            units: tx.length,
+            error: String(error),
+          });
+          for (const plan of tx) fail(plan.work, 'aggregate transaction failed');
+          continue;
+        }
+        if (outcome.ok) {
+          stats.transactions++;
+          stats.writes += outcome.items;
+          stats.unitStateWrites += tx.length;
+          stats.aggregateWrites += outcome.items - tx.length;
+          stats.unitStateBytes += tx.reduce((sum, plan) => sum + plan.write.body.length, 0);
+          for (const plan of tx) {
+            plan.work.state = { ...plan.next, version: plan.write.expectedVersion + 1 };
+            if (plan.complete) countNotes(stats, plan.notes);
+            else pending.push(plan.work);
+          }
+          continue;
+        }
+        stats.retries++;
+        const stale = new Set(outcome.staleUnits);
+        let attempts = 0;
+        for (const { work } of tx) {
+          attempts = Math.max(attempts, ++work.attempts);
+          if (work.attempts >= this.maxAttempts) {
+            this.options.logger.warn('unit given up after repeated conflicts', { unitId: work.unitId });
+            fail(work, 'aggregate transaction conflicted');
+          } else if (stale.has(work.unitId)) toRead.push(work);
+          else pending.push(work);
+        }
+        await this.sleep(Math.random() * 10 * 2 ** attempts);
+      }
+    }
+  }
+
+  /**
+   * The unit's next write, or null when its events change nothing. When the write would touch more aggregate
+   * items than a transaction holds, only the first half of the events is merged (recursively): the next round
+   * merges the rest from the new state. A single event that touches more is refused (its record fails).
+   */
+  private plan(work: UnitWork, config: AnalysisConfig, stats: BatchStats): UnitPlan | null {
+    let remaining: readonly SwitchyardEvent[] = work.events;
+    let take = remaining.length;
+    for (;;) {
+      const complete = take === remaining.length;
+      const plan = this.planWith(work, remaining.slice(0, take), config, complete, stats);
+      if (plan === null) {
+        if (complete) return null;
+        // That part is in the state already (an earlier step wrote it): go on with the rest.
+        remaining = remaining.slice(take);
+        take = remaining.length;
+        continue;
+      }
+      const items = 1 + plan.experiments.size + plan.safety.size;
+      if (items <= TRANSACTION_ITEMS) return plan;
+      if (take === 1) {
+        throw new Error(`one event changes ${items - 1} aggregates, more than a transaction holds`);
+      }
+      take = Math.ceil(take / 2);
+    }
+  }
+
+  private planWith(
+    work: UnitWork,
+    events: readonly SwitchyardEvent[],
+    config: AnalysisConfig,
+    complete: boolean,
+    stats: BatchStats,
+  ): UnitPlan | null {
+    const merged = mergeEvents(work.state, events, config, this.now());
+    if (!merged.changed) {
+      // Nothing to write for this unit: its notes (ignored, stale…) are final now.
+      if (complete) countNotes(stats, { ...merged.notes, trimmed: 0 });
+      return null;
+    }
+    let state = merged.state;
+    let newSafety: readonly StoredSafetyEvent[] = merged.newSafety;
+    let { deltas, applied } = unitDelta(work.state.applied, contributions(state, config), config);
+    let body = encodeState({ ...state, applied });
+    let trimmed = 0;
+    let safetyDropped = 0;
+    if (body.length > STATE_BYTE_BUDGET) {
+      const fitted = fitBudget(merged.state, merged.newSafety);
+      ({ state, newSafety, trimmed, safetyDropped } = fitted);
+      ({ deltas, applied } = unitDelta(work.state.applied, contributions(state, config), config));
+      body = encodeState({ ...state, applied });
+      if (body.length > MAX_BODY_BYTES) throw new Error(`state of ${body.length} bytes after trimming`);
+      this.options.logger.error('unit state over its byte budget: events dropped', {
+        unitId: work.unitId,
+        metricEventsDropped: trimmed,
+        safetyEventsNotAggregated: safetyDropped,
+      });
+    }
+    if (merged.notes.capped > 0) {
+      this.options.logger.warn('unit over its event cap: its latest events are not counted', {
+        unitId: work.unitId,
+        capped: merged.notes.capped,
+      });
+    }
+    const safety = new Map<string, AggregateDelta>();
+    for (const event of newSafety) {
+      const key = safetyKey(event);
+      const delta: AggregateDelta = safety.get(key) ?? new Map<string, FieldDelta>();
+      for (const [field, value] of Object.entries(safetyFields(event))) {
+        const current = delta.get(field) ?? { delta: 0, scale: 0 };
+        delta.set(field, { delta: current.delta + value, scale: current.scale + Math.abs(value) });
+      }
+      safety.set(key, delta);
+    }
+    return {
+      work,
+      write: { unitId: work.unitId, expectedVersion: work.state.version, body },
+      next: { ...state, applied },
+      experiments: deltas,
+      safety,
+      complete,
+      notes: { ...merged.notes, safetyFull: merged.notes.safetyFull + safetyDropped, trimmed },
+    };
+  }
+}
+
+function countNotes(stats: BatchStats, notes: MergeNotes & { trimmed: number }): void {
+  stats.ignored += notes.ignored;
+  stats.capped += notes.capped + notes.trimmed;
+  stats.staleSafety += notes.staleSafety;
+  stats.safetyDropped += notes.safetyFull;
+}
+
+/** Aggregate items a plan touches, as they appear in a transaction. */
+function itemKeys(plan: UnitPlan): string[] {
+  return [
+    ...[...plan.experiments.keys()].map((k) => `e:${k}`),
+    ...[...plan.safety.keys()].map((k) => `s:${k}`),
+  ];
+}
+
+/** An aggregate Update's share of a transaction's bytes (keys, expression, a few numbers), generously. */
+const UPDATE_BYTES = 1024;
+
+/**
+ * Greedy packing into transactions of at most 100 items (unit states + distinct aggregate items) and 3.5 MB.
+ * Units are taken in the order of the experiments they touch, so units of one experiment share their
+ * aggregate items in as few transactions as possible: writes grow with units and distinct aggregates, not
+ * with events.
+ */
+export function pack(plans: readonly UnitPlan[]): UnitPlan[][] {
+  const signature = new Map(plans.map((p) => [p, [...new Set(itemKeys(p))].sort().join('|')]));
+  const ordered = [...plans].sort((a, b) => (signature.get(a)! < signature.get(b)! ? -1 : 1));
+  const out: UnitPlan[][] = [];
+  let current: UnitPlan[] = [];
+  let keys = new Set<string>();
+  let bytes = 0;
+  for (const plan of ordered) {
+    const planKeys = new Set(itemKeys(plan));
+    let added = [...planKeys].filter((k) => !keys.has(k));
+    const cost = (updates: number) => plan.write.body.length + 512 + updates * UPDATE_BYTES;
+    const full =
+      current.length + 1 + keys.size + added.length > TRANSACTION_ITEMS ||
+      bytes + cost(added.length) > TRANSACTION_BYTES;
+    if (full && current.length > 0) {
+      out.push(current);
+      current = [];
+      keys = new Set();
+      bytes = 0;
+      added = [...planKeys];
+    }
+    current.push(plan);
+    for (const k of added) keys.add(k);
+    bytes += cost(added.length);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** The transaction of a group of plans: their unit states, and the sum of their deltas per aggregate item. */
+function toTransaction(plans: readonly UnitPlan[]): AggregateTransaction {
+  const sum = (target: Map<string, AggregateDelta>, source: ReadonlyMap<string, AggregateDelta>) => {
+    for (const [key, delta] of source) {
+      let into = target.get(key);
+      if (into === undefined) {
+        into = new Map();
+        target.set(key, into);
+      }
+      for (const [field, { delta: d, scale }] of delta) {
+        const current = into.get(field);
+        into.set(
+          field,
+          current === undefined
+            ? { delta: d, scale }
+            : { delta: current.delta + d, scale: current.scale + scale },
+        );
+      }
+    }
+  };
+  const experiments = new Map<string, AggregateDelta>();
+  const safety = new Map<string, AggregateDelta>();
+  for (const plan of plans) {
+    sum(experiments, plan.experiments);
+    sum(safety, plan.safety);
+  }
+  return { units: plans.map((p) => p.write), experiments, safety };
+}

@@ -1,0 +1,352 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { SwitchyardEvent } from '../events/schema';
+import type { AnalysisConfig } from './config';
+
+/**
+ * What the event processor remembers of one unit (one item per unit in the analytics table): its first
+ * exposure to each experiment, the events some aggregate can use, deduplicated by eventId, and the
+ * contribution it last added to each aggregate. Aggregates are derived from this state alone, so processing
+ * is idempotent (an event already in the state changes nothing) and independent of arrival order.
+ */
+
+/** Metric events kept per unit: the earliest by (timestamp, eventId), so the kept set never depends on arrival order. */
+export const MAX_UNIT_EVENTS = 2000;
+/** Error/latency events kept per unit for deduplication (within SAFETY_DEDUP_HOURS). */
+export const MAX_UNIT_SAFETY_EVENTS = 1000;
+/**
+ * Safety aggregates feed a monitor that looks at the last minutes: an error or latency event older than this
+ * when processed is not aggregated, and kept ids are dropped an hour after it (so a late duplicate of a dropped
+ * id is itself too old to count).
+ */
+export const SAFETY_DEDUP_HOURS = 48;
+const SAFETY_ACCEPT_MS = SAFETY_DEDUP_HOURS * 3600_000;
+const SAFETY_KEEP_MS = SAFETY_ACCEPT_MS + 3600_000;
+/** The compressed state stays below this, well under DynamoDB's 400 KB item limit (see `fitBudget`). */
+export const STATE_BYTE_BUDGET = 350 * 1024;
+/** A unit state expires this long after its last change. */
+export const UNIT_STATE_TTL_DAYS = 120;
+
+/** Numeric fields of one aggregate (n, sx, sxx, h161…); a missing field is 0. */
+export type Fields = Readonly<Record<string, number>>;
+
+export interface StoredExposure {
+  readonly variant: string;
+  /** Epoch milliseconds. */
+  readonly at: number;
+  readonly id: string;
+}
+
+export interface StoredEvent {
+  readonly id: string;
+  readonly name: string;
+  readonly at: number;
+  readonly value?: number;
+  /** The numeric properties some metric reads (`valueProperty`), and only those. */
+  readonly props?: Readonly<Record<string, number>>;
+}
+
+export interface StoredSafetyEvent {
+  readonly id: string;
+  readonly type: 'error' | 'latency';
+  readonly flagKey: string;
+  readonly variation: string;
+  readonly at: number;
+  readonly value?: number;
+}
+
+export interface UnitState {
+  readonly unitId: string;
+  /** The stored version; 0 when the unit has no item yet. */
+  readonly version: number;
+  /** Experiment key → the first exposure (smallest (at, id)). */
+  readonly exposures: Readonly<Record<string, StoredExposure>>;
+  /** Sorted by (at, id), at most MAX_UNIT_EVENTS. */
+  readonly events: readonly StoredEvent[];
+  readonly safety: readonly StoredSafetyEvent[];
+  /** Aggregate key → the fields this unit has added to it so far. */
+  readonly applied: Readonly<Record<string, Fields>>;
+}
+
+export function emptyUnitState(unitId: string): UnitState {
+  return { unitId, version: 0, exposures: {}, events: [], safety: [], applied: {} };
+}
+
+export interface MergeNotes {
+  /** Events of no interest: track events no metric reads, exposures to unknown experiments, error/latency without flag. */
+  ignored: number;
+  /** Metric events beyond MAX_UNIT_EVENTS (the latest by timestamp), not counted. */
+  capped: number;
+  /** Error/latency events older than SAFETY_DEDUP_HOURS, not aggregated. */
+  staleSafety: number;
+  /** Error/latency events beyond MAX_UNIT_SAFETY_EVENTS or the byte budget, not aggregated. */
+  safetyFull: number;
+}
+
+export interface MergeResult {
+  readonly state: UnitState;
+  /** Whether anything an aggregate depends on changed (the state must be written). */
+  readonly changed: boolean;
+  /** Error/latency events that were not in the state: each adds its own contribution to the safety aggregates. */
+  readonly newSafety: readonly StoredSafetyEvent[];
+  readonly notes: MergeNotes;
+}
+
+const before = (a: { at: number; id: string }, b: { at: number; id: string }) =>
+  a.at < b.at || (a.at === b.at && a.id < b.id);
+const compare = (a: { at: number; id: string }, b: { at: number; id: string }) =>
+  before(a, b) ? -1 : before(b, a) ? 1 : 0;
+
+/**
+ * Whether an aggregate could use the event: an exposure to a configured experiment, a track event some metric
+ * reads, an error/latency event naming a flag and variation. The processor drops the rest before reading any
+ * unit state.
+ */
+export function isRelevant(event: SwitchyardEvent, config: AnalysisConfig): boolean {
+  switch (event.type) {
+    case 'exposure':
+      return config.experiments.has(event.experimentKey);
+    case 'track':
+      return config.eventNames.has(event.name);
+    case 'error':
+    case 'latency':
+      return event.flagKey !== undefined && event.variation !== undefined;
+  }
+}
+
+/** The value of properties[name] when it is a finite number. */
+function numericProperty(properties: Record<string, unknown> | undefined, name: string): number | undefined {
+  const value = properties?.[name];
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * Adds a batch's events to a unit's state (a pure function of the state, the events, the configuration and
+ * `now`, which only decides which error/latency events are too old). Duplicates change nothing.
+ */
+export function mergeEvents(
+  state: UnitState,
+  incoming: readonly SwitchyardEvent[],
+  config: AnalysisConfig,
+  now: number,
+): MergeResult {
+  const notes: MergeNotes = { ignored: 0, capped: 0, staleSafety: 0, safetyFull: 0 };
+  const exposures: Record<string, StoredExposure> = { ...state.exposures };
+  let exposuresChanged = false;
+  const eventIds = new Set(state.events.map((e) => e.id));
+  const added: StoredEvent[] = [];
+  const safety = state.safety.filter((e) => e.at >= now - SAFETY_KEEP_MS);
+  const safetyIds = new Set(state.safety.map((e) => e.id));
+  const newSafety: StoredSafetyEvent[] = [];
+
+  for (const event of incoming) {
+    const at = Date.parse(event.timestamp);
+    switch (event.type) {
+      case 'exposure': {
+        if (!config.experiments.has(event.experimentKey)) {
+          notes.ignored++;
+          break;
+        }
+        const candidate = { variant: event.variant, at, id: event.eventId };
+        const current = exposures[event.experimentKey];
+        if (current === undefined || before(candidate, current)) {
+          exposures[event.experimentKey] = candidate;
+          exposuresChanged = true;
+        }
+        break;
+      }
+      case 'track': {
+        const properties = config.eventNames.get(event.name);
+        if (properties === undefined) {
+          notes.ignored++;
+          break;
+        }
+        if (eventIds.has(event.eventId)) break;
+        eventIds.add(event.eventId);
+        const props: Record<string, number> = {};
+        for (const name of properties) {
+          const value = numericProperty(event.properties, name);
+          if (value !== undefined) props[name] = value;
+        }
+        added.push({
+          id: event.eventId,
+          name: event.name,
+          at,
+          ...(event.value === undefined ? {} : { value: event.value }),
+          ...(Object.keys(props).length > 0 ? { props } : {}),
+        });
+        break;
+      }
+      case 'error':
+      case 'latency': {
+        if (event.flagKey === undefined || event.variation === undefined) {
+          notes.ignored++;
+          break;
+        }
+        if (safetyIds.has(event.eventId)) break;
+        if (at < now - SAFETY_ACCEPT_MS) {
+          notes.staleSafety++;
+          break;
+        }
+        if (safety.length >= MAX_UNIT_SAFETY_EVENTS) {
+          notes.safetyFull++;
+          break;
+        }
+        safetyIds.add(event.eventId);
+        const stored: StoredSafetyEvent = {
+          id: event.eventId,
+          type: event.type,
+          flagKey: event.flagKey,
+          variation: event.variation,
+          at,
+          ...(event.value === undefined ? {} : { value: event.value }),
+        };
+        safety.push(stored);
+        newSafety.push(stored);
+        break;
+      }
+    }
+  }
+
+  let events = state.events;
+  if (added.length > 0) {
+    const all = [...state.events, ...added].sort(compare);
+    notes.capped += Math.max(0, all.length - MAX_UNIT_EVENTS);
+    const kept = all.slice(0, MAX_UNIT_EVENTS);
+    const same = kept.length === state.events.length && kept.every((e, i) => e.id === state.events[i]!.id);
+    if (!same) events = kept;
+  }
+  const changed = exposuresChanged || events !== state.events || newSafety.length > 0;
+  return {
+    state: { ...state, exposures, events, safety: changed ? safety : state.safety },
+    changed,
+    newSafety,
+    notes,
+  };
+}
+
+/* ---------- Storage: one compressed JSON body per unit ---------- */
+
+interface StoredBody {
+  /** experimentKey → [variant, at, id] */
+  x: Record<string, [string, number, string]>;
+  /** event name → property names and the events as [id, at, value | null, …property values | null] */
+  e: Record<string, { p: string[]; l: (string | number | null)[][] }>;
+  /** flag variations, and the safety events as [id, 'e' | 'l', variation index, at, value | null] */
+  s: { f: [string, string][]; l: [string, string, number, number, number | null][] };
+  a: Record<string, Fields>;
+}
+
+export function encodeState(state: UnitState): Buffer {
+  const x: StoredBody['x'] = {};
+  for (const [key, e] of Object.entries(state.exposures)) x[key] = [e.variant, e.at, e.id];
+  const e: StoredBody['e'] = {};
+  for (const event of state.events) {
+    let group = e[event.name];
+    if (group === undefined) {
+      group = { p: [], l: [] };
+      e[event.name] = group;
+    }
+    for (const name of Object.keys(event.props ?? {})) if (!group.p.includes(name)) group.p.push(name);
+  }
+  for (const event of state.events) {
+    const group = e[event.name]!;
+    group.l.push([event.id, event.at, event.value ?? null, ...group.p.map((p) => event.props?.[p] ?? null)]);
+  }
+  const flags: [string, string][] = [];
+  const flagIndex = new Map<string, number>();
+  const l = state.safety.map((event): [string, string, number, number, number | null] => {
+    const key = `${event.flagKey}\u0000${event.variation}`;
+    let index = flagIndex.get(key);
+    if (index === undefined) {
+      index = flags.push([event.flagKey, event.variation]) - 1;
+      flagIndex.set(key, index);
+    }
+    return [event.id, event.type === 'error' ? 'e' : 'l', index, event.at, event.value ?? null];
+  });
+  const body: StoredBody = { x, e, s: { f: flags, l }, a: state.applied };
+  return deflateRawSync(JSON.stringify(body));
+}
+
+export function decodeState(unitId: string, version: number, data: Uint8Array): UnitState {
+  const body = JSON.parse(inflateRawSync(data).toString('utf8')) as StoredBody;
+  const exposures: Record<string, StoredExposure> = {};
+  for (const [key, [variant, at, id]] of Object.entries(body.x)) exposures[key] = { variant, at, id };
+  const events: StoredEvent[] = [];
+  for (const [name, group] of Object.entries(body.e)) {
+    for (const [id, at, value, ...values] of group.l) {
+      const props: Record<string, number> = {};
+      group.p.forEach((p, i) => {
+        const v = values[i];
+        if (typeof v === 'number') props[p] = v;
+      });
+      events.push({
+        id: id as string,
+        name,
+        at: at as number,
+        ...(typeof value === 'number' ? { value } : {}),
+        ...(Object.keys(props).length > 0 ? { props } : {}),
+      });
+    }
+  }
+  events.sort(compare);
+  const safety = body.s.l.map(([id, type, index, at, value]): StoredSafetyEvent => {
+    const [flagKey, variation] = body.s.f[index]!;
+    return {
+      id,
+      type: type === 'e' ? 'error' : 'latency',
+      flagKey,
+      variation,
+      at,
+      ...(value === null ? {} : { value }),
+    };
+  });
+  return { unitId, version, exposures, events, safety, applied: body.a };
+}
+
+export interface FittedState {
+  readonly state: UnitState;
+  readonly body: Buffer;
+  /** The new error/latency events still in the state (those dropped to fit are not aggregated). */
+  readonly newSafety: readonly StoredSafetyEvent[];
+  /** Metric events dropped to fit (the latest by timestamp). */
+  readonly trimmed: number;
+  readonly safetyDropped: number;
+}
+
+/**
+ * Encodes a merged state within STATE_BYTE_BUDGET. The caps keep real units far below it (2000 events
+ * compress to ~60 KB); a unit with huge names or properties is brought under it by, first, not keeping (nor
+ * aggregating) this batch's new error/latency events, then keeping only the earliest metric events (10 % fewer
+ * per step). Either is logged by the caller; `contributions` is computed from what is kept, so aggregates
+ * always match the stored state.
+ */
+export function fitBudget(
+  merged: UnitState,
+  newSafety: readonly StoredSafetyEvent[],
+  budget = STATE_BYTE_BUDGET,
+): FittedState {
+  let state = merged;
+  let fresh = newSafety;
+  let body = encodeState(state);
+  let safetyDropped = 0;
+  if (body.length > budget && fresh.length > 0) {
+    const ids = new Set(fresh.map((e) => e.id));
+    state = { ...state, safety: state.safety.filter((e) => !ids.has(e.id)) };
+    safetyDropped = fresh.length;
+    fresh = [];
+    body = encodeState(state);
+  }
+  let trimmed = 0;
+  while (body.length > budget && state.events.length > 0) {
+    const keep = Math.floor(state.events.length * 0.9);
+    trimmed += state.events.length - keep;
+    state = { ...state, events: state.events.slice(0, keep) };
+    body = encodeState(state);
+  }
+  if (body.length > budget) {
+    throw new Error(
+      `unit ${state.unitId}: state of ${body.length} bytes exceeds ${budget} without metric events`,
+    );
+  }
+  return { state, body, newSafety: fresh, trimmed, safetyDropped };
+}

@@ -1,0 +1,356 @@
+import {
+  BatchGetItemCommand,
+  paginateQuery,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+import { keys } from '../db/keys';
+import type { CovariateSummary, SampleSummary } from '../stats/summary';
+import { parseAggregateKey, parseSafetyKey, UNITS, type AggregateDelta } from './contributions';
+import { attributeBucket } from './histogram';
+import { decodeState, emptyUnitState, UNIT_STATE_TTL_DAYS, type UnitState } from './state';
+
+/** DynamoDB limits: keys per BatchGetItem, items per TransactWriteItems, bytes per transaction (4 MB, with margin). */
+export const BATCH_GET_KEYS = 100;
+export const TRANSACTION_ITEMS = 100;
+export const TRANSACTION_BYTES = 3_500_000;
+/** Safety aggregates (per flag × variation × minute) expire this long after their minute. */
+export const SAFETY_AGGREGATE_TTL_DAYS = 14;
+
+/** One unit's new state, written only if the stored version is still `expectedVersion` (0: no item yet). */
+export interface UnitWrite {
+  readonly unitId: string;
+  readonly expectedVersion: number;
+  readonly body: Buffer;
+}
+
+/** What one TransactWriteItems carries: unit states and the summed deltas of the aggregates they touch. */
+export interface AggregateTransaction {
+  readonly units: readonly UnitWrite[];
+  /** aggregateKey (experiment/variant/metric) → field deltas. */
+  readonly experiments: ReadonlyMap<string, AggregateDelta>;
+  /** safetyKey (flag/variation/minute) → field deltas. */
+  readonly safety: ReadonlyMap<string, AggregateDelta>;
+}
+
+export type CommitOutcome =
+  | { readonly ok: true; readonly items: number }
+  /** A unit's version moved (re-read and recompute those units), or another transaction held an item. */
+  | { readonly ok: false; readonly staleUnits: readonly string[]; readonly conflict: boolean };
+
+/**
+ * A delta as a DynamoDB number. DynamoDB adds decimals exactly but refuses a result of more than 38
+ * significant digits, and doubles print up to 17: adding 1e-17-sized leftovers of `after − before` to a sum
+ * in the millions would soon overflow. So a delta is rounded to a quantum of 1e-12 of the magnitude it came
+ * from (`scale`: the larger of the old and new contributions, summed over the transaction's units), and never
+ * finer than 1e-15. A sum then needs at most 12 + log10(sum / smallest scale) digits — under 38 while a sum
+ * stays below 1e26 times its smallest contribution — and each write is off by at most 5e-13 of its scale,
+ * far inside the 1e-9 the results promise. Whole numbers are sent as they are. null: nothing to add.
+ */
+export function quantize(delta: number, scale: number): string | null {
+  if (delta === 0 || !Number.isFinite(delta)) return null;
+  if (Number.isSafeInteger(delta)) return String(delta);
+  const exponent = Math.max(Math.floor(Math.log10(Math.max(scale, Math.abs(delta)))) - 12, -15);
+  const magnitude = Math.round(Math.abs(exponent < 0 ? delta * 10 ** -exponent : delta / 10 ** exponent));
+  if (magnitude === 0) return null;
+  return `${delta < 0 ? '-' : ''}${magnitude}e${exponent}`;
+}
+
+/** Per variant × metric, what the results API reads (shared/stats takes these shapes as they are). */
+export interface MetricAggregate extends SampleSummary {
+  readonly variant: string;
+  readonly metricKey: string;
+  /** Units with a value: for conversion, count, sum every exposed unit; for mean and duration_p95, those with ≥ 1 value. */
+  readonly n: number;
+  /** Σx, Σx² of the units' values (conversion: x ∈ {0, 1}, so `sum` is the number of converted units). */
+  readonly sum: number;
+  readonly sumSquares: number;
+  /** Units that converted (conversion metrics; equals `sum`). */
+  readonly conversions: number;
+  /** CUPED: Σy, Σy², Σxy of the pre-exposure covariate (y = 0 when a unit has none). */
+  readonly covariate: CovariateSummary;
+  /** Mean metrics, as a ratio of sums over units (delta method): Σ per-unit value sums and counts. */
+  readonly ratio: {
+    readonly numerator: number;
+    readonly denominator: number;
+    readonly numeratorSquares: number;
+    readonly denominatorSquares: number;
+    readonly products: number;
+  };
+  /** duration_p95: the values themselves (not per unit): how many, Σv, Σv², and the histogram (bucket → count). */
+  readonly values: {
+    readonly count: number;
+    readonly sum: number;
+    readonly sumSquares: number;
+    readonly histogram: Readonly<Record<number, number>>;
+  };
+}
+
+export interface VariantAggregates {
+  /** Exposed units (first exposure in this variant). */
+  readonly units: number;
+  readonly metrics: Readonly<Record<string, MetricAggregate>>;
+}
+
+export interface ExperimentAggregates {
+  readonly experimentKey: string;
+  readonly variants: Readonly<Record<string, VariantAggregates>>;
+}
+
+/** Errors and latencies of one flag variation in one UTC minute. */
+export interface SafetyAggregate {
+  readonly variation: string;
+  /** `2026-01-01T12:34Z` */
+  readonly minute: string;
+  readonly errors: number;
+  readonly latency: {
+    readonly count: number;
+    readonly sum: number;
+    readonly sumSquares: number;
+    readonly histogram: Readonly<Record<number, number>>;
+  };
+}
+
+/**
+ * The analytics table as the event processor and the results read it: unit states (one item per unit) and
+ * aggregates (experiments: one partition per experiment, one item per variant × metric; flags: one
+ * partition per flag, one item per variation × minute), changed only by TransactWriteItems that carry the unit
+ * states and the aggregate deltas together, so a unit's events are counted exactly once.
+ */
+export class AnalyticsStore {
+  /**
+   * The low-level client, on purpose: sums can exceed 2^53 (Σx² of latencies) and are read as strings, and a
+   * DynamoDBDocumentClient's translate options live on the client's shared config (a second document client
+   * with other options would change the first's).
+   */
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  /** The states of these units (strongly consistent), empty for units never seen. `requests` counts BatchGetItem calls. */
+  async readUnitStates(
+    unitIds: readonly string[],
+  ): Promise<{ states: Map<string, UnitState>; requests: number }> {
+    const states = new Map<string, UnitState>();
+    let requests = 0;
+    const ids = [...new Set(unitIds)];
+    for (let i = 0; i < ids.length; i += BATCH_GET_KEYS) {
+      let pending: Record<string, AttributeValue>[] = ids
+        .slice(i, i + BATCH_GET_KEYS)
+        .map((id) => keyOf(keys.analytics.unitState(id)));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) {
+          if (attempt > 8) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
+          await this.sleep(Math.random() * 25 * 2 ** attempt);
+        }
+        requests++;
+        const out = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          const unitId = item.unitId!.S!;
+          states.set(unitId, decodeState(unitId, Number(item.version!.N), item.z!.B!));
+        }
+        pending = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    for (const id of ids) if (!states.has(id)) states.set(id, emptyUnitState(id));
+    return { states, requests };
+  }
+
+  async commit(tx: AggregateTransaction, now: number = Date.now()): Promise<CommitOutcome> {
+    const expiresAt = Math.floor(now / 1000) + UNIT_STATE_TTL_DAYS * 86_400;
+    const items: TransactWriteItem[] = [];
+    for (const unit of tx.units) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...keyOf(keys.analytics.unitState(unit.unitId)),
+            unitId: { S: unit.unitId },
+            version: { N: String(unit.expectedVersion + 1) },
+            expiresAt: { N: String(expiresAt) },
+            z: { B: unit.body },
+          },
+          ...(unit.expectedVersion === 0
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: 'version = :v',
+                ExpressionAttributeValues: { ':v': { N: String(unit.expectedVersion) } },
+              }),
+        },
+      });
+    }
+    for (const [key, delta] of tx.experiments) {
+      const { experimentKey, variant, metricKey } = parseAggregateKey(key);
+      const update = addExpression(delta);
+      if (update === null) continue;
+      const sk =
+        metricKey === UNITS
+          ? keys.analytics.experimentUnits(variant)
+          : keys.analytics.experimentMetric(variant, metricKey);
+      items.push({
+        Update: {
+          TableName: this.tableName,
+          Key: keyOf({ pk: keys.analytics.experiment(experimentKey), sk }),
+          ...update,
+        },
+      });
+    }
+    for (const [key, delta] of tx.safety) {
+      const { flagKey, variation, minute } = parseSafetyKey(key);
+      const update = addExpression(delta);
+      if (update === null) continue;
+      const ttl = Math.floor(Date.parse(minute) / 1000) + SAFETY_AGGREGATE_TTL_DAYS * 86_400;
+      items.push({
+        Update: {
+          TableName: this.tableName,
+          Key: keyOf({
+            pk: keys.analytics.flagSafety(flagKey),
+            sk: keys.analytics.flagSafetyMinute(variation, minute),
+          }),
+          UpdateExpression: `${update.UpdateExpression} SET expiresAt = :ttl`,
+          ExpressionAttributeNames: update.ExpressionAttributeNames,
+          ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':ttl': { N: String(ttl) } },
+        },
+      });
+    }
+    if (items.length === 0) return { ok: true, items: 0 };
+    if (items.length > TRANSACTION_ITEMS) throw new Error(`transaction of ${items.length} items`);
+    try {
+      await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+      return { ok: true, items: items.length };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      // Unit Puts come first, so reason i is unit i's.
+      const staleUnits = tx.units
+        .filter((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed')
+        .map((u) => u.unitId);
+      const conflict = reasons.some((r) => r.Code === 'TransactionConflict');
+      if (staleUnits.length === 0 && !conflict) throw error;
+      return { ok: false, staleUnits, conflict };
+    }
+  }
+
+  /** Every aggregate of one experiment: one Query (O(variants × metrics) items). */
+  async readExperimentAggregates(experimentKey: string): Promise<ExperimentAggregates> {
+    const variants: Record<string, { units: number; metrics: Record<string, MetricAggregate> }> = {};
+    const variantOf = (variant: string) => (variants[variant] ??= { units: 0, metrics: {} });
+    for (const item of await this.queryAll(keys.analytics.experiment(experimentKey))) {
+      const { head: variant, tail: metricKey } = splitSortKey(item.sk!.S!);
+      const f = numbers(item);
+      if (metricKey === UNITS) {
+        variantOf(variant).units = f.n ?? 0;
+        continue;
+      }
+      variantOf(variant).metrics[metricKey] = {
+        variant,
+        metricKey,
+        n: f.n ?? 0,
+        sum: f.sx ?? 0,
+        sumSquares: f.sxx ?? 0,
+        conversions: f.sx ?? 0,
+        covariate: { sum: f.sy ?? 0, sumSquares: f.syy ?? 0, sumProducts: f.sxy ?? 0 },
+        ratio: {
+          numerator: f.rn ?? 0,
+          denominator: f.rd ?? 0,
+          numeratorSquares: f.rnn ?? 0,
+          denominatorSquares: f.rdd ?? 0,
+          products: f.rnd ?? 0,
+        },
+        values: { count: f.ev ?? 0, sum: f.sv ?? 0, sumSquares: f.svv ?? 0, histogram: histogramOf(f) },
+      };
+    }
+    return { experimentKey, variants };
+  }
+
+  /** A flag's safety aggregates for the minutes in [fromMinute, toMinute] (`2026-01-01T12:34Z`), per variation. */
+  async readFlagSafety(flagKey: string, fromMinute: string, toMinute: string): Promise<SafetyAggregate[]> {
+    const out: SafetyAggregate[] = [];
+    for (const item of await this.queryAll(keys.analytics.flagSafety(flagKey))) {
+      const { head: variation, tail: minute } = splitSortKey(item.sk!.S!);
+      if (minute < fromMinute || minute > toMinute) continue;
+      const f = numbers(item);
+      out.push({
+        variation,
+        minute,
+        errors: f.err ?? 0,
+        latency: { count: f.lat ?? 0, sum: f.ls ?? 0, sumSquares: f.lss ?? 0, histogram: histogramOf(f) },
+      });
+    }
+    return out;
+  }
+
+  private async queryAll(pk: string): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: pk } },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
+    return items;
+  }
+}
+
+function keyOf(key: { pk: string; sk: string }): Record<string, AttributeValue> {
+  return { pk: { S: key.pk }, sk: { S: key.sk } };
+}
+
+/** `<variant>#<rest>`: variants and variations never contain `#`. */
+function splitSortKey(sk: string): { head: string; tail: string } {
+  const separator = sk.indexOf('#');
+  return { head: sk.slice(0, separator), tail: sk.slice(separator + 1) };
+}
+
+function addExpression(delta: AggregateDelta): {
+  UpdateExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Record<string, AttributeValue>;
+} | null {
+  const names: Record<string, string> = {};
+  const values: Record<string, AttributeValue> = {};
+  const parts: string[] = [];
+  for (const [field, { delta: d, scale }] of delta) {
+    const value = quantize(d, scale);
+    if (value === null) continue;
+    const i = parts.length;
+    names[`#f${i}`] = field;
+    values[`:f${i}`] = { N: value };
+    parts.push(`#f${i} :f${i}`);
+  }
+  if (parts.length === 0) return null;
+  return {
+    UpdateExpression: `ADD ${parts.join(', ')}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** The numeric attributes of an item, as doubles (DynamoDB keeps them as exact decimals). */
+function numbers(item: Record<string, AttributeValue>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) if (value.N !== undefined) out[name] = Number(value.N);
+  return out;
+}
+
+function histogramOf(fields: Record<string, number>): Record<number, number> {
+  const histogram: Record<number, number> = {};
+  for (const [name, count] of Object.entries(fields)) {
+    const bucket = attributeBucket(name);
+    if (bucket !== null && count !== 0) histogram[bucket] = count;
+  }
+  return histogram;
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { AuditRepository } from '../audit/repository';
+import { ConfigRepository } from '../config/repository';
+import { createDocumentClient, createDynamoClient } from '../aws/clients';
+import { parseEnv } from '../env';
+import { eventSinkFromEnv } from '../events/opensearch-sink';
+import type { Experiment } from '../experiments/requests';
+import type { Metric } from '../metrics/schema';
+import { CachedAnalysisConfig } from './config';
+import { EventProcessor, type ProcessorLogger } from './processor';
+import { AnalyticsStore } from './store';
+
+/** The event processor reads the config table and writes the analytics table; OPENSEARCH_URL is the sink's. */
+export const eventProcessorEnvSchema = z.object({
+  TABLE_CONFIG: z.string().min(1),
+  TABLE_ANALYTICS: z.string().min(1),
+});
+
+/** What the event processor Lambda needs, created once per execution environment. */
+export function eventProcessorDependencies(logger: ProcessorLogger): EventProcessor {
+  const env = parseEnv(eventProcessorEnvSchema);
+  const client = createDynamoClient();
+  const doc = createDocumentClient(client);
+  // The processor only lists experiments and metrics; it holds no audit grant and never writes configuration,
+  // so the repositories get an audit repository that is never used.
+  const unusedAudit = new AuditRepository(doc, 'unused');
+  const experiments = new ConfigRepository<Experiment>(doc, env.TABLE_CONFIG, unusedAudit, 'experiment');
+  const metrics = new ConfigRepository<Metric>(doc, env.TABLE_CONFIG, unusedAudit, 'metric');
+  const config = new CachedAnalysisConfig({
+    listExperiments: () => experiments.list(),
+    listMetrics: () => metrics.list(),
+  });
+  return new EventProcessor({
+    store: new AnalyticsStore(client, env.TABLE_ANALYTICS),
+    sink: eventSinkFromEnv(),
+    config: () => config.get(),
+    logger,
+  });
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { itemKeySchema, resourceKeySchema } from '../rules/schema';
+
+/**
+ * The events of SPEC §2.5, one schema for what SDKs send to `POST /api/v1/events`, what the assignment
+ * API emits as exposures, what travels on the Kinesis stream and what the processor reads back.
+ */
+export const EVENT_TYPES = ['exposure', 'track', 'error', 'latency'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** SPEC §2.5 limits. */
+export const MAX_EVENTS_PER_REQUEST = 500;
+export const MAX_EVENT_BYTES = 32 * 1024;
+export const MAX_EVENTS_REQUEST_BYTES = 1024 * 1024;
+
+/** The name every exposure carries; the experiment and variant are fields of their own. */
+export const EXPOSURE_EVENT_NAME = '$exposure';
+
+const unitIdSchema = z.string().min(1).max(256);
+
+const commonFields = {
+  eventId: z.uuid().describe('Unique per event: duplicates with the same id count once'),
+  name: z.string().trim().min(1).max(200),
+  unitId: unitIdSchema,
+  timestamp: z.iso.datetime({ offset: true }).describe('When it happened (ISO-8601)'),
+  value: z.number().finite().optional().describe('Numeric value (a latency in ms, an amount, …)'),
+  properties: z.record(z.string().max(200), z.json()).optional(),
+};
+
+export const exposureEventSchema = z.strictObject({
+  ...commonFields,
+  type: z.literal('exposure'),
+  experimentKey: resourceKeySchema,
+  variant: itemKeySchema,
+});
+
+export const trackEventSchema = z.strictObject({ ...commonFields, type: z.literal('track') });
+
+/** Error and latency events may name the flag variation the unit was served (the safety monitor's input). */
+const flagFields = { flagKey: resourceKeySchema.optional(), variation: itemKeySchema.optional() };
+export const errorEventSchema = z.strictObject({ ...commonFields, ...flagFields, type: z.literal('error') });
+export const latencyEventSchema = z.strictObject({
+  ...commonFields,
+  ...flagFields,
+  type: z.literal('latency'),
+  value: z.number().finite().min(0).describe('Latency in milliseconds'),
+});
+
+export const eventSchema = z
+  .discriminatedUnion('type', [exposureEventSchema, trackEventSchema, errorEventSchema, latencyEventSchema])
+  .meta({ id: 'Event' });
+export type SwitchyardEvent = z.infer<typeof eventSchema>;
+export type ExposureEvent = z.infer<typeof exposureEventSchema>;

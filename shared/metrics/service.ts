@@ -1,0 +1,131 @@
+import { auditRecord, type ChangeContext } from '../audit/actor';
+import type { ConfigRepository } from '../config/repository';
+import { expectedVersion, matchesQuery, validateDocument } from '../config/versioning';
+import { ConflictError, NotFoundError } from '../errors';
+import { LOCKED_STATUSES } from '../experiments/lifecycle';
+import type { Experiment } from '../experiments/requests';
+import { paginate, type Page } from '../http/pagination';
+import { metricInputSchema, type ListMetricsQuery, type Metric, type MetricInput } from './schema';
+
+const resource = (key: string) => ({ kind: 'metric', key });
+
+export interface MetricChange {
+  readonly context: ChangeContext;
+  readonly version?: number;
+  readonly ifMatch?: string;
+}
+
+/**
+ * What decides a unit's value: while a running experiment measures the metric, these stay as they are (its
+ * aggregates are built event by event under the current definition). Name, description and tags may change.
+ */
+const MEASURING_FIELDS = ['type', 'eventName', 'valueProperty', 'window'] as const;
+
+/** Whether an experiment measures `metric` as its primary, a secondary or a guardrail metric. */
+export function measures(experiment: Experiment, metric: string): boolean {
+  return (
+    experiment.primaryMetric === metric ||
+    experiment.secondaryMetrics.includes(metric) ||
+    experiment.guardrailMetrics.includes(metric)
+  );
+}
+
+/** Metric definitions (SPEC §2.5): one measured by a running experiment cannot be deleted. */
+export class MetricsService {
+  constructor(
+    private readonly metrics: ConfigRepository<Metric>,
+    private readonly experiments: ConfigRepository<Experiment>,
+  ) {}
+
+  async list(query: ListMetricsQuery): Promise<Page<Metric>> {
+    const all = (await this.metrics.list()).filter(
+      (m) =>
+        (query.type === undefined || m.type === query.type) &&
+        (query.tag === undefined || m.tags.includes(query.tag)) &&
+        matchesQuery(query.q, m.key, m.name, m.description, m.eventName),
+    );
+    return paginate(all, query);
+  }
+
+  async get(key: string): Promise<Metric> {
+    const metric = await this.metrics.get(key);
+    if (metric === null) throw new NotFoundError(`No metric ${key}`);
+    return metric;
+  }
+
+  async create(input: MetricInput, context: ChangeContext): Promise<Metric> {
+    const now = new Date().toISOString();
+    const metric: Metric = { ...input, createdBy: context.actor, createdAt: now, updatedAt: now, version: 1 };
+    return this.metrics.create(
+      metric,
+      auditRecord(context, 'metric.create', resource(metric.key), null, metric),
+    );
+  }
+
+  /** `replace`: the body is the whole metric; otherwise only the fields sent change. */
+  async update(
+    key: string,
+    fields: Partial<Omit<MetricInput, 'key'>>,
+    change: MetricChange,
+    replace = false,
+  ): Promise<Metric> {
+    const before = await this.get(key);
+    const version = expectedVersion(change.version, change.ifMatch);
+    if (version !== before.version) {
+      throw new ConflictError(`metric ${key} is at version ${before.version}, not ${version}: read it again`);
+    }
+    const { createdBy, createdAt, updatedAt: _u, version: _v, ...current } = before;
+    const input = validateDocument(
+      metricInputSchema,
+      replace ? { ...fields, key } : { ...current, ...fields, key },
+    );
+    const changed = MEASURING_FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(input[f]));
+    if (changed.length > 0) {
+      const running = await this.runningExperimentsMeasuring(key);
+      if (running.length > 0) {
+        throw new ConflictError(
+          `${changed.join(', ')} of metric ${key} cannot change while running experiments measure it ` +
+            `(${running.join(', ')}): their results are aggregated under the current definition`,
+          { fields: changed, experiments: running },
+        );
+      }
+    }
+    const after: Metric = {
+      ...input,
+      createdBy,
+      createdAt,
+      updatedAt: new Date().toISOString(),
+      version: version + 1,
+    };
+    return this.metrics.replace(
+      after,
+      auditRecord(change.context, 'metric.update', resource(key), before, after),
+    );
+  }
+
+  /** Keys of the ACTIVE or PAUSED experiments that measure the metric. */
+  private async runningExperimentsMeasuring(key: string): Promise<string[]> {
+    return (await this.experiments.list())
+      .filter((e) => LOCKED_STATUSES.includes(e.status) && measures(e, key))
+      .map((e) => e.key);
+  }
+
+  /** Refused while an ACTIVE or PAUSED experiment measures the metric: its results would lose it. */
+  async remove(key: string, change: MetricChange): Promise<void> {
+    const before = await this.get(key);
+    const running = await this.runningExperimentsMeasuring(key);
+    if (running.length > 0) {
+      throw new ConflictError(
+        `metric ${key} is measured by running experiments ${running.join(', ')}: complete them first`,
+      );
+    }
+    const version =
+      change.version ??
+      (change.ifMatch === undefined ? before.version : expectedVersion(undefined, change.ifMatch));
+    await this.metrics.remove(
+      key,
+      version,
+      auditRecord(change.context, 'metric.delete', resource(key), before, null),
+    );
+  }
+}

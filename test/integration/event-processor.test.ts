@@ -1,0 +1,536 @@
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { analysisConfig, type AnalysisConfig, CachedAnalysisConfig } from '../../shared/analytics/config';
+import { bucketOf } from '../../shared/analytics/histogram';
+import { EventProcessor, type BatchStats, type StreamRecord } from '../../shared/analytics/processor';
+import { SAFETY_DEDUP_HOURS } from '../../shared/analytics/state';
+import { AnalyticsStore, type AggregateTransaction, type CommitOutcome } from '../../shared/analytics/store';
+import { minuteOf } from '../../shared/analytics/contributions';
+import { AuditRepository } from '../../shared/audit/repository';
+import { ConfigRepository } from '../../shared/config/repository';
+import { keys } from '../../shared/db/keys';
+import type { SwitchyardEvent } from '../../shared/events/schema';
+import type { EventSink } from '../../shared/events/sink';
+import type { Experiment } from '../../shared/experiments/requests';
+import type { Metric } from '../../shared/metrics/schema';
+import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { requireEngines } from '../support/engines';
+import { generateEventLog, LOG_EXPERIMENTS, LOG_METRICS, LOG_NOW, prng, shuffle } from '../support/event-log';
+
+const engines = requireEngines(['java']);
+const HOUR = 3600_000;
+
+const silent = { warn: () => undefined, error: () => undefined };
+
+/* ---------- The reference: a straightforward recomputation from the raw log ---------- */
+
+interface Sums {
+  [field: string]: number;
+}
+
+/**
+ * Every aggregate from the raw log, computed directly: dedupe by eventId, first exposure per unit and
+ * experiment by (timestamp, eventId), each metric's value per unit from its events, error/latency events by
+ * flag, variation and minute. Keys: `experiment/variant/metric` (or `$units`) and `flag/variation/minute`.
+ */
+function recompute(log: readonly SwitchyardEvent[], config: AnalysisConfig, now: number): Map<string, Sums> {
+  const unique = new Map<string, SwitchyardEvent>();
+  for (const e of log) if (!unique.has(e.eventId)) unique.set(e.eventId, e);
+  const byUnit = new Map<string, SwitchyardEvent[]>();
+  for (const e of unique.values()) byUnit.set(e.unitId, [...(byUnit.get(e.unitId) ?? []), e]);
+  const out = new Map<string, Sums>();
+  const add = (key: string, fields: Sums) => {
+    const into = out.get(key) ?? {};
+    for (const [f, v] of Object.entries(fields)) into[f] = (into[f] ?? 0) + v;
+    out.set(key, into);
+  };
+  for (const events of byUnit.values()) {
+    const first = new Map<string, { variant: string; at: number; id: string }>();
+    for (const e of events) {
+      if (e.type !== 'exposure') continue;
+      const at = Date.parse(e.timestamp);
+      const current = first.get(e.experimentKey);
+      if (current === undefined || at < current.at || (at === current.at && e.eventId < current.id)) {
+        first.set(e.experimentKey, { variant: e.variant, at, id: e.eventId });
+      }
+    }
+    for (const [experimentKey, { variant, at }] of first) {
+      const experiment = config.experiments.get(experimentKey);
+      if (experiment === undefined || experiment.status === 'ARCHIVED') continue;
+      add(`${experimentKey}/${variant}/$units`, { n: 1 });
+      for (const metricKey of experiment.metrics) {
+        const metric = config.metrics.get(metricKey)!;
+        const window = metric.window ? metric.window.hours * HOUR : Infinity;
+        const named = events.filter((e) => e.type === 'track' && e.name === metric.eventName);
+        const time = (e: SwitchyardEvent) => Date.parse(e.timestamp);
+        const post = named.filter((e) => time(e) >= at && time(e) < at + window);
+        const pre = named.filter((e) => time(e) < at && time(e) >= at - window);
+        const valueOf = (e: SwitchyardEvent) => {
+          const v = metric.valueProperty ? e.properties?.[metric.valueProperty] : e.value;
+          return typeof v === 'number' ? v : undefined;
+        };
+        const values = (list: SwitchyardEvent[]) => list.map(valueOf).filter((v) => v !== undefined);
+        const sum = (list: number[]) => list.reduce((a, b) => a + b, 0);
+        const key = `${experimentKey}/${variant}/${metricKey}`;
+        if (metric.type === 'duration_p95') {
+          const vs = values(post);
+          if (vs.length === 0) continue;
+          const fields: Sums = { n: 1, ev: vs.length, sv: sum(vs), svv: sum(vs.map((v) => v * v)) };
+          for (const v of vs) fields[`h${bucketOf(v)}`] = (fields[`h${bucketOf(v)}`] ?? 0) + 1;
+          add(key, fields);
+          continue;
+        }
+        const value = (list: SwitchyardEvent[]): number | null => {
+          switch (metric.type) {
+            case 'conversion':
+              return list.length > 0 ? 1 : 0;
+            case 'count':
+              return list.length;
+            case 'sum':
+              return sum(list.map((e) => valueOf(e) ?? 0));
+            default: {
+              const vs = values(list);
+              return vs.length === 0 ? null : sum(vs) / vs.length;
+            }
+          }
+        };
+        const x = value(post);
+        if (x === null) continue;
+        const y = value(pre) ?? 0;
+        add(key, { n: 1, sx: x, sxx: x * x, sy: y, syy: y * y, sxy: x * y });
+        if (metric.type === 'mean') {
+          const vs = values(post);
+          const rn = sum(vs);
+          add(key, { rn, rd: vs.length, rnn: rn * rn, rdd: vs.length ** 2, rnd: rn * vs.length });
+        }
+      }
+    }
+    for (const e of events) {
+      if (e.type !== 'error' && e.type !== 'latency') continue;
+      if (e.flagKey === undefined || e.variation === undefined) continue;
+      const at = Date.parse(e.timestamp);
+      if (at < now - SAFETY_DEDUP_HOURS * HOUR) continue;
+      const key = `${e.flagKey}/${e.variation}/${minuteOf(at)}`;
+      if (e.type === 'error') add(key, { err: 1 });
+      else add(key, { lat: 1, ls: e.value, lss: e.value * e.value, [`h${bucketOf(e.value)}`]: 1 });
+    }
+  }
+  return out;
+}
+
+/** What the analytics table holds, in the reference's keys (aggregate items only). */
+async function storedAggregates(dynamo: TestDynamo): Promise<Map<string, Sums>> {
+  const out = new Map<string, Sums>();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.doc.send(
+      new ScanCommand({ TableName: dynamo.tableNames.analytics, ExclusiveStartKey: start }),
+    );
+    for (const item of page.Items ?? []) {
+      const pk = item.pk as string;
+      if (!pk.startsWith('AGG#')) continue;
+      const [, kind, owner] = pk.split('#');
+      const [variant, rest] = (item.sk as string).split(/#(.*)/s);
+      const key = `${owner}/${variant}/${rest}`;
+      const fields: Sums = {};
+      for (const [name, value] of Object.entries(item)) {
+        if (typeof value === 'number' && name !== 'expiresAt') fields[name] = value;
+      }
+      if (kind === 'EXP' || kind === 'FLAG') out.set(key, fields);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return out;
+}
+
+const COUNT_FIELDS = /^(n|ev|rd|rdd|err|lat|h\d+)$/;
+
+function expectEqualAggregates(actual: Map<string, Sums>, expected: Map<string, Sums>): void {
+  const problems: string[] = [];
+  for (const key of new Set([...actual.keys(), ...expected.keys()])) {
+    const a = actual.get(key) ?? {};
+    const e = expected.get(key) ?? {};
+    for (const field of new Set([...Object.keys(a), ...Object.keys(e)])) {
+      const got = a[field] ?? 0;
+      const want = e[field] ?? 0;
+      const exact =
+        COUNT_FIELDS.test(field) || (field === 'sx' && Number.isInteger(want) && key.includes('/converted'));
+      const ok = exact ? got === want : Math.abs(got - want) <= 1e-9 * Math.max(Math.abs(want), 1);
+      if (!ok) problems.push(`${key} ${field}: stored ${got}, recomputed ${want}`);
+    }
+  }
+  expect(problems).toEqual([]);
+}
+
+/* ---------- Delivery, as Lambda's Kinesis event source mapping does it ---------- */
+
+/** The records of one shard: partition key = unit id, sequence numbers increasing. */
+function toShards(events: readonly SwitchyardEvent[], shards: number): StreamRecord[][] {
+  const out: StreamRecord[][] = Array.from({ length: shards }, () => []);
+  const hash = (s: string) => [...s].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7);
+  for (const event of events) {
+    const shard = out[hash(event.unitId) % shards]!;
+    shard.push({
+      id: String(shard.length + 1).padStart(20, '0'),
+      data: Buffer.from(JSON.stringify(event)).toString('base64'),
+    });
+  }
+  return out;
+}
+
+function batches<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * One batch until it succeeds: after a partial failure Lambda delivers again from the first failed record
+ * (so records after it that succeeded come again too); after a crash or a timeout, the whole batch.
+ */
+async function deliver(
+  process: (records: StreamRecord[]) => Promise<ReadonlyMap<string, string>>,
+  batch: StreamRecord[],
+  log: { deliveries: number; partial: number; crashes: number },
+): Promise<void> {
+  let pending = batch;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt > 6) throw new Error('batch keeps failing');
+    log.deliveries++;
+    let failed: ReadonlyMap<string, string>;
+    try {
+      failed = await process(pending);
+    } catch {
+      log.crashes++;
+      continue;
+    }
+    if (failed.size === 0) return;
+    log.partial++;
+    pending = pending.slice(pending.findIndex((r) => failed.has(r.id)));
+  }
+}
+
+/** A store whose commits can be made to fail: before writing, after writing (the answer lost), or hang. */
+class FlakyStore extends AnalyticsStore {
+  commits = 0;
+  failures: { at: number; mode: 'before' | 'after' | 'hang' }[] = [];
+  private onHang: (() => void) | undefined;
+
+  /** Rejects when a commit of the invocation that asked hangs: the harness gives up on it, as Lambda's timeout would. */
+  hangs(): Promise<never> {
+    return new Promise((_, reject) => {
+      this.onHang = () => reject(new Error('timed out'));
+    });
+  }
+
+  override async commit(tx: AggregateTransaction, now?: number): Promise<CommitOutcome> {
+    const n = ++this.commits;
+    const failure = this.failures.find((f) => f.at === n);
+    if (failure?.mode === 'before') throw new Error(`injected failure before commit ${n}`);
+    if (failure?.mode === 'hang') {
+      this.onHang?.();
+      return new Promise(() => undefined);
+    }
+    const outcome = await super.commit(tx, now);
+    if (failure?.mode === 'after') throw new Error(`injected failure after commit ${n}`);
+    return outcome;
+  }
+}
+
+/** A sink that refuses some events the first time it sees them. */
+class FlakySink implements EventSink {
+  private readonly seen = new Set<string>();
+  indexed = 0;
+  constructor(
+    private readonly refuseShare: number,
+    private readonly random: () => number,
+  ) {}
+
+  index(events: SwitchyardEvent[]): Promise<{ failedEventIds: string[] }> {
+    const failedEventIds: string[] = [];
+    for (const e of events) {
+      const firstSight = !this.seen.has(e.eventId);
+      this.seen.add(e.eventId);
+      if (firstSight && this.random() < this.refuseShare) {
+        failedEventIds.push(e.eventId);
+      } else this.indexed++;
+    }
+    return Promise.resolve({ failedEventIds });
+  }
+}
+
+const sumStats = (all: BatchStats[], field: keyof BatchStats) => all.reduce((a, s) => a + s[field], 0);
+
+engines.describe('event processor against DynamoDB Local', () => {
+  let dynamo: TestDynamo;
+  let config: CachedAnalysisConfig;
+
+  const putConfig = (kind: string, item: Experiment | Metric) =>
+    dynamo.doc.send(
+      new PutCommand({
+        TableName: dynamo.tableNames.config,
+        Item: {
+          pk: keys.config.resource(kind, item.key),
+          sk: keys.config.meta,
+          gsi1pk: keys.config.kind(kind),
+          gsi1sk: item.key,
+          ...item,
+        },
+      }),
+    );
+
+  beforeAll(async () => {
+    dynamo = await startTestDynamo();
+    for (const e of LOG_EXPERIMENTS) await putConfig('experiment', e);
+    for (const m of LOG_METRICS) await putConfig('metric', m);
+    const audit = new AuditRepository(dynamo.doc, dynamo.tableNames.audit);
+    const experiments = new ConfigRepository<Experiment>(
+      dynamo.doc,
+      dynamo.tableNames.config,
+      audit,
+      'experiment',
+    );
+    const metrics = new ConfigRepository<Metric>(dynamo.doc, dynamo.tableNames.config, audit, 'metric');
+    config = new CachedAnalysisConfig({
+      listExperiments: () => experiments.list(),
+      listMetrics: () => metrics.list(),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await dynamo?.stop();
+  });
+
+  it('replays a 10 000+ event log with duplicates, retries, a crash and reordering: aggregates equal a recomputation', async () => {
+    const random = prng(7);
+    const log = generateEventLog({ seed: 11 });
+    expect(log.length).toBeGreaterThanOrEqual(10_000);
+    // Duplicates (the SDK or the API retried): 5 %, most on the same shard, a few elsewhere (same unit!).
+    const duplicates = log.filter(() => random() < 0.05);
+    const stream = shuffle([...log, ...duplicates], random);
+    const shards = toShards(stream, 4);
+    // A few duplicates land on another shard too, so two invocations race on one unit (version conflicts).
+    for (const event of duplicates.slice(0, 40)) {
+      const other = shards[Math.floor(random() * 4)]!;
+      other.splice(Math.floor(random() * other.length), 0, {
+        id: `${other.length}`.padStart(20, '0') + 'x',
+        data: Buffer.from(JSON.stringify(event)).toString('base64'),
+      });
+    }
+    // Invalid records: skipped, never retried.
+    shards[0]!.splice(10, 0, { id: 'bad-json', data: Buffer.from('{nope').toString('base64') });
+    shards[1]!.splice(20, 0, {
+      id: 'bad-event',
+      data: Buffer.from(JSON.stringify({ type: 'track', name: 'x' })).toString('base64'),
+    });
+
+    const stats: BatchStats[] = [];
+    const log2 = { deliveries: 0, partial: 0, crashes: 0 };
+    const stores = shards.map(() => new FlakyStore(dynamo.client, dynamo.tableNames.analytics));
+    stores[0]!.failures = [{ at: 3, mode: 'before' }]; // a batch fails half-way, then is retried
+    stores[1]!.failures = [{ at: 5, mode: 'after' }]; // committed, but the answer was lost
+    stores[2]!.failures = [{ at: 4, mode: 'hang' }]; // the invocation times out half-way
+    const sinks = shards.map((_, i) => new FlakySink(i === 3 ? 0.03 : 0, prng(100 + i)));
+    const processors = shards.map(
+      (_, i) =>
+        new EventProcessor({
+          store: stores[i]!,
+          sink: sinks[i]!,
+          config: () => config.get(),
+          logger: silent,
+          now: () => LOG_NOW,
+          sleep: () => Promise.resolve(),
+        }),
+    );
+    const run = async (i: number, records: StreamRecord[]) => {
+      // The hanging commit stands for a Lambda timeout: the invocation is given up half-way, never resumed.
+      const outcome = await Promise.race([processors[i]!.process(records), stores[i]!.hangs()]);
+      stats.push(outcome.stats);
+      return outcome.failed;
+    };
+    // One loop per shard, concurrently, as Lambda runs one invocation per shard: they share aggregate items.
+    await Promise.all(
+      shards.map(async (records, i) => {
+        for (const batch of batches(records, 1000)) await deliver((r) => run(i, r), batch, log2);
+      }),
+    );
+
+    expect(log2.partial).toBeGreaterThanOrEqual(3);
+    expect(log2.crashes).toBe(1);
+    // Two invalid records, counted again when a retry re-delivers them, never reported as failures.
+    expect(sumStats(stats, 'invalid')).toBeGreaterThanOrEqual(2);
+    expect(sumStats(stats, 'sinkFailures')).toBeGreaterThan(0);
+    const expected = recompute(stream, await config.get(), LOG_NOW);
+    const stored = await storedAggregates(dynamo);
+    expect(stored.size).toBeGreaterThan(50);
+    expectEqualAggregates(stored, expected);
+
+    // Everything again, in one process without failures: nothing changes.
+    const store = new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics);
+    const again = new EventProcessor({
+      store,
+      sink: new FlakySink(0, random),
+      config: () => config.get(),
+      logger: silent,
+      now: () => LOG_NOW,
+    });
+    for (const records of shards) {
+      for (const batch of batches(records, 1000)) {
+        const { failed, stats: s } = await again.process(batch);
+        expect(failed.size).toBe(0);
+        expect(s.writes).toBe(0);
+      }
+    }
+    expect(await storedAggregates(dynamo)).toEqual(stored);
+
+    // The results reader sees the same numbers.
+    const checkout = await store.readExperimentAggregates('checkout');
+    const control = checkout.variants.control!;
+    expect(control.units).toBe(expected.get('checkout/control/$units')!.n);
+    const converted = control.metrics.converted!;
+    expect(converted.conversions).toBe(expected.get('checkout/control/converted')!.sx);
+    expect(converted.covariate.sumProducts).toBeCloseTo(
+      expected.get('checkout/control/converted')!.sxy ?? 0,
+      9,
+    );
+    const load = control.metrics['page-load']!;
+    expect(Object.values(load.values.histogram).reduce((a, b) => a + b, 0)).toBe(load.values.count);
+    expect((await store.readExperimentAggregates('retired')).variants).toEqual({});
+  }, 240_000);
+
+  it('reads a unit again when another invocation changed it between read and write', async () => {
+    const store = new FlakyStore(dynamo.client, dynamo.tableNames.analytics);
+    const other = new EventProcessor({
+      store: new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics),
+      sink: new FlakySink(0, Math.random),
+      config: () => config.get(),
+      logger: silent,
+      now: () => LOG_NOW,
+    });
+    const event = (name: string, eventId: string): StreamRecord => ({
+      id: eventId,
+      data: Buffer.from(
+        JSON.stringify({
+          eventId,
+          type: 'track',
+          name,
+          unitId: 'raced',
+          timestamp: new Date(LOG_NOW - HOUR).toISOString(),
+        }),
+      ),
+    });
+    const exposure: StreamRecord = {
+      id: 'x',
+      data: Buffer.from(
+        JSON.stringify({
+          eventId: '00000000-0000-4000-8000-0000000000e0',
+          type: 'exposure',
+          name: '$exposure',
+          unitId: 'raced',
+          timestamp: new Date(LOG_NOW - 2 * HOUR).toISOString(),
+          experimentKey: 'checkout',
+          variant: 'control',
+        }),
+      ),
+    };
+    await other.process([exposure]);
+    // Just before this processor's first commit, another one adds a click to the same unit.
+    let raced = false;
+    const commit = store.commit.bind(store);
+    store.commit = async (tx, now) => {
+      if (!raced) {
+        raced = true;
+        await other.process([event('click', '00000000-0000-4000-8000-0000000000e1')]);
+      }
+      return commit(tx, now);
+    };
+    const processor = new EventProcessor({
+      store,
+      sink: new FlakySink(0, Math.random),
+      config: () => config.get(),
+      logger: silent,
+      now: () => LOG_NOW,
+      sleep: () => Promise.resolve(),
+    });
+    const { failed, stats } = await processor.process([
+      event('click', '00000000-0000-4000-8000-0000000000e2'),
+    ]);
+    expect(failed.size).toBe(0);
+    expect(stats.retries).toBe(1);
+    const aggregates = await store.readExperimentAggregates('checkout');
+    // Both clicks count for the unit (x = 2 in the 48 h window), whatever the race.
+    const { states } = await store.readUnitStates(['raced']);
+    expect(
+      states
+        .get('raced')!
+        .events.map((e) => e.id)
+        .sort(),
+    ).toEqual(['00000000-0000-4000-8000-0000000000e1', '00000000-0000-4000-8000-0000000000e2']);
+    expect(states.get('raced')!.applied['checkout/control/clicks']).toMatchObject({ n: 1, sx: 2 });
+    expect(aggregates.variants.control!.metrics.clicks!.n).toBeGreaterThan(0);
+  });
+
+  it('writes a unit whose events touch more aggregates than a transaction holds in atomic steps', async () => {
+    // 40 experiments × ($units + 3 metrics) = 160 aggregate items for one unit: more than 99.
+    const experiments = Array.from({ length: 40 }, (_, i) => ({
+      ...LOG_EXPERIMENTS[0]!,
+      key: `wide-${i}`,
+      primaryMetric: 'converted',
+      secondaryMetrics: ['clicks-all', 'revenue'],
+      guardrailMetrics: [],
+    }));
+    const processor = new EventProcessor({
+      store: new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics),
+      sink: new FlakySink(0, Math.random),
+      config: async () => analysisConfig(experiments, LOG_METRICS),
+      logger: silent,
+      now: () => LOG_NOW,
+    });
+    const at = (minutes: number) => new Date(LOG_NOW - 10 * HOUR + minutes * 60_000).toISOString();
+    const events: SwitchyardEvent[] = [
+      ...experiments.map((e, i) => ({
+        eventId: randomUUID(),
+        type: 'exposure' as const,
+        name: '$exposure',
+        unitId: 'wide',
+        timestamp: at(i),
+        experimentKey: e.key,
+        variant: 'treatment',
+      })),
+      { eventId: randomUUID(), type: 'track', name: 'signup', unitId: 'wide', timestamp: at(100) },
+      { eventId: randomUUID(), type: 'track', name: 'click', unitId: 'wide', timestamp: at(101) },
+    ];
+    const records = events.map((e, i) => ({ id: String(i), data: Buffer.from(JSON.stringify(e)) }));
+    const first = await processor.process(records);
+    expect(first.failed.size).toBe(0);
+    expect(first.stats.transactions).toBeGreaterThanOrEqual(2);
+    const store = new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics);
+    for (const e of experiments) {
+      const { variants } = await store.readExperimentAggregates(e.key);
+      expect(variants.treatment!.units).toBe(1);
+      expect(variants.treatment!.metrics.converted).toMatchObject({ n: 1, sum: 1, conversions: 1 });
+      expect(variants.treatment!.metrics['clicks-all']).toMatchObject({ n: 1, sum: 1 });
+      expect(variants.treatment!.metrics.revenue).toMatchObject({ n: 1, sum: 0 });
+    }
+    expect((await processor.process(records)).stats.writes).toBe(0);
+  });
+
+  it('writes grow with units and aggregates, not with events', async () => {
+    // 200 units with 25 events each, all in one batch: one state write per unit, aggregates shared.
+    const log = generateEventLog({ seed: 3, units: 200, eventsPerUnit: 12 });
+    const processor = new EventProcessor({
+      store: new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics),
+      sink: new FlakySink(0, Math.random),
+      config: async () => analysisConfig(LOG_EXPERIMENTS, LOG_METRICS),
+      logger: silent,
+      now: () => LOG_NOW,
+    });
+    const records = log.map((e, i) => ({
+      id: String(i),
+      data: Buffer.from(JSON.stringify({ ...e, unitId: `w-${e.unitId}` })),
+    }));
+    const { stats } = await processor.process(records);
+    expect(stats.unitStateWrites).toBeLessThanOrEqual(200);
+    expect(stats.writes).toBeLessThan(log.length / 3);
+    expect(stats.transactions).toBeLessThan(stats.unitStateWrites / 20);
+  }, 60_000);
+});

@@ -1,0 +1,318 @@
+import { analysisConfig } from '../../../shared/analytics/config';
+import {
+  aggregateKey,
+  contributions,
+  safetyFields,
+  safetyKey,
+  unitDelta,
+  UNITS,
+} from '../../../shared/analytics/contributions';
+import { bucketOf, histogramQuantile } from '../../../shared/analytics/histogram';
+import {
+  decodeState,
+  emptyUnitState,
+  encodeState,
+  fitBudget,
+  MAX_UNIT_EVENTS,
+  mergeEvents,
+  SAFETY_DEDUP_HOURS,
+  type Fields,
+  type UnitState,
+} from '../../../shared/analytics/state';
+import { quantize } from '../../../shared/analytics/store';
+import type { SwitchyardEvent } from '../../../shared/events/schema';
+import type { MetricType } from '../../../shared/metrics/schema';
+
+const T0 = Date.parse('2026-03-01T12:00:00.000Z');
+const HOUR = 3600_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+let seq = 0;
+const uuid = () => `00000000-0000-4000-8000-${String(++seq).padStart(12, '0')}`;
+
+const metric = (key: string, type: MetricType, extra: object = {}) => ({
+  key,
+  type,
+  eventName: key === 'revenue' || key === 'aov' ? 'purchase' : key,
+  ...extra,
+});
+
+const config = analysisConfig(
+  [
+    {
+      key: 'checkout',
+      status: 'ACTIVE',
+      variants: [
+        { key: 'control', name: 'c', weight: 5000, isControl: true },
+        { key: 'treatment', name: 't', weight: 5000, isControl: false },
+      ],
+      primaryMetric: 'converted',
+      secondaryMetrics: ['clicks', 'revenue', 'aov', 'load'],
+      guardrailMetrics: ['clicks'],
+    },
+    {
+      key: 'old',
+      status: 'ARCHIVED',
+      variants: [
+        { key: 'a', name: 'a', weight: 5000, isControl: true },
+        { key: 'b', name: 'b', weight: 5000, isControl: false },
+      ],
+      primaryMetric: 'converted',
+      secondaryMetrics: [],
+      guardrailMetrics: [],
+    },
+  ],
+  [
+    metric('converted', 'conversion'),
+    metric('clicks', 'count', { window: { hours: 24 } }),
+    metric('revenue', 'sum', { valueProperty: 'amount' }),
+    metric('aov', 'mean', { valueProperty: 'amount' }),
+    metric('load', 'duration_p95'),
+  ],
+);
+
+const exposure = (
+  at: number,
+  variant = 'control',
+  experimentKey = 'checkout',
+  eventId = uuid(),
+): SwitchyardEvent => ({
+  eventId,
+  type: 'exposure',
+  name: '$exposure',
+  unitId: 'u1',
+  timestamp: iso(at),
+  experimentKey,
+  variant,
+});
+const track = (name: string, at: number, extra: Partial<SwitchyardEvent> = {}): SwitchyardEvent =>
+  ({ eventId: uuid(), type: 'track', name, unitId: 'u1', timestamp: iso(at), ...extra }) as SwitchyardEvent;
+
+const merge = (state: UnitState, events: SwitchyardEvent[], now = T0) =>
+  mergeEvents(state, events, config, now);
+const stateOf = (events: SwitchyardEvent[]) => merge(emptyUnitState('u1'), events).state;
+const fields = (state: UnitState, metricKey: string, variant = 'control') =>
+  contributions(state, config).get(aggregateKey('checkout', variant, metricKey));
+
+describe('contributions of one unit', () => {
+  it('counts the unit once per exposed experiment and nothing before an exposure', () => {
+    const events = [track('converted', T0), track('clicks', T0 + 1)];
+    expect(contributions(stateOf(events), config).size).toBe(0);
+    const exposed = stateOf([...events, exposure(T0 + 2)]);
+    expect(fields(exposed, UNITS)).toEqual({ n: 1 });
+    // Both events came before exposure: x = 0; they are the covariate y instead.
+    expect(fields(exposed, 'converted')).toEqual({ n: 1, sy: 1, syy: 1 });
+    expect(fields(exposed, 'clicks')).toEqual({ n: 1, sy: 1, syy: 1 });
+    expect(fields(exposed, 'aov')).toBeUndefined();
+    expect(fields(exposed, 'load')).toBeUndefined();
+  });
+
+  it('computes every metric type after exposure, with CUPED sums from before', () => {
+    const state = stateOf([
+      exposure(T0),
+      track('purchase', T0 - 5 * HOUR, { properties: { amount: 10 } }),
+      track('purchase', T0 + HOUR, { properties: { amount: 30 } }),
+      track('purchase', T0 + 2 * HOUR, { properties: { amount: 50 } }),
+      track('purchase', T0 + 3 * HOUR, { value: 999 }), // no amount: 0 for sum, not a value for mean
+      track('clicks', T0 - 2 * HOUR),
+      track('clicks', T0),
+      track('clicks', T0 + 23 * HOUR),
+      track('clicks', T0 + 24 * HOUR), // outside the 24 h window
+      track('clicks', T0 - 25 * HOUR), // outside the window before exposure
+      track('load', T0 + 1, { value: 100 }),
+      track('load', T0 + 2, { value: 300 }),
+      track('load', T0 - 1, { value: 5000 }),
+    ]);
+    expect(fields(state, 'revenue')).toEqual({ n: 1, sx: 80, sxx: 6400, sy: 10, syy: 100, sxy: 800 });
+    expect(fields(state, 'aov')).toEqual({
+      n: 1,
+      sx: 40,
+      sxx: 1600,
+      sy: 10,
+      syy: 100,
+      sxy: 400,
+      rn: 80,
+      rd: 2,
+      rnn: 6400,
+      rdd: 4,
+      rnd: 160,
+    });
+    expect(fields(state, 'clicks')).toEqual({ n: 1, sx: 2, sxx: 4, sy: 1, syy: 1, sxy: 2 });
+    expect(fields(state, 'converted')).toEqual({ n: 1 });
+    expect(fields(state, 'load')).toEqual({
+      n: 1,
+      ev: 2,
+      sv: 400,
+      svv: 100_000,
+      [`h${bucketOf(100)}`]: 1,
+      [`h${bucketOf(300)}`]: 1,
+    });
+  });
+
+  it('is the same whatever the arrival order, including an exposure that arrives after the events', () => {
+    const events = [
+      track('purchase', T0 + HOUR, { properties: { amount: 30 } }),
+      exposure(T0 + 2 * HOUR, 'treatment'),
+      track('clicks', T0 + 3 * HOUR),
+      exposure(T0, 'control'),
+      track('clicks', T0 - HOUR),
+    ];
+    const expected = contributions(stateOf(events), config);
+    for (const order of [
+      [4, 3, 2, 1, 0],
+      [2, 0, 4, 1, 3],
+      [1, 3, 0, 2, 4],
+    ]) {
+      let state = emptyUnitState('u1');
+      for (const i of order) state = merge(state, [events[i]!]).state;
+      expect(contributions(state, config)).toEqual(expected);
+    }
+    // The earliest exposure wins: control, at T0.
+    expect([...expected.keys()].every((k) => k.startsWith('checkout/control/'))).toBe(true);
+  });
+
+  it('breaks exposure ties by eventId', () => {
+    const a = exposure(T0, 'treatment', 'checkout', '00000000-0000-4000-8000-00000000000a');
+    const b = exposure(T0, 'control', 'checkout', '00000000-0000-4000-8000-00000000000b');
+    expect(stateOf([b, a]).exposures.checkout!.variant).toBe('treatment');
+    expect(stateOf([a, b]).exposures.checkout!.variant).toBe('treatment');
+  });
+
+  it('ignores duplicates: the same event twice changes nothing', () => {
+    const click = track('clicks', T0 + 1);
+    const once = stateOf([exposure(T0), click]);
+    const again = merge(once, [click]);
+    expect(again.changed).toBe(false);
+    expect(merge(emptyUnitState('u1'), [click, click]).state.events).toHaveLength(1);
+  });
+
+  it('keeps only what some aggregate can use', () => {
+    const merged = merge(emptyUnitState('u1'), [
+      track('page_view', T0),
+      exposure(T0, 'x', 'unknown-experiment'),
+      { eventId: uuid(), type: 'error', name: 'boom', unitId: 'u1', timestamp: iso(T0) },
+    ]);
+    expect(merged.changed).toBe(false);
+    expect(merged.notes.ignored).toBe(3);
+  });
+
+  it('freezes what an archived experiment, or a metric taken off, received; takes back a moved variant', () => {
+    const state = stateOf([exposure(T0, 'a', 'old'), exposure(T0, 'treatment'), track('converted', T0 + 1)]);
+    const applied: Record<string, Fields> = {
+      [aggregateKey('old', 'a', UNITS)]: { n: 1 },
+      [aggregateKey('checkout', 'control', UNITS)]: { n: 1 },
+      [aggregateKey('checkout', 'control', 'converted')]: { n: 1, sx: 1, sxx: 1 },
+      [aggregateKey('checkout', 'control', 'retired')]: { n: 1, sx: 5 },
+    };
+    const { deltas, applied: next } = unitDelta(applied, contributions(state, config), config);
+    expect(next[aggregateKey('old', 'a', UNITS)]).toEqual({ n: 1 });
+    expect(next[aggregateKey('checkout', 'control', 'retired')]).toEqual({ n: 1, sx: 5 });
+    expect(deltas.has(aggregateKey('old', 'a', UNITS))).toBe(false);
+    expect(deltas.get(aggregateKey('checkout', 'control', UNITS))!.get('n')).toEqual({ delta: -1, scale: 1 });
+    expect(deltas.get(aggregateKey('checkout', 'treatment', UNITS))!.get('n')).toEqual({
+      delta: 1,
+      scale: 1,
+    });
+    expect(deltas.get(aggregateKey('checkout', 'treatment', 'converted'))!.get('sx')!.delta).toBe(1);
+  });
+});
+
+describe('unit state', () => {
+  it('keeps the earliest MAX_UNIT_EVENTS metric events whatever the order, and counts the rest as capped', () => {
+    const clicks = Array.from({ length: MAX_UNIT_EVENTS + 10 }, (_, i) => track('clicks', T0 + i * 1000));
+    const forward = merge(emptyUnitState('u1'), clicks);
+    expect(forward.notes.capped).toBe(10);
+    const backward = merge(emptyUnitState('u1'), [...clicks].reverse());
+    expect(backward.state.events.map((e) => e.id)).toEqual(forward.state.events.map((e) => e.id));
+    expect(forward.state.events.at(-1)!.id).toBe(clicks[MAX_UNIT_EVENTS - 1]!.eventId);
+    // A late duplicate of a capped event is capped again: nothing changes.
+    expect(merge(forward.state, [clicks.at(-1)!]).changed).toBe(false);
+  });
+
+  it('round-trips through its compressed encoding', () => {
+    const state = merge(emptyUnitState('u1'), [
+      exposure(T0),
+      track('purchase', T0 + 1, { value: 3, properties: { amount: 12.5, other: 'x' } }),
+      track('clicks', T0 + 2),
+      {
+        eventId: uuid(),
+        type: 'latency',
+        name: 'api',
+        unitId: 'u1',
+        timestamp: iso(T0 + 3),
+        value: 42,
+        flagKey: 'new-api',
+        variation: 'on',
+      },
+    ]).state;
+    const withApplied = { ...state, applied: { 'checkout/control/$units': { n: 1 } } };
+    expect(decodeState('u1', 3, encodeState(withApplied))).toEqual({ ...withApplied, version: 3 });
+  });
+
+  it('brings an oversized state under the byte budget by keeping its earliest events, and says so', () => {
+    const big = merge(
+      emptyUnitState('u1'),
+      Array.from({ length: 500 }, (_, i) => track('clicks', T0 + i)),
+    ).state;
+    const budget = encodeState(big).length / 2;
+    const fitted = fitBudget(big, [], budget);
+    expect(fitted.body.length).toBeLessThanOrEqual(budget);
+    expect(fitted.trimmed).toBeGreaterThan(0);
+    expect(fitted.state.events).toEqual(big.events.slice(0, big.events.length - fitted.trimmed));
+  });
+
+  it('aggregates error/latency events once, and not when older than the dedup horizon', () => {
+    const latency = (at: number): SwitchyardEvent => ({
+      eventId: uuid(),
+      type: 'latency',
+      name: 'api',
+      unitId: 'u1',
+      timestamp: iso(at),
+      value: 250,
+      flagKey: 'new-api',
+      variation: 'on',
+    });
+    const fresh = latency(T0 - HOUR);
+    const stale = latency(T0 - (SAFETY_DEDUP_HOURS + 1) * HOUR);
+    const first = merge(emptyUnitState('u1'), [fresh, stale, fresh]);
+    expect(first.newSafety).toHaveLength(1);
+    expect(first.notes.staleSafety).toBe(1);
+    expect(merge(first.state, [fresh]).newSafety).toHaveLength(0);
+    // Two days later the id is forgotten, and a duplicate is too old to count.
+    const later = merge(first.state, [fresh], T0 + (SAFETY_DEDUP_HOURS + 2) * HOUR);
+    expect(later.newSafety).toHaveLength(0);
+    expect(safetyKey(first.newSafety[0]!)).toBe('new-api/on/2026-03-01T11:00Z');
+    expect(safetyFields(first.newSafety[0]!)).toEqual({
+      lat: 1,
+      ls: 250,
+      lss: 62_500,
+      [`h${bucketOf(250)}`]: 1,
+    });
+  });
+});
+
+describe('numbers written to DynamoDB', () => {
+  it('rounds deltas to 1e-12 of their scale so sums never need more than 38 digits', () => {
+    expect(quantize(3, 3)).toBe('3');
+    expect(quantize(-2, 5)).toBe('-2');
+    expect(quantize(0, 1)).toBeNull();
+    expect(quantize(4e-17, 0.3)).toBeNull();
+    expect(quantize(0.1 + 0.2, 0.3)).toBe('3000000000000e-13');
+    expect(Number(quantize(1234.5678, 1e6))).toBeCloseTo(1234.5678, 6);
+    expect(Number(quantize(-2.5e-9, 1e-9))).toBe(-2.5e-9);
+    // Symmetric: taking back what was added at the same scale cancels exactly.
+    expect(quantize(-0.125e-12, 1)).toBe(null);
+    expect(quantize(-2.5e-12, 1)).toBe(`-${quantize(2.5e-12, 1)!}`);
+  });
+});
+
+describe('histogram', () => {
+  it('reads a p95 within a bucket (4.4 %) of the exact one', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => 10 + i * 3.7);
+    const histogram: Record<number, number> = {};
+    for (const v of values) histogram[bucketOf(v)] = (histogram[bucketOf(v)] ?? 0) + 1;
+    const exact = [...values].sort((a, b) => a - b)[Math.ceil(0.95 * values.length) - 1]!;
+    expect(Math.abs(histogramQuantile(histogram, 0.95)! / exact - 1)).toBeLessThan(0.025);
+    expect(histogramQuantile({}, 0.95)).toBeNull();
+    expect(bucketOf(0)).toBe(0);
+  });
+});

@@ -1,0 +1,155 @@
+import type { ExperimentAggregates, MetricAggregate } from '../../../shared/analytics/store';
+import type { ConfigRepository } from '../../../shared/config/repository';
+import type { Experiment } from '../../../shared/experiments/requests';
+import type { Metric } from '../../../shared/metrics/schema';
+import { ResultsService } from '../../../shared/results/service';
+import { twoProportionZTest, welchTTest } from '../../../shared/stats';
+
+const experiment: Experiment = {
+  key: 'checkout',
+  name: 'Checkout',
+  description: '',
+  tags: [],
+  variants: [
+    { key: 'control', name: 'Control', weight: 5000, isControl: true },
+    { key: 'treatment', name: 'Treatment', weight: 5000, isControl: false },
+  ],
+  trafficAllocation: 10_000,
+  unitAttribute: 'userId',
+  primaryMetric: 'converted',
+  secondaryMetrics: ['revenue'],
+  guardrailMetrics: ['latency'],
+  status: 'ACTIVE',
+  createdBy: 'dev',
+  createdAt: '2026-11-01T00:00:00.000Z',
+  updatedAt: '2026-11-01T00:00:00.000Z',
+  version: 2,
+};
+
+const metric = (key: string, type: Metric['type'], direction: Metric['direction'] = 'increase'): Metric => ({
+  key,
+  name: key,
+  description: '',
+  tags: [],
+  type,
+  eventName: key,
+  direction,
+  createdBy: 'dev',
+  createdAt: '2026-11-01T00:00:00.000Z',
+  updatedAt: '2026-11-01T00:00:00.000Z',
+  version: 1,
+});
+
+const repository = <T extends Experiment | Metric>(items: T[]) =>
+  ({
+    get: async (key: string) => items.find((i) => i.key === key) ?? null,
+    list: async () => items,
+  }) as unknown as ConfigRepository<T>;
+
+/** The aggregate of per-unit values, as the processor builds it. */
+function aggregate(variant: string, metricKey: string, values: number[], histogram = {}): MetricAggregate {
+  return {
+    variant,
+    metricKey,
+    n: values.length,
+    sum: values.reduce((a, b) => a + b, 0),
+    sumSquares: values.reduce((a, b) => a + b * b, 0),
+    conversions: values.reduce((a, b) => a + b, 0),
+    covariate: { sum: 0, sumSquares: 0, sumProducts: 0 },
+    ratio: { numerator: 0, denominator: 0, numeratorSquares: 0, denominatorSquares: 0, products: 0 },
+    values: { count: values.length, sum: 0, sumSquares: 0, histogram },
+  };
+}
+
+const ones = (n: number, of: number) => Array.from({ length: of }, (_, i) => (i < n ? 1 : 0));
+const amounts = (n: number, base: number) => Array.from({ length: n }, (_, i) => base + (i % 7));
+
+function aggregates(units: [number, number], conversions: [number, number]): ExperimentAggregates {
+  const variant = (key: string, i: 0 | 1, revenueBase: number) => ({
+    units: units[i],
+    metrics: {
+      converted: aggregate(key, 'converted', ones(conversions[i], units[i])),
+      revenue: aggregate(key, 'revenue', amounts(units[i], revenueBase)),
+    },
+  });
+  return {
+    experimentKey: 'checkout',
+    variants: { control: variant('control', 0, 10), treatment: variant('treatment', 1, 10) },
+  };
+}
+
+function service(data: ExperimentAggregates) {
+  return new ResultsService(
+    repository([experiment]),
+    repository([
+      metric('converted', 'conversion'),
+      metric('revenue', 'sum'),
+      metric('latency', 'duration_p95', 'decrease'),
+    ]),
+    { readExperimentAggregates: async () => data },
+    () => new Date('2026-11-30T00:00:00.000Z'),
+  );
+}
+
+describe('experiment results', () => {
+  it('compares each metric with the test its type calls for, from the aggregates', async () => {
+    const data = aggregates([10_000, 10_000], [1000, 1150]);
+    const results = await service(data).results('checkout');
+    const [converted, revenue, latency] = results.metrics;
+    expect(results.variants).toEqual([
+      { key: 'control', isControl: true, weight: 5000, units: 10_000 },
+      { key: 'treatment', isControl: false, weight: 5000, units: 10_000 },
+    ]);
+    expect(converted).toMatchObject({ role: 'primary', test: 'two-proportion-z' });
+    const expected = twoProportionZTest(
+      data.variants.control!.metrics.converted!,
+      data.variants.treatment!.metrics.converted!,
+      { direction: 'increase' },
+    );
+    expect(converted!.comparisons[0]).toEqual({ ...expected, variant: 'treatment', significant: true });
+    expect(converted!.variants[1]).toMatchObject({
+      variant: 'treatment',
+      units: 10_000,
+      conversions: 1150,
+      mean: 0.115,
+    });
+    expect(revenue).toMatchObject({ role: 'secondary', test: 'welch-t' });
+    expect(revenue!.comparisons[0]).toMatchObject({
+      ...welchTTest(data.variants.control!.metrics.revenue!, data.variants.treatment!.metrics.revenue!),
+      significant: false,
+    });
+    // No latency aggregates yet: empty figures, no comparison, no NaN.
+    expect(latency).toMatchObject({ role: 'guardrail', test: null, comparisons: [] });
+    expect(latency!.variants[0]).toMatchObject({ units: 0, mean: null, p95: null });
+    expect(results.sampleRatioMismatch.mismatch).toBe(false);
+    expect(results.verdict.status).toBe('WINNER');
+    expect(results.verdict.message).toMatch(/^Beats control: treatment \+15\.0% on converted \(95% CI/);
+  });
+
+  it('flags a sample ratio mismatch and says not to trust the results', async () => {
+    const results = await service(aggregates([4500, 5500], [450, 700])).results('checkout');
+    expect(results.sampleRatioMismatch.mismatch).toBe(true);
+    expect(results.sampleRatioMismatch.pValue).toBeLessThan(0.001);
+    expect(results.verdict.status).toBe('SAMPLE_RATIO_MISMATCH');
+  });
+
+  it('is inconclusive without a significant difference, and says so before any exposure', async () => {
+    expect((await service(aggregates([5000, 5000], [500, 510])).results('checkout')).verdict.status).toBe(
+      'INCONCLUSIVE',
+    );
+    const empty = await service({ experimentKey: 'checkout', variants: {} }).results('checkout');
+    expect(empty.verdict).toEqual({ status: 'NO_DATA', message: 'No exposures yet.' });
+    expect(empty.metrics[0]!.comparisons[0]!.pValue).toBeNull();
+  });
+
+  it('reports a worse treatment as such', async () => {
+    const results = await service(aggregates([10_000, 10_000], [1150, 1000])).results('checkout');
+    expect(results.verdict.status).toBe('LOSER');
+  });
+
+  it('answers 404 for an unknown experiment', async () => {
+    await expect(service(aggregates([1, 1], [0, 0])).results('nope')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+});
