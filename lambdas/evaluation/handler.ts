@@ -33,7 +33,7 @@ const assignments = new AssignmentService(source, exposures);
 
 export const handler = createHttpHandler('evaluation', [
   implement(evaluateRoute, ({ body, principal }) => evaluation.evaluate(principal, body.context, body.flags)),
-  implement(assignRoute, ({ body }) => assignments.assign(body)),
+  implement(assignRoute, ({ body, principal }) => assignments.assign(principal, body)),
   implement(getSdkRulesetRoute, ({ principal, headers }) => {
     if (principal.keyType !== 'server') throw new ForbiddenError('The ruleset is for server keys only');
     return evaluation.ruleset(headers['if-none-match']);

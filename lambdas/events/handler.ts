@@ -10,5 +10,5 @@ const env = parseEnv(z.object({ EVENTS_STREAM_NAME: z.string().min(1) }));
 const ingest = new EventIngestService(new EventPublisher(createKinesisClient(), env.EVENTS_STREAM_NAME));
 
 export const handler = createHttpHandler('events', [
-  implement(ingestEventsRoute, ({ body }) => ingest.ingest(body.events)),
+  implement(ingestEventsRoute, ({ body, principal }) => ingest.ingest(principal, body.events)),
 ]);

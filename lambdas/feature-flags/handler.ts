@@ -18,8 +18,10 @@ import {
 } from '../../shared/http/routes';
 
 const { TABLE_ANALYTICS } = parseEnv(z.object({ TABLE_ANALYTICS: z.string().min(1) }));
-const { flags, segments, doc } = configRepositories();
-const service = new FlagsService(flags, segments, (keys) => lastEvaluated(doc, TABLE_ANALYTICS, keys));
+const { flags, segments, experiments, doc } = configRepositories();
+const service = new FlagsService(flags, segments, experiments, (keys) =>
+  lastEvaluated(doc, TABLE_ANALYTICS, keys),
+);
 
 export const handler = createHttpHandler('feature-flags', [
   implement(listFlagsRoute, ({ query }) => service.list(query)),

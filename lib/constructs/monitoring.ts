@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
@@ -13,6 +13,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IDomain } from 'aws-cdk-lib/aws-opensearchservice';
+import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -27,6 +28,11 @@ export interface MonitoringProps {
   readonly eventsStream: IStream;
   readonly searchDomain: IDomain;
   readonly alarms: AlarmConfig;
+  /**
+   * Log groups of the functions that log exposures (`exposures not delivered` with a `count`): exposures the
+   * stream would not take after the retries, counted from the logs and alarmed on from the first one.
+   */
+  readonly exposureLogGroups: readonly ILogGroup[];
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -66,6 +72,17 @@ export class Monitoring extends Construct {
         `Function ${name} throttled`,
       );
     }
+
+    props.exposureLogGroups.forEach((logGroup, i) => {
+      const lost = new MetricFilter(this, `ExposuresLostFilter${i}`, {
+        logGroup,
+        metricNamespace: `Switchyard/${Stack.of(this).stackName}`,
+        metricName: 'ExposuresLost',
+        filterPattern: FilterPattern.stringValue('$.message', '=', 'exposures not delivered'),
+        metricValue: '$.count',
+      }).metric({ period: FIVE_MINUTES, statistic: 'Sum' });
+      this.alarm(`ExposuresLost${i}`, lost, 1, 'Exposures the events stream would not take were lost');
+    });
 
     const dlqDepth = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
       period: FIVE_MINUTES,

@@ -295,6 +295,7 @@ export class ApiStack extends Stack {
       eventsStream: props.eventsStream,
       searchDomain: props.searchDomain,
       alarms: config.alarms,
+      exposureLogGroups: [functions.evaluation.logGroup],
     });
   }
 }

@@ -1,4 +1,5 @@
-import type { Assignment, CompiledRuleset, EvaluationResult } from '../rules';
+import { notRunning, type Assignment, type CompiledRuleset, type EvaluationResult } from '../rules';
+import type { SdkCaller } from '../evaluation/service';
 import type { RulesetSource } from '../rulesets/source';
 import type { Exposure, ExposureLog } from './exposures';
 import type { AssignBody } from './schema';
@@ -34,10 +35,25 @@ export class AssignmentService {
     private readonly exposures: ExposureLog,
   ) {}
 
-  async assign(body: AssignBody): Promise<{ revision: number; assignments: Assignment[] }> {
+  /**
+   * Client keys (browsers, apps) see the experiments they could see through flags: those that back no flag,
+   * or back a client-side one. Others answer NOT_RUNNING, as a hidden flag answers FLAG_NOT_FOUND.
+   */
+  async assign(
+    caller: SdkCaller,
+    body: AssignBody,
+  ): Promise<{ revision: number; assignments: Assignment[] }> {
     const ruleset = await this.source.get();
     const context = body.context ?? {};
-    const assignments = ruleset.assign(context, body.experiments, body.unitId);
+    const visible = (key: string) => {
+      if (caller.keyType === 'server') return true;
+      const flagKey = ruleset.experiment(key)?.flagKey;
+      return flagKey === undefined || ruleset.flag(flagKey)?.clientSide === true;
+    };
+    const keys = body.experiments ?? ruleset.experiments.filter(visible);
+    const assignments = keys.map((key) =>
+      visible(key) ? ruleset.assign(context, [key], body.unitId)[0]! : notRunning(key),
+    );
     await this.exposures.log(exposuresOf(ruleset, context, assignments, body.unitId));
     return { revision: ruleset.revision, assignments };
   }

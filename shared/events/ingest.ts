@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PayloadTooLargeError } from '../errors';
+import type { SdkCaller } from '../evaluation/service';
 import type { EventPublisher } from './publisher';
 import {
   eventSchema,
@@ -23,7 +24,14 @@ export const ingestBodySchema = z
   })
   .meta({ id: 'IngestRequest' });
 
-export const REFUSAL_CODES = ['INVALID', 'TOO_LARGE', 'DUPLICATE', 'OUT_OF_RANGE', 'NOT_STORED'] as const;
+export const REFUSAL_CODES = [
+  'INVALID',
+  'TOO_LARGE',
+  'DUPLICATE',
+  'OUT_OF_RANGE',
+  'NOT_ALLOWED',
+  'NOT_STORED',
+] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
 export const ingestResponseSchema = z
@@ -60,7 +68,11 @@ export class EventIngestService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async ingest(events: readonly unknown[]): Promise<IngestResponse> {
+  /**
+   * Exposures come from server keys only (SDKs in local mode) — client SDKs get theirs logged by
+   * `/assignments` and `/evaluate` — so a public client key cannot forge a unit's first exposure.
+   */
+  async ingest(caller: SdkCaller, events: readonly unknown[]): Promise<IngestResponse> {
     // The gateway and the HTTP chain refuse bodies over the stage's limit first; this holds whatever it is.
     const sizes = events.map((raw) => Buffer.byteLength(JSON.stringify(raw) ?? ''));
     const total = sizes.reduce((a, b) => a + b, 0);
@@ -88,6 +100,9 @@ export class EventIngestService {
         return refuse('INVALID', message);
       }
       const event = parsed.data;
+      if (event.type === 'exposure' && caller.keyType !== 'server') {
+        return refuse('NOT_ALLOWED', 'exposure events need a server key (assignments log their own)');
+      }
       if (seen.has(event.eventId))
         return refuse('DUPLICATE', 'eventId repeats an earlier event of this request');
       const at = Date.parse(event.timestamp);

@@ -13,6 +13,12 @@ export const MAX_EVENTS_PER_REQUEST = 500;
 export const MAX_EVENT_BYTES = 32 * 1024;
 export const MAX_EVENTS_REQUEST_BYTES = 1024 * 1024;
 
+/**
+ * Values beyond ±1e12 are refused (the processor ignores them too): aggregates add squares of values, and
+ * DynamoDB numbers stop at 38 significant digits.
+ */
+export const MAX_EVENT_VALUE = 1e12;
+
 /** The name every exposure carries; the experiment and variant are fields of their own. */
 export const EXPOSURE_EVENT_NAME = '$exposure';
 
@@ -23,7 +29,12 @@ const commonFields = {
   name: z.string().trim().min(1).max(200),
   unitId: unitIdSchema,
   timestamp: z.iso.datetime({ offset: true }).describe('When it happened (ISO-8601)'),
-  value: z.number().finite().optional().describe('Numeric value (a latency in ms, an amount, …)'),
+  value: z
+    .number()
+    .min(-MAX_EVENT_VALUE)
+    .max(MAX_EVENT_VALUE)
+    .optional()
+    .describe('Numeric value (a latency in ms, an amount, …), within ±1e12'),
   properties: z.record(z.string().max(200), z.json()).optional(),
 };
 
@@ -43,7 +54,7 @@ export const latencyEventSchema = z.strictObject({
   ...commonFields,
   ...flagFields,
   type: z.literal('latency'),
-  value: z.number().finite().min(0).describe('Latency in milliseconds'),
+  value: z.number().min(0).max(MAX_EVENT_VALUE).describe('Latency in milliseconds'),
 });
 
 export const eventSchema = z

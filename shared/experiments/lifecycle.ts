@@ -67,6 +67,7 @@ export interface LockedFields {
   readonly variants: readonly { key: string; weight: number; isControl: boolean }[];
   readonly unitAttribute: string;
   readonly salt?: string | undefined;
+  readonly flagKey?: string | undefined;
   readonly primaryMetric?: string | undefined;
   readonly secondaryMetrics: readonly string[];
   readonly guardrailMetrics: readonly string[];
@@ -78,7 +79,7 @@ export interface LockedFields {
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * While ACTIVE or PAUSED (SPEC §2.4): variants (keys, weights, control), unitAttribute, salt, layer and
+ * While ACTIVE or PAUSED (SPEC §2.4): variants (keys, weights, control), unitAttribute, salt, flagKey, layer and
  * layerRange are locked, and trafficAllocation may only grow. The metrics are locked too: results are
  * aggregated as events arrive, so a metric added mid-run would miss every unit seen before it. Throws a
  * ConflictError naming the field.
@@ -92,6 +93,7 @@ export function checkLockedFields(before: LockedFields, after: Omit<LockedFields
   if (!same(shape(before.variants), shape(after.variants))) throw locked('variants');
   if (before.unitAttribute !== after.unitAttribute) throw locked('unitAttribute');
   if (before.salt !== after.salt) throw locked('salt');
+  if (before.flagKey !== after.flagKey) throw locked('flagKey');
   if (before.primaryMetric !== after.primaryMetric) throw locked('primaryMetric');
   if (!same(before.secondaryMetrics, after.secondaryMetrics)) throw locked('secondaryMetrics');
   if (!same(before.guardrailMetrics, after.guardrailMetrics)) throw locked('guardrailMetrics');

@@ -157,6 +157,13 @@ export class ExperimentsService {
         `experiment ${key} is ${before.status}: it can be scheduled only while DRAFT or PAUSED`,
       );
     }
+    // A paused experiment has started: only its end can be scheduled (resuming is a person's decision).
+    if (before.status === 'PAUSED' && times.startAt !== undefined && times.startAt !== before.startAt) {
+      throw new ConflictError(
+        `experiment ${key} is PAUSED: it has started already, so only endAt can be scheduled; resume it by hand`,
+        { field: 'startAt' },
+      );
+    }
     const input = validateDocument(experimentInputSchema, {
       ...inputOf(before),
       startAt: times.startAt,
@@ -258,6 +265,17 @@ export class ExperimentsService {
           `variants ${strangers.join(', ')} are not variations of flag ${flag.key} ` +
           `(${[...variations].join(', ')}): a flag-backed experiment's variant keys are its variation keys`;
         throw new ValidationError(`body.variants: ${message}`, [{ path: 'body.variants', message }]);
+      }
+      // A flag serves one experiment at a time, or its answers and the exposures would disagree.
+      const rival = (await this.experiments.list()).find(
+        (e) => e.key !== input.key && e.flagKey === input.flagKey && !FINISHED_STATUSES.includes(e.status),
+      );
+      if (rival !== undefined) {
+        throw new ConflictError(
+          `flag ${input.flagKey} is already served by experiment ${rival.key} (${rival.status}): ` +
+            'complete or delete it first',
+          { field: 'flagKey', experiment: rival.key },
+        );
       }
     }
     await this.checkMetrics(input);

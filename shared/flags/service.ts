@@ -1,3 +1,5 @@
+import { FINISHED_STATUSES } from '../experiments/lifecycle';
+import type { Experiment } from '../experiments/requests';
 import { auditRecord, type ChangeContext } from '../audit/actor';
 import type { UserPrincipal } from '../auth/principal';
 import type { ConfigRepository } from '../config/repository';
@@ -42,6 +44,7 @@ export class FlagsService {
   constructor(
     private readonly flags: ConfigRepository<Flag>,
     private readonly segments: ConfigRepository<Segment>,
+    private readonly experiments: ConfigRepository<Experiment>,
     /** lastEvaluatedAt per flag key, from the evaluation functions' usage counters. */
     private readonly lastEvaluated: (keys: readonly string[]) => Promise<Map<string, string>> = async () =>
       new Map(),
@@ -100,6 +103,17 @@ export class FlagsService {
     const { owner, createdBy, createdAt, lastEvaluatedAt } = before;
     const input = validateDocument(flagInputSchema, { ...stripServerFields(before), ...fields, key });
     await this.checkReferences(input);
+    const kept = new Set(input.variations.map((v) => v.key));
+    for (const experiment of await this.experimentsServing(key)) {
+      const lost = experiment.variants.map((v) => v.key).filter((v) => !kept.has(v));
+      if (lost.length > 0) {
+        throw new ConflictError(
+          `variations ${lost.join(', ')} of flag ${key} are variants of experiment ${experiment.key} ` +
+            `(${experiment.status}): complete or delete the experiment first`,
+          { field: 'variations', experiment: experiment.key },
+        );
+      }
+    }
     const after: Flag = {
       ...input,
       owner,
@@ -152,10 +166,23 @@ export class FlagsService {
         `flag ${key} is a prerequisite of ${dependents.map((f) => f.key).join(', ')}: remove it there first`,
       );
     }
+    const serving = await this.experimentsServing(key);
+    if (serving.length > 0) {
+      throw new ConflictError(
+        `flag ${key} is served by experiment ${serving.map((e) => e.key).join(', ')}: complete or delete it first`,
+      );
+    }
     await this.flags.remove(
       key,
       version,
       auditRecord(change.context, 'flag.delete', resource(key), before, null),
+    );
+  }
+
+  /** Experiments not yet finished that serve this flag's variations (`flagKey`). */
+  private async experimentsServing(key: string): Promise<Experiment[]> {
+    return (await this.experiments.list()).filter(
+      (e) => e.flagKey === key && !FINISHED_STATUSES.includes(e.status),
     );
   }
 

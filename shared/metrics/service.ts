@@ -16,8 +16,9 @@ export interface MetricChange {
 }
 
 /**
- * What decides a unit's value: while a running experiment measures the metric, these stay as they are (its
- * aggregates are built event by event under the current definition). Name, description and tags may change.
+ * What decides a unit's value: once an experiment has measured the metric (any status but DRAFT), these stay
+ * as they are — its aggregates were built event by event under this definition, and its results are read under
+ * it. Name, description and tags may change.
  */
 const MEASURING_FIELDS = ['type', 'eventName', 'valueProperty', 'window'] as const;
 
@@ -81,12 +82,13 @@ export class MetricsService {
     );
     const changed = MEASURING_FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(input[f]));
     if (changed.length > 0) {
-      const running = await this.runningExperimentsMeasuring(key);
-      if (running.length > 0) {
+      const measuring = await this.experimentsMeasuring(key, (status) => status !== 'DRAFT');
+      if (measuring.length > 0) {
         throw new ConflictError(
-          `${changed.join(', ')} of metric ${key} cannot change while running experiments measure it ` +
-            `(${running.join(', ')}): their results are aggregated under the current definition`,
-          { fields: changed, experiments: running },
+          `${changed.join(', ')} of metric ${key} cannot change once experiments have measured it ` +
+            `(${measuring.join(', ')}): their results are aggregated under the current definition; ` +
+            'create a new metric instead',
+          { fields: changed, experiments: measuring },
         );
       }
     }
@@ -103,17 +105,20 @@ export class MetricsService {
     );
   }
 
-  /** Keys of the ACTIVE or PAUSED experiments that measure the metric. */
-  private async runningExperimentsMeasuring(key: string): Promise<string[]> {
+  /** Keys of the experiments in the given statuses that measure the metric. */
+  private async experimentsMeasuring(
+    key: string,
+    inStatus: (status: Experiment['status']) => boolean,
+  ): Promise<string[]> {
     return (await this.experiments.list())
-      .filter((e) => LOCKED_STATUSES.includes(e.status) && measures(e, key))
+      .filter((e) => inStatus(e.status) && measures(e, key))
       .map((e) => e.key);
   }
 
   /** Refused while an ACTIVE or PAUSED experiment measures the metric: its results would lose it. */
   async remove(key: string, change: MetricChange): Promise<void> {
     const before = await this.get(key);
-    const running = await this.runningExperimentsMeasuring(key);
+    const running = await this.experimentsMeasuring(key, (status) => LOCKED_STATUSES.includes(status));
     if (running.length > 0) {
       throw new ConflictError(
         `metric ${key} is measured by running experiments ${running.join(', ')}: complete them first`,

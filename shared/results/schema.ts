@@ -72,6 +72,7 @@ export const experimentResultsSchema = z
               }),
             )
             .readonly(),
+          problem: z.string().optional().describe('Why a metric with data has no comparison'),
         }),
       )
       .readonly(),

@@ -51,6 +51,8 @@ export interface MetricResults {
   readonly variants: readonly VariantFigures[];
   /** Each treatment against the control (none for duration_p95, which reports percentiles only). */
   readonly comparisons: readonly VariantComparison[];
+  /** Why there are no comparisons although there is data (aggregates the statistics cannot use). */
+  readonly problem?: string;
 }
 
 export type VerdictStatus = 'NO_DATA' | 'SAMPLE_RATIO_MISMATCH' | 'WINNER' | 'LOSER' | 'INCONCLUSIVE';
@@ -127,9 +129,28 @@ export class ResultsService {
     const definitions = new Map((await this.metrics.list()).map((m) => [m.key, m]));
     const metrics = roles.flatMap(([metricKey, role]) => {
       const metric = definitions.get(metricKey);
-      return metric === undefined
-        ? []
-        : [this.metricResults(experiment, metric, role, aggregates, options.cuped === true)];
+      if (metric === undefined) return [];
+      try {
+        return [this.metricResults(experiment, metric, role, aggregates, options.cuped === true)];
+      } catch (error) {
+        // Aggregates the test refuses (e.g. counted under another definition of a recreated metric): say so
+        // for this metric instead of failing the whole page.
+        if (!(error instanceof RangeError)) throw error;
+        return [
+          {
+            metricKey,
+            name: metric.name,
+            type: metric.type,
+            direction: metric.direction,
+            role,
+            test: null,
+            cuped: null,
+            variants: [],
+            comparisons: [],
+            problem: `aggregates do not fit this metric's definition: ${error.message}`,
+          },
+        ];
+      }
     });
     const sampleRatio = {
       chiSquare: srm.chiSquare,

@@ -335,17 +335,21 @@ function withExperiment(
   otherwise: (context: Context) => EvaluationResult,
 ): (context: Context) => EvaluationResult {
   const served = new Map<string, EvaluationResult>();
+  try {
+    for (const variant of experiment.variants) {
+      served.set(
+        variant,
+        makeResult(flagKey, valueOf(variant), variant, 'SPLIT', { experimentKey: experiment.key }),
+      );
+    }
+  } catch {
+    // A variant that is not a variation (refused on write): the flag ignores the experiment.
+    return otherwise;
+  }
   return (context) => {
     const assignment = experiment.assign(context);
     if (!assignment.inExperiment || assignment.variant === null) return otherwise(context);
-    let result = served.get(assignment.variant);
-    if (result === undefined) {
-      result = makeResult(flagKey, valueOf(assignment.variant), assignment.variant, 'SPLIT', {
-        experimentKey: experiment.key,
-      });
-      served.set(assignment.variant, result);
-    }
-    return result;
+    return served.get(assignment.variant) ?? otherwise(context);
   };
 }
 

@@ -20,6 +20,8 @@ import type { Assignment, AssignmentReason, JsonValue, RulesetExperiment, Rulese
 export interface CompiledExperiment {
   readonly key: string;
   readonly flagKey: string | undefined;
+  /** Variant keys, in order. */
+  readonly variants: readonly string[];
   /** The unit the experiment buckets by, from a context. */
   readonly unitOf: UnitGetter;
   assign(context: Context, unitId?: string): Assignment;
@@ -125,6 +127,7 @@ export function compileExperiment(
   return Object.freeze({
     key,
     flagKey: experiment.flagKey,
+    variants: Object.freeze(variants.map((v) => v.key)),
     unitOf,
     assign(context: Context, unitId?: string): Assignment {
       const unit = unitId ?? unitOf(context);

@@ -212,15 +212,17 @@ engines.describe('experiment and layer management over HTTP', () => {
 
     expect((await act('button', 'pause')).json).toMatchObject({ status: 'PAUSED' });
     const bad = await call('PUT', path('button', '/schedule'), dev, {
-      startAt: schedule.endAt,
-      endAt: schedule.startAt,
+      endAt: 'next tuesday',
       version: 5,
     });
     expect(bad.status).toBe(400);
-    expect(bad.json.message).toBe('body.endAt: must be after startAt');
-    const paused = await call('PUT', path('button', '/schedule'), dev, { ...schedule, version: 5 });
+    expect(bad.json.message).toMatch(/^body\.endAt: /);
+    const restart = await call('PUT', path('button', '/schedule'), dev, { ...schedule, version: 5 });
+    expect(restart.status).toBe(409);
+    expect(restart.json.message).toMatch(/PAUSED: it has started already, so only endAt can be scheduled/);
+    const paused = await call('PUT', path('button', '/schedule'), dev, { endAt: schedule.endAt, version: 5 });
     expect(paused.status).toBe(200);
-    expect(paused.json).toMatchObject({ ...schedule, status: 'PAUSED', version: 6 });
+    expect(paused.json).toMatchObject({ endAt: schedule.endAt, status: 'PAUSED', version: 6 });
     // Locked while PAUSED too.
     const locked = await call('PATCH', path('button'), dev, { unitAttribute: 'accountId', version: 6 });
     expect(locked.status).toBe(409);
@@ -241,6 +243,52 @@ engines.describe('experiment and layer management over HTTP', () => {
     expect(del.json.message).toMatch(/archive instead/);
     expect((await call('DELETE', path('other'), dev)).status).toBe(204);
     expect((await call('GET', path('other'), dev)).status).toBe(404);
+  });
+
+  it('keeps a flag and the experiment serving it consistent', async () => {
+    const banner = {
+      key: 'banner',
+      name: 'Banner',
+      kind: 'string',
+      variations: [
+        { key: 'control', value: 'grey' },
+        { key: 'green', value: 'green' },
+      ],
+      offVariation: 'control',
+      fallthrough: { variation: 'control' },
+    };
+    expect((await call('POST', '/api/v1/feature-flags', dev, banner)).status).toBe(201);
+    expect(
+      (await call('POST', '/api/v1/experiments', dev, experiment('banner-test', { flagKey: 'banner' })))
+        .status,
+    ).toBe(201);
+    expect((await act('banner-test', 'start')).status).toBe(200);
+
+    const rival = await call(
+      'POST',
+      '/api/v1/experiments',
+      dev,
+      experiment('banner-rival', { flagKey: 'banner' }),
+    );
+    expect(rival.status).toBe(409);
+    expect(rival.json.message).toMatch(/flag banner is already served by experiment banner-test \(ACTIVE\)/);
+    const shrink = await call('PATCH', '/api/v1/feature-flags/banner', dev, {
+      variations: [
+        { key: 'control', value: 'grey' },
+        { key: 'blue', value: 'blue' },
+      ],
+      version: 1,
+    });
+    expect(shrink.status).toBe(409);
+    expect(shrink.json.message).toMatch(
+      /variations green of flag banner are variants of experiment banner-test/,
+    );
+    const removed = await call('DELETE', '/api/v1/feature-flags/banner', dev);
+    expect(removed.status).toBe(409);
+    expect(removed.json.message).toMatch(/served by experiment banner-test/);
+
+    await act('banner-test', 'complete');
+    expect((await call('DELETE', '/api/v1/feature-flags/banner', dev)).status).toBe(204);
   });
 
   it('audits every transition and schedule change', async () => {

@@ -270,8 +270,9 @@ engines.describe('metric definitions over HTTP', () => {
     });
     expect(redefined.status).toBe(409);
     expect(redefined.json.message).toBe(
-      'eventName of metric purchase-rate cannot change while running experiments measure it ' +
-        '(checkout-a, checkout-c): their results are aggregated under the current definition',
+      'eventName of metric purchase-rate cannot change once experiments have measured it ' +
+        '(checkout-a, checkout-c): their results are aggregated under the current definition; ' +
+        'create a new metric instead',
     );
     const renamed = await call('PATCH', path('purchase-rate'), dev, {
       name: 'Purchase rate (all)',

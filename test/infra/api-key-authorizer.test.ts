@@ -94,7 +94,7 @@ describe.each(STAGE_NAMES)('the API-key authorizer (%s)', (name) => {
 
   it('is watched by the error and throttle alarms like every function', () => {
     const alarmsOnIt = Object.values(resourcesOf(api, 'AWS::CloudWatch::Alarm')).filter((a) =>
-      JSON.stringify(a.Properties!.Dimensions).includes(`"${authorizerFnId}"`),
+      JSON.stringify(a.Properties!.Dimensions ?? []).includes(`"${authorizerFnId}"`),
     );
     expect(alarmsOnIt.map((a) => a.Properties!.MetricName).sort()).toEqual(['Errors', 'Throttles']);
   });

@@ -289,6 +289,14 @@ describe.each(STAGE_NAMES)('API stack (%s)', (name) => {
       ]),
     );
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
+    // Lost exposures: counted from the evaluation function's log, alarmed on from the first one.
+    const filters = Object.values(resourcesOf(api, 'AWS::Logs::MetricFilter'));
+    expect(filters).toHaveLength(1);
+    expect(filters[0]!.Properties).toMatchObject({
+      FilterPattern: '{ $.message = "exposures not delivered" }',
+      MetricTransformations: [{ MetricName: 'ExposuresLost', MetricValue: '$.count' }],
+    });
+    expect(metrics.filter((m) => m.endsWith('/ExposuresLost'))).toHaveLength(1);
     api.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([

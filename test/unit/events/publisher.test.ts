@@ -91,6 +91,7 @@ describe('EventPublisher', () => {
 });
 
 describe('EventIngestService', () => {
+  const server = { keyType: 'server' as const };
   const service = () =>
     new EventIngestService(new EventPublisher(new KinesisClient({}), 'events', {}, noSleep));
 
@@ -107,7 +108,7 @@ describe('EventIngestService', () => {
       experimentKey: 'checkout',
       variant: 'control',
     };
-    const answer = await service().ingest([
+    const answer = await service().ingest(server, [
       good,
       { ...track(), eventId: 'not-a-uuid' },
       { ...good },
@@ -117,6 +118,7 @@ describe('EventIngestService', () => {
       { ...track(), type: 'exposure' },
       'not an object',
       { ...track(), timestamp: new Date(Date.now() - 31 * 86_400_000).toISOString() },
+      { ...track(), value: 1e13 },
     ]);
     expect(answer.accepted).toEqual([good.eventId, exposure.eventId]);
     expect(answer.refused.map((r) => [r.index, r.code])).toEqual([
@@ -127,6 +129,7 @@ describe('EventIngestService', () => {
       [6, 'INVALID'],
       [7, 'INVALID'],
       [8, 'OUT_OF_RANGE'],
+      [9, 'INVALID'],
     ]);
     expect(answer.refused[0]!.message).toMatch(/eventId/);
     expect(answer.refused[4]!.message).toMatch(/experimentKey/);
@@ -144,7 +147,7 @@ describe('EventIngestService', () => {
     });
     const answer = await new EventIngestService(
       new EventPublisher(new KinesisClient({}), 'events', { maxAttempts: 1 }, noSleep),
-    ).ingest(events);
+    ).ingest(server, events);
     expect(answer.accepted).toEqual([events[0]!.eventId]);
     expect(answer.refused).toEqual([
       {
@@ -161,7 +164,19 @@ describe('EventIngestService', () => {
       ...track(),
       properties: { blob: 'x'.repeat(30 * 1024) },
     }));
-    await expect(service().ingest(big)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    await expect(service().ingest(server, big)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     expect(putCalls()).toEqual([]);
+  });
+
+  it('takes exposures from server keys only', async () => {
+    kinesis.on(PutRecordsCommand).callsFake((input: { Records: unknown[] }) => ({
+      FailedRecordCount: 0,
+      Records: input.Records.map(() => ({ SequenceNumber: '1', ShardId: 's' })),
+    }));
+    const exposure = { ...track('u'), type: 'exposure', name: '$exposure', experimentKey: 'e', variant: 'v' };
+    const plain = track('u');
+    const answer = await service().ingest({ keyType: 'client' }, [exposure, plain]);
+    expect(answer.accepted).toEqual([plain.eventId]);
+    expect(answer.refused).toMatchObject([{ index: 0, code: 'NOT_ALLOWED' }]);
   });
 });

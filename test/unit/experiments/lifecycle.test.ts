@@ -126,6 +126,7 @@ describe('locked fields', () => {
     ['layer', { layer: undefined, layerRange: undefined }],
     ['layerRange', { layerRange: [0, 4000] }],
     ['salt', { salt: 'new-salt' }],
+    ['flagKey', { flagKey: 'checkout-flag' }],
     ['primaryMetric', { primaryMetric: 'revenue' }],
     ['primaryMetric', { primaryMetric: undefined }],
     ['secondaryMetrics', { secondaryMetrics: ['revenue', 'clicks'] }],

@@ -3,7 +3,7 @@ import type { ConfigRepository } from '../../../shared/config/repository';
 import type { Experiment } from '../../../shared/experiments/requests';
 import type { Metric } from '../../../shared/metrics/schema';
 import { ResultsService } from '../../../shared/results/service';
-import { twoProportionZTest, welchTTest } from '../../../shared/stats';
+import { bucketOf } from '../../../shared/analytics/histogram';
 
 const experiment: Experiment = {
   key: 'checkout',
@@ -101,12 +101,13 @@ describe('experiment results', () => {
       { key: 'treatment', isControl: false, weight: 5000, units: 10_000 },
     ]);
     expect(converted).toMatchObject({ role: 'primary', test: 'two-proportion-z' });
-    const expected = twoProportionZTest(
-      data.variants.control!.metrics.converted!,
-      data.variants.treatment!.metrics.converted!,
-      { direction: 'increase' },
-    );
-    expect(converted!.comparisons[0]).toEqual({ ...expected, variant: 'treatment', significant: true });
+    // statsmodels: proportions_ztest([1150, 1000], [10000, 10000]) = (3.4242693353108837, 0.0006164549192148455)
+    const [lift] = converted!.comparisons;
+    expect(lift!.statistic).toBeCloseTo(3.4242693353108837, 9);
+    expect(lift!.pValue).toBeCloseTo(0.0006164549192148455, 12);
+    expect(lift!.absoluteEffect).toBeCloseTo(0.015, 12);
+    expect(lift!.relativeEffect).toBeCloseTo(0.15, 12);
+    expect(lift).toMatchObject({ variant: 'treatment', significant: true, test: 'two-proportion-z' });
     expect(converted!.variants[1]).toMatchObject({
       variant: 'treatment',
       units: 10_000,
@@ -114,10 +115,8 @@ describe('experiment results', () => {
       mean: 0.115,
     });
     expect(revenue).toMatchObject({ role: 'secondary', test: 'welch-t' });
-    expect(revenue!.comparisons[0]).toMatchObject({
-      ...welchTTest(data.variants.control!.metrics.revenue!, data.variants.treatment!.metrics.revenue!),
-      significant: false,
-    });
+    // Identical revenue in both arms: no effect at all.
+    expect(revenue!.comparisons[0]).toMatchObject({ absoluteEffect: 0, pValue: 1, significant: false });
     // No latency aggregates yet: empty figures, no comparison, no NaN.
     expect(latency).toMatchObject({ role: 'guardrail', test: null, comparisons: [] });
     expect(latency!.variants[0]).toMatchObject({ units: 0, mean: null, p95: null });
@@ -151,5 +150,68 @@ describe('experiment results', () => {
     await expect(service(aggregates([1, 1], [0, 0])).results('nope')).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
+  });
+
+  it('applies CUPED on request, with the same data', async () => {
+    const data = aggregates([1000, 1000], [100, 130]);
+    for (const variant of Object.values(data.variants)) {
+      const converted = variant.metrics.converted!;
+      // A covariate that correlates with conversion (pre-exposure behaviour).
+      (variant.metrics as Record<string, MetricAggregate>).converted = {
+        ...converted,
+        covariate: {
+          sum: converted.sum * 2 + 50,
+          sumSquares: converted.sum * 4 + 200,
+          sumProducts: converted.sum * 2,
+        },
+      };
+    }
+    const plain = (await service(data).results('checkout')).metrics[0]!;
+    const cuped = (await service(data).results('checkout', { cuped: true })).metrics[0]!;
+    expect(plain.cuped).toBeNull();
+    expect(cuped.test).toBe('welch-t');
+    expect(cuped.cuped!.theta).not.toBe(0);
+    expect(cuped.comparisons[0]!.standardError!).toBeLessThan(plain.comparisons[0]!.standardError!);
+  });
+
+  it('reads the 95th percentile of duration metrics off the histogram', async () => {
+    const data = aggregates([100, 100], [0, 0]);
+    const latencies = (slow: number) => {
+      const histogram: Record<number, number> = {};
+      for (let i = 0; i < 100; i++) {
+        const b = bucketOf(i < 95 ? 100 : slow);
+        histogram[b] = (histogram[b] ?? 0) + 1;
+      }
+      return {
+        ...aggregate(
+          'x',
+          'latency',
+          Array.from({ length: 100 }, () => 1),
+          histogram,
+        ),
+        n: 100,
+      };
+    };
+    (data.variants.control!.metrics as Record<string, MetricAggregate>).latency = latencies(1000);
+    (data.variants.treatment!.metrics as Record<string, MetricAggregate>).latency = latencies(1000);
+    const latency = (await service(data).results('checkout')).metrics[2]!;
+    expect(latency.variants[0]!.p95).toBeGreaterThan(97);
+    expect(latency.variants[0]!.p95).toBeLessThan(103);
+  });
+
+  it('reports aggregates that do not fit the metric instead of failing the page', async () => {
+    const data = aggregates([100, 100], [0, 0]);
+    // Counted while `converted` was a count metric: more "conversions" than units.
+    (data.variants.control!.metrics as Record<string, MetricAggregate>).converted = {
+      ...aggregate('control', 'converted', [5, 5, 5]),
+      conversions: 15,
+      sum: 15,
+    };
+    const results = await service(data).results('checkout');
+    expect(results.metrics[0]).toMatchObject({
+      comparisons: [],
+      problem: expect.stringMatching(/conversions/),
+    });
+    expect(results.metrics[1]!.comparisons).toHaveLength(1);
   });
 });

@@ -161,4 +161,36 @@ describe('experiment assignment', () => {
     expect(rs.experiments).toEqual([]);
     expect(rs.assign({ userId: 'u' })).toEqual([]);
   });
+
+  it('serves a backed flag only when every variant is one of its variations', () => {
+    const flag = {
+      key: 'button',
+      kind: 'string' as const,
+      variations: [
+        { key: 'control', value: 'grey' },
+        { key: 'treatment', value: 'green' },
+      ],
+      enabled: true,
+      offVariation: 'control',
+      fallthrough: { variation: 'control' },
+      rules: [],
+    };
+    const backed = (variants: RulesetExperiment['variants']) =>
+      compileRuleset({
+        revision: 1,
+        hashVersion: 1,
+        flags: [flag],
+        segments: [],
+        experiments: [experiment({ key: 'button-test', flagKey: 'button', variants })],
+      });
+    const good = backed(twoVariants);
+    const served = units(200).map((unit) => good.evaluate('button', { userId: unit }));
+    expect(served.every((r) => r.reason === 'SPLIT' && r.experimentKey === 'button-test')).toBe(true);
+    expect(new Set(served.map((r) => r.value))).toEqual(new Set(['grey', 'green']));
+    // A variant the flag does not have: the flag ignores the experiment rather than erroring.
+    const broken = backed([twoVariants[0]!, { key: 'blue', weight: 5000, isControl: false }]);
+    for (const unit of units(200)) {
+      expect(broken.evaluate('button', { userId: unit })).toMatchObject({ reason: 'DEFAULT', value: 'grey' });
+    }
+  });
 });
