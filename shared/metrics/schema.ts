@@ -7,7 +7,7 @@ import { resourceKeySchema, tagsSchema } from '../rules/schema';
  * - conversion: 1 when the unit sent at least one event named `eventName`, else 0;
  * - count: the number of such events;
  * - sum: the sum of their values (`valueProperty` of `properties`, else the event's `value`);
- * - mean: the mean of their values, over the units that sent at least one;
+ * - mean: Σ values / Σ valued events over the units that sent at least one (a ratio; the delta method);
  * - duration_p95: the 95th percentile of their values (latency-like), per variant.
  */
 export const METRIC_TYPES = ['conversion', 'count', 'sum', 'mean', 'duration_p95'] as const;

@@ -7,7 +7,9 @@ import {
   sampleRatioMismatch,
   summarize,
   SRM_THRESHOLD,
+  linearizeRatio,
   type Comparison,
+  type SampleSummary,
   type TestKind,
 } from '../stats';
 import { histogramQuantile } from '../analytics/histogram';
@@ -85,13 +87,17 @@ const EMPTY: MetricAggregate = {
   values: { count: 0, sum: 0, sumSquares: 0, histogram: {} },
 };
 
+/** No usable sample: every figure of a comparison with it is null. */
+const NO_SAMPLE: SampleSummary = { n: 0, sum: 0, sumSquares: 0 };
+
 const percent = (x: number | null) => (x === null ? 'n/a' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`);
 const pValueText = (p: number | null) => (p === null ? 'n/a' : p < 0.0001 ? '< 0.0001' : p.toFixed(4));
 
 /**
  * `GET /api/v1/experiments/{key}/results` (SPEC §2.5): from the aggregates only, per metric and variant the
  * units, mean and variance, and each treatment against the control — a two-proportion z-test for conversions,
- * Welch's t-test otherwise (count, sum, and mean over units' means), with CUPED when asked (the covariate is
+ * Welch's t-test otherwise (count and sum per unit; a mean metric as the ratio Σ values / Σ valued events, through
+ * the delta method, its variance being that of the linearized per-unit values), with CUPED when asked (the covariate is
  * each unit's value of the same metric before exposure) — plus the sample-ratio-mismatch check on exposed
  * units and a plain-language verdict on the primary metric.
  */
@@ -178,6 +184,10 @@ export class ResultsService {
     cuped: boolean,
   ): MetricResults {
     const of = (variant: string) => aggregates.variants[variant]?.metrics[metric.key] ?? EMPTY;
+    // A mean metric is a ratio (Σ values / Σ valued events): compared through its delta-method linearization.
+    const ratio = metric.type === 'mean';
+    const sample = (variant: string): SampleSummary =>
+      ratio ? (linearizeRatio({ n: of(variant).n, ...of(variant).ratio }) ?? NO_SAMPLE) : of(variant);
     const control = experiment.variants.find((v) => v.isControl)!;
     const treatments = experiment.variants.filter((v) => !v.isControl);
     const figures = experiment.variants.map((v): VariantFigures => {
@@ -197,7 +207,7 @@ export class ResultsService {
           p95: histogramQuantile(aggregate.values.histogram, 0.95),
         };
       }
-      const moments = summarize(aggregate);
+      const moments = summarize(sample(v.key));
       return {
         variant: v.key,
         isControl: v.isControl,
@@ -219,13 +229,14 @@ export class ResultsService {
 
     const test: TestKind = metric.type === 'conversion' && !cuped ? 'two-proportion-z' : 'welch-t';
     const compared = compareToControl(
-      of(control.key),
-      treatments.map((t) => of(t.key)),
+      sample(control.key),
+      treatments.map((t) => sample(t.key)),
       {
         test,
         alpha: ALPHA,
         direction: metric.direction,
-        ...(cuped
+        // CUPED adjusts per-unit values; a ratio metric's linearized values have no covariate of their own.
+        ...(cuped && !ratio
           ? {
               covariates: {
                 control: of(control.key).covariate,
@@ -294,7 +305,14 @@ function verdict(
       message: `Worse than control: ${significant.map(describe).join('; ')}.${caveat}`,
     };
   }
-  const best = [...primary.comparisons].sort((a, b) => (a.pValue ?? 1) - (b.pValue ?? 1))[0]!;
+  const tested = primary.comparisons.filter((c) => c.pValue !== null);
+  if (tested.length === 0) {
+    return {
+      status: 'INCONCLUSIVE',
+      message: `Not enough data on ${primary.name} for a test yet (${units} units).${caveat}`,
+    };
+  }
+  const best = [...tested].sort((a, b) => a.pValue! - b.pValue!)[0]!;
   return {
     status: 'INCONCLUSIVE',
     message: `No significant difference on ${primary.name} yet (${units} units; closest: ${describe(best)}).${caveat}`,

@@ -20,3 +20,5 @@ export { DEFAULT_MIXING_EFFECT_SIZE, defaultMixingVariance, mixtureSprtPValue } 
 export type { MixtureSprtInput } from './sequential';
 export { SRM_THRESHOLD, sampleRatioMismatch } from './srm';
 export type { SampleRatioMismatch } from './srm';
+export { linearizeRatio } from './ratio';
+export type { RatioSummary } from './ratio';

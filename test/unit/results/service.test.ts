@@ -214,4 +214,39 @@ describe('experiment results', () => {
     });
     expect(results.metrics[1]!.comparisons).toHaveLength(1);
   });
+
+  it('compares a mean metric as a ratio of sums, through the delta method', async () => {
+    const ratioAggregate = (variant: string, perUnit: [number, number][]): MetricAggregate => ({
+      ...aggregate(variant, 'aov', []),
+      n: perUnit.length,
+      ratio: {
+        numerator: perUnit.reduce((a, [x]) => a + x, 0),
+        denominator: perUnit.reduce((a, [, d]) => a + d, 0),
+        numeratorSquares: perUnit.reduce((a, [x]) => a + x * x, 0),
+        denominatorSquares: perUnit.reduce((a, [, d]) => a + d * d, 0),
+        products: perUnit.reduce((a, [x, d]) => a + x * d, 0),
+      },
+    });
+    const control = Array.from({ length: 400 }, (_, i): [number, number] => [
+      50 * (1 + (i % 3)) + (i % 7),
+      1 + (i % 3),
+    ]);
+    const treatment = control.map(([x, d]): [number, number] => [x * 1.2, d]);
+    const withAov = { ...experiment, primaryMetric: 'aov', secondaryMetrics: [], guardrailMetrics: [] };
+    const results = await new ResultsService(repository([withAov]), repository([metric('aov', 'mean')]), {
+      readExperimentAggregates: async () => ({
+        experimentKey: 'checkout',
+        variants: {
+          control: { units: 400, metrics: { aov: ratioAggregate('control', control) } },
+          treatment: { units: 400, metrics: { aov: ratioAggregate('treatment', treatment) } },
+        },
+      }),
+    }).results('checkout', { cuped: true });
+    const [aov] = results.metrics;
+    const pooled = control.reduce((a, [x]) => a + x, 0) / control.reduce((a, [, d]) => a + d, 0);
+    expect(aov!.variants[0]!.mean).toBeCloseTo(pooled, 10);
+    expect(aov).toMatchObject({ test: 'welch-t', cuped: null });
+    expect(aov!.comparisons[0]!.relativeEffect).toBeCloseTo(0.2, 10);
+    expect(aov!.comparisons[0]!.significant).toBe(true);
+  });
 });
