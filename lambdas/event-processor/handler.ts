@@ -14,8 +14,9 @@ const batch = new BatchProcessor(EventType.KinesisDataStreams);
 /**
  * Events stream → search sink and aggregates (shared/analytics/processor.ts). Aggregation works on the whole
  * batch at once (writes grow with units, not events), so the batch is processed first and Powertools then
- * reports, record by record, the ones that must come again: events the sink did not index, units whose
- * transaction failed. Invalid records are logged and skipped (they would never get better). When every record
+ * reports, record by record, the ones that must come again: events the sink could not index for now, units
+ * whose transaction failed. Invalid records, and events the search index refused for good, are logged and skipped
+ * (they would never get better; the latter are still aggregated). When every record
  * failed, Powertools throws, so Lambda retries (and bisects) the whole batch; everything is idempotent.
  */
 export const handler = async (

@@ -94,23 +94,63 @@ export interface ConfigLists {
   listMetrics(): Promise<readonly MetricLike[]>;
 }
 
+/** What the processor asks of its configuration source. */
+export interface ConfigRequest {
+  /**
+   * The batch has events the configuration it got does not know (an exposure to an unknown experiment, a
+   * track event no metric reads): reload now, unless the copy is already very recent.
+   */
+  readonly fresh?: boolean;
+}
+
+export interface CachedAnalysisConfigOptions {
+  /**
+   * How long a loaded configuration is reused when nothing asks for a fresh one.
+   * @default 30_000
+   */
+  readonly ttlMs?: number;
+  /**
+   * A fresh load is skipped when the copy is younger than this: a batch full of events nobody configured (page
+   * views no metric reads) costs the config table at most one reload this often, per execution environment.
+   * @default 1_000
+   */
+  readonly freshAfterMs?: number;
+  /** Injected by tests. @default Date.now */
+  readonly now?: () => number;
+}
+
 /**
  * The configuration as the Lambda sees it: loaded on first use, then reused for `ttlMs` (30 s). A change to an
  * experiment or metric reaches the processor within that time; events processed meanwhile use the previous
- * configuration, like any event processed before the change. A failed reload keeps the previous copy.
+ * configuration, like any event processed before the change — except events that only a newer configuration
+ * could use (an experiment or metric created since the load): for those the processor asks for a fresh copy
+ * (`get({ fresh: true })`), reloaded unless younger than `freshAfterMs` (1 s), so they are not dropped. A failed
+ * reload keeps the previous copy.
  */
 export class CachedAnalysisConfig {
   private cached: { config: AnalysisConfig; at: number } | undefined;
+  /** The last load tried, successful or not (fresh loads are rate-limited on it). */
+  private attemptedAt = -Infinity;
+  private readonly ttlMs: number;
+  private readonly freshAfterMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly source: ConfigLists,
-    private readonly ttlMs = 30_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: CachedAnalysisConfigOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 30_000;
+    this.freshAfterMs = options.freshAfterMs ?? 1_000;
+    this.now = options.now ?? Date.now;
+  }
 
-  async get(): Promise<AnalysisConfig> {
+  async get(request: ConfigRequest = {}): Promise<AnalysisConfig> {
     const now = this.now();
-    if (this.cached !== undefined && now - this.cached.at < this.ttlMs) return this.cached.config;
+    if (this.cached !== undefined) {
+      const fresh = request.fresh === true && now - this.attemptedAt >= this.freshAfterMs;
+      if (!fresh && now - this.cached.at < this.ttlMs) return this.cached.config;
+    }
+    this.attemptedAt = now;
     try {
       const [experiments, metrics] = await Promise.all([
         this.source.listExperiments(),

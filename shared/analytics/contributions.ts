@@ -1,6 +1,6 @@
 import { isLive, type AnalysisConfig, type AnalysisMetric } from './config';
 import { bucketAttribute, bucketOf } from './histogram';
-import type { Fields, StoredEvent, StoredSafetyEvent, UnitState } from './state';
+import { usableValue, type Fields, type StoredEvent, type StoredSafetyEvent, type UnitState } from './state';
 
 /**
  * A unit's contribution to every aggregate, as a pure function of its state and the configuration.
@@ -21,7 +21,7 @@ import type { Fields, StoredEvent, StoredSafetyEvent, UnitState } from './state'
  * |              |                                      | and a log-bucket histogram h<i> (histogram.ts)       |
  *
  * A value is `properties[metric.valueProperty]` when the metric names one (a number, else no value), else the
- * event's `value`. The CUPED covariate y is the same metric computed over the events before exposure — within
+ * event's `value`; beyond ±1e12 it is no value (`usableValue`). The CUPED covariate y is the same metric computed over the events before exposure — within
  * the window's length before it when the metric has a window, else all of them — with y = 0 for a mean metric
  * without earlier values (CUPED only needs y to be unaffected by the assignment, which anything before
  * exposure is). duration_p95 has no covariate. Events before a unit's exposure never count in x.
@@ -76,7 +76,8 @@ function groupByName(events: readonly StoredEvent[]): Map<string, StoredEvent[]>
 }
 
 function valueOf(event: StoredEvent, metric: AnalysisMetric): number | undefined {
-  return metric.valueProperty === undefined ? event.value : event.props?.[metric.valueProperty];
+  // States merged before values were bounded may still hold larger ones.
+  return usableValue(metric.valueProperty === undefined ? event.value : event.props?.[metric.valueProperty]);
 }
 
 /** The unit's value from `events` for one metric type; null when the unit has none (mean, duration_p95). */

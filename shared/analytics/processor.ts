@@ -1,7 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
 import type { EventSink } from '../events/sink';
-import { eventSchema, type SwitchyardEvent } from '../events/schema';
-import type { AnalysisConfig } from './config';
+import {
+  errorEventSchema,
+  exposureEventSchema,
+  latencyEventSchema,
+  trackEventSchema,
+  type SwitchyardEvent,
+} from '../events/schema';
+import type { AnalysisConfig, ConfigRequest } from './config';
 import {
   contributions,
   safetyFields,
@@ -14,14 +21,23 @@ import {
   encodeState,
   fitBudget,
   isRelevant,
+  mayBecomeRelevant,
   mergeEvents,
+  needsTtlRefresh,
   STATE_BYTE_BUDGET,
+  unitStateExpiresAt,
   type MergeNotes,
   type StoredSafetyEvent,
   type UnitState,
 } from './state';
 import type { AnalyticsStore } from './store';
-import { TRANSACTION_BYTES, TRANSACTION_ITEMS, type AggregateTransaction, type UnitWrite } from './store';
+import {
+  TRANSACTION_BYTES,
+  TRANSACTION_ITEMS,
+  TransactionRefusedError,
+  type AggregateTransaction,
+  type UnitWrite,
+} from './store';
 
 /**
  * The event processor's work on one Kinesis batch, in one pass: decode and validate every record, send the
@@ -40,13 +56,20 @@ export interface StreamRecord {
 export type ProcessorLogger = Pick<Logger, 'warn' | 'error'>;
 
 export interface ProcessorOptions {
-  readonly store: AnalyticsStore;
+  readonly store: Pick<AnalyticsStore, 'readUnitStates' | 'commit'>;
   readonly sink: EventSink;
-  readonly config: () => Promise<AnalysisConfig>;
+  /**
+   * The analysis configuration, typically cached (`CachedAnalysisConfig.get`). Asked once per batch, and once
+   * more with `{ fresh: true }` when the batch has events only a newer configuration could use (an exposure to
+   * an experiment, or a track event for a metric, created since the copy was loaded): such events are otherwise
+   * dropped for good. The source decides how often it really reloads.
+   */
+  readonly config: (request?: ConfigRequest) => Promise<AnalysisConfig>;
   readonly logger: ProcessorLogger;
   /**
    * Decides which error/latency events are too old to aggregate (tests replay logs at a fixed time). TTLs always
-   * come from the wall clock: an item that expires is deleted, whatever clock processed it.
+   * come from the wall clock: an item that expires is deleted, whatever clock processed it, so a unit state's
+   * TTL refresh (`needsTtlRefresh`) is decided on the wall clock too.
    */
   readonly now?: () => number;
   /** Attempts per unit when its version moved or a transaction conflicted. */
@@ -65,8 +88,10 @@ export interface BatchStats {
   events: number;
   /** Records that are not JSON or events that fail the schema: logged and skipped, never retried. */
   invalid: number;
-  /** Events the sink could not index (their records are retried). */
+  /** Events the sink could not index for a reason that may pass (their records are retried). */
   sinkFailures: number;
+  /** Events the sink refused for good (a mapping error…): logged, never indexed, aggregated all the same. */
+  sinkRefused: number;
   /** Distinct units with events some aggregate can use. */
   units: number;
   /** Events no aggregate uses (see MergeNotes), events over a unit's cap, error/latency events too old or over the cap. */
@@ -81,10 +106,14 @@ export interface BatchStats {
   writes: number;
   unitStateWrites: number;
   aggregateWrites: number;
+  /** Unit state writes (in unitStateWrites) of units the batch did not change, for their TTL's sake only. */
+  ttlRefreshes: number;
   /** Compressed unit state bytes written (what the unit writes cost: 1 WCU per KB, twice in a transaction). */
   unitStateBytes: number;
   /** Transactions refused because a unit's version moved or an item was in another transaction. */
   retries: number;
+  /** Transactions DynamoDB refused as invalid; their units were tried again one per transaction. */
+  refusedTransactions: number;
 }
 
 const emptyStats = (): BatchStats => ({
@@ -92,6 +121,7 @@ const emptyStats = (): BatchStats => ({
   events: 0,
   invalid: 0,
   sinkFailures: 0,
+  sinkRefused: 0,
   units: 0,
   ignored: 0,
   capped: 0,
@@ -102,9 +132,23 @@ const emptyStats = (): BatchStats => ({
   writes: 0,
   unitStateWrites: 0,
   aggregateWrites: 0,
+  ttlRefreshes: 0,
   unitStateBytes: 0,
   retries: 0,
+  refusedTransactions: 0,
 });
+
+/**
+ * The events schema as the processor reads the stream, except for the bound on values: the stream still carries
+ * events accepted before the API bounded them, and such a value only counts as no value (`usableValue`) — the
+ * event itself (an exposure, a conversion) is still indexed and aggregated.
+ */
+const streamEventSchema = z.discriminatedUnion('type', [
+  exposureEventSchema.extend({ value: z.number().optional() }),
+  trackEventSchema.extend({ value: z.number().optional() }),
+  errorEventSchema.extend({ value: z.number().optional() }),
+  latencyEventSchema.extend({ value: z.number().min(0) }),
+]);
 
 /** Record payload → events; anything unreadable is reported, not thrown (a bad record never gets better). */
 export function decodeRecord(record: StreamRecord): { events: SwitchyardEvent[]; problems: string[] } {
@@ -121,8 +165,8 @@ export function decodeRecord(record: StreamRecord): { events: SwitchyardEvent[];
   const events: SwitchyardEvent[] = [];
   const problems: string[] = [];
   for (const candidate of Array.isArray(payload) ? payload : [payload]) {
-    const parsed = eventSchema.safeParse(candidate);
-    if (parsed.success) events.push(parsed.data);
+    const parsed = streamEventSchema.safeParse(candidate);
+    if (parsed.success) events.push(parsed.data satisfies SwitchyardEvent);
     else
       problems.push(
         parsed.error.issues
@@ -141,6 +185,8 @@ interface UnitWork {
   readonly records: Set<string>;
   state: UnitState;
   attempts: number;
+  /** A transaction holding it was refused as invalid: it is written in transactions of its own from now on. */
+  alone: boolean;
 }
 
 /** One unit's next write: its new state and the deltas it adds. */
@@ -153,10 +199,22 @@ interface UnitPlan {
   /** Whether it merges all the unit's events of this batch (else the next round writes the rest). */
   readonly complete: boolean;
   readonly notes: MergeNotes & { trimmed: number };
+  /** Nothing changed: the state is written again only for a fresh TTL. */
+  readonly refresh: boolean;
 }
 
 /** DynamoDB's item limit, less room for the key and the other attributes. */
 const MAX_BODY_BYTES = 390 * 1024;
+/** Permanent sink failures listed in the log line of one batch (all are counted). */
+const MAX_LOGGED_FAILURES = 50;
+
+/**
+ * A sink's failure reason fit for the logs: OpenSearch's mapping errors quote the offending value ("Preview of
+ * field's value: …"), which is the client's data, not ours to log.
+ */
+function withoutValues(reason: string): string {
+  return reason.replace(/(preview of field's value:).*$/is, '$1 (omitted)').slice(0, 300);
+}
 
 export class EventProcessor {
   private readonly now: () => number;
@@ -185,19 +243,13 @@ export class EventProcessor {
     stats.events = valid.length;
     if (valid.length === 0) return { failed, stats };
 
-    // The sink first; events it could not index are retried, and aggregating them again changes nothing.
-    try {
-      const { failedEventIds } = await this.options.sink.index(valid.map((v) => v.event));
-      const ids = new Set(failedEventIds);
-      stats.sinkFailures = ids.size;
-      for (const { record, event } of valid) if (ids.has(event.eventId)) failed.set(record, 'not indexed');
-    } catch (error) {
-      stats.sinkFailures = valid.length;
-      this.options.logger.error('event sink failed', { error: String(error) });
-      for (const { record } of valid) failed.set(record, 'not indexed');
-    }
+    await this.index(valid, stats, failed);
 
-    const config = await this.options.config();
+    let config = await this.options.config();
+    if (valid.some(({ event }) => mayBecomeRelevant(event) && !isRelevant(event, config))) {
+      // Possibly an experiment or metric created since the copy was loaded: dropping its events would be for good.
+      config = await this.options.config({ fresh: true });
+    }
     const byUnit = new Map<string, UnitWork>();
     for (const { record, event } of valid) {
       if (!isRelevant(event, config)) {
@@ -206,7 +258,14 @@ export class EventProcessor {
       }
       let work = byUnit.get(event.unitId);
       if (work === undefined) {
-        work = { unitId: event.unitId, events: [], records: new Set(), state: undefined!, attempts: 0 };
+        work = {
+          unitId: event.unitId,
+          events: [],
+          records: new Set(),
+          state: undefined!,
+          attempts: 0,
+          alone: false,
+        };
         byUnit.set(event.unitId, work);
       }
       work.events.push(event);
@@ -215,6 +274,50 @@ export class EventProcessor {
     stats.units = byUnit.size;
     await this.aggregate([...byUnit.values()], config, stats, failed);
     return { failed, stats };
+  }
+
+  /**
+   * The sink first. Events it could not index for a reason that may pass (429, 5xx, no answer) are retried —
+   * aggregating them again changes nothing. Events it refused for good (a mapping error…) would be refused on
+   * every retry and block the shard: they are logged (id and reason, never the event) and left out of the search
+   * index only; the aggregates count them like any other.
+   */
+  private async index(
+    valid: readonly { record: string; event: SwitchyardEvent }[],
+    stats: BatchStats,
+    failed: Map<string, string>,
+  ): Promise<void> {
+    let result;
+    try {
+      result = await this.options.sink.index(valid.map((v) => v.event));
+    } catch (error) {
+      stats.sinkFailures = valid.length;
+      this.options.logger.error('event sink failed', { error: String(error) });
+      for (const { record } of valid) failed.set(record, 'not indexed');
+      return;
+    }
+    const refused = new Map(result.failures.filter((f) => !f.retryable).map((f) => [f.eventId, f]));
+    // A failed id without a failure saying it is permanent is retried.
+    const retried = new Set(
+      [...result.failedEventIds, ...result.failures.map((f) => f.eventId)].filter((id) => !refused.has(id)),
+    );
+    stats.sinkFailures = retried.size;
+    stats.sinkRefused = refused.size;
+    if (refused.size > 0) {
+      this.options.logger.error(
+        'events refused by the search index for good: not indexed, still aggregated',
+        {
+          count: refused.size,
+          events: [...refused.values()].slice(0, MAX_LOGGED_FAILURES).map((f) => ({
+            eventId: f.eventId,
+            ...(f.status === undefined ? {} : { status: f.status }),
+            ...(f.type === undefined ? {} : { type: f.type }),
+            reason: withoutValues(f.reason),
+          })),
+        },
+      );
+    }
+    for (const { record, event } of valid) if (retried.has(event.eventId)) failed.set(record, 'not indexed');
   }
 
   /**
@@ -267,11 +370,27 @@ export class EventProcessor {
         try {
           outcome = await this.options.store.commit(toTransaction(tx));
         } catch (error) {
-          this.options.logger.error('aggregate transaction failed', {
+          if (error instanceof TransactionRefusedError && tx.length > 1) {
+            // Some unit's delta is unacceptable (which one, DynamoDB does not say): the others must not fail with
+            // it on every retry. Each is tried in a transaction of its own; only those refused alone fail.
+            stats.refusedTransactions++;
+            this.options.logger.error('aggregate transaction refused: its units are tried one by one', {
+              units: tx.length,
+              error: error.reason,
+            });
+            for (const plan of tx) {
+              plan.work.alone = true;
+              pending.push(plan.work);
+            }
+            continue;
+          }
+          const refused = error instanceof TransactionRefusedError;
+          this.options.logger.error(refused ? 'unit refused by DynamoDB' : 'aggregate transaction failed', {
             units: tx.length,
-            error: String(error),
+            ...(refused ? { unitId: tx[0]!.work.unitId, error: error.reason } : { error: String(error) }),
           });
-          for (const plan of tx) fail(plan.work, 'aggregate transaction failed');
+          const reason = refused ? 'aggregate transaction refused' : 'aggregate transaction failed';
+          for (const plan of tx) fail(plan.work, reason);
           continue;
         }
         if (outcome.ok) {
@@ -280,8 +399,10 @@ export class EventProcessor {
           stats.unitStateWrites += tx.length;
           stats.aggregateWrites += outcome.items - tx.length;
           stats.unitStateBytes += tx.reduce((sum, plan) => sum + plan.write.body.length, 0);
+          const expiresAt = unitStateExpiresAt(Date.now());
           for (const plan of tx) {
-            plan.work.state = { ...plan.next, version: plan.write.expectedVersion + 1 };
+            plan.work.state = { ...plan.next, version: plan.write.expectedVersion + 1, expiresAt };
+            if (plan.refresh) stats.ttlRefreshes++;
             if (plan.complete) countNotes(stats, plan.notes);
             else pending.push(plan.work);
           }
@@ -339,8 +460,23 @@ export class EventProcessor {
   ): UnitPlan | null {
     const merged = mergeEvents(work.state, events, config, this.now());
     if (!merged.changed) {
+      const notes = { ...merged.notes, trimmed: 0 };
+      if (complete && needsTtlRefresh(work.state, Date.now())) {
+        // Unchanged, but touched: the unit is active, so its state must not expire (it would count again as a
+        // new unit). The same state, written again with a fresh TTL; its notes count once it is written.
+        return {
+          work,
+          write: { unitId: work.unitId, expectedVersion: work.state.version, body: encodeState(work.state) },
+          next: work.state,
+          experiments: new Map(),
+          safety: new Map(),
+          complete,
+          notes,
+          refresh: true,
+        };
+      }
       // Nothing to write for this unit: its notes (ignored, stale…) are final now.
-      if (complete) countNotes(stats, { ...merged.notes, trimmed: 0 });
+      if (complete) countNotes(stats, notes);
       return null;
     }
     let state = merged.state;
@@ -350,7 +486,7 @@ export class EventProcessor {
     let trimmed = 0;
     let safetyDropped = 0;
     if (body.length > STATE_BYTE_BUDGET) {
-      const fitted = fitBudget(merged.state, merged.newSafety);
+      const fitted = fitBudget(merged.state, merged.newSafety, config);
       ({ state, newSafety, trimmed, safetyDropped } = fitted);
       ({ deltas, applied } = unitDelta(work.state.applied, contributions(state, config), config));
       body = encodeState({ ...state, applied });
@@ -362,7 +498,7 @@ export class EventProcessor {
       });
     }
     if (merged.notes.capped > 0) {
-      this.options.logger.warn('unit over its event cap: its latest events are not counted', {
+      this.options.logger.warn('unit over its event cap: events not counted', {
         unitId: work.unitId,
         capped: merged.notes.capped,
       });
@@ -385,6 +521,7 @@ export class EventProcessor {
       safety,
       complete,
       notes: { ...merged.notes, safetyFull: merged.notes.safetyFull + safetyDropped, trimmed },
+      refresh: false,
     };
   }
 }
@@ -411,11 +548,13 @@ const UPDATE_BYTES = 1024;
  * Greedy packing into transactions of at most 100 items (unit states + distinct aggregate items) and 3.5 MB.
  * Units are taken in the order of the experiments they touch, so units of one experiment share their
  * aggregate items in as few transactions as possible: writes grow with units and distinct aggregates, not
- * with events.
+ * with events. Units once in a refused transaction go alone.
  */
 export function pack(plans: readonly UnitPlan[]): UnitPlan[][] {
-  const signature = new Map(plans.map((p) => [p, [...new Set(itemKeys(p))].sort().join('|')]));
-  const ordered = [...plans].sort((a, b) => (signature.get(a)! < signature.get(b)! ? -1 : 1));
+  const alone = plans.filter((p) => p.work.alone).map((p) => [p]);
+  const shared = plans.filter((p) => !p.work.alone);
+  const signature = new Map(shared.map((p) => [p, [...new Set(itemKeys(p))].sort().join('|')]));
+  const ordered = [...shared].sort((a, b) => (signature.get(a)! < signature.get(b)! ? -1 : 1));
   const out: UnitPlan[][] = [];
   let current: UnitPlan[] = [];
   let keys = new Set<string>();
@@ -439,7 +578,7 @@ export function pack(plans: readonly UnitPlan[]): UnitPlan[][] {
     bytes += cost(added.length);
   }
   if (current.length > 0) out.push(current);
-  return out;
+  return [...out, ...alone];
 }
 
 /** The transaction of a group of plans: their unit states, and the sum of their deltas per aggregate item. */

@@ -1,6 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { SwitchyardEvent } from '../events/schema';
-import type { AnalysisConfig } from './config';
+import { MAX_EVENT_VALUE, type SwitchyardEvent } from '../events/schema';
+import { isLive, type AnalysisConfig } from './config';
 
 /**
  * What the event processor remembers of one unit (one item per unit in the analytics table): its first
@@ -9,7 +9,10 @@ import type { AnalysisConfig } from './config';
  * is idempotent (an event already in the state changes nothing) and independent of arrival order.
  */
 
-/** Metric events kept per unit: the earliest by (timestamp, eventId), so the kept set never depends on arrival order. */
+/**
+ * Metric events kept per unit (see `keptWindow`): those that count for x first (at or after the unit's earliest
+ * live exposure, earliest first), then the pre-exposure ones closest to the exposure (CUPED only).
+ */
 export const MAX_UNIT_EVENTS = 2000;
 /** Error/latency events kept per unit for deduplication (within SAFETY_DEDUP_HOURS). */
 export const MAX_UNIT_SAFETY_EVENTS = 1000;
@@ -23,8 +26,36 @@ const SAFETY_ACCEPT_MS = SAFETY_DEDUP_HOURS * 3600_000;
 const SAFETY_KEEP_MS = SAFETY_ACCEPT_MS + 3600_000;
 /** The compressed state stays below this, well under DynamoDB's 400 KB item limit (see `fitBudget`). */
 export const STATE_BYTE_BUDGET = 350 * 1024;
-/** A unit state expires this long after its last change. */
+/** A unit state expires this long after its last write. */
 export const UNIT_STATE_TTL_DAYS = 120;
+/**
+ * A batch that touches a unit without changing its state still writes it (a fresh TTL) when its last write is
+ * older than this: at most one extra write per unit per month, and a unit with a relevant event at least every
+ * UNIT_STATE_TTL_DAYS − UNIT_STATE_REFRESH_DAYS (90) days never expires.
+ */
+export const UNIT_STATE_REFRESH_DAYS = 30;
+
+/** The `expiresAt` (epoch seconds) of a unit state written at `now` (epoch milliseconds, the wall clock). */
+export function unitStateExpiresAt(now: number): number {
+  return Math.floor(now / 1000) + UNIT_STATE_TTL_DAYS * 86_400;
+}
+
+/** Whether a stored state, touched at `now` (wall clock), must be written again for its TTL's sake. */
+export function needsTtlRefresh(state: UnitState, now: number): boolean {
+  if (state.version === 0) return false;
+  return (state.expiresAt ?? 0) < unitStateExpiresAt(now) - UNIT_STATE_REFRESH_DAYS * 86_400;
+}
+
+/**
+ * Client values beyond ±MAX_EVENT_VALUE (1e12) count as no value (`value` or a `valueProperty`): aggregates
+ * add squares, and DynamoDB refuses numbers past 1e125 or 38 significant digits, which would refuse the whole
+ * transaction. The events API refuses such values too; this covers properties and events already on the stream.
+ */
+export function usableValue(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_EVENT_VALUE
+    ? value
+    : undefined;
+}
 
 /** Numeric fields of one aggregate (n, sx, sxx, h161…); a missing field is 0. */
 export type Fields = Readonly<Record<string, number>>;
@@ -58,9 +89,11 @@ export interface UnitState {
   readonly unitId: string;
   /** The stored version; 0 when the unit has no item yet. */
   readonly version: number;
+  /** The stored item's TTL (epoch seconds), when read from the table. */
+  readonly expiresAt?: number;
   /** Experiment key → the first exposure (smallest (at, id)). */
   readonly exposures: Readonly<Record<string, StoredExposure>>;
-  /** Sorted by (at, id), at most MAX_UNIT_EVENTS. */
+  /** Sorted by (at, id), at most MAX_UNIT_EVENTS (see `keptWindow`). */
   readonly events: readonly StoredEvent[];
   readonly safety: readonly StoredSafetyEvent[];
   /** Aggregate key → the fields this unit has added to it so far. */
@@ -72,9 +105,12 @@ export function emptyUnitState(unitId: string): UnitState {
 }
 
 export interface MergeNotes {
-  /** Events of no interest: track events no metric reads, exposures to unknown experiments, error/latency without flag. */
+  /**
+   * Events of no interest: track events no metric reads, exposures to unknown experiments, error/latency without
+   * flag, latency events without a usable value.
+   */
   ignored: number;
-  /** Metric events beyond MAX_UNIT_EVENTS (the latest by timestamp), not counted. */
+  /** Metric events beyond MAX_UNIT_EVENTS (those `keptWindow` leaves out), not counted. */
   capped: number;
   /** Error/latency events older than SAFETY_DEDUP_HOURS, not aggregated. */
   staleSafety: number;
@@ -113,10 +149,50 @@ export function isRelevant(event: SwitchyardEvent, config: AnalysisConfig): bool
   }
 }
 
-/** The value of properties[name] when it is a finite number. */
-function numericProperty(properties: Record<string, unknown> | undefined, name: string): number | undefined {
-  const value = properties?.[name];
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+/**
+ * Whether an irrelevant event is so only for want of configuration (an experiment or a metric it would need):
+ * one created since the configuration was loaded would make it relevant. Error/latency events without a flag
+ * never are.
+ */
+export function mayBecomeRelevant(event: SwitchyardEvent): boolean {
+  return event.type === 'exposure' || event.type === 'track';
+}
+
+/**
+ * The time from which a unit's events count for x: its earliest exposure to a live experiment in one of the
+ * experiment's variants (what `contributions` counts); Infinity when it has none yet.
+ */
+export function countingFrom(
+  exposures: Readonly<Record<string, StoredExposure>>,
+  config: AnalysisConfig,
+): number {
+  let from = Infinity;
+  for (const [key, exposure] of Object.entries(exposures)) {
+    const experiment = config.experiments.get(key);
+    if (isLive(experiment) && experiment.variants.includes(exposure.variant))
+      from = Math.min(from, exposure.at);
+  }
+  return from;
+}
+
+/**
+ * The events a unit keeps when it has more than `max` (`events` sorted by (at, id)): first those at or after
+ * `from` (they count for x), earliest first — windows start at the exposure — then those before it, latest
+ * first (the CUPED covariate looks back from the exposure). That is the contiguous run of `max` events starting
+ * at `from`, or the last `max` events when fewer than `max` are after it. A total order on (at, eventId), so for
+ * a given exposure the kept set does not depend on arrival order, and a late duplicate of a dropped event is
+ * dropped again.
+ */
+export function keptWindow(
+  events: readonly StoredEvent[],
+  from: number,
+  max: number,
+): readonly StoredEvent[] {
+  if (events.length <= max) return events;
+  let first = events.findIndex((e) => e.at >= from);
+  if (first === -1) first = events.length;
+  const start = Math.min(first, events.length - max);
+  return events.slice(start, start + max);
 }
 
 /**
@@ -164,21 +240,27 @@ export function mergeEvents(
         eventIds.add(event.eventId);
         const props: Record<string, number> = {};
         for (const name of properties) {
-          const value = numericProperty(event.properties, name);
+          const value = usableValue(event.properties?.[name]);
           if (value !== undefined) props[name] = value;
         }
+        const value = usableValue(event.value);
         added.push({
           id: event.eventId,
           name: event.name,
           at,
-          ...(event.value === undefined ? {} : { value: event.value }),
+          ...(value === undefined ? {} : { value }),
           ...(Object.keys(props).length > 0 ? { props } : {}),
         });
         break;
       }
       case 'error':
       case 'latency': {
-        if (event.flagKey === undefined || event.variation === undefined) {
+        const value = usableValue(event.value);
+        if (
+          event.flagKey === undefined ||
+          event.variation === undefined ||
+          (event.type === 'latency' && value === undefined)
+        ) {
           notes.ignored++;
           break;
         }
@@ -198,7 +280,7 @@ export function mergeEvents(
           flagKey: event.flagKey,
           variation: event.variation,
           at,
-          ...(event.value === undefined ? {} : { value: event.value }),
+          ...(value === undefined ? {} : { value }),
         };
         safety.push(stored);
         newSafety.push(stored);
@@ -210,8 +292,8 @@ export function mergeEvents(
   let events = state.events;
   if (added.length > 0) {
     const all = [...state.events, ...added].sort(compare);
-    notes.capped += Math.max(0, all.length - MAX_UNIT_EVENTS);
-    const kept = all.slice(0, MAX_UNIT_EVENTS);
+    const kept = keptWindow(all, countingFrom(exposures, config), MAX_UNIT_EVENTS);
+    notes.capped += all.length - kept.length;
     const same = kept.length === state.events.length && kept.every((e, i) => e.id === state.events[i]!.id);
     if (!same) events = kept;
   }
@@ -308,7 +390,7 @@ export interface FittedState {
   readonly body: Buffer;
   /** The new error/latency events still in the state (those dropped to fit are not aggregated). */
   readonly newSafety: readonly StoredSafetyEvent[];
-  /** Metric events dropped to fit (the latest by timestamp). */
+  /** Metric events dropped to fit (those `keptWindow` leaves out). */
   readonly trimmed: number;
   readonly safetyDropped: number;
 }
@@ -316,13 +398,14 @@ export interface FittedState {
 /**
  * Encodes a merged state within STATE_BYTE_BUDGET. The caps keep real units far below it (2000 events
  * compress to ~60 KB); a unit with huge names or properties is brought under it by, first, not keeping (nor
- * aggregating) this batch's new error/latency events, then keeping only the earliest metric events (10 % fewer
- * per step). Either is logged by the caller; `contributions` is computed from what is kept, so aggregates
- * always match the stored state.
+ * aggregating) this batch's new error/latency events, then keeping fewer metric events (10 % fewer per step,
+ * chosen as the cap chooses them: `keptWindow`). Either is logged by the caller; `contributions` is computed
+ * from what is kept, so aggregates always match the stored state.
  */
 export function fitBudget(
   merged: UnitState,
   newSafety: readonly StoredSafetyEvent[],
+  config: AnalysisConfig,
   budget = STATE_BYTE_BUDGET,
 ): FittedState {
   let state = merged;
@@ -337,10 +420,11 @@ export function fitBudget(
     body = encodeState(state);
   }
   let trimmed = 0;
+  const from = countingFrom(state.exposures, config);
   while (body.length > budget && state.events.length > 0) {
     const keep = Math.floor(state.events.length * 0.9);
     trimmed += state.events.length - keep;
-    state = { ...state, events: state.events.slice(0, keep) };
+    state = { ...state, events: keptWindow(state.events, from, keep) };
     body = encodeState(state);
   }
   if (body.length > budget) {

@@ -11,7 +11,7 @@ import { keys } from '../db/keys';
 import type { CovariateSummary, SampleSummary } from '../stats/summary';
 import { parseAggregateKey, parseSafetyKey, UNITS, type AggregateDelta } from './contributions';
 import { attributeBucket } from './histogram';
-import { decodeState, emptyUnitState, UNIT_STATE_TTL_DAYS, type UnitState } from './state';
+import { decodeState, emptyUnitState, unitStateExpiresAt, type UnitState } from './state';
 
 /** DynamoDB limits: keys per BatchGetItem, items per TransactWriteItems, bytes per transaction (4 MB, with margin). */
 export const BATCH_GET_KEYS = 100;
@@ -40,6 +40,18 @@ export type CommitOutcome =
   | { readonly ok: true; readonly items: number }
   /** A unit's version moved (re-read and recompute those units), or another transaction held an item. */
   | { readonly ok: false; readonly staleUnits: readonly string[]; readonly conflict: boolean };
+
+/**
+ * DynamoDB refused the transaction's content (ValidationException, or a cancellation for a ValidationError: a
+ * number past 1e125 or a sum past 38 significant digits…): the same items will be refused again, whatever the
+ * retry. Which unit's delta caused it is not said, as deltas are summed per aggregate item.
+ */
+export class TransactionRefusedError extends Error {
+  constructor(readonly reason: string) {
+    super(`transaction refused: ${reason}`);
+    this.name = 'TransactionRefusedError';
+  }
+}
 
 /**
  * A delta as a DynamoDB number. DynamoDB adds decimals exactly but refuses a result of more than 38
@@ -156,7 +168,11 @@ export class AnalyticsStore {
         );
         for (const item of out.Responses?.[this.tableName] ?? []) {
           const unitId = item.unitId!.S!;
-          states.set(unitId, decodeState(unitId, Number(item.version!.N), item.z!.B!));
+          const state = decodeState(unitId, Number(item.version!.N), item.z!.B!);
+          states.set(
+            unitId,
+            item.expiresAt?.N === undefined ? state : { ...state, expiresAt: Number(item.expiresAt.N) },
+          );
         }
         pending = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
@@ -165,8 +181,12 @@ export class AnalyticsStore {
     return { states, requests };
   }
 
+  /**
+   * Writes the transaction. Throws TransactionRefusedError when DynamoDB refuses its content, and the error as
+   * it came for anything else that is not a version that moved or a conflict (throttling, network…).
+   */
   async commit(tx: AggregateTransaction, now: number = Date.now()): Promise<CommitOutcome> {
-    const expiresAt = Math.floor(now / 1000) + UNIT_STATE_TTL_DAYS * 86_400;
+    const expiresAt = unitStateExpiresAt(now);
     const items: TransactWriteItem[] = [];
     for (const unit of tx.units) {
       items.push({
@@ -228,8 +248,13 @@ export class AnalyticsStore {
       await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
       return { ok: true, items: items.length };
     } catch (error) {
+      if (error instanceof Error && error.name === 'ValidationException') {
+        throw new TransactionRefusedError(error.message);
+      }
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
+      const invalid = reasons.find((r) => r.Code === 'ValidationError');
+      if (invalid !== undefined) throw new TransactionRefusedError(invalid.Message ?? 'ValidationError');
       // Unit Puts come first, so reason i is unit i's.
       const staleUnits = tx.units
         .filter((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed')

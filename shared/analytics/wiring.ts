@@ -33,7 +33,7 @@ export function eventProcessorDependencies(logger: ProcessorLogger): EventProces
   return new EventProcessor({
     store: new AnalyticsStore(client, env.TABLE_ANALYTICS),
     sink: eventSinkFromEnv(),
-    config: () => config.get(),
+    config: (request) => config.get(request),
     logger,
   });
 }

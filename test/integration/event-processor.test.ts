@@ -1,16 +1,20 @@
-import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { analysisConfig, type AnalysisConfig, CachedAnalysisConfig } from '../../shared/analytics/config';
 import { bucketOf } from '../../shared/analytics/histogram';
 import { EventProcessor, type BatchStats, type StreamRecord } from '../../shared/analytics/processor';
-import { SAFETY_DEDUP_HOURS } from '../../shared/analytics/state';
+import {
+  SAFETY_DEDUP_HOURS,
+  UNIT_STATE_REFRESH_DAYS,
+  unitStateExpiresAt,
+} from '../../shared/analytics/state';
 import { AnalyticsStore, type AggregateTransaction, type CommitOutcome } from '../../shared/analytics/store';
 import { minuteOf } from '../../shared/analytics/contributions';
 import { AuditRepository } from '../../shared/audit/repository';
 import { ConfigRepository } from '../../shared/config/repository';
 import { keys } from '../../shared/db/keys';
 import type { SwitchyardEvent } from '../../shared/events/schema';
-import type { EventSink } from '../../shared/events/sink';
+import type { EventSink, SinkFailure, SinkResult } from '../../shared/events/sink';
 import type { Experiment } from '../../shared/experiments/requests';
 import type { Metric } from '../../shared/metrics/schema';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
@@ -65,9 +69,10 @@ function recompute(log: readonly SwitchyardEvent[], config: AnalysisConfig, now:
         const time = (e: SwitchyardEvent) => Date.parse(e.timestamp);
         const post = named.filter((e) => time(e) >= at && time(e) < at + window);
         const pre = named.filter((e) => time(e) < at && time(e) >= at - window);
+        // Values beyond ±1e12 count as no value.
         const valueOf = (e: SwitchyardEvent) => {
           const v = metric.valueProperty ? e.properties?.[metric.valueProperty] : e.value;
-          return typeof v === 'number' ? v : undefined;
+          return typeof v === 'number' && Math.abs(v) <= 1e12 ? v : undefined;
         };
         const values = (list: SwitchyardEvent[]) => list.map(valueOf).filter((v) => v !== undefined);
         const sum = (list: number[]) => list.reduce((a, b) => a + b, 0);
@@ -108,6 +113,7 @@ function recompute(log: readonly SwitchyardEvent[], config: AnalysisConfig, now:
     for (const e of events) {
       if (e.type !== 'error' && e.type !== 'latency') continue;
       if (e.flagKey === undefined || e.variation === undefined) continue;
+      if (e.type === 'latency' && e.value > 1e12) continue;
       const at = Date.parse(e.timestamp);
       if (at < now - SAFETY_DEDUP_HOURS * HOUR) continue;
       const key = `${e.flagKey}/${e.variation}/${minuteOf(at)}`;
@@ -237,25 +243,29 @@ class FlakyStore extends AnalyticsStore {
   }
 }
 
-/** A sink that refuses some events the first time it sees them. */
+/** A sink that refuses some events the first time it sees them (for a while), and some for good. */
 class FlakySink implements EventSink {
   private readonly seen = new Set<string>();
   indexed = 0;
   constructor(
     private readonly refuseShare: number,
     private readonly random: () => number,
+    private readonly rejectShare = 0,
   ) {}
 
-  index(events: SwitchyardEvent[]): Promise<{ failedEventIds: string[] }> {
-    const failedEventIds: string[] = [];
+  index(events: SwitchyardEvent[]): Promise<SinkResult> {
+    const failures: SinkFailure[] = [];
     for (const e of events) {
       const firstSight = !this.seen.has(e.eventId);
       this.seen.add(e.eventId);
-      if (firstSight && this.random() < this.refuseShare) {
-        failedEventIds.push(e.eventId);
+      const draw = firstSight ? this.random() : 1;
+      if (draw < this.rejectShare) {
+        failures.push({ eventId: e.eventId, status: 400, reason: 'mapping', retryable: false });
+      } else if (draw < this.rejectShare + this.refuseShare) {
+        failures.push({ eventId: e.eventId, status: 429, reason: 'busy', retryable: true });
       } else this.indexed++;
     }
-    return Promise.resolve({ failedEventIds });
+    return Promise.resolve({ failedEventIds: failures.map((f) => f.eventId), failures });
   }
 }
 
@@ -329,7 +339,8 @@ engines.describe('event processor against DynamoDB Local', () => {
     stores[0]!.failures = [{ at: 3, mode: 'before' }]; // a batch fails half-way, then is retried
     stores[1]!.failures = [{ at: 5, mode: 'after' }]; // committed, but the answer was lost
     stores[2]!.failures = [{ at: 4, mode: 'hang' }]; // the invocation times out half-way
-    const sinks = shards.map((_, i) => new FlakySink(i === 3 ? 0.03 : 0, prng(100 + i)));
+    // Shard 3's sink refuses 3 % of events for a while (retried), shard 2's 1 % for good (dropped from search only).
+    const sinks = shards.map((_, i) => new FlakySink(i === 3 ? 0.03 : 0, prng(100 + i), i === 2 ? 0.01 : 0));
     const processors = shards.map(
       (_, i) =>
         new EventProcessor({
@@ -359,6 +370,7 @@ engines.describe('event processor against DynamoDB Local', () => {
     // Two invalid records, counted again when a retry re-delivers them, never reported as failures.
     expect(sumStats(stats, 'invalid')).toBeGreaterThanOrEqual(2);
     expect(sumStats(stats, 'sinkFailures')).toBeGreaterThan(0);
+    expect(sumStats(stats, 'sinkRefused')).toBeGreaterThan(0);
     const expected = recompute(stream, await config.get(), LOG_NOW);
     const stored = await storedAggregates(dynamo);
     expect(stored.size).toBeGreaterThan(50);
@@ -532,5 +544,169 @@ engines.describe('event processor against DynamoDB Local', () => {
     expect(stats.unitStateWrites).toBeLessThanOrEqual(200);
     expect(stats.writes).toBeLessThan(log.length / 3);
     expect(stats.transactions).toBeLessThan(stats.unitStateWrites / 20);
+  }, 60_000);
+
+  const recordsOf = (events: SwitchyardEvent[]): StreamRecord[] =>
+    events.map((e) => ({ id: e.eventId, data: Buffer.from(JSON.stringify(e)) }));
+  const exposureOf = (unitId: string, experimentKey: string, variant = 'control'): SwitchyardEvent => ({
+    eventId: randomUUID(),
+    type: 'exposure',
+    name: '$exposure',
+    unitId,
+    timestamp: new Date(LOG_NOW - 3 * HOUR).toISOString(),
+    experimentKey,
+    variant,
+  });
+  const purchaseOf = (unitId: string, extra: Partial<SwitchyardEvent>): SwitchyardEvent =>
+    ({
+      eventId: randomUUID(),
+      type: 'track',
+      name: 'purchase',
+      unitId,
+      timestamp: new Date(LOG_NOW - 2 * HOUR).toISOString(),
+      ...extra,
+    }) as SwitchyardEvent;
+
+  it('counts a value past 1e12 as no value, and fails only the unit of a transaction DynamoDB refuses', async () => {
+    // `huge` sums amounts: one unit's 1e12 puts 1e24 in Σx², after which a contribution of 1e-14 would need 39
+    // significant digits — DynamoDB refuses it (ValidationException), whatever the retry.
+    const huge = { ...LOG_EXPERIMENTS[0]!, key: 'huge', primaryMetric: 'revenue', secondaryMetrics: [] };
+    const processor = new EventProcessor({
+      store: new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics),
+      sink: new FlakySink(0, Math.random),
+      config: async () => analysisConfig([...LOG_EXPERIMENTS, huge], LOG_METRICS),
+      logger: silent,
+      now: () => LOG_NOW,
+      sleep: () => Promise.resolve(),
+    });
+    const whale = await processor.process(
+      recordsOf([exposureOf('whale', 'huge'), purchaseOf('whale', { properties: { amount: 1e12 } })]),
+    );
+    expect(whale.failed.size).toBe(0);
+
+    const calm = Array.from({ length: 20 }, (_, i) => `calm-${i}`);
+    const dust = [exposureOf('dust', 'huge'), purchaseOf('dust', { properties: { amount: 1e-7 } })];
+    const events = [
+      ...calm.flatMap((unitId, i) => [
+        exposureOf(unitId, 'checkout', i % 2 === 0 ? 'control' : 'treatment'),
+        purchaseOf(unitId, { value: 3, properties: { amount: 12.5 } }),
+      ]),
+      // 1e70 (value and amount): Σx² = 1e140, past what DynamoDB can hold; it used to refuse the whole batch.
+      exposureOf('giant', 'checkout'),
+      purchaseOf('giant', { value: 1e70, properties: { amount: 1e70 } }),
+      ...dust,
+    ];
+    const store = new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics);
+    const before = (await store.readExperimentAggregates('checkout')).variants;
+    const { failed, stats } = await processor.process(recordsOf(events));
+    expect([...failed.keys()].sort()).toEqual(dust.map((e) => e.eventId).sort());
+    expect(stats.refusedTransactions).toBe(1);
+    expect(stats.unitStateWrites).toBe(21);
+
+    // What the 10 calm control units and the giant added: the giant counts, its values do not.
+    const after = (await store.readExperimentAggregates('checkout')).variants;
+    const added = (variant: string, metric: string) => {
+      const [a, b] = [after[variant]!.metrics[metric]!, before[variant]?.metrics[metric]];
+      return { n: a.n - (b?.n ?? 0), sum: a.sum - (b?.sum ?? 0) };
+    };
+    expect(after.control!.units - (before.control?.units ?? 0)).toBe(11);
+    expect(after.treatment!.units - (before.treatment?.units ?? 0)).toBe(10);
+    expect(added('control', 'revenue').n).toBe(11);
+    expect(added('control', 'revenue').sum).toBeCloseTo(125, 9);
+    expect(added('control', 'order-value').n).toBe(10);
+    const { states } = await store.readUnitStates(['giant', 'dust']);
+    expect(states.get('dust')!.version).toBe(0);
+    expect(states.get('giant')!.events.map((e) => [e.value, e.props])).toEqual([[undefined, undefined]]);
+    // The refused unit's records fail again on redelivery, alone; the rest is done.
+    const again = await processor.process(recordsOf(dust));
+    expect([...again.failed.keys()].sort()).toEqual(dust.map((e) => e.eventId).sort());
+    expect((await store.readExperimentAggregates('huge')).variants.control!.units).toBe(1);
+  });
+
+  it('writes a unit the batch does not change again when its last write is a month old (its TTL follows activity)', async () => {
+    const processor = new EventProcessor({
+      store: new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics),
+      sink: new FlakySink(0, Math.random),
+      config: async () => analysisConfig(LOG_EXPERIMENTS, LOG_METRICS),
+      logger: silent,
+      now: () => LOG_NOW,
+    });
+    const seen = exposureOf('daily', 'checkout');
+    expect((await processor.process(recordsOf([seen]))).stats.unitStateWrites).toBe(1);
+    const key = keys.analytics.unitState('daily');
+    const expiresAt = async () =>
+      (await dynamo.doc.send(new GetCommand({ TableName: dynamo.tableNames.analytics, Key: key }))).Item!
+        .expiresAt as number;
+    const fresh = await expiresAt();
+    expect(fresh).toBeGreaterThanOrEqual(unitStateExpiresAt(Date.now()) - 60);
+
+    // A repeat exposure a fortnight later: nothing to write.
+    await dynamo.doc.send(
+      new UpdateCommand({
+        TableName: dynamo.tableNames.analytics,
+        Key: key,
+        UpdateExpression: 'SET expiresAt = :t',
+        ExpressionAttributeValues: { ':t': fresh - 14 * 86_400 },
+      }),
+    );
+    const exposed = recordsOf([{ ...seen, eventId: randomUUID() }]);
+    expect((await processor.process(exposed)).stats.writes).toBe(0);
+    // A month and a day after its last write: written again with a fresh TTL, aggregates untouched.
+    await dynamo.doc.send(
+      new UpdateCommand({
+        TableName: dynamo.tableNames.analytics,
+        Key: key,
+        UpdateExpression: 'SET expiresAt = :t',
+        ExpressionAttributeValues: { ':t': fresh - (UNIT_STATE_REFRESH_DAYS + 1) * 86_400 },
+      }),
+    );
+    const store = new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics);
+    const before = await store.readExperimentAggregates('checkout');
+    const { stats } = await processor.process(exposed);
+    expect(stats).toMatchObject({ writes: 1, unitStateWrites: 1, aggregateWrites: 0, ttlRefreshes: 1 });
+    expect(await expiresAt()).toBeGreaterThanOrEqual(fresh);
+    expect(await store.readExperimentAggregates('checkout')).toEqual(before);
+    expect((await processor.process(exposed)).stats.writes).toBe(0);
+  });
+
+  it('counts the exposures of an experiment created after the processor loaded its configuration', async () => {
+    const audit = new AuditRepository(dynamo.doc, dynamo.tableNames.audit);
+    const lists = {
+      experiments: new ConfigRepository<Experiment>(
+        dynamo.doc,
+        dynamo.tableNames.config,
+        audit,
+        'experiment',
+      ),
+      metrics: new ConfigRepository<Metric>(dynamo.doc, dynamo.tableNames.config, audit, 'metric'),
+    };
+    const cached = new CachedAnalysisConfig({
+      listExperiments: () => lists.experiments.list(),
+      listMetrics: () => lists.metrics.list(),
+    });
+    const processor = new EventProcessor({
+      store: new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics),
+      sink: new FlakySink(0, Math.random),
+      config: (request) => cached.get(request),
+      logger: silent,
+      now: () => LOG_NOW,
+    });
+    expect((await processor.process(recordsOf([exposureOf('early', 'checkout')]))).failed.size).toBe(0);
+    // Created and started just after that load (a fresh load waits a second after the last one).
+    await putConfig('experiment', { ...LOG_EXPERIMENTS[0]!, key: 'launched' });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const units = Array.from({ length: 2_000 }, (_, i) => `launched-${i}`);
+    for (const batch of batches(units, 500)) {
+      const { failed, stats } = await processor.process(
+        recordsOf(batch.map((u) => exposureOf(u, 'launched'))),
+      );
+      expect(failed.size).toBe(0);
+      expect(stats.ignored).toBe(0);
+    }
+    const { variants } = await new AnalyticsStore(
+      dynamo.client,
+      dynamo.tableNames.analytics,
+    ).readExperimentAggregates('launched');
+    expect(variants.control!.units).toBe(2_000);
   }, 60_000);
 });

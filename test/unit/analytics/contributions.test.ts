@@ -217,15 +217,117 @@ describe('contributions of one unit', () => {
 });
 
 describe('unit state', () => {
-  it('keeps the earliest MAX_UNIT_EVENTS metric events whatever the order, and counts the rest as capped', () => {
+  it('keeps the earliest MAX_UNIT_EVENTS events after exposure whatever the order, and counts the rest as capped', () => {
     const clicks = Array.from({ length: MAX_UNIT_EVENTS + 10 }, (_, i) => track('clicks', T0 + i * 1000));
-    const forward = merge(emptyUnitState('u1'), clicks);
+    const exposed = merge(emptyUnitState('u1'), [exposure(T0)]).state;
+    const forward = merge(exposed, clicks);
     expect(forward.notes.capped).toBe(10);
-    const backward = merge(emptyUnitState('u1'), [...clicks].reverse());
+    const backward = merge(exposed, [...clicks].reverse());
     expect(backward.state.events.map((e) => e.id)).toEqual(forward.state.events.map((e) => e.id));
     expect(forward.state.events.at(-1)!.id).toBe(clicks[MAX_UNIT_EVENTS - 1]!.eventId);
     // A late duplicate of a capped event is capped again: nothing changes.
     expect(merge(forward.state, [clicks.at(-1)!]).changed).toBe(false);
+  });
+
+  // The reviewer's case: 2000 page views (a metric reads them, so they are kept for CUPED), then an exposure,
+  // then a purchase. Keeping the earliest 2000 kept the page views only, and the purchase counted 0.
+  it('over the cap, keeps the events that count for x before pre-exposure ones, whatever the arrival order', () => {
+    const cupedConfig = analysisConfig(
+      [
+        {
+          key: 'checkout',
+          status: 'ACTIVE',
+          variants: [
+            { key: 'control', name: 'c', weight: 5000, isControl: true },
+            { key: 'treatment', name: 't', weight: 5000, isControl: false },
+          ],
+          primaryMetric: 'purchased',
+          secondaryMetrics: ['views'],
+          guardrailMetrics: [],
+        },
+      ],
+      [
+        { key: 'purchased', type: 'conversion', eventName: 'purchase' },
+        { key: 'views', type: 'count', eventName: 'page_view' },
+      ],
+    );
+    const views = Array.from({ length: MAX_UNIT_EVENTS }, (_, i) => track('page_view', T0 - HOUR + i * 1000));
+    const exposed = exposure(T0 + HOUR);
+    const purchase = track('purchase', T0 + 2 * HOUR);
+    const orders = [
+      [views, [exposed], [purchase]],
+      [[...views, exposed, purchase]],
+      [[purchase], [exposed], [...views].reverse()],
+      [[exposed], views.slice(1000), [purchase], views.slice(0, 1000)],
+      [
+        [purchase, ...views.slice(500)],
+        [exposed, ...views.slice(0, 500)],
+      ],
+    ];
+    const kept = orders.map((batches) => {
+      let state = emptyUnitState('u1');
+      let capped = 0;
+      for (const batch of batches) {
+        const merged = mergeEvents(state, batch, cupedConfig, T0);
+        state = merged.state;
+        capped += merged.notes.capped;
+      }
+      expect(capped).toBe(1);
+      const x = contributions(state, cupedConfig).get(aggregateKey('checkout', 'control', 'purchased'));
+      expect(x).toMatchObject({ n: 1, sx: 1 });
+      return state.events.map((e) => e.id);
+    });
+    for (const ids of kept) expect(ids).toEqual(kept[0]);
+    // The page view dropped is the earliest (farthest from the exposure).
+    expect(kept[0]).toHaveLength(MAX_UNIT_EVENTS);
+    expect(kept[0]).not.toContain(views[0]!.eventId);
+    expect(kept[0]).toContain(purchase.eventId);
+  });
+
+  it('over the cap, breaks timestamp ties by eventId whatever the arrival order', () => {
+    // No exposure yet: every event is before it, and the latest are kept; all share one timestamp.
+    const same = Array.from({ length: MAX_UNIT_EVENTS + 3 }, () => track('clicks', T0));
+    const forward = merge(emptyUnitState('u1'), same);
+    const backward = merge(emptyUnitState('u1'), [...same].reverse());
+    expect(forward.notes.capped).toBe(3);
+    expect(backward.state.events.map((e) => e.id)).toEqual(forward.state.events.map((e) => e.id));
+    const ids = same.map((e) => e.eventId).sort();
+    expect(forward.state.events.map((e) => e.id)).toEqual(ids.slice(3));
+  });
+
+  it('treats a value beyond ±1e12 as no value, in value and in the value property', () => {
+    const state = stateOf([
+      exposure(T0),
+      track('purchase', T0 + 1, { value: 1e70, properties: { amount: -1e13 } }),
+      track('purchase', T0 + 2, { value: 5, properties: { amount: 1e12 } }),
+      track('load', T0 + 3, { value: 1e70 }),
+    ]);
+    expect(state.events.map((e) => [e.value, e.props])).toEqual([
+      [undefined, undefined],
+      [5, { amount: 1e12 }],
+      [undefined, undefined],
+    ]);
+    expect(fields(state, 'revenue')).toMatchObject({ n: 1, sx: 1e12 });
+    expect(fields(state, 'aov')).toMatchObject({ n: 1, sx: 1e12, rd: 1 });
+    expect(fields(state, 'load')).toBeUndefined();
+    // A state stored before values were bounded: its value counts as none too.
+    const old = { ...state, events: [{ id: 'old', name: 'purchase', at: T0 + 4, props: { amount: 1e20 } }] };
+    expect(fields(old, 'revenue')).toEqual({ n: 1 });
+    // A latency without a usable value is not aggregated.
+    const latency = merge(emptyUnitState('u1'), [
+      {
+        eventId: uuid(),
+        type: 'latency',
+        name: 'api',
+        unitId: 'u1',
+        timestamp: iso(T0),
+        value: 1e70,
+        flagKey: 'new-api',
+        variation: 'on',
+      },
+    ]);
+    expect(latency.newSafety).toEqual([]);
+    expect(latency.notes.ignored).toBe(1);
   });
 
   it('round-trips through its compressed encoding', () => {
@@ -248,16 +350,19 @@ describe('unit state', () => {
     expect(decodeState('u1', 3, encodeState(withApplied))).toEqual({ ...withApplied, version: 3 });
   });
 
-  it('brings an oversized state under the byte budget by keeping its earliest events, and says so', () => {
-    const big = merge(
-      emptyUnitState('u1'),
-      Array.from({ length: 500 }, (_, i) => track('clicks', T0 + i)),
-    ).state;
+  it('brings an oversized state under the byte budget by keeping the events the cap would keep, and says so', () => {
+    const big = merge(emptyUnitState('u1'), [
+      exposure(T0 + 400),
+      ...Array.from({ length: 500 }, (_, i) => track('clicks', T0 + i)),
+    ]).state;
     const budget = encodeState(big).length / 2;
-    const fitted = fitBudget(big, [], budget);
+    const fitted = fitBudget(big, [], config, budget);
     expect(fitted.body.length).toBeLessThanOrEqual(budget);
     expect(fitted.trimmed).toBeGreaterThan(0);
-    expect(fitted.state.events).toEqual(big.events.slice(0, big.events.length - fitted.trimmed));
+    // The 100 events after the exposure, then the latest before it.
+    const kept = big.events.length - fitted.trimmed;
+    expect(kept).toBeGreaterThan(100);
+    expect(fitted.state.events).toEqual(big.events.slice(big.events.length - kept));
   });
 
   it('aggregates error/latency events once, and not when older than the dedup horizon', () => {
