@@ -6,8 +6,9 @@ import type { Assignment, AssignmentReason, JsonValue, RulesetExperiment, Rulese
 /**
  * Experiment assignment (SPEC §2.3–2.4), compiled once per ruleset revision like flags:
  *
- * 1. the unit: the `unitAttribute` of the context (`userId`, the default, also accepts `targetingKey`);
- *    none → UNIT_MISSING, never a random variant;
+ * 1. the unit: the `unitAttribute` of the context (`userId`, the default, also accepts `targetingKey`, and
+ *    `targetingKey` accepts `userId`, as for flags), or the caller's explicit unit id; none (or an empty one) →
+ *    UNIT_MISSING, never a random variant;
  * 2. eligibility: the experiment's conditions → NOT_ELIGIBLE;
  * 3. the layer: `bucket(layer salt, unit)` must fall in the experiment's `layerRange` → OUTSIDE_LAYER
  *    (experiments of one layer take disjoint ranges, so no unit is in two of them);
@@ -33,6 +34,8 @@ function unitGetterFor(unitAttribute: string): UnitGetter {
   if (unitAttribute === UNIT_ATTRIBUTE_DEFAULT) {
     return (context) => toUnitId(context.userId) ?? defaultUnit(context);
   }
+  // As for flags: targetingKey accepts userId when absent.
+  if (unitAttribute === 'targetingKey') return defaultUnit;
   const get = attributeGetter(unitAttribute);
   return (context) => toUnitId(get(context));
 }
@@ -130,7 +133,8 @@ export function compileExperiment(
     variants: Object.freeze(variants.map((v) => v.key)),
     unitOf,
     assign(context: Context, unitId?: string): Assignment {
-      const unit = unitId ?? unitOf(context);
+      // An explicit unit id follows the same rule as one from the context: '' is no unit.
+      const unit = unitId === undefined ? unitOf(context) : toUnitId(unitId);
       if (unit === undefined) return unitMissing;
       if (eligible !== null && !eligible(context)) return notEligible;
       if (inLayer !== null && !inLayer(unit)) return outsideLayer;

@@ -5,6 +5,9 @@
  *                                 reference (murmur3_reference.py), which the TypeScript engine must match
  *   test/vectors/evaluation.json  one ruleset + contexts → expected resolution; expectations written by hand
  *                                 below (split cases: bucket from the Python reference, mapped to ranges here)
+ *   test/vectors/assignments.json one ruleset with experiments + contexts → expected assignments (SPEC §2.4);
+ *                                 expectations from a small model written here (unit, eligibility, layer slot,
+ *                                 variant ranges) fed with buckets from the Python reference, not from the engine
  *
  *   npx tsx test/vectors/generate.ts
  *
@@ -14,9 +17,19 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { format, resolveConfig } from 'prettier';
 import { bucketOf, compileRuleset, murmur3 } from '../../shared/rules';
-import type { Clause, EvaluateOptions, Ruleset, RulesetFlag, Serve } from '../../shared/rules';
+import type {
+  Clause,
+  EvaluateOptions,
+  JsonValue,
+  Ruleset,
+  RulesetExperiment,
+  RulesetFlag,
+  RulesetVariant,
+  Serve,
+} from '../../shared/rules';
 
 const HERE = __dirname;
 
@@ -88,6 +101,7 @@ function pythonReference(pairs: [string, string][]): [number, number][] {
   const output = execFileSync('python3', [join(HERE, 'murmur3_reference.py')], {
     input: JSON.stringify(pairs),
     encoding: 'utf8',
+    maxBuffer: 1 << 28,
   });
   return JSON.parse(output) as [number, number][];
 }
@@ -417,6 +431,7 @@ interface Expected {
   variation: string | null;
   reason: string;
   ruleId?: string;
+  experimentKey?: string;
   errorCode?: string;
 }
 
@@ -949,12 +964,13 @@ function resolveSplitCases(cases: SplitCase[]): EvaluationCase[] {
 
 /** The fields of a result that the vectors fix (errorMessage is free text). */
 export function comparable(result: object): Expected {
-  const { value, variation, reason, ruleId, errorCode } = result as Expected;
+  const { value, variation, reason, ruleId, experimentKey, errorCode } = result as Expected;
   return {
     value,
     variation,
     reason,
     ...(ruleId === undefined ? {} : { ruleId }),
+    ...(experimentKey === undefined ? {} : { experimentKey }),
     ...(errorCode === undefined ? {} : { errorCode }),
   };
 }
@@ -976,6 +992,865 @@ function checkAgainstEngine(cases: EvaluationCase[]): void {
   }
 }
 
+// ---- assignments -----------------------------------------------------------------------------------------
+
+function variant(key: string, weight: number, payload?: JsonValue, isControl = false): RulesetVariant {
+  return { key, weight, isControl, ...(payload === undefined ? {} : { payload }) };
+}
+
+/** What the publisher emits for an ACTIVE experiment (shared/rules/types.ts RulesetExperiment). */
+function experiment(
+  key: string,
+  variants: RulesetVariant[],
+  trafficAllocation: number,
+  fields: Partial<RulesetExperiment> = {},
+): RulesetExperiment {
+  return { key, variants, trafficAllocation, unitAttribute: 'userId', ...fields };
+}
+
+const ASSIGNMENT_RULESET: Ruleset = {
+  revision: 7,
+  hashVersion: 1,
+  segments: [],
+  layers: [{ key: 'homepage' }, { key: 'checkout', salt: 'checkout-layer-v2' }],
+  experiments: [
+    experiment(
+      'hero-banner',
+      [
+        variant('control', 4000, { image: 'classic.png' }, true),
+        variant('bold', 6000, { image: 'bold.png', cta: 'Shop now' }),
+      ],
+      10000,
+      { layer: 'homepage', layerRange: [0, 3500] },
+    ),
+    experiment(
+      'hero-copy',
+      [
+        variant('control', 3334, undefined, true),
+        variant('short', 3333, 'Buy now.'),
+        variant('long', 3333, 'Everything you need, delivered tomorrow.'),
+      ],
+      8000,
+      { layer: 'homepage', layerRange: [3500, 7000] },
+    ),
+    experiment(
+      'nav-redesign',
+      [
+        variant('control', 5000, { layout: 'top' }, true),
+        variant('sidebar', 2500, { layout: 'sidebar' }),
+        variant('mega-menu', 2500, { layout: 'mega', columns: 4 }),
+      ],
+      10000,
+      {
+        conditions: { attribute: 'platform', op: 'in', values: ['web', 'desktop'] },
+        layer: 'homepage',
+        layerRange: [7500, 10000],
+      },
+    ),
+    experiment(
+      'checkout-flow',
+      [variant('control', 2000, { steps: 3 }, true), variant('one-page', 8000, { steps: 1 })],
+      3500,
+      {
+        conditions: {
+          all: [
+            { attribute: 'country', op: 'in', values: ['US', 'CA', 'GB'] },
+            { not: { attribute: 'plan', op: 'eq', values: ['enterprise'] } },
+          ],
+        },
+        layer: 'checkout',
+        layerRange: [0, 6000],
+      },
+    ),
+    experiment(
+      'checkout-button',
+      [
+        variant('control', 1000, { color: 'grey' }, true),
+        variant('green', 2000, 0),
+        variant('blue', 3000, false),
+        variant('orange', 4000, ['orange', 'large']),
+      ],
+      10000,
+      { layer: 'checkout', layerRange: [6000, 9000] },
+    ),
+    experiment(
+      'pricing-test',
+      [
+        variant('control', 5000, null, true),
+        variant('monthly-first', 2500, { discount: 0.1 }),
+        variant('annual-first', 2500, { discount: 0.2, badge: 'Best value' }),
+      ],
+      8000,
+      { conditions: { attribute: 'plan', op: 'in', values: ['free', 'trial'] }, flagKey: 'pricing-page' },
+    ),
+    experiment(
+      'search-ranking',
+      [variant('control', 7000, undefined, true), variant('semantic', 3000, { model: 'embed-v2' })],
+      6666,
+      { unitAttribute: 'account.id', salt: 'search-2024-q3' },
+    ),
+    experiment(
+      'onboarding-tour',
+      [
+        variant('control', 4500, undefined, true),
+        variant('guided', 5500, { steps: ['welcome', 'profile', 'invite'] }),
+      ],
+      10000,
+      {
+        unitAttribute: 'deviceId',
+        conditions: { attribute: 'appVersion', op: 'semver_gte', values: ['3.0.0'] },
+      },
+    ),
+    experiment('frozen-test', [variant('control', 3000, 'c', true), variant('treatment', 7000, 't')], 0),
+    // Refused on write; a revision that still carries them must treat them as not running.
+    experiment('broken-weights', [variant('a', 5000, null, true), variant('b', 4000)], 10000),
+    experiment('orphan-layer', [variant('control', 5000, null, true), variant('treatment', 5000)], 10000, {
+      layer: 'no-such-layer',
+      layerRange: [0, 5000],
+    }),
+  ],
+  flags: [
+    flag('pricing-enabled', {
+      rules: [
+        {
+          id: 'kill-switch',
+          conditions: { attribute: 'blocked', op: 'eq', values: [true] },
+          serve: { variation: 'off' },
+        },
+      ],
+      fallthrough: { variation: 'on' },
+    }),
+    {
+      key: 'pricing-page',
+      kind: 'string',
+      variations: [
+        { key: 'control', value: 'standard' },
+        { key: 'monthly-first', value: 'monthly' },
+        { key: 'annual-first', value: 'annual' },
+      ],
+      enabled: true,
+      offVariation: 'control',
+      prerequisites: [{ flagKey: 'pricing-enabled', variation: 'on' }],
+      rules: [
+        {
+          id: 'mobile',
+          conditions: { attribute: 'platform', op: 'eq', values: ['ios'] },
+          serve: { variation: 'annual-first' },
+        },
+      ],
+      fallthrough: { variation: 'control' },
+    },
+  ],
+};
+
+// The model the expectations come from: written here from the contract (docs/rules.md §2), not from
+// shared/rules/experiments.ts, and fed with buckets from the Python reference.
+
+type Ctx = Readonly<Record<string, unknown>>;
+type BucketFn = (salt: string, unit: string) => number;
+
+const isObject = (value: unknown): value is Ctx =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A context that is not an object is an empty context. */
+const asContext = (context: unknown): Ctx => (isObject(context) ? context : {});
+/** A clause reads the elements of an array, else the value itself; null and undefined are missing. */
+const elements = (value: unknown): unknown[] =>
+  value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
+const isOneOf = (value: unknown, values: readonly unknown[]): boolean =>
+  elements(value).some((e) => values.includes(e));
+
+/** A unit id: a non-empty string, or a safe integer written in decimal; anything else is no unit. */
+function usableUnit(value: unknown): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value.toFixed(0);
+  return undefined;
+}
+
+/** `semver_gte 3.0.0`, decided by hand for every version the cases use. */
+const AT_LEAST_3_0_0: Record<string, boolean> = {
+  '2.9.1': false,
+  '3.0.0': true,
+  '3.0.0-rc.1': false,
+  '3.1.0-beta.1': true,
+  '10.0.0': true,
+  'v3.2.0': true,
+  '3.0': false,
+};
+
+function atLeast300(version: unknown): boolean {
+  if (typeof version !== 'string') return false;
+  const answer = AT_LEAST_3_0_0[version];
+  if (answer === undefined) throw new Error(`decide semver_gte 3.0.0 for ${version} in AT_LEAST_3_0_0`);
+  return answer;
+}
+
+/** The unit of each unitAttribute the ruleset uses. */
+const UNIT_OF: Record<string, (context: Ctx) => string | undefined> = {
+  userId: (c) => usableUnit(c.userId) ?? usableUnit(c.targetingKey),
+  'account.id': (c) => (isObject(c.account) ? usableUnit(c.account.id) : undefined),
+  deviceId: (c) => usableUnit(c.deviceId),
+};
+
+/** Each experiment's eligibility conditions, by hand. */
+const ELIGIBLE: Record<string, (context: Ctx) => boolean> = {
+  'nav-redesign': (c) => isOneOf(c.platform, ['web', 'desktop']),
+  'checkout-flow': (c) => isOneOf(c.country, ['US', 'CA', 'GB']) && !isOneOf(c.plan, ['enterprise']),
+  'pricing-test': (c) => isOneOf(c.plan, ['free', 'trial']),
+  'onboarding-tour': (c) => elements(c.appVersion).some(atLeast300),
+};
+
+const NOT_RUNNING_IN_RULESET = new Set(['broken-weights', 'orphan-layer']);
+
+interface ExperimentModel {
+  readonly key: string;
+  readonly salt: string;
+  readonly traffic: number;
+  readonly variants: readonly RulesetVariant[];
+  readonly unit: (context: Ctx) => string | undefined;
+  readonly eligible: (context: Ctx) => boolean;
+  readonly layer?: {
+    readonly key: string;
+    readonly salt: string;
+    readonly start: number;
+    readonly end: number;
+  };
+}
+
+const MODELS = new Map<string, ExperimentModel>(
+  ASSIGNMENT_RULESET.experiments!.filter((e) => !NOT_RUNNING_IN_RULESET.has(e.key)).map((e) => {
+    const unit = UNIT_OF[e.unitAttribute];
+    if (unit === undefined) throw new Error(`no unit model for ${e.unitAttribute}`);
+    if ((e.conditions === undefined) !== (ELIGIBLE[e.key] === undefined)) {
+      throw new Error(`eligibility model of ${e.key} out of step with its conditions`);
+    }
+    const layer = ASSIGNMENT_RULESET.layers!.find((l) => l.key === e.layer);
+    const model: ExperimentModel = {
+      key: e.key,
+      salt: e.salt ?? e.key,
+      traffic: e.trafficAllocation,
+      variants: e.variants,
+      unit,
+      eligible: ELIGIBLE[e.key] ?? (() => true),
+      ...(layer === undefined
+        ? {}
+        : {
+            layer: {
+              key: layer.key,
+              salt: layer.salt ?? layer.key,
+              start: e.layerRange![0],
+              end: e.layerRange![1],
+            },
+          }),
+    };
+    return [e.key, model];
+  }),
+);
+const RUNNING = [...MODELS.keys()];
+
+/** Variant i owns [start_i, start_i + floor(w_i × traffic / 10000)), start_i the sum of the weights before it. */
+function modelRanges(model: ExperimentModel): { variant: RulesetVariant; start: number; end: number }[] {
+  let start = 0;
+  return model.variants.map((v) => {
+    const range = { variant: v, start, end: start + Math.floor((v.weight * model.traffic) / 10000) };
+    start += v.weight;
+    return range;
+  });
+}
+
+interface ExpectedAssignment {
+  experimentKey: string;
+  variant: string | null;
+  payload: JsonValue;
+  inExperiment: boolean;
+  reason: string;
+}
+
+function expectAssignment(key: string, context: unknown, unitId: string | undefined, bucket: BucketFn) {
+  const answer = (reason: string, v?: RulesetVariant): ExpectedAssignment => ({
+    experimentKey: key,
+    variant: v?.key ?? null,
+    payload: v?.payload ?? null,
+    inExperiment: reason === 'ASSIGNED',
+    reason,
+  });
+  const model = MODELS.get(key);
+  if (model === undefined) return answer('NOT_RUNNING');
+  const ctx = asContext(context);
+  const unit = unitId ?? model.unit(ctx);
+  if (unit === undefined) return answer('UNIT_MISSING');
+  // Both buckets up front, so that a first pass collects every pair the Python reference has to hash.
+  const layerBucket = model.layer === undefined ? undefined : bucket(model.layer.salt, unit);
+  const experimentBucket = bucket(model.salt, unit);
+  if (!model.eligible(ctx)) return answer('NOT_ELIGIBLE');
+  if (model.layer !== undefined && !(layerBucket! >= model.layer.start && layerBucket! < model.layer.end)) {
+    return answer('OUTSIDE_LAYER');
+  }
+  const hit = modelRanges(model).find((r) => experimentBucket >= r.start && experimentBucket < r.end);
+  return hit === undefined ? answer('OUTSIDE_TRAFFIC') : answer('ASSIGNED', hit.variant);
+}
+
+const PRICING_FLAG = 'pricing-page';
+const PRICING_EXPERIMENT = 'pricing-test';
+const PRICING_VALUES: Record<string, string> = {
+  control: 'standard',
+  'monthly-first': 'monthly',
+  'annual-first': 'annual',
+};
+
+/** `pricing-page`: prerequisite pricing-enabled = on, then the experiment, then rule `mobile`, fallthrough. */
+function expectPricingPage(context: unknown, bucket: BucketFn): Expected {
+  const ctx = asContext(context);
+  if (isOneOf(ctx.blocked, [true])) {
+    return { value: 'standard', variation: 'control', reason: 'PREREQUISITE_FAILED' };
+  }
+  const assignment = expectAssignment(PRICING_EXPERIMENT, context, undefined, bucket);
+  if (assignment.reason === 'ASSIGNED') {
+    const variation = assignment.variant!;
+    return {
+      value: PRICING_VALUES[variation],
+      variation,
+      reason: 'SPLIT',
+      experimentKey: PRICING_EXPERIMENT,
+    };
+  }
+  if (isOneOf(ctx.platform, ['ios'])) {
+    return { value: 'annual', variation: 'annual-first', reason: 'TARGETING_MATCH', ruleId: 'mobile' };
+  }
+  return { value: 'standard', variation: 'control', reason: 'DEFAULT' };
+}
+
+interface AssignmentSpec {
+  description: string;
+  context: unknown;
+  unitId?: string;
+  experiments?: string[];
+  /** A unit a wrong implementation would take instead (the other attribute…): the case must tell them apart. */
+  notUnit?: string;
+  /** The reasons the description promises (assignments, the flag's), checked so that it stays true. */
+  reasons?: string[];
+  flagReason?: string;
+}
+
+interface AssignmentCase {
+  description: string;
+  context: unknown;
+  unitId?: string;
+  experiments?: string[];
+  expected: ExpectedAssignment[];
+  /** `evaluate(flagKey, context)` of the flag the experiment backs (no unitId: flags take the context's unit). */
+  flag?: { flagKey: string; expected: Expected };
+}
+
+const COUNTRIES = ['US', 'CA', 'GB', 'DE', 'FR', 'JP'];
+const PLANS = ['free', 'trial', 'pro', 'enterprise'];
+const PLATFORMS = ['web', 'ios', 'desktop', 'android'];
+const VERSIONS = ['2.9.1', '3.0.0', '3.1.0-beta.1', '3.0.0-rc.1', '10.0.0'];
+/** Eligible for every experiment with conditions but onboarding-tour (no appVersion). */
+const ELIGIBLE_CONTEXT = { plan: 'free', country: 'US', platform: 'web' };
+/** Experiments that tell units apart: several salts and layers. */
+const UNIT_PROBES = ['pricing-test', 'checkout-button', 'hero-banner', 'hero-copy'];
+
+function populationSpecs(): AssignmentSpec[] {
+  return Array.from({ length: 30 }, (_, i) => {
+    const context: Record<string, unknown> = {
+      userId: `user-${i}`,
+      country: COUNTRIES[i % COUNTRIES.length],
+      plan: PLANS[i % PLANS.length],
+      platform: PLATFORMS[i % PLATFORMS.length],
+      appVersion: VERSIONS[i % VERSIONS.length],
+    };
+    if (i % 7 !== 6) context.deviceId = `device-${i}`;
+    if (i % 5 !== 4) context.account = { id: i % 3 === 0 ? 50000 + i : `acct-${i}` };
+    return { description: `every running experiment, user-${i}`, context };
+  });
+}
+
+function sweepSpecs(): AssignmentSpec[] {
+  const specs: AssignmentSpec[] = [];
+  const sweep = (key: string, count: number, context: (i: number) => Record<string, unknown>, what = '') => {
+    for (let i = 0; i < count; i++) {
+      const c = context(i);
+      specs.push({
+        description: `${key}: ${what === '' ? '' : `${what}, `}${JSON.stringify(c)}`,
+        context: c,
+        experiments: [key],
+      });
+    }
+  };
+  sweep('hero-banner', 15, (i) => ({ userId: `hb-${i}` }));
+  sweep('hero-copy', 15, (i) => ({ userId: `hc-${i}` }));
+  const platforms: unknown[] = ['web', 'desktop', 'ios', ['ios', 'web'], undefined];
+  sweep('nav-redesign', 15, (i) => ({
+    userId: `nav-${i}`,
+    ...(platforms[i % 5] === undefined ? {} : { platform: platforms[i % 5] }),
+  }));
+  const plans: unknown[] = ['free', 'pro', 'enterprise', undefined];
+  sweep('checkout-flow', 20, (i) => ({
+    userId: `co-${i}`,
+    country: COUNTRIES[i % COUNTRIES.length],
+    ...(plans[i % 4] === undefined ? {} : { plan: plans[i % 4] }),
+  }));
+  sweep('checkout-button', 15, (i) => (i % 2 === 0 ? { userId: `cb-${i}` } : { targetingKey: `cb-${i}` }));
+  sweep('pricing-test', 25, (i) => ({
+    userId: `pt-${i}`,
+    plan: PLANS[i % PLANS.length],
+    platform: i % 3 === 0 ? 'ios' : 'web',
+    ...(i % 6 === 5 ? { blocked: true } : {}),
+  }));
+  sweep('search-ranking', 15, (i) => ({ account: { id: i % 2 === 0 ? 70000 + i : `acct-${i}` } }));
+  sweep('onboarding-tour', 12, (i) => ({
+    deviceId: `dev-${i}`,
+    appVersion: i === 11 ? 3 : Object.keys(AT_LEAST_3_0_0)[i % 7],
+  }));
+  sweep('frozen-test', 5, (i) => ({ userId: `ft-${i}` }), '0% traffic');
+  return specs;
+}
+
+function edgeSpecs(): AssignmentSpec[] {
+  const probe = (description: string, context: unknown, fields: Partial<AssignmentSpec> = {}) => ({
+    description,
+    context,
+    experiments: UNIT_PROBES,
+    ...fields,
+  });
+  const bigUnsafe = 2 ** 53;
+  return [
+    // The default unit: userId, else targetingKey.
+    probe('userId is the unit', { ...ELIGIBLE_CONTEXT, userId: 'alice' }, { notUnit: 'bob' }),
+    probe(
+      'targetingKey when userId is absent',
+      { ...ELIGIBLE_CONTEXT, targetingKey: 'bob' },
+      { notUnit: 'alice' },
+    ),
+    probe(
+      'userId wins over targetingKey',
+      { ...ELIGIBLE_CONTEXT, userId: 'alice', targetingKey: 'bob' },
+      {
+        notUnit: 'bob',
+      },
+    ),
+    probe(
+      'targetingKey when userId is empty',
+      { ...ELIGIBLE_CONTEXT, userId: '', targetingKey: 'bob' },
+      {
+        notUnit: 'alice',
+      },
+    ),
+    probe('targetingKey when userId is null', { ...ELIGIBLE_CONTEXT, userId: null, targetingKey: 'bob' }),
+    probe('targetingKey when userId is not an integer', {
+      ...ELIGIBLE_CONTEXT,
+      userId: 1.5,
+      targetingKey: 'bob',
+    }),
+    probe('targetingKey when userId is beyond 2^53 - 1', {
+      ...ELIGIBLE_CONTEXT,
+      userId: bigUnsafe,
+      targetingKey: 'bob',
+    }),
+    probe('integer userId in decimal', { ...ELIGIBLE_CONTEXT, userId: 42 }, { notUnit: '42.0' }),
+    probe('integer userId, same as the string "42"', { ...ELIGIBLE_CONTEXT, userId: '42' }),
+    probe('negative integer userId', { ...ELIGIBLE_CONTEXT, userId: -7 }, { notUnit: '7' }),
+    probe('zero userId is a unit', { ...ELIGIBLE_CONTEXT, userId: 0 }),
+    probe('largest safe integer userId', { ...ELIGIBLE_CONTEXT, userId: bigUnsafe - 1 }),
+    probe('integer targetingKey in decimal', { ...ELIGIBLE_CONTEXT, targetingKey: 12345 }),
+    probe('unicode userId', { ...ELIGIBLE_CONTEXT, userId: 'ユーザー🚀' }),
+    probe('boolean userId is no unit', { ...ELIGIBLE_CONTEXT, userId: true }),
+    probe('array userId is no unit', { ...ELIGIBLE_CONTEXT, userId: ['alice'] }),
+    probe('object userId is no unit', { ...ELIGIBLE_CONTEXT, userId: { id: 'alice' } }),
+    probe('neither userId nor targetingKey usable', { ...ELIGIBLE_CONTEXT, userId: '', targetingKey: 2.5 }),
+    probe(
+      'a unit-less context is UNIT_MISSING before eligibility',
+      { plan: 'enterprise' },
+      {
+        reasons: ['UNIT_MISSING', 'UNIT_MISSING', 'UNIT_MISSING', 'UNIT_MISSING'],
+      },
+    ),
+    {
+      description: 'a unit-less context that is eligible for nothing: UNIT_MISSING everywhere',
+      context: { plan: 'pro', country: 'DE' },
+    },
+    { description: 'null context: UNIT_MISSING everywhere', context: null },
+    { description: 'array context is an empty context', context: ['alice'], experiments: UNIT_PROBES },
+    { description: 'string context is an empty context', context: 'alice', experiments: UNIT_PROBES },
+    // unitId: the unit of every experiment, whatever their unitAttribute; conditions still read the context.
+    {
+      description: 'unitId with a null context: conditions see an empty context',
+      context: null,
+      unitId: 'carol',
+    },
+    {
+      description: 'unitId with an eligible context, every experiment',
+      context: { ...ELIGIBLE_CONTEXT, appVersion: '3.0.0' },
+      unitId: 'carol',
+    },
+    probe(
+      'unitId wins over userId',
+      { ...ELIGIBLE_CONTEXT, userId: 'alice' },
+      { unitId: 'grace', notUnit: 'alice' },
+    ),
+    probe('unitId with a context without unit', ELIGIBLE_CONTEXT, { unitId: 'carol' }),
+    probe('unitId does not make an ineligible context eligible', { plan: 'pro' }, { unitId: 'carol' }),
+    probe('unicode unitId', ELIGIBLE_CONTEXT, { unitId: 'ユーザー🚀' }),
+    {
+      description: 'unitId replaces account.id and deviceId too',
+      context: { account: { id: 'acct-1' }, deviceId: 'dev-1', appVersion: '3.0.0' },
+      unitId: 'carol',
+      experiments: ['search-ranking', 'onboarding-tour'],
+      notUnit: 'acct-1',
+    },
+    // account.id: a nested path; no fallback to userId/targetingKey.
+    ...(
+      [
+        ['account.id string', { account: { id: 'acct-1' } }],
+        ['account.id integer in decimal', { account: { id: 4711 } }],
+        ['account.id string "4711", same as the integer', { account: { id: '4711' } }],
+        ['account.id negative integer', { account: { id: -4711 } }],
+        ['account.id: a dotted key is not a path', { 'account.id': 'acct-1' }],
+        ['account.id: parent is a string', { account: 'acct-1' }],
+        ['account.id: no traversal through arrays', { account: [{ id: 'acct-1' }] }],
+        ['account.id: empty string is no unit', { account: { id: '' } }],
+        ['account.id: non-integer is no unit', { account: { id: 47.11 } }],
+        ['account.id: array is no unit', { account: { id: ['acct-1'] } }],
+        ['account.id: no fallback to userId or targetingKey', { userId: 'alice', targetingKey: 'bob' }],
+      ] as [string, unknown][]
+    ).map(([description, context]) => ({ description, context, experiments: ['search-ranking'] })),
+    // deviceId: a top-level attribute other than userId; eligibility by semver.
+    ...(
+      [
+        ['deviceId, version 3.0.0', { deviceId: 'dev-a', appVersion: '3.0.0' }],
+        ['deviceId integer in decimal', { deviceId: 99, appVersion: '10.0.0' }],
+        ['deviceId: no fallback to userId', { userId: 'alice', appVersion: '3.0.0' }],
+        ['deviceId, prerelease below 3.0.0', { deviceId: 'dev-a', appVersion: '3.0.0-rc.1' }],
+        ['deviceId, leading v accepted', { deviceId: 'dev-a', appVersion: 'v3.2.0' }],
+        ['deviceId, "3.0" is not a version', { deviceId: 'dev-a', appVersion: '3.0' }],
+        [
+          'deviceId, one version of an array qualifies',
+          { deviceId: 'dev-a', appVersion: ['2.9.1', '3.1.0-beta.1'] },
+        ],
+        ['deviceId, version missing', { deviceId: 'dev-a' }],
+      ] as [string, unknown][]
+    ).map(([description, context]) => ({ description, context, experiments: ['onboarding-tour'] })),
+    // Eligibility details.
+    ...(
+      [
+        ['country array with one allowed', { userId: 'derek', country: ['DE', 'US'] }],
+        ['country is case-sensitive', { userId: 'derek', country: 'us' }],
+        ['plan missing: not(eq enterprise) holds', { userId: 'derek', country: 'CA' }],
+        ['plan array containing enterprise', { userId: 'derek', country: 'CA', plan: ['pro', 'enterprise'] }],
+        ['plan enterprise', { userId: 'derek', country: 'GB', plan: 'enterprise' }],
+      ] as [string, unknown][]
+    ).map(([description, context]) => ({
+      description: `checkout-flow: ${description}`,
+      context,
+      experiments: ['checkout-flow'],
+    })),
+    // The order of the checks: unit, eligibility, layer, traffic.
+    {
+      description: 'order: not eligible before outside the layer',
+      context: { userId: 'ivan', platform: 'ios' },
+      experiments: ['nav-redesign'],
+      reasons: ['NOT_ELIGIBLE'],
+    },
+    {
+      description: 'order: the same unit when eligible is outside the layer',
+      context: { userId: 'ivan', platform: 'web' },
+      experiments: ['nav-redesign'],
+      reasons: ['OUTSIDE_LAYER'],
+    },
+    {
+      description: 'order: outside the layer, though the experiment bucket is in a variant range',
+      context: { ...ELIGIBLE_CONTEXT, userId: 'olive-1' },
+      experiments: ['checkout-flow'],
+      reasons: ['OUTSIDE_LAYER'],
+    },
+    ...(
+      [
+        ['plan trial', { userId: 'erin', plan: 'trial' }, ['ASSIGNED'], 'SPLIT'],
+        ['plan "Free" (case-sensitive)', { userId: 'erin', plan: 'Free' }, ['NOT_ELIGIBLE'], 'DEFAULT'],
+        [
+          'assigned and ios: the experiment comes before the flag rule',
+          { userId: 'erin', plan: 'free', platform: 'ios' },
+          ['ASSIGNED'],
+          'SPLIT',
+        ],
+        [
+          'blocked: the flag fails its prerequisite, the assignment does not care',
+          { userId: 'erin', plan: 'free', blocked: true },
+          ['ASSIGNED'],
+          'PREREQUISITE_FAILED',
+        ],
+        [
+          'blocked "true" is not true',
+          { userId: 'erin', plan: 'free', blocked: 'true', platform: 'ios' },
+          ['ASSIGNED'],
+          'SPLIT',
+        ],
+        [
+          'ios and not eligible: the flag rule serves',
+          { userId: 'erin', plan: 'pro', platform: 'ios' },
+          ['NOT_ELIGIBLE'],
+          'TARGETING_MATCH',
+        ],
+        [
+          'no unit: the flag goes on to its rules',
+          { plan: 'free', platform: 'ios' },
+          ['UNIT_MISSING'],
+          'TARGETING_MATCH',
+        ],
+        ['no unit and no rule: the flag falls through', { plan: 'free' }, ['UNIT_MISSING'], 'DEFAULT'],
+      ] as [string, unknown, string[], string][]
+    ).map(([description, context, reasons, flagReason]) => ({
+      description: `pricing-test: ${description}`,
+      context,
+      experiments: ['pricing-test'],
+      reasons,
+      flagReason,
+    })),
+    // The experiment list.
+    { description: 'unknown experiment', context: { userId: 'alice' }, experiments: ['no-such-experiment'] },
+    {
+      description: 'unknown experiment without a unit is NOT_RUNNING, not UNIT_MISSING',
+      context: {},
+      experiments: ['no-such-experiment'],
+      reasons: ['NOT_RUNNING'],
+    },
+    {
+      description: 'a flag key is not an experiment',
+      context: { userId: 'alice' },
+      experiments: ['pricing-page'],
+    },
+    {
+      description: 'experiments a revision carries broken (bad weights, unknown layer) are not running',
+      context: { userId: 'alice' },
+      experiments: ['broken-weights', 'orphan-layer'],
+    },
+    {
+      description: 'answers in the order asked, unknown keys included',
+      context: { ...ELIGIBLE_CONTEXT, userId: 'alice' },
+      experiments: ['frozen-test', 'no-such-experiment', 'hero-banner', 'pricing-test', 'hero-copy'],
+    },
+    {
+      description: 'a key asked twice is answered twice',
+      context: { userId: 'alice' },
+      experiments: ['checkout-button', 'checkout-button'],
+    },
+    { description: 'an empty list gets no answers', context: { userId: 'alice' }, experiments: [] },
+    {
+      description: 'every running experiment in reverse order',
+      context: {
+        ...ELIGIBLE_CONTEXT,
+        userId: 'frank',
+        deviceId: 'dev-f',
+        account: { id: 1 },
+        appVersion: '3.0.0',
+      },
+      experiments: [...RUNNING].reverse(),
+    },
+  ];
+}
+
+/** Units whose bucket sits on a range boundary, found with the Python reference. */
+interface BoundaryTarget {
+  description: string;
+  experiments: string[];
+  salt: string;
+  bucket: number;
+  layer?: ExperimentModel['layer'];
+  unitOf: (n: number) => string;
+  contextOf: (unit: string) => Record<string, unknown>;
+}
+
+/** Buckets around each boundary of a list of [start, end) ranges: start - 1, start, end - 1, end. */
+function aroundRanges(ranges: { start: number; end: number }[]): number[] {
+  const buckets = new Set<number>();
+  for (const { start, end } of ranges) {
+    if (start === end) continue;
+    for (const b of [start - 1, start, end - 1, end]) if (b >= 0 && b < 10000) buckets.add(b);
+  }
+  return [...buckets].sort((a, b) => a - b);
+}
+
+function boundaryTargets(): BoundaryTarget[] {
+  const targets: BoundaryTarget[] = [];
+  const userUnit = (n: number) => `u-${n}`;
+  const userContext = (unit: string) => ({ ...ELIGIBLE_CONTEXT, userId: unit });
+  for (const key of [
+    'hero-banner',
+    'hero-copy',
+    'checkout-flow',
+    'checkout-button',
+    'pricing-test',
+    'search-ranking',
+  ]) {
+    const model = MODELS.get(key)!;
+    const ranges = modelRanges(model);
+    const shown = ranges.map((r) => `${r.variant.key} [${r.start}, ${r.end})`).join(', ');
+    const numeric = key === 'search-ranking';
+    for (const bucket of aroundRanges(ranges)) {
+      targets.push({
+        description: `${key} at traffic ${model.traffic}: ${shown}; bucket ${bucket}`,
+        experiments: [key],
+        salt: model.salt,
+        bucket,
+        ...(model.layer === undefined ? {} : { layer: model.layer }),
+        unitOf: numeric ? (n) => String(100000 + n) : userUnit,
+        contextOf: numeric ? (unit) => ({ account: { id: Number(unit) } }) : userContext,
+      });
+    }
+  }
+  for (const layer of ASSIGNMENT_RULESET.layers!) {
+    const members = RUNNING.map((k) => MODELS.get(k)!).filter((m) => m.layer?.key === layer.key);
+    const shown = members.map((m) => `${m.key} [${m.layer!.start}, ${m.layer!.end})`).join(', ');
+    for (const bucket of aroundRanges(members.map((m) => m.layer!))) {
+      targets.push({
+        description: `layer ${layer.key} (salt ${layer.salt ?? layer.key}): ${shown}; layer bucket ${bucket}`,
+        experiments: members.map((m) => m.key),
+        salt: layer.salt ?? layer.key,
+        bucket,
+        unitOf: userUnit,
+        contextOf: userContext,
+      });
+    }
+  }
+  return targets;
+}
+
+function boundarySpecs(): AssignmentSpec[] {
+  const targets = boundaryTargets();
+  const found: (string | undefined)[] = targets.map(() => undefined);
+  const CHUNK = 20000;
+  for (let chunk = 0; chunk < 15 && found.includes(undefined); chunk++) {
+    const open = targets.flatMap((t, i) => (found[i] === undefined ? [i] : []));
+    const pairs = new Map<string, [string, string]>();
+    for (const i of open) {
+      const t = targets[i]!;
+      for (let j = 0; j < CHUNK; j++) {
+        const unit = t.unitOf(chunk * CHUNK + j);
+        for (const salt of [t.salt, ...(t.layer === undefined ? [] : [t.layer.salt])]) {
+          pairs.set(JSON.stringify([salt, unit]), [salt, unit]);
+        }
+      }
+    }
+    const list = [...pairs.values()];
+    const reference = pythonReference(list);
+    const buckets = new Map(list.map((pair, i) => [JSON.stringify(pair), reference[i]![1]]));
+    const bucket = (salt: string, unit: string) => buckets.get(JSON.stringify([salt, unit]))!;
+    for (const i of open) {
+      const t = targets[i]!;
+      for (let j = 0; j < CHUNK && found[i] === undefined; j++) {
+        const unit = t.unitOf(chunk * CHUNK + j);
+        if (bucket(t.salt, unit) !== t.bucket) continue;
+        if (t.layer !== undefined) {
+          const b = bucket(t.layer.salt, unit);
+          if (b < t.layer.start || b >= t.layer.end) continue;
+        }
+        found[i] = unit;
+      }
+    }
+  }
+  return targets.map((t, i) => {
+    const unit = found[i];
+    if (unit === undefined) throw new Error(`no unit found for ${t.description}`);
+    const description =
+      t.experiments.length > 1 ? `${t.description} (unit ${JSON.stringify(unit)})` : t.description;
+    return { description, context: t.contextOf(unit), experiments: t.experiments };
+  });
+}
+
+function resolveAssignmentCases(specs: AssignmentSpec[]): AssignmentCase[] {
+  const build = (spec: AssignmentSpec, bucket: BucketFn, final: boolean): AssignmentCase => {
+    const keys = spec.experiments ?? RUNNING;
+    const expected = keys.map((k) => expectAssignment(k, spec.context, spec.unitId, bucket));
+    if (spec.notUnit !== undefined) {
+      const other = keys.map((k) => expectAssignment(k, spec.context, spec.notUnit, bucket));
+      if (final && isDeepStrictEqual(other, expected)) {
+        throw new Error(`"${spec.description}" does not tell its unit from ${spec.notUnit}`);
+      }
+    }
+    if (
+      final &&
+      spec.reasons !== undefined &&
+      !isDeepStrictEqual(
+        expected.map((a) => a.reason),
+        spec.reasons,
+      )
+    ) {
+      throw new Error(`"${spec.description}" gives ${expected.map((a) => a.reason).join(', ')}`);
+    }
+    let description = spec.description;
+    const model = keys.length === 1 ? MODELS.get(keys[0]!) : undefined;
+    const unit = model === undefined ? undefined : (spec.unitId ?? model.unit(asContext(spec.context)));
+    if (model !== undefined && unit !== undefined) {
+      const layer = model.layer === undefined ? '' : `layer bucket ${bucket(model.layer.salt, unit)}, `;
+      description += ` (unit ${JSON.stringify(unit)}: ${layer}bucket ${bucket(model.salt, unit)})`;
+    }
+    const withFlag = keys.includes(PRICING_EXPERIMENT) && spec.unitId === undefined;
+    const flagExpected = withFlag ? expectPricingPage(spec.context, bucket) : undefined;
+    if (final && spec.flagReason !== undefined && flagExpected?.reason !== spec.flagReason) {
+      throw new Error(`"${spec.description}": the flag gives ${flagExpected?.reason}`);
+    }
+    return {
+      description,
+      context: spec.context,
+      ...(spec.unitId === undefined ? {} : { unitId: spec.unitId }),
+      ...(spec.experiments === undefined ? {} : { experiments: spec.experiments }),
+      expected,
+      ...(flagExpected === undefined ? {} : { flag: { flagKey: PRICING_FLAG, expected: flagExpected } }),
+    };
+  };
+  // First pass: collect the (salt, unit) pairs; then hash them all with the Python reference.
+  const pairs = new Map<string, [string, string]>();
+  const collect: BucketFn = (salt, unit) => {
+    pairs.set(JSON.stringify([salt, unit]), [salt, unit]);
+    return 0;
+  };
+  specs.forEach((spec) => build(spec, collect, false));
+  const list = [...pairs.values()];
+  const reference = pythonReference(list);
+  const buckets = new Map(list.map((pair, i) => [JSON.stringify(pair), reference[i]![1]]));
+  const lookup: BucketFn = (salt, unit) => {
+    const bucket = buckets.get(JSON.stringify([salt, unit]));
+    if (bucket === undefined) throw new Error(`no reference bucket for ${salt}/${unit}`);
+    return bucket;
+  };
+  const cases = specs.map((spec) => build(spec, lookup, true));
+  const descriptions = new Set(cases.map((c) => c.description));
+  if (descriptions.size !== cases.length) throw new Error('assignment case descriptions must be unique');
+  return cases;
+}
+
+function checkAssignmentsAgainstEngine(cases: AssignmentCase[]): void {
+  const engine = compileRuleset(ASSIGNMENT_RULESET);
+  let failures = 0;
+  for (const c of cases) {
+    const actual = engine.assign(c.context, c.experiments, c.unitId).map((a) => ({ ...a }));
+    if (!isDeepStrictEqual(actual, c.expected)) {
+      failures++;
+      console.error(
+        c.description,
+        '\n  expected',
+        JSON.stringify(c.expected),
+        '\n  engine  ',
+        JSON.stringify(actual),
+      );
+    }
+    if (c.flag !== undefined) {
+      const result = comparable(engine.evaluate(c.flag.flagKey, c.context));
+      if (!isDeepStrictEqual(result, c.flag.expected)) {
+        failures++;
+        console.error(
+          c.description,
+          '\n  flag expected',
+          JSON.stringify(c.flag.expected),
+          '\n  engine       ',
+          JSON.stringify(result),
+        );
+      }
+    }
+  }
+  if (failures > 0) throw new Error(`${failures} assignment vectors disagree with the engine`);
+}
+
 async function writeJson(name: string, data: unknown): Promise<void> {
   const file = join(HERE, name);
   const options = (await resolveConfig(file)) ?? {};
@@ -983,7 +1858,18 @@ async function writeJson(name: string, data: unknown): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Everything is computed and checked before anything is written.
   const bucketing = bucketingCases();
+  const cases = [...HAND_WRITTEN, ...resolveSplitCases(splitCases())];
+  checkAgainstEngine(cases);
+  const assignments = resolveAssignmentCases([
+    ...populationSpecs(),
+    ...sweepSpecs(),
+    ...boundarySpecs(),
+    ...edgeSpecs(),
+  ]);
+  checkAssignmentsAgainstEngine(assignments);
+
   await writeJson('bucketing.json', {
     description:
       'Switchyard bucketing contract (SPEC 2.3). hash = murmurhash3_x86_32(utf8(salt + "/" + unitId), seed 0); bucket = floor(hash * 10000 / 2^32). Lone surrogates are encoded as U+FFFD (cases marked loneSurrogate).',
@@ -991,9 +1877,6 @@ async function main(): Promise<void> {
     generatedBy: 'test/vectors/generate.ts; expected values from test/vectors/murmur3_reference.py',
     cases: bucketing,
   });
-
-  const cases = [...HAND_WRITTEN, ...resolveSplitCases(splitCases())];
-  checkAgainstEngine(cases);
   await writeJson('evaluation.json', {
     description:
       'Switchyard evaluation contract (SPEC 2.1-2.3): evaluate(flagKey, context, options?) on this ruleset must give `expected` (errorMessage is free text and not compared).',
@@ -1002,7 +1885,19 @@ async function main(): Promise<void> {
     ruleset: RULESET,
     cases,
   });
-  process.stdout.write(`bucketing: ${bucketing.length} cases; evaluation: ${cases.length} cases\n`);
+  await writeJson('assignments.json', {
+    description:
+      'Switchyard assignment contract (SPEC 2.3-2.4): assign(context, experiments?, unitId?) on this ruleset must give `expected` (one answer per experiment asked, or per running experiment in ruleset order when `experiments` is absent); when `flag` is present, evaluate(flag.flagKey, context) must give flag.expected.',
+    generatedBy:
+      'test/vectors/generate.ts (expectations from a model of the contract written there; buckets from murmur3_reference.py)',
+    ruleset: ASSIGNMENT_RULESET,
+    cases: assignments,
+  });
+  const assigned = assignments.reduce((n, c) => n + c.expected.length, 0);
+  process.stdout.write(
+    `bucketing: ${bucketing.length} cases; evaluation: ${cases.length} cases; ` +
+      `assignments: ${assignments.length} cases (${assigned} assignments)\n`,
+  );
 }
 
 if (require.main === module) {

@@ -138,6 +138,13 @@ describe('experiment assignment', () => {
     expect(viaTargetingKey[1]!.reason).toBe('UNIT_MISSING');
     expect(rs.assign({ account: { id: 'acct-1' } })[1]!.reason).toBe('ASSIGNED');
     expect(rs.experiment('by-account')!.unitOf({ account: { id: 42 } })).toBe('42');
+    // An empty explicit unit is no unit, as an empty attribute is.
+    expect(rs.assign({}, ['by-user'], '')[0]!.reason).toBe('UNIT_MISSING');
+    expect(rs.assign({ userId: '' }, ['by-user'])[0]!.reason).toBe('UNIT_MISSING');
+    // targetingKey as unit attribute accepts userId, as flags do.
+    const byKey = engine([experiment({ key: 'by-key', unitAttribute: 'targetingKey' })]);
+    expect(byKey.assign({ userId: 'u7' })[0]!.reason).toBe('ASSIGNED');
+    expect(byKey.assign({ userId: 'u7' })[0]).toEqual(byKey.assign({ targetingKey: 'u7' })[0]);
   });
 
   it('treats a broken experiment in a revision as not running, without failing the rest', () => {

@@ -1,5 +1,6 @@
-import { bucketOf, compileRuleset, murmur3 } from '../../../shared/rules';
-import type { EvaluateOptions, Ruleset } from '../../../shared/rules';
+import { ASSIGNMENT_REASONS, bucketOf, compileRuleset, murmur3 } from '../../../shared/rules';
+import type { Assignment, EvaluateOptions, EvaluationResult, Ruleset } from '../../../shared/rules';
+import assignments from '../../vectors/assignments.json';
 import bucketing from '../../vectors/bucketing.json';
 import evaluation from '../../vectors/evaluation.json';
 
@@ -56,5 +57,104 @@ describe('evaluation vectors', () => {
     const { errorMessage: _message, flagKey, ...comparable } = result;
     expect(flagKey).toBe(c.flagKey);
     expect(comparable).toEqual(c.expected);
+  });
+});
+
+describe('assignment vectors', () => {
+  interface AssignmentCase {
+    description: string;
+    context: unknown;
+    unitId?: string;
+    experiments?: string[];
+    expected: Assignment[];
+    flag?: { flagKey: string; expected: Omit<EvaluationResult, 'flagKey'> };
+  }
+  const ruleset = assignments.ruleset as unknown as Ruleset;
+  const cases = assignments.cases as unknown as AssignmentCase[];
+  const engine = compileRuleset(ruleset);
+  const experiments = ruleset.experiments ?? [];
+  const running = experiments.filter((e) => engine.experiments.includes(e.key));
+  const answers = cases.flatMap((c) => c.expected);
+  const reached = (key: string, reason: string, variant: string | null = null) =>
+    answers.some((a) => a.experimentKey === key && a.reason === reason && a.variant === variant);
+
+  it('cover every reason, the traffic levels, salts, unit attributes and layers', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(250);
+    expect([...new Set(answers.map((a) => a.reason))].sort()).toEqual([...ASSIGNMENT_REASONS].sort());
+    expect(running.length).toBeGreaterThanOrEqual(8);
+    expect(running.length).toBeLessThan(experiments.length); // broken experiments are in the ruleset too
+    const traffic = new Set(running.map((e) => e.trafficAllocation));
+    for (const t of [0, 3500, 8000, 10000]) expect(traffic).toContain(t);
+    expect(running.some((e) => e.salt !== undefined)).toBe(true);
+    expect(running.some((e) => e.unitAttribute.includes('.'))).toBe(true);
+    expect(
+      running.some(
+        (e) => !['userId', 'targetingKey'].includes(e.unitAttribute) && !e.unitAttribute.includes('.'),
+      ),
+    ).toBe(true);
+    expect(running.some((e) => e.flagKey !== undefined)).toBe(true);
+    expect(running.some((e) => e.variants.length === 4)).toBe(true);
+    const layers = ruleset.layers ?? [];
+    expect(layers.length).toBe(2);
+    expect(layers.some((l) => l.salt !== undefined)).toBe(true);
+    for (const layer of layers) {
+      expect(running.filter((e) => e.layer === layer.key).length).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it('reach every variant of every experiment with traffic, and every way out', () => {
+    for (const e of running) {
+      for (const v of e.variants)
+        expect([e.key, v.key, reached(e.key, 'ASSIGNED', v.key)]).toEqual([
+          e.key,
+          v.key,
+          e.trafficAllocation > 0,
+        ]);
+      if (e.trafficAllocation < 10000)
+        expect([e.key, reached(e.key, 'OUTSIDE_TRAFFIC')]).toEqual([e.key, true]);
+      if (e.layer !== undefined) expect([e.key, reached(e.key, 'OUTSIDE_LAYER')]).toEqual([e.key, true]);
+      if (e.conditions !== undefined) expect([e.key, reached(e.key, 'NOT_ELIGIBLE')]).toEqual([e.key, true]);
+      expect([e.key, reached(e.key, 'UNIT_MISSING')]).toEqual([e.key, true]);
+    }
+    for (const e of experiments.filter((x) => !running.includes(x))) {
+      expect([e.key, reached(e.key, 'NOT_RUNNING')]).toEqual([e.key, true]);
+    }
+  });
+
+  it('exercise unit ids, overrides, experiment lists and the backed flag', () => {
+    const known = new Set(experiments.map((e) => e.key));
+    expect(cases.some((c) => c.unitId !== undefined)).toBe(true);
+    expect(cases.some((c) => c.experiments === undefined)).toBe(true);
+    expect(cases.some((c) => c.experiments?.length === 0)).toBe(true);
+    expect(cases.some((c) => c.experiments?.some((k) => !known.has(k)))).toBe(true);
+    expect(cases.some((c) => c.context === null || Array.isArray(c.context))).toBe(true);
+    const json = JSON.stringify(cases.map((c) => c.context));
+    expect(json).toMatch(/"userId":-?\d+/); // numeric unit ids
+    expect(json).toMatch(/"account":\{"id":\d+\}/);
+    const flagReasons = new Set(cases.flatMap((c) => (c.flag === undefined ? [] : [c.flag.expected.reason])));
+    expect([...flagReasons].sort()).toEqual(['DEFAULT', 'PREREQUISITE_FAILED', 'SPLIT', 'TARGETING_MATCH']);
+    expect(cases.some((c) => c.flag?.expected.experimentKey !== undefined)).toBe(true);
+  });
+
+  it('never put a unit in two experiments of one layer', () => {
+    const layerOf = new Map(running.map((e) => [e.key, e.layer]));
+    for (const c of cases) {
+      const inSlot = new Map<string, Set<string>>();
+      for (const a of c.expected) {
+        const layer = layerOf.get(a.experimentKey);
+        if (layer === undefined || !['ASSIGNED', 'OUTSIDE_TRAFFIC'].includes(a.reason)) continue;
+        inSlot.set(layer, (inSlot.get(layer) ?? new Set()).add(a.experimentKey));
+      }
+      for (const keys of inSlot.values()) expect([c.description, keys.size]).toEqual([c.description, 1]);
+    }
+  });
+
+  it.each(cases.map((c) => [c.description, c]))('%s', (_description, c) => {
+    expect(engine.assign(c.context, c.experiments, c.unitId)).toEqual(c.expected);
+    if (c.flag !== undefined) {
+      const { errorMessage: _message, flagKey, ...result } = engine.evaluate(c.flag.flagKey, c.context);
+      expect(flagKey).toBe(c.flag.flagKey);
+      expect(result).toEqual(c.flag.expected);
+    }
   });
 });
