@@ -649,7 +649,9 @@ engines.describe('event processor against DynamoDB Local', () => {
         ExpressionAttributeValues: { ':t': fresh - 14 * 86_400 },
       }),
     );
-    const exposed = recordsOf([{ ...seen, eventId: randomUUID() }]);
+    // A later exposure (a tie on the timestamp would be broken by eventId, and could become the first one).
+    const later = new Date(Date.parse(seen.timestamp) + 1000).toISOString();
+    const exposed = recordsOf([{ ...seen, eventId: randomUUID(), timestamp: later }]);
     expect((await processor.process(exposed)).stats.writes).toBe(0);
     // A month and a day after its last write: written again with a fresh TTL, aggregates untouched.
     await dynamo.doc.send(
