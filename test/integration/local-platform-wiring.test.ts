@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
@@ -83,13 +84,21 @@ engines.describe('local platform wiring: streams, Kinesis and timers reach the r
   });
 
   it('delivers Kinesis records as Lambda Kinesis events', async () => {
+    const track = (unitId: string, name: string) => ({
+      eventId: randomUUID(),
+      type: 'track',
+      name,
+      unitId,
+      timestamp: new Date().toISOString(),
+    });
     const kinesis = createKinesisClient();
     await kinesis.send(
       new PutRecordsCommand({
         StreamName: platform.eventsStreamName,
         Records: [
-          { PartitionKey: 'u1', Data: Buffer.from(JSON.stringify({ type: 'track', name: 'signup' })) },
-          { PartitionKey: 'u2', Data: Buffer.from(JSON.stringify({ type: 'track', name: 'purchase' })) },
+          // Valid events: the platform's own event processor reads the same stream.
+          { PartitionKey: 'u1', Data: Buffer.from(JSON.stringify(track('u1', 'signup'))) },
+          { PartitionKey: 'u2', Data: Buffer.from(JSON.stringify(track('u2', 'purchase'))) },
         ],
       }),
     );
