@@ -10,6 +10,7 @@ import { createDocumentClient } from '../../shared/aws/clients';
 import { ROUTES } from '../../shared/http/routes';
 import type { User } from '../../shared/users/schema';
 import { requireEngines } from '../support/engines';
+import { httpCaller, request } from '../support/http';
 
 const engines = requireEngines(['java']);
 
@@ -110,35 +111,7 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
   let target: User;
   let counter = 0;
 
-  const call = async (
-    method: string,
-    path: string,
-    token: string | undefined,
-    body?: unknown,
-    rawBody?: string,
-  ) => {
-    const res = await fetch(`${platform.url}${path}`, {
-      method,
-      headers: {
-        ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
-        ...(body === undefined && rawBody === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      ...(body === undefined && rawBody === undefined ? {} : { body: rawBody ?? JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return {
-      status: res.status,
-      text,
-      json: json as Record<string, unknown> | undefined,
-      headers: res.headers,
-    };
-  };
+  const call = httpCaller(() => platform.url);
 
   const flagBody = (key: string) => ({
     key,
@@ -890,13 +863,12 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
             const search = new URLSearchParams(params).toString();
             const url = search === '' ? path : `${path}?${search}`;
             const hasBody = route.method !== 'GET';
-            const res = await call(
-              route.method,
-              url,
-              tokens.admin,
-              hasBody && !sendRaw ? body : undefined,
-              hasBody && sendRaw ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined,
-            );
+            const res = await request(platform.url, route.method, url, {
+              credential: tokens.admin,
+              body: hasBody && !sendRaw ? body : undefined,
+              rawBody:
+                hasBody && sendRaw ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined,
+            });
             expect(res.status).toBeLessThan(500);
             if (res.status >= 400) {
               expect(res.json).toMatchObject({ code: expect.any(String), message: expect.any(String) });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startPlatform, type RunningPlatform } from '../../local/platform';
 import { createDocumentClient } from '../../shared/aws/clients';
 import { requireEngines } from '../support/engines';
+import { httpCaller } from '../support/http';
 
 const engines = requireEngines(['java']);
 
@@ -19,22 +20,7 @@ engines.describe('API keys over HTTP', () => {
   let developer: string;
   let analyst: string;
 
-  const call = async (method: string, path: string, token: string | undefined, body?: unknown) => {
-    const res = await fetch(`${platform.url}${path}`, {
-      method,
-      headers: {
-        ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      text,
-      json: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown>,
-    };
-  };
+  const call = httpCaller(() => platform.url);
   const scan = async (table: 'apiKeys' | 'audit') => {
     const doc = createDocumentClient();
     const items = (await doc.send(new ScanCommand({ TableName: platform.tableNames[table] }))).Items ?? [];

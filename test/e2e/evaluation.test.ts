@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPlatform, type RunningPlatform } from '../../local/platform';
 import { requireEngines } from '../support/engines';
+import { eventually, request } from '../support/http';
 
 const engines = requireEngines(['java']);
 const AUTHORIZER_TTL_SECONDS = 2;
@@ -25,19 +26,8 @@ engines.describe('flag evaluation end to end on the local platform', () => {
   let serverKeyId: string;
   let clientKey: string;
 
-  const call = async (method: string, path: string, auth: Record<string, string>, body?: unknown) => {
-    const res = await fetch(`${platform.url}${path}`, {
-      method,
-      headers: { ...auth, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      headers: res.headers,
-      json: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown>,
-    };
-  };
+  const call = (method: string, path: string, auth: Record<string, string>, body?: unknown) =>
+    request(platform.url, method, path, { headers: auth, body });
   const asAdmin = () => ({ Authorization: `Bearer ${admin}` });
   const withKey = (key: string) => ({ Authorization: `Bearer ${key}` });
   const evaluate = async (key: string, context: Record<string, unknown>, flags?: string[]) =>
@@ -45,15 +35,6 @@ engines.describe('flag evaluation end to end on the local platform', () => {
       revision: number;
       results: Result[];
     };
-  const eventually = async <T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
 
   beforeAll(async () => {
     platform = await startPlatform({
@@ -108,10 +89,14 @@ engines.describe('flag evaluation end to end on the local platform', () => {
       fallthrough: { variation: 'on' },
     });
     // The publisher turns the config stream into a ruleset revision.
-    await eventually(async () => {
-      const { results } = await evaluate(serverKey, { targetingKey: 'probe' });
-      return results.length === 2 ? true : undefined;
-    }, 10_000);
+    await eventually(
+      'the ruleset carries both flags',
+      async () => {
+        const { results } = await evaluate(serverKey, { targetingKey: 'probe' });
+        return results.length === 2 ? true : undefined;
+      },
+      10_000,
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -166,9 +151,7 @@ engines.describe('flag evaluation end to end on the local platform', () => {
     expect(first.json).toMatchObject({ hashVersion: 1, revision: expect.any(Number) });
     const etag = first.headers.get('etag')!;
     expect(etag).toBe(`"${String(first.json.revision)}"`);
-    const again = await fetch(`${platform.url}/api/v1/sdk/ruleset`, {
-      headers: { ...withKey(serverKey), 'If-None-Match': etag },
-    });
+    const again = await call('GET', '/api/v1/sdk/ruleset', { ...withKey(serverKey), 'If-None-Match': etag });
     expect(again.status).toBe(304);
   });
 
@@ -176,10 +159,14 @@ engines.describe('flag evaluation end to end on the local platform', () => {
     const flag = (await call('GET', '/api/v1/feature-flags/new-checkout', asAdmin())).json;
     const started = Date.now();
     await call('POST', '/api/v1/feature-flags/new-checkout/toggle', asAdmin(), { version: flag.version });
-    await eventually(async () => {
-      const { results } = await evaluate(serverKey, { targetingKey: 'user-1' }, ['new-checkout']);
-      return results[0]?.reason === 'DISABLED' ? true : undefined;
-    }, 5000);
+    await eventually(
+      'the toggle reaches evaluation',
+      async () => {
+        const { results } = await evaluate(serverKey, { targetingKey: 'user-1' }, ['new-checkout']);
+        return results[0]?.reason === 'DISABLED' ? true : undefined;
+      },
+      5000,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     const now = (await call('GET', '/api/v1/feature-flags/new-checkout', asAdmin())).json;
     await call('POST', '/api/v1/feature-flags/new-checkout/toggle', asAdmin(), { version: now.version });
@@ -198,12 +185,16 @@ engines.describe('flag evaluation end to end on the local platform', () => {
 
   describe('OpenFeature Remote Evaluation Protocol', () => {
     it('answers single evaluations with OFREP bodies and status codes', async () => {
-      await eventually(async () => {
-        const r = await call('POST', '/ofrep/v1/evaluate/flags/new-checkout', withKey(serverKey), {
-          context: { targetingKey: 'user-3' },
-        });
-        return r.json.reason === 'SPLIT' ? r : undefined;
-      }, 5000);
+      await eventually(
+        'the rollout reaches OFREP',
+        async () => {
+          const r = await call('POST', '/ofrep/v1/evaluate/flags/new-checkout', withKey(serverKey), {
+            context: { targetingKey: 'user-3' },
+          });
+          return r.json.reason === 'SPLIT' ? r : undefined;
+        },
+        5000,
+      );
       const ok = await call('POST', '/ofrep/v1/evaluate/flags/new-checkout', withKey(serverKey), {
         context: { targetingKey: 'user-3', email: 'a@switchyard.dev' },
       });
@@ -241,15 +232,12 @@ engines.describe('flag evaluation end to end on the local platform', () => {
       expect(first.json.flags).toEqual([
         { key: 'banner', value: true, reason: 'DEFAULT', variant: 'on', metadata: expect.any(Object) },
       ]);
-      const res = await fetch(`${platform.url}/ofrep/v1/evaluate/flags`, {
-        method: 'POST',
-        headers: {
-          ...withKey(clientKey),
-          'Content-Type': 'application/json',
-          'If-None-Match': first.headers.get('etag')!,
-        },
-        body: JSON.stringify(body),
-      });
+      const res = await call(
+        'POST',
+        '/ofrep/v1/evaluate/flags',
+        { ...withKey(clientKey), 'If-None-Match': first.headers.get('etag')! },
+        body,
+      );
       expect(res.status).toBe(304);
     });
 
@@ -280,6 +268,7 @@ engines.describe('flag evaluation end to end on the local platform', () => {
     ).toBe(200);
     expect((await call('DELETE', `/api/v1/api-keys/${serverKeyId}`, asAdmin())).status).toBeLessThan(300);
     await eventually(
+      'the revoked key is refused',
       async () => {
         const res = await call('POST', '/api/v1/evaluate', withKey(serverKey), {
           context: { targetingKey: 'a' },

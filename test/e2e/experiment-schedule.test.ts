@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPlatform, type RunningPlatform } from '../../local/platform';
 import { requireEngines } from '../support/engines';
+import { apiCaller, eventually } from '../support/http';
 
 const engines = requireEngines(['java']);
 
@@ -10,26 +11,12 @@ engines.describe('experiments start and end on schedule (the sweep, on a fast lo
   let platform: RunningPlatform;
   let dev: string;
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${platform.url}${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${dev}`,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-  };
+  const call = apiCaller(
+    () => platform.url,
+    () => dev,
+  );
   const statusOf = async (key: string) =>
     (await call('GET', `/api/v1/experiments/${key}`)).json.status as string;
-  const eventually = async (probe: () => Promise<boolean>, timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await probe())) {
-      if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
 
   beforeAll(async () => {
     // One "minute" = 40 ms: the 15-minute sweep runs every 600 ms.
@@ -61,10 +48,10 @@ engines.describe('experiments start and end on schedule (the sweep, on a fast lo
     });
     expect(created.status).toBe(201);
     expect(await statusOf('timed')).toBe('DRAFT');
-    await eventually(async () => (await statusOf('timed')) === 'ACTIVE', 5000);
+    await eventually('the experiment starts', async () => (await statusOf('timed')) === 'ACTIVE', 5000);
     const started = (await call('GET', '/api/v1/experiments/timed')).json;
     expect(Date.parse(started.startedAt as string)).toBeGreaterThanOrEqual(Date.parse(startAt));
-    await eventually(async () => (await statusOf('timed')) === 'COMPLETED', 8000);
+    await eventually('the experiment ends', async () => (await statusOf('timed')) === 'COMPLETED', 8000);
 
     const admin = (await platform.identity.signIn({ role: 'admin' })).token;
     const audit = await fetch(`${platform.url}/api/v1/audit?resourceKind=experiment&resourceKey=timed`, {

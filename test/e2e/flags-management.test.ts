@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPlatform, type RunningPlatform } from '../../local/platform';
 import { requireEngines } from '../support/engines';
+import { httpCaller } from '../support/http';
 
 const engines = requireEngines(['java']);
 
@@ -11,28 +12,7 @@ engines.describe('flag and segment management over HTTP', () => {
   let admin: string;
   let dev: string;
 
-  const call = async (
-    method: string,
-    path: string,
-    token: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) => {
-    const res = await fetch(`${platform.url}${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      json: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown>,
-    };
-  };
+  const call = httpCaller(() => platform.url);
   const flag = (key: string, extra: Record<string, unknown> = {}) => ({
     key,
     name: key,

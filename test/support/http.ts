@@ -1,39 +1,86 @@
 /** HTTP helpers for end-to-end tests against the local platform. */
 export interface HttpAnswer {
   readonly status: number;
+  /**
+   * The parsed body. Typed as a record for the tests' convenience, it is `undefined` when the body is empty
+   * or not JSON (`{}` for an empty body when it comes through {@link apiCaller}).
+   */
   readonly json: Record<string, unknown>;
   readonly headers: Headers;
+  readonly text: string;
 }
 
-/** `call(method, path, body?)` with a bearer credential (a Cognito-style token or an API key). */
+export interface HttpRequest {
+  /** Sent as `Authorization: Bearer …` (a Cognito-style token or an API key); no header when absent. */
+  readonly credential?: string;
+  /** Sent JSON-encoded, with `Content-Type: application/json`. */
+  readonly body?: unknown;
+  /** Sent as is, with `Content-Type: application/json`, in place of `body`. */
+  readonly rawBody?: string;
+  /** Further headers (`If-Match`, `If-None-Match`, …); they win over the ones above. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** One request to `${baseUrl}${path}`. */
+export async function request(
+  baseUrl: string,
+  method: string,
+  path: string,
+  { credential, body, rawBody, headers = {} }: HttpRequest = {},
+): Promise<HttpAnswer> {
+  const payload = rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(credential === undefined ? {} : { Authorization: `Bearer ${credential}` }),
+      ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...headers,
+    },
+    ...(payload === undefined ? {} : { body: payload }),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json: json as Record<string, unknown>, headers: res.headers, text };
+}
+
+/** `call(method, path, credential, body?, headers?)`: {@link request} with its options as arguments. */
+export function httpCaller(baseUrl: () => string) {
+  return (
+    method: string,
+    path: string,
+    credential: string | undefined,
+    body?: unknown,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<HttpAnswer> => request(baseUrl(), method, path, { credential, body, headers });
+}
+
+/** `call(method, path, body?)` with a fixed bearer credential; an empty body answers `json` as `{}`. */
 export function apiCaller(baseUrl: () => string, credential: () => string) {
   return async (method: string, path: string, body?: unknown): Promise<HttpAnswer> => {
-    const res = await fetch(`${baseUrl()}${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${credential()}`,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
-      headers: res.headers,
-    };
+    const answer = await request(baseUrl(), method, path, { credential: credential(), body });
+    return answer.text === '' ? { ...answer, json: {} } : answer;
   };
 }
 
-/** Polls until `probe` holds; fails with `what` after `timeoutMs`. */
-export async function eventually(
+/**
+ * Polls `probe` until it answers neither `false` nor `undefined`, and returns that answer; fails with `what`
+ * after `timeoutMs`.
+ */
+export async function eventually<T>(
   what: string,
-  probe: () => Promise<boolean>,
+  probe: () => Promise<T | false | undefined>,
   timeoutMs: number,
   intervalMs = 100,
-): Promise<void> {
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
+  for (;;) {
+    const value = await probe();
+    if (value !== false && value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
