@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import type { EventSink } from '../events/sink';
+import { backoffDelayMs, sleep } from '../retry';
 import {
   errorEventSchema,
   exposureEventSchema,
@@ -224,7 +225,7 @@ export class EventProcessor {
   constructor(private readonly options: ProcessorOptions) {
     this.now = options.now ?? Date.now;
     this.maxAttempts = options.maxAttempts ?? 6;
-    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.sleep = options.sleep ?? sleep;
   }
 
   async process(records: readonly StreamRecord[]): Promise<BatchOutcome> {
@@ -419,7 +420,7 @@ export class EventProcessor {
           } else if (stale.has(work.unitId)) toRead.push(work);
           else pending.push(work);
         }
-        await this.sleep(Math.random() * 10 * 2 ** attempts);
+        await this.sleep(backoffDelayMs(attempts + 1, { baseMs: 10 }));
       }
     }
   }

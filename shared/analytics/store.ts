@@ -8,6 +8,7 @@ import {
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { keys } from '../db/keys';
+import { backoffDelayMs, sleep as wait } from '../retry';
 import type { CovariateSummary, SampleSummary } from '../stats/summary';
 import { parseAggregateKey, parseSafetyKey, UNITS, type AggregateDelta } from './contributions';
 import { attributeBucket } from './histogram';
@@ -141,7 +142,7 @@ export class AnalyticsStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = wait,
   ) {}
 
   /** The states of these units (strongly consistent), empty for units never seen. `requests` counts BatchGetItem calls. */
@@ -158,7 +159,7 @@ export class AnalyticsStore {
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 0) {
           if (attempt > 8) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
-          await this.sleep(Math.random() * 25 * 2 ** attempt);
+          await this.sleep(backoffDelayMs(attempt + 1, { baseMs: 25 }));
         }
         requests++;
         const out = await this.client.send(

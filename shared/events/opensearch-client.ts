@@ -82,17 +82,3 @@ export function createOpenSearchClient(connection: OpenSearchConnection): Client
 export function isRetryableStatus(status: number | undefined): boolean {
   return status === undefined || status === 429 || status >= 500;
 }
-
-/**
- * Exponential backoff with full jitter: a random delay in [0, min(max, base·2^(retry-1))] before retry
- * number `retry` (1-based), so that many processors throttled at once do not retry in lockstep.
- */
-export function backoffDelayMs(
-  retry: number,
-  options: { readonly baseMs: number; readonly maxMs: number; readonly random: () => number },
-): number {
-  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, retry - 1));
-  return Math.round(options.random() * ceiling);
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,12 +1,7 @@
 import type { Client } from '@opensearch-project/opensearch';
 import { errors } from '@opensearch-project/opensearch';
-import {
-  backoffDelayMs,
-  createOpenSearchClient,
-  isRetryableStatus,
-  searchConnectionFromEnv,
-  sleep as realSleep,
-} from './opensearch-client';
+import { backoffDelayMs, sleep as realSleep } from '../retry';
+import { createOpenSearchClient, isRetryableStatus, searchConnectionFromEnv } from './opensearch-client';
 import type { SwitchyardEvent } from './schema';
 import { eventDocument, eventsIndexName } from './search-index';
 import { NoSink, type EventSink } from './sink';

@@ -1,4 +1,5 @@
 import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { backoffDelayMs, sleep as wait } from '../retry';
 import type { SwitchyardEvent } from './schema';
 
 /** Kinesis limits of one PutRecords call. */
@@ -36,7 +37,7 @@ export class EventPublisher {
     private readonly kinesis: KinesisClient,
     private readonly streamName: string,
     options: PublishOptions = {},
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = wait,
   ) {
     this.options = { ...defaults, ...options };
   }
@@ -77,7 +78,7 @@ export class EventPublisher {
       const elapsed = Date.now() - started;
       if (pending.length === 0 || attempt >= this.options.maxAttempts || elapsed >= this.options.deadlineMs)
         break;
-      const backoff = Math.random() * this.options.backoffMs * 2 ** (attempt - 1);
+      const backoff = backoffDelayMs(attempt, { baseMs: this.options.backoffMs });
       await this.sleep(Math.min(backoff, Math.max(0, this.options.deadlineMs - elapsed)));
     }
     return {

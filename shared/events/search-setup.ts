@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@opensearch-project/opensearch';
 import { errors } from '@opensearch-project/opensearch';
 import { z } from 'zod';
-import { backoffDelayMs, isRetryableStatus, sleep as realSleep } from './opensearch-client';
+import { backoffDelayMs, sleep as realSleep } from '../retry';
+import { isRetryableStatus } from './opensearch-client';
 import {
   EVENTS_ALIAS,
   EVENTS_INDEX_PATTERN,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createOpenSearchClient, backoffDelayMs } from '../../../shared/events/opensearch-client';
+import { createOpenSearchClient } from '../../../shared/events/opensearch-client';
+import { backoffDelayMs } from '../../../shared/retry';
 import {
   eventSinkFromEnv,
   OpenSearchSink,
