@@ -31,7 +31,7 @@ import type {
   RulesetSegment,
   Serve,
 } from './types';
-import { valueMatchesKind } from './types';
+import { frozenJsonCopy, valueMatchesKind } from './types';
 
 /**
  * `compileRuleset` turns a published ruleset revision into closures, once per revision; `evaluate` then does
@@ -97,14 +97,6 @@ const EMPTY_CONTEXT: Context = Object.freeze({});
 
 function isContext(value: unknown): value is Context {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    Object.values(value).forEach(deepFreeze);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 function makeResult(
@@ -226,7 +218,7 @@ function compileFlag({ flag, env, lookup, experiment }: FlagCompilation): FlagEv
     if (!valueMatchesKind(flag.kind, variation.value)) {
       throw new RuleCompileError(`variation ${variation.key} is not a ${flag.kind}`);
     }
-    variations.set(variation.key, deepFreeze(JSON.parse(JSON.stringify(variation.value)) as FlagValue));
+    variations.set(variation.key, frozenJsonCopy(variation.value));
   }
   const valueOf = (variation: string): FlagValue => {
     const value = variations.get(variation);

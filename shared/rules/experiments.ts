@@ -1,6 +1,7 @@
 import { attributeGetter, defaultUnit, toUnitId, type Context, type UnitGetter } from './attributes';
 import { BUCKET_COUNT, bucketOfHash, hashFromState, saltState } from './bucketing';
 import { RuleCompileError, compileCondition, type ConditionEnvironment } from './operators';
+import { frozenJsonCopy } from './types';
 import type { Assignment, AssignmentReason, JsonValue, RulesetExperiment, RulesetLayer } from './types';
 
 /**
@@ -57,19 +58,6 @@ function isBasisPoint(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= BUCKET_COUNT;
 }
 
-function freezeJson(value: JsonValue | undefined): JsonValue {
-  if (value === undefined) return null;
-  const copy = JSON.parse(JSON.stringify(value)) as JsonValue;
-  const freeze = (v: unknown): void => {
-    if (typeof v === 'object' && v !== null) {
-      Object.values(v).forEach(freeze);
-      Object.freeze(v);
-    }
-  };
-  freeze(copy);
-  return copy;
-}
-
 function outcome(
   experimentKey: string,
   reason: AssignmentReason,
@@ -101,7 +89,9 @@ export function compileExperiment(
     throw new RuleCompileError(`variant weights must be integers summing to ${BUCKET_COUNT}`);
   }
   const ranges = variantRanges(weights, trafficAllocation);
-  const assigned = variants.map((v) => outcome(key, 'ASSIGNED', v.key, freezeJson(v.payload)));
+  const assigned = variants.map((v) =>
+    outcome(key, 'ASSIGNED', v.key, v.payload === undefined ? null : frozenJsonCopy(v.payload)),
+  );
   const unitMissing = outcome(key, 'UNIT_MISSING');
   const notEligible = outcome(key, 'NOT_ELIGIBLE');
   const outsideLayer = outcome(key, 'OUTSIDE_LAYER');

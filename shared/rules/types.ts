@@ -23,6 +23,20 @@ export function valueMatchesKind(kind: FlagKind, value: unknown): boolean {
 }
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+function deepFreeze(value: unknown): void {
+  if (typeof value === 'object' && value !== null) {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+}
+
+/** A deep, frozen copy of a JSON value: what compiled rulesets hand out, shared between answers. */
+export function frozenJsonCopy(value: JsonValue): JsonValue {
+  const copy = JSON.parse(JSON.stringify(value)) as JsonValue;
+  deepFreeze(copy);
+  return copy;
+}
 export type FlagValue = JsonValue;
 
 /** Operators of SPEC §2.2, grouped by the values they take. */
