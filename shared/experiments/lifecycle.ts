@@ -61,6 +61,13 @@ export function transition<T extends Lifecycle>(experiment: T, action: Experimen
   };
 }
 
+/** The unfinished experiments (DRAFT, ACTIVE, PAUSED) that serve a flag's variations: one at most, by design. */
+export function servingFlag<
+  E extends { readonly flagKey?: string | undefined; readonly status: ExperimentStatus },
+>(experiments: readonly E[], flagKey: string): E[] {
+  return experiments.filter((e) => e.flagKey === flagKey && !FINISHED_STATUSES.includes(e.status));
+}
+
 /** What locking compares: the fields that decide who gets which variant, and what is measured. */
 export interface LockedFields {
   readonly status: ExperimentStatus;

@@ -12,6 +12,7 @@ import {
   checkLockedFields,
   FINISHED_STATUSES,
   rangesOverlap,
+  servingFlag,
   transition,
   type ExperimentAction,
 } from './lifecycle';
@@ -230,7 +231,6 @@ export class ExperimentsService {
     );
   }
 
-  /** The layer and flag exist; the layer range overlaps no other running or draft experiment of the layer. */
   /** Every metric an experiment names must exist: results are computed from their definitions. */
   private async checkMetrics(input: ExperimentInput): Promise<void> {
     const named = [
@@ -249,7 +249,14 @@ export class ExperimentsService {
     }
   }
 
+  /**
+   * The flag, metrics and layer exist; the flag serves no other unfinished experiment; the layer range overlaps
+   * no other running or draft experiment of the layer.
+   */
   private async checkReferences(input: ExperimentInput): Promise<void> {
+    let listed: Promise<Experiment[]> | undefined;
+    const others = async () =>
+      (await (listed ??= this.experiments.list())).filter((e) => e.key !== input.key);
     if (input.flagKey !== undefined) {
       const flag = await this.flags.get(input.flagKey);
       if (flag === null) {
@@ -267,9 +274,7 @@ export class ExperimentsService {
         throw new ValidationError(`body.variants: ${message}`, [{ path: 'body.variants', message }]);
       }
       // A flag serves one experiment at a time, or its answers and the exposures would disagree.
-      const rival = (await this.experiments.list()).find(
-        (e) => e.key !== input.key && e.flagKey === input.flagKey && !FINISHED_STATUSES.includes(e.status),
-      );
+      const [rival] = servingFlag(await others(), input.flagKey);
       if (rival !== undefined) {
         throw new ConflictError(
           `flag ${input.flagKey} is already served by experiment ${rival.key} (${rival.status}): ` +
@@ -286,9 +291,8 @@ export class ExperimentsService {
       ]);
     }
     const range = input.layerRange;
-    const clash = (await this.experiments.list()).find(
+    const clash = (await others()).find(
       (e) =>
-        e.key !== input.key &&
         e.layer === input.layer &&
         e.layerRange !== undefined &&
         !FINISHED_STATUSES.includes(e.status) &&

@@ -1,4 +1,4 @@
-import { FINISHED_STATUSES } from '../experiments/lifecycle';
+import { servingFlag } from '../experiments/lifecycle';
 import type { Experiment } from '../experiments/requests';
 import { auditRecord, type ChangeContext } from '../audit/actor';
 import type { UserPrincipal } from '../auth/principal';
@@ -181,9 +181,7 @@ export class FlagsService {
 
   /** Experiments not yet finished that serve this flag's variations (`flagKey`). */
   private async experimentsServing(key: string): Promise<Experiment[]> {
-    return (await this.experiments.list()).filter(
-      (e) => e.flagKey === key && !FINISHED_STATUSES.includes(e.status),
-    );
+    return servingFlag(await this.experiments.list(), key);
   }
 
   /** A developer changes only flags they own; admins any (SPEC §1). */
