@@ -50,10 +50,9 @@ export class AssignmentService {
       const flagKey = ruleset.experiment(key)?.flagKey;
       return flagKey === undefined || ruleset.flag(flagKey)?.clientSide === true;
     };
-    const keys = body.experiments ?? ruleset.experiments.filter(visible);
-    const assignments = keys.map((key) =>
-      visible(key) ? ruleset.assign(context, [key], body.unitId)[0]! : notRunning(key),
-    );
+    const assignments = ruleset
+      .assign(context, body.experiments ?? ruleset.experiments.filter(visible), body.unitId)
+      .map((a) => (visible(a.experimentKey) ? a : notRunning(a.experimentKey)));
     await this.exposures.log(exposuresOf(ruleset, context, assignments, body.unitId));
     return { revision: ruleset.revision, assignments };
   }
