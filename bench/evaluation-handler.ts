@@ -38,47 +38,34 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
     await ensureTables(client, tableNames);
     const ruleset = switchyardRuleset(buildFlagSpecs());
     const now = new Date().toISOString();
-    for (const flag of ruleset.flags) {
-      await doc.send(
-        new PutCommand({
-          TableName: tableNames.config,
-          Item: {
-            pk: keys.config.resource('flag', flag.key),
-            sk: keys.config.meta,
-            gsi1pk: keys.config.kind('flag'),
-            gsi1sk: flag.key,
-            ...flag,
-            name: flag.key,
-            description: '',
-            tags: [],
-            temporary: true,
-            owner: 'bench',
-            createdBy: 'bench',
-            createdAt: now,
-            updatedAt: now,
-            version: 1,
-          },
-        }),
-      );
-    }
     const { experiments, layers } = rulesetExperiments(experimentSpecs());
+    // Configuration items as the management API stores them: the fields evaluation reads, plus the rest.
+    // (`resourceKind`, not `kind`: flags have a `kind` of their own.)
     const seeded = [
+      ...ruleset.flags.map((flag) => ({
+        resourceKind: 'flag',
+        ...flag,
+        description: '',
+        tags: [],
+        temporary: true,
+        owner: 'bench',
+      })),
       ...experiments.map((e) => ({
-        kind: 'experiment',
+        resourceKind: 'experiment',
         status: 'ACTIVE',
         ...e,
         variants: e.variants.map((v) => ({ ...v, name: v.key })),
       })),
-      ...layers.map((l) => ({ kind: 'layer', ...l })),
+      ...layers.map((l) => ({ resourceKind: 'layer', ...l })),
     ];
-    for (const { kind, ...item } of seeded) {
+    for (const { resourceKind, ...item } of seeded) {
       await doc.send(
         new PutCommand({
           TableName: tableNames.config,
           Item: {
-            pk: keys.config.resource(kind, item.key),
+            pk: keys.config.resource(resourceKind, item.key),
             sk: keys.config.meta,
-            gsi1pk: keys.config.kind(kind),
+            gsi1pk: keys.config.kind(resourceKind),
             gsi1sk: item.key,
             ...item,
             name: item.key,
