@@ -1,5 +1,6 @@
 import type { ExperimentStatus } from '../experiments/lifecycle';
 import type { Experiment } from '../experiments/requests';
+import { metricsOf } from '../experiments/schema';
 import type { Metric, MetricType } from '../metrics/schema';
 
 /**
@@ -54,13 +55,7 @@ export function analysisConfig(
           key: e.key,
           status: e.status,
           variants: e.variants.map((v) => v.key),
-          metrics: [
-            ...new Set([
-              ...(e.primaryMetric === undefined ? [] : [e.primaryMetric]),
-              ...(e.secondaryMetrics ?? []),
-              ...(e.guardrailMetrics ?? []),
-            ]),
-          ],
+          metrics: [...new Set(metricsOf(e).map((m) => m.key))],
         },
       ]),
     ),

@@ -110,3 +110,34 @@ export const experimentInputSchema = experimentFieldsSchema
   .superRefine(checkExperimentConsistency)
   .meta({ id: 'ExperimentInput' });
 export type ExperimentInput = z.infer<typeof experimentInputSchema>;
+
+export type MetricRole = 'primary' | 'secondary' | 'guardrail';
+
+/** One metric an experiment measures, with its role and the field that names it (`secondaryMetrics.1`). */
+export interface MeasuredMetric {
+  readonly key: string;
+  readonly role: MetricRole;
+  readonly path: string;
+}
+
+/** The metrics an experiment measures: primary, then secondary, then guardrail, as listed. */
+export function metricsOf(
+  experiment: Pick<ExperimentFields, 'primaryMetric'> &
+    Partial<Pick<ExperimentFields, 'secondaryMetrics' | 'guardrailMetrics'>>,
+): MeasuredMetric[] {
+  return [
+    ...(experiment.primaryMetric === undefined
+      ? []
+      : [{ key: experiment.primaryMetric, role: 'primary' as const, path: 'primaryMetric' }]),
+    ...(experiment.secondaryMetrics ?? []).map((key, i) => ({
+      key,
+      role: 'secondary' as const,
+      path: `secondaryMetrics.${i}`,
+    })),
+    ...(experiment.guardrailMetrics ?? []).map((key, i) => ({
+      key,
+      role: 'guardrail' as const,
+      path: `guardrailMetrics.${i}`,
+    })),
+  ];
+}

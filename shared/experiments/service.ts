@@ -17,7 +17,7 @@ import {
   type ExperimentAction,
 } from './lifecycle';
 import type { Experiment, ListExperimentsQuery } from './requests';
-import { experimentInputSchema, type ExperimentInput } from './schema';
+import { experimentInputSchema, metricsOf, type ExperimentInput } from './schema';
 
 const resource = (key: string) => ({ kind: 'experiment', key });
 
@@ -233,18 +233,14 @@ export class ExperimentsService {
 
   /** Every metric an experiment names must exist: results are computed from their definitions. */
   private async checkMetrics(input: ExperimentInput): Promise<void> {
-    const named = [
-      ...(input.primaryMetric === undefined ? [] : [['primaryMetric', input.primaryMetric] as const]),
-      ...input.secondaryMetrics.map((m, i) => [`secondaryMetrics.${i}`, m] as const),
-      ...input.guardrailMetrics.map((m, i) => [`guardrailMetrics.${i}`, m] as const),
-    ];
+    const named = metricsOf(input);
     if (named.length === 0) return;
     const known = new Set((await this.metrics.list()).map((m) => m.key));
-    const missing = named.filter(([, key]) => !known.has(key));
+    const missing = named.filter((m) => !known.has(m.key));
     if (missing.length > 0) {
       throw new ValidationError(
-        `no metric ${[...new Set(missing.map(([, key]) => key))].join(', ')}: create the metric first`,
-        missing.map(([path, key]) => ({ path: `body.${path}`, message: `no metric ${key}` })),
+        `no metric ${[...new Set(missing.map((m) => m.key))].join(', ')}: create the metric first`,
+        missing.map((m) => ({ path: `body.${m.path}`, message: `no metric ${m.key}` })),
       );
     }
   }

@@ -4,6 +4,7 @@ import { expectedVersion, matchesQuery, validateDocument } from '../config/versi
 import { ConflictError, NotFoundError } from '../errors';
 import { LOCKED_STATUSES } from '../experiments/lifecycle';
 import type { Experiment } from '../experiments/requests';
+import { metricsOf } from '../experiments/schema';
 import { paginate, type Page } from '../http/pagination';
 import { metricInputSchema, type ListMetricsQuery, type Metric, type MetricInput } from './schema';
 
@@ -24,11 +25,7 @@ const MEASURING_FIELDS = ['type', 'eventName', 'valueProperty', 'window'] as con
 
 /** Whether an experiment measures `metric` as its primary, a secondary or a guardrail metric. */
 export function measures(experiment: Experiment, metric: string): boolean {
-  return (
-    experiment.primaryMetric === metric ||
-    experiment.secondaryMetrics.includes(metric) ||
-    experiment.guardrailMetrics.includes(metric)
-  );
+  return metricsOf(experiment).some((m) => m.key === metric);
 }
 
 /** Metric definitions (SPEC §2.5): one measured by a running experiment cannot be deleted. */

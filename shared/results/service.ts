@@ -1,6 +1,7 @@
 import type { ConfigRepository } from '../config/repository';
 import { NotFoundError } from '../errors';
 import type { Experiment } from '../experiments/requests';
+import { metricsOf, type MetricRole } from '../experiments/schema';
 import type { Metric } from '../metrics/schema';
 import {
   compareToControl,
@@ -21,8 +22,6 @@ export interface AggregateReader {
 }
 
 export const ALPHA = 0.05;
-
-export type MetricRole = 'primary' | 'secondary' | 'guardrail';
 
 export interface VariantFigures {
   readonly variant: string;
@@ -125,15 +124,8 @@ export class ResultsService {
       variants.map((v) => v.weight),
       SRM_THRESHOLD,
     );
-    const roles: [string, MetricRole][] = [
-      ...(experiment.primaryMetric === undefined
-        ? []
-        : [[experiment.primaryMetric, 'primary'] as [string, MetricRole]]),
-      ...experiment.secondaryMetrics.map((m): [string, MetricRole] => [m, 'secondary']),
-      ...experiment.guardrailMetrics.map((m): [string, MetricRole] => [m, 'guardrail']),
-    ];
     const definitions = new Map((await this.metrics.list()).map((m) => [m.key, m]));
-    const metrics = roles.flatMap(([metricKey, role]) => {
+    const metrics = metricsOf(experiment).flatMap(({ key: metricKey, role }) => {
       const metric = definitions.get(metricKey);
       if (metric === undefined) return [];
       try {
