@@ -2,7 +2,12 @@ import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib
 import { randomUUID } from 'node:crypto';
 import { analysisConfig, type AnalysisConfig, CachedAnalysisConfig } from '../../shared/analytics/config';
 import { bucketOf } from '../../shared/analytics/histogram';
-import { EventProcessor, type BatchStats, type StreamRecord } from '../../shared/analytics/processor';
+import {
+  EventProcessor,
+  type BatchStats,
+  type ProcessorOptions,
+  type StreamRecord,
+} from '../../shared/analytics/processor';
 import {
   SAFETY_DEDUP_HOURS,
   UNIT_STATE_REFRESH_DAYS,
@@ -275,6 +280,16 @@ engines.describe('event processor against DynamoDB Local', () => {
   let dynamo: TestDynamo;
   let config: CachedAnalysisConfig;
 
+  /** A processor on DynamoDB Local's analytics table, with a sink that never fails and the log's clock. */
+  const processorWith = (options: Pick<ProcessorOptions, 'config'> & Partial<ProcessorOptions>) =>
+    new EventProcessor({
+      store: new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics),
+      sink: new FlakySink(0, Math.random),
+      logger: silent,
+      now: () => LOG_NOW,
+      ...options,
+    });
+
   const putConfig = (kind: string, item: Experiment | Metric) =>
     dynamo.doc.send(
       new PutCommand({
@@ -411,13 +426,7 @@ engines.describe('event processor against DynamoDB Local', () => {
 
   it('reads a unit again when another invocation changed it between read and write', async () => {
     const store = new FlakyStore(dynamo.client, dynamo.tableNames.analytics);
-    const other = new EventProcessor({
-      store: new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics),
-      sink: new FlakySink(0, Math.random),
-      config: () => config.get(),
-      logger: silent,
-      now: () => LOG_NOW,
-    });
+    const other = processorWith({ config: () => config.get() });
     const event = (name: string, eventId: string): StreamRecord => ({
       id: eventId,
       data: Buffer.from(
@@ -455,14 +464,7 @@ engines.describe('event processor against DynamoDB Local', () => {
       }
       return commit(tx, now);
     };
-    const processor = new EventProcessor({
-      store,
-      sink: new FlakySink(0, Math.random),
-      config: () => config.get(),
-      logger: silent,
-      now: () => LOG_NOW,
-      sleep: () => Promise.resolve(),
-    });
+    const processor = processorWith({ store, config: () => config.get(), sleep: () => Promise.resolve() });
     const { failed, stats } = await processor.process([
       event('click', '00000000-0000-4000-8000-0000000000e2'),
     ]);
@@ -490,13 +492,7 @@ engines.describe('event processor against DynamoDB Local', () => {
       secondaryMetrics: ['clicks-all', 'revenue'],
       guardrailMetrics: [],
     }));
-    const processor = new EventProcessor({
-      store: new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics),
-      sink: new FlakySink(0, Math.random),
-      config: async () => analysisConfig(experiments, LOG_METRICS),
-      logger: silent,
-      now: () => LOG_NOW,
-    });
+    const processor = processorWith({ config: async () => analysisConfig(experiments, LOG_METRICS) });
     const at = (minutes: number) => new Date(LOG_NOW - 10 * HOUR + minutes * 60_000).toISOString();
     const events: SwitchyardEvent[] = [
       ...experiments.map((e, i) => ({
@@ -529,13 +525,7 @@ engines.describe('event processor against DynamoDB Local', () => {
   it('writes grow with units and aggregates, not with events', async () => {
     // 200 units with 25 events each, all in one batch: one state write per unit, aggregates shared.
     const log = generateEventLog({ seed: 3, units: 200, eventsPerUnit: 12 });
-    const processor = new EventProcessor({
-      store: new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics),
-      sink: new FlakySink(0, Math.random),
-      config: async () => analysisConfig(LOG_EXPERIMENTS, LOG_METRICS),
-      logger: silent,
-      now: () => LOG_NOW,
-    });
+    const processor = processorWith({ config: async () => analysisConfig(LOG_EXPERIMENTS, LOG_METRICS) });
     const records = log.map((e, i) => ({
       id: String(i),
       data: Buffer.from(JSON.stringify({ ...e, unitId: `w-${e.unitId}` })),
@@ -571,12 +561,8 @@ engines.describe('event processor against DynamoDB Local', () => {
     // `huge` sums amounts: one unit's 1e12 puts 1e24 in Σx², after which a contribution of 1e-14 would need 39
     // significant digits — DynamoDB refuses it (ValidationException), whatever the retry.
     const huge = { ...LOG_EXPERIMENTS[0]!, key: 'huge', primaryMetric: 'revenue', secondaryMetrics: [] };
-    const processor = new EventProcessor({
-      store: new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics),
-      sink: new FlakySink(0, Math.random),
+    const processor = processorWith({
       config: async () => analysisConfig([...LOG_EXPERIMENTS, huge], LOG_METRICS),
-      logger: silent,
-      now: () => LOG_NOW,
       sleep: () => Promise.resolve(),
     });
     const whale = await processor.process(
@@ -624,13 +610,7 @@ engines.describe('event processor against DynamoDB Local', () => {
   });
 
   it('writes a unit the batch does not change again when its last write is a month old (its TTL follows activity)', async () => {
-    const processor = new EventProcessor({
-      store: new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics),
-      sink: new FlakySink(0, Math.random),
-      config: async () => analysisConfig(LOG_EXPERIMENTS, LOG_METRICS),
-      logger: silent,
-      now: () => LOG_NOW,
-    });
+    const processor = processorWith({ config: async () => analysisConfig(LOG_EXPERIMENTS, LOG_METRICS) });
     const seen = exposureOf('daily', 'checkout');
     expect((await processor.process(recordsOf([seen]))).stats.unitStateWrites).toBe(1);
     const key = keys.analytics.unitState('daily');
@@ -686,13 +666,7 @@ engines.describe('event processor against DynamoDB Local', () => {
       listExperiments: () => lists.experiments.list(),
       listMetrics: () => lists.metrics.list(),
     });
-    const processor = new EventProcessor({
-      store: new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics),
-      sink: new FlakySink(0, Math.random),
-      config: (request) => cached.get(request),
-      logger: silent,
-      now: () => LOG_NOW,
-    });
+    const processor = processorWith({ config: (request) => cached.get(request) });
     expect((await processor.process(recordsOf([exposureOf('early', 'checkout')]))).failed.size).toBe(0);
     // Created and started just after that load (a fresh load waits a second after the last one).
     await putConfig('experiment', { ...LOG_EXPERIMENTS[0]!, key: 'launched' });
