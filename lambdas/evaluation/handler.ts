@@ -1,10 +1,11 @@
 import { AssignmentService, KinesisExposureLog } from '../../shared/assignments';
 import { createDocumentClient, createKinesisClient } from '../../shared/aws/clients';
 import { parseEnv } from '../../shared/env';
-import { EvaluationService } from '../../shared/evaluation/service';
+import { EvaluationService, type Conditional, type OfrepAnswer } from '../../shared/evaluation/service';
 import { UsageRecorder } from '../../shared/evaluation/usage';
 import { EventPublisher } from '../../shared/events/publisher';
 import { createHttpHandler, implement } from '../../shared/http/handler';
+import { HttpResponse } from '../../shared/http/response';
 import {
   assignRoute,
   evaluateRoute,
@@ -34,14 +35,34 @@ const assignments = new AssignmentService(source, exposures);
 export const handler = createHttpHandler('evaluation', [
   implement(evaluateRoute, ({ body, principal }) => evaluation.evaluate(principal, body.context, body.flags)),
   implement(assignRoute, ({ body, principal }) => assignments.assign(principal, body)),
-  implement(getSdkRulesetRoute, ({ principal, headers }) => {
+  implement(getSdkRulesetRoute, async ({ principal, headers }) => {
     if (principal.keyType !== 'server') throw new ForbiddenError('The ruleset is for server keys only');
-    return evaluation.ruleset(headers['if-none-match']);
+    const answer = await evaluation.ruleset(headers['if-none-match']);
+    return conditional(answer, (body) =>
+      HttpResponse.text(200, body, 'application/json; charset=utf-8', {
+        etag: answer.etag,
+        'cache-control': 'no-cache',
+      }),
+    );
   }),
-  implement(ofrepFlagRoute, ({ params, body, principal }) =>
-    evaluation.ofrepFlag(principal, params.key, body.context),
+  implement(ofrepFlagRoute, async ({ params, body, principal }) =>
+    ofrepResponse(await evaluation.ofrepFlag(principal, params.key, body.context)),
   ),
-  implement(ofrepBulkRoute, ({ body, principal, headers }) =>
-    evaluation.ofrepBulk(principal, body.context, headers['if-none-match']),
-  ),
+  implement(ofrepBulkRoute, async ({ body, principal, headers }) => {
+    const answer = await evaluation.ofrepBulk(principal, body.context, headers['if-none-match']);
+    if ('outcome' in answer) return ofrepResponse(answer);
+    return conditional(answer, (value) => new HttpResponse(200, value, { etag: answer.etag }));
+  }),
 ]);
+
+/** OFREP's statuses: 200 evaluated, 400 invalid context or failed evaluation, 404 flag not found. */
+const OFREP_STATUS = { evaluated: 200, invalidContext: 400, failed: 400, flagNotFound: 404 } as const;
+
+function ofrepResponse(answer: OfrepAnswer): HttpResponse {
+  return new HttpResponse(OFREP_STATUS[answer.outcome], answer.body);
+}
+
+/** 304 with the tag when the caller holds the answer, otherwise the answer itself. */
+function conditional<T>(answer: Conditional<T>, respond: (value: T) => HttpResponse): HttpResponse {
+  return answer.unchanged ? new HttpResponse(304, undefined, { etag: answer.etag }) : respond(answer.value);
+}

@@ -6,7 +6,7 @@ import type {
   KinesisStreamRecord,
 } from 'aws-lambda';
 import { eventProcessorDependencies } from '../../shared/analytics/wiring';
-import { logger } from '../../shared/http/observability';
+import { logger } from '../../shared/observability';
 
 const processor = eventProcessorDependencies(logger);
 const batch = new BatchProcessor(EventType.KinesisDataStreams);

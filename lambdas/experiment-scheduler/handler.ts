@@ -4,7 +4,7 @@ import { ConfigurationError } from '../../shared/errors';
 import { exactTimeFireSchema } from '../../shared/experiments/exact-time';
 import { ExperimentsService } from '../../shared/experiments/service';
 import { sweepSchedules } from '../../shared/experiments/sweep';
-import { logger } from '../../shared/http/observability';
+import { logger } from '../../shared/observability';
 
 const { experiments, layers, flags, metrics } = configRepositories();
 // Like the sweep, no exact-time scheduler: a fired schedule deletes itself and the end one already exists.

@@ -2,7 +2,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { configRepositories } from '../../shared/config/wiring';
 import { ExperimentsService } from '../../shared/experiments/service';
 import { sweepSchedules } from '../../shared/experiments/sweep';
-import { logger } from '../../shared/http/observability';
+import { logger } from '../../shared/observability';
 
 const { experiments, layers, flags, metrics } = configRepositories();
 // No exact-time scheduler: the sweep's transitions leave no schedule to change (a start is past, the end

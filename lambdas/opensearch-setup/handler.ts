@@ -9,7 +9,7 @@ import {
   searchSetupPropertiesSchema,
   searchSetupSpec,
 } from '../../shared/events/search-setup';
-import { logger } from '../../shared/http/observability';
+import { logger } from '../../shared/observability';
 
 const env = parseEnv(z.object({ AWS_REGION: z.string().min(1) }));
 const sts = new STSClient({ region: env.AWS_REGION });

@@ -1,5 +1,5 @@
 import type { DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
-import { logger } from '../../shared/http/observability';
+import { logger } from '../../shared/observability';
 import { rulesetDependencies } from '../../shared/rulesets/wiring';
 
 const { repository, cache } = rulesetDependencies();

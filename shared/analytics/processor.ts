@@ -53,7 +53,7 @@ export interface StreamRecord {
   readonly data: string | Uint8Array;
 }
 
-/** The Powertools logger's warn/error (shared/http/observability.ts), or anything shaped like them. */
+/** The Powertools logger's warn/error (shared/observability.ts), or anything shaped like them. */
 export type ProcessorLogger = Pick<Logger, 'warn' | 'error'>;
 
 export interface ProcessorOptions {

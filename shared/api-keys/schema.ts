@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageSchema, paginationQuery } from '../http/pagination';
+import { pageSchema, paginationQuery } from '../pagination';
 
 export const API_KEY_TYPES = ['server', 'client'] as const;
 export type ApiKeyType = (typeof API_KEY_TYPES)[number];

@@ -2,7 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { auditRecord, type ChangeContext } from '../audit/actor';
 import type { AuditRepository } from '../audit/repository';
 import { NotFoundError } from '../errors';
-import { paginate, type Page } from '../http/pagination';
+import { paginate, type Page } from '../pagination';
 import type { ApiKeyRecord, ApiKeyRepository } from './repository';
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey, ListApiKeysQuery } from './schema';
 import { newSecret, timeOrderedId } from './secret';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { logger } from '../http/observability';
+import { logger } from '../observability';
 import type { EventPublisher } from '../events/publisher';
 import { EXPOSURE_EVENT_NAME, type ExposureEvent } from '../events/schema';
 

@@ -1,5 +1,5 @@
 import { notRunning, type Assignment, type CompiledRuleset, type EvaluationResult } from '../rules';
-import type { SdkCaller } from '../evaluation/service';
+import type { SdkCaller } from '../auth/principal';
 import type { RulesetSource } from '../rulesets/source';
 import type { Exposure, ExposureLog } from './exposures';
 import type { AssignBody } from './schema';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageSchema, paginationQuery } from '../http/pagination';
+import { pageSchema, paginationQuery } from '../pagination';
 
 export const auditEntrySchema = z
   .object({

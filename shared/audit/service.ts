@@ -1,4 +1,4 @@
-import { paginate, type Page, type PaginationQuery } from '../http/pagination';
+import { paginate, type Page, type PaginationQuery } from '../pagination';
 import type { AuditRepository } from './repository';
 import type { AuditEntry, AuditFilter } from './schema';
 

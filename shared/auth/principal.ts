@@ -22,6 +22,9 @@ export interface ApiKeyPrincipal {
 
 export type Principal = UserPrincipal | ApiKeyPrincipal;
 
+/** What the SDK services need to know about the caller: client keys see only client-side flags (SPEC §2.1). */
+export type SdkCaller = Pick<ApiKeyPrincipal, 'keyType'>;
+
 /** The claims API Gateway's Cognito authorizer places in `requestContext.authorizer.claims`. */
 const cognitoClaimsSchema = z.looseObject({
   sub: z.string().min(1),

@@ -1,14 +1,49 @@
 import { createHash } from 'node:crypto';
 import type { CompiledRuleset, EvaluationResult } from '../rules';
 import type { RulesetSource } from '../rulesets/source';
-import { HttpResponse } from '../http/response';
-import { exposuresOf, type ExposureLog } from '../assignments';
+import { exposuresOf } from '../assignments/service';
+import type { ExposureLog } from '../assignments/exposures';
+import type { SdkCaller } from '../auth/principal';
 import type { UsageRecorder } from './usage';
 
-/** What evaluation needs to know about the caller: client keys see only client-side flags (SPEC §2.1). */
-export interface SdkCaller {
-  readonly keyType: 'server' | 'client';
+/**
+ * A read the caller may already hold: `etag` names the answer (equal tags, equal answers), and when the caller
+ * sent a matching tag the answer is `unchanged` and not built at all. The HTTP layer makes it a 304.
+ */
+export type Conditional<T> =
+  | { readonly unchanged: true; readonly etag: string }
+  | { readonly unchanged: false; readonly etag: string; readonly value: T };
+
+/** OFREP's error body (open-feature/protocol), and the evaluation success body. */
+export interface OfrepError {
+  readonly key?: string;
+  readonly errorCode: string;
+  readonly errorDetails: string;
 }
+export interface OfrepSuccess {
+  readonly key: string;
+  readonly value: unknown;
+  readonly reason: string;
+  readonly variant: string | null;
+  readonly metadata: Record<string, unknown>;
+}
+
+/**
+ * The outcome of one OFREP flag evaluation: `evaluated`, or why not — the context is not an object
+ * (`invalidContext`), the flag is unknown or hidden (`flagNotFound`), or evaluation failed (`failed`).
+ */
+export type OfrepAnswer =
+  | { readonly outcome: 'evaluated'; readonly body: OfrepSuccess }
+  | { readonly outcome: 'invalidContext' | 'flagNotFound' | 'failed'; readonly body: OfrepError };
+
+const invalidContext = (key?: string): OfrepAnswer => ({
+  outcome: 'invalidContext',
+  body: {
+    ...(key === undefined ? {} : { key }),
+    errorCode: 'INVALID_CONTEXT',
+    errorDetails: 'context must be a JSON object',
+  },
+});
 
 const notFound = (flagKey: string): EvaluationResult => ({
   flagKey,
@@ -73,71 +108,63 @@ export class EvaluationService {
     };
   }
 
-  /** The compiled ruleset for local evaluation (server keys only), with ETag / If-None-Match. */
-  async ruleset(ifNoneMatch: string | undefined): Promise<HttpResponse> {
+  /** The compiled ruleset (its JSON text) for local evaluation, tagged by revision. */
+  async ruleset(ifNoneMatch: string | undefined): Promise<Conditional<string>> {
     const { revision, body } = await this.source.body();
     const tag = etag(revision);
-    if (matchesEtag(ifNoneMatch, tag)) return new HttpResponse(304, undefined, { etag: tag });
-    return HttpResponse.text(200, body, 'application/json; charset=utf-8', {
-      etag: tag,
-      'cache-control': 'no-cache',
-    });
+    if (matchesEtag(ifNoneMatch, tag)) return { unchanged: true, etag: tag };
+    return { unchanged: false, etag: tag, value: body };
   }
 
-  /** OFREP single-flag evaluation: 200 success, 400 evaluation failure, 404 flag not found. */
-  async ofrepFlag(caller: SdkCaller, key: string, context: unknown): Promise<HttpResponse> {
-    if (context !== undefined && !isContext(context)) {
-      return new HttpResponse(400, {
-        key,
-        errorCode: 'INVALID_CONTEXT',
-        errorDetails: 'context must be a JSON object',
-      });
-    }
+  /** OFREP single-flag evaluation. */
+  async ofrepFlag(caller: SdkCaller, key: string, context: unknown): Promise<OfrepAnswer> {
+    if (context !== undefined && !isContext(context)) return invalidContext(key);
     const ruleset = await this.source.get();
     const [result] = await this.evaluateKeys(ruleset, caller, context ?? {}, [key]);
-    return ofrepResult(result!, ruleset.revision, true);
+    return ofrepAnswer(result!, ruleset.revision);
   }
 
-  /** OFREP bulk evaluation of every visible flag, with an ETag per revision and context. */
+  /**
+   * OFREP bulk evaluation of every visible flag, tagged by revision, key type and context: a caller holding
+   * the tag gets `unchanged` and no exposure is logged, since nothing was served again.
+   */
   async ofrepBulk(
     caller: SdkCaller,
     context: unknown,
     ifNoneMatch: string | undefined,
-  ): Promise<HttpResponse> {
-    if (context !== undefined && !isContext(context)) {
-      return new HttpResponse(400, {
-        errorCode: 'INVALID_CONTEXT',
-        errorDetails: 'context must be a JSON object',
-      });
-    }
+  ): Promise<Conditional<{ flags: (OfrepSuccess | OfrepError)[] }> | OfrepAnswer> {
+    if (context !== undefined && !isContext(context)) return invalidContext();
     const ruleset = await this.source.get();
     const tag = etag(ruleset.revision, caller.keyType, context ?? {});
-    if (matchesEtag(ifNoneMatch, tag)) return new HttpResponse(304, undefined, { etag: tag });
+    if (matchesEtag(ifNoneMatch, tag)) return { unchanged: true, etag: tag };
     const flags = (await this.evaluateKeys(ruleset, caller, context ?? {})).map(
-      (r) => ofrepResult(r, ruleset.revision, false).body,
+      (r) => ofrepAnswer(r, ruleset.revision).body,
     );
-    return new HttpResponse(200, { flags }, { etag: tag });
+    return { unchanged: false, etag: tag, value: { flags } };
   }
 }
 
-/** One result in OFREP's shape; `single` decides whether errors become 400/404 statuses. */
-function ofrepResult(result: EvaluationResult, revision: number, single: boolean): HttpResponse {
+/** One result in OFREP's shape. */
+function ofrepAnswer(result: EvaluationResult, revision: number): OfrepAnswer {
   const { flagKey: key } = result;
   if (result.errorCode === undefined) {
-    return new HttpResponse(200, {
-      key,
-      value: result.value,
-      reason: result.reason,
-      variant: result.variation,
-      metadata: { revision, ...(result.ruleId === undefined ? {} : { ruleId: result.ruleId }) },
-    });
+    return {
+      outcome: 'evaluated',
+      body: {
+        key,
+        value: result.value,
+        reason: result.reason,
+        variant: result.variation,
+        metadata: { revision, ...(result.ruleId === undefined ? {} : { ruleId: result.ruleId }) },
+      },
+    };
   }
   const errorDetails = result.errorMessage ?? result.errorCode;
   if (result.errorCode === 'FLAG_NOT_FOUND') {
-    return new HttpResponse(single ? 404 : 200, { key, errorCode: 'FLAG_NOT_FOUND', errorDetails });
+    return { outcome: 'flagNotFound', body: { key, errorCode: 'FLAG_NOT_FOUND', errorDetails } };
   }
   const errorCode = ['PARSE_ERROR', 'TARGETING_KEY_MISSING'].includes(result.errorCode)
     ? result.errorCode
     : 'GENERAL';
-  return new HttpResponse(single ? 400 : 200, { key, errorCode, errorDetails });
+  return { outcome: 'failed', body: { key, errorCode, errorDetails } };
 }

@@ -1,6 +1,6 @@
 import { BatchGetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../db/keys';
-import { logger } from '../http/observability';
+import { logger } from '../observability';
 
 /**
  * Evaluations counted per flag in memory and written at most once a minute per execution environment (one

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PayloadTooLargeError } from '../errors';
-import type { SdkCaller } from '../evaluation/service';
+import type { SdkCaller } from '../auth/principal';
 import type { EventPublisher } from './publisher';
 import {
   eventSchema,

@@ -5,7 +5,7 @@ import type { UserPrincipal } from '../auth/principal';
 import type { ConfigRepository } from '../config/repository';
 import { expectedVersion, matchesQuery, validateDocument } from '../config/versioning';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
-import { paginate, type Page } from '../http/pagination';
+import { paginate, type Page } from '../pagination';
 import { findPrerequisiteCycle, segmentKeysOf } from '../rules';
 import type { Segment } from '../segments/requests';
 import { flagInputSchema, type FlagInput } from './schema';

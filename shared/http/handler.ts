@@ -23,7 +23,7 @@ import {
   ValidationError,
 } from '../errors';
 import { errorMapper, jsonBody, requestGuards } from './middleware';
-import { logger, tracer } from './observability';
+import { logger, tracer } from '../observability';
 import { HttpResponse, jsonResult, RawHttpResponse, type LambdaHttpResult } from './response';
 import { ROUTES, routeKey, type HandlerGroup, type RouteDefinition } from './routes';
 

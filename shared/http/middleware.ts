@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
-import { logger } from './observability';
+import { logger } from '../observability';
 import { jsonResult, type LambdaHttpResult } from './response';
 
 type HttpMiddleware = MiddlewareObj<APIGatewayProxyEvent, LambdaHttpResult, Error, Context>;

@@ -75,7 +75,7 @@ import {
 import { assignBodySchema, assignResponseSchema } from '../assignments/schema';
 import { ingestBodySchema, ingestResponseSchema } from '../events/ingest';
 import { experimentResultsSchema, resultsParams, resultsQuerySchema } from '../results/schema';
-import { pageSchema, paginationQuery } from './pagination';
+import { pageSchema, paginationQuery } from '../pagination';
 
 /**
  * THE route table: the single source for API Gateway resources and methods (lib/stacks/api-stack.ts),

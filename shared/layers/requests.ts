@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageSchema, paginationQuery } from '../http/pagination';
+import { pageSchema, paginationQuery } from '../pagination';
 import { resourceKeySchema, tagsSchema } from '../rules/schema';
 
 /** A layer (SPEC §2.4): experiments in one layer take disjoint ranges of its own bucket (salt = key). */

@@ -4,7 +4,7 @@ import { expectedVersion, matchesQuery, validateDocument } from '../config/versi
 import { ConflictError, NotFoundError } from '../errors';
 import { LOCKED_STATUSES } from '../experiments/lifecycle';
 import type { Experiment } from '../experiments/requests';
-import { paginate, type Page, type PaginationQuery } from '../http/pagination';
+import { paginate, type Page, type PaginationQuery } from '../pagination';
 import { layerInputSchema, type Layer, type LayerInput } from './requests';
 
 const resource = (key: string) => ({ kind: 'layer', key });

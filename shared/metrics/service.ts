@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError } from '../errors';
 import { LOCKED_STATUSES } from '../experiments/lifecycle';
 import type { Experiment } from '../experiments/requests';
 import { metricsOf } from '../experiments/schema';
-import { paginate, type Page } from '../http/pagination';
+import { paginate, type Page } from '../pagination';
 import { metricInputSchema, type ListMetricsQuery, type Metric, type MetricInput } from './schema';
 
 const resource = (key: string) => ({ kind: 'metric', key });

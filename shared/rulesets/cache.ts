@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { logger } from '../http/observability';
+import { logger } from '../observability';
 
 /**
  * The shared cache in front of DynamoDB for published rulesets (ElastiCache Serverless Valkey in AWS,

@@ -1,5 +1,5 @@
 import { compileRuleset, type CompiledRuleset, type Ruleset } from '../rules';
-import { logger } from '../http/observability';
+import { logger } from '../observability';
 import type { RulesetCache } from './cache';
 import type { RulesetRepository } from './repository';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageSchema, paginationQuery } from '../http/pagination';
+import { pageSchema, paginationQuery } from '../pagination';
 import { resourceKeySchema } from '../rules/schema';
 import { segmentFieldsSchema, type SegmentInput } from './schema';
 

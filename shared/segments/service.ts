@@ -3,7 +3,7 @@ import type { ConfigRepository } from '../config/repository';
 import { expectedVersion, matchesQuery, validateDocument } from '../config/versioning';
 import { ConflictError, NotFoundError } from '../errors';
 import type { Flag } from '../flags/requests';
-import { paginate, type Page, type PaginationQuery } from '../http/pagination';
+import { paginate, type Page, type PaginationQuery } from '../pagination';
 import { segmentKeysOf } from '../rules';
 import type { Segment } from './requests';
 import { segmentInputSchema, type SegmentInput } from './schema';

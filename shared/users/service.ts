@@ -4,7 +4,7 @@ import type { AuditRepository } from '../audit/repository';
 import type { UserPrincipal } from '../auth/principal';
 import { strongestRole, type Role } from '../auth/roles';
 import { ConflictError, NotFoundError } from '../errors';
-import { paginate, type Page, type PaginationQuery } from '../http/pagination';
+import { paginate, type Page, type PaginationQuery } from '../pagination';
 import type { DirectoryUser, UserDirectory } from './directory';
 import type { CurrentUser, User } from './schema';
 

@@ -80,12 +80,14 @@ describe('evaluation service', () => {
         errorCode: 'FLAG_NOT_FOUND',
       },
     );
-    expect((await service.ofrepFlag(client, 'server-only', { targetingKey: 'u' })).status).toBe(404);
+    expect((await service.ofrepFlag(client, 'server-only', { targetingKey: 'u' })).outcome).toBe(
+      'flagNotFound',
+    );
   });
 
-  it('maps results to OFREP bodies and statuses', async () => {
+  it('maps results to OFREP bodies and outcomes', async () => {
     expect(await service.ofrepFlag(server, 'server-only', { targetingKey: 'u', plan: 'vip' })).toMatchObject({
-      status: 200,
+      outcome: 'evaluated',
       body: {
         key: 'server-only',
         value: 'B',
@@ -95,34 +97,46 @@ describe('evaluation service', () => {
       },
     });
     expect(await service.ofrepFlag(server, 'server-only', {})).toMatchObject({
-      status: 400,
+      outcome: 'failed',
       body: { key: 'server-only', errorCode: 'TARGETING_KEY_MISSING' },
     });
     expect(await service.ofrepFlag(server, 'server-only', 'nope')).toMatchObject({
-      status: 400,
+      outcome: 'invalidContext',
       body: { key: 'server-only', errorCode: 'INVALID_CONTEXT' },
     });
     expect(await service.ofrepFlag(server, 'missing', {})).toMatchObject({
-      status: 404,
+      outcome: 'flagNotFound',
       body: { errorCode: 'FLAG_NOT_FOUND' },
     });
   });
 
-  it('gives bulk answers an ETag per revision and context, and 304 when it matches', async () => {
+  it('tags bulk answers per revision and context, and answers unchanged when the tag matches', async () => {
     const first = await service.ofrepBulk(server, { targetingKey: 'u' }, undefined);
-    expect(first.status).toBe(200);
-    const tag = first.headers.etag!;
+    expect(first).toMatchObject({ unchanged: false, value: { flags: expect.any(Array) } });
+    const tag = 'etag' in first ? first.etag : '';
     expect(tag).toMatch(/^"7-/);
-    expect((await service.ofrepBulk(server, { targetingKey: 'u' }, tag)).status).toBe(304);
-    expect((await service.ofrepBulk(server, { targetingKey: 'other' }, tag)).status).toBe(200);
-    expect((await service.ofrepBulk(client, { targetingKey: 'u' }, tag)).status).toBe(200);
+    expect(await service.ofrepBulk(server, { targetingKey: 'u' }, tag)).toEqual({
+      unchanged: true,
+      etag: tag,
+    });
+    expect(await service.ofrepBulk(server, { targetingKey: 'other' }, tag)).toMatchObject({
+      unchanged: false,
+    });
+    expect(await service.ofrepBulk(client, { targetingKey: 'u' }, tag)).toMatchObject({ unchanged: false });
+    expect(await service.ofrepBulk(server, 'nope', undefined)).toMatchObject({
+      outcome: 'invalidContext',
+      body: { errorCode: 'INVALID_CONTEXT' },
+    });
   });
 
-  it('serves the ruleset body with the revision as ETag', async () => {
-    const res = await service.ruleset(undefined);
-    expect(res).toMatchObject({ status: 200, headers: { etag: '"7"' } });
-    expect((await service.ruleset('"7"')).status).toBe(304);
-    expect((await service.ruleset('W/"6"')).status).toBe(200);
+  it('serves the ruleset body tagged with the revision', async () => {
+    expect(await service.ruleset(undefined)).toMatchObject({
+      unchanged: false,
+      etag: '"7"',
+      value: expect.any(String),
+    });
+    expect(await service.ruleset('"7"')).toEqual({ unchanged: true, etag: '"7"' });
+    expect(await service.ruleset('W/"6"')).toMatchObject({ unchanged: false });
   });
 
   it('logs no exposure for flags no experiment serves', async () => {

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { logger } from '../../../shared/http/observability';
+import { logger } from '../../../shared/observability';
 
 /** The target of the one-time schedules (lambdas/experiment-scheduler), against a one-item config table. */
 describe('the exact-time schedule target', () => {

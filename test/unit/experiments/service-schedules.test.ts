@@ -5,7 +5,7 @@ import type { ExactTimeScheduler } from '../../../shared/experiments/exact-time'
 import type { Experiment } from '../../../shared/experiments/requests';
 import { experimentInputSchema } from '../../../shared/experiments/schema';
 import { ExperimentsService } from '../../../shared/experiments/service';
-import { logger } from '../../../shared/http/observability';
+import { logger } from '../../../shared/observability';
 
 /** The part of ConfigRepository the service uses, in memory, with the same version checks. */
 class MemoryRepository<T extends Versioned> {

@@ -1,4 +1,4 @@
-import { paginate, paginationQuery } from '../../../shared/http/pagination';
+import { paginate, paginationQuery } from '../../shared/pagination';
 
 describe('pagination', () => {
   const items = Array.from({ length: 45 }, (_, i) => i);
