@@ -43,7 +43,7 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
     // (`resourceKind`, not `kind`: flags have a `kind` of their own.)
     const seeded = [
       ...ruleset.flags.map((flag) => ({
-        resourceKind: 'flag',
+        resourceKind: 'flag' as const,
         ...flag,
         description: '',
         tags: [],
@@ -51,12 +51,12 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
         owner: 'bench',
       })),
       ...experiments.map((e) => ({
-        resourceKind: 'experiment',
+        resourceKind: 'experiment' as const,
         status: 'ACTIVE',
         ...e,
         variants: e.variants.map((v) => ({ ...v, name: v.key })),
       })),
-      ...layers.map((l) => ({ resourceKind: 'layer', ...l })),
+      ...layers.map((l) => ({ resourceKind: 'layer' as const, ...l })),
     ];
     for (const { resourceKind, ...item } of seeded) {
       await doc.send(

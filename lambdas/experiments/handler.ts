@@ -1,5 +1,6 @@
 import { AnalyticsStore } from '../../shared/analytics/store';
-import { userChange, versionedChange } from '../../shared/audit/actor';
+import { userChange } from '../../shared/audit/actor';
+import { deleteChange, versionedChange } from '../../shared/config/versioning';
 import { createDynamoClient } from '../../shared/aws/clients';
 import { configRepositories } from '../../shared/config/wiring';
 import { parseEnv } from '../../shared/env';
@@ -65,7 +66,7 @@ export const handler = createHttpHandler('experiments', [
     service.update(input.params.key, fields, versionedChange(input, version)),
   ),
   implement(deleteExperimentRoute, async (input) => {
-    await service.remove(input.params.key, versionedChange(input));
+    await service.remove(input.params.key, deleteChange(input));
     return new HttpResponse(204);
   }),
   transitionRoute(startExperimentRoute, 'start'),

@@ -1,4 +1,5 @@
-import { userChange, versionedChange } from '../../shared/audit/actor';
+import { userChange } from '../../shared/audit/actor';
+import { deleteChange, versionedChange } from '../../shared/config/versioning';
 import { configRepositories } from '../../shared/config/wiring';
 import { parseEnv } from '../../shared/env';
 import { lastEvaluated } from '../../shared/evaluation/usage';
@@ -36,7 +37,7 @@ export const handler = createHttpHandler('feature-flags', [
     service.update(input.params.key, fields, versionedChange(input, version)),
   ),
   implement(deleteFlagRoute, async (input) => {
-    await service.remove(input.params.key, versionedChange(input));
+    await service.remove(input.params.key, deleteChange(input));
     return new HttpResponse(204);
   }),
   implement(toggleFlagRoute, ({ body, ...input }) =>

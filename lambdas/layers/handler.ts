@@ -1,4 +1,5 @@
-import { userChange, versionedChange } from '../../shared/audit/actor';
+import { userChange } from '../../shared/audit/actor';
+import { deleteChange, versionedChange } from '../../shared/config/versioning';
 import { configRepositories } from '../../shared/config/wiring';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { HttpResponse } from '../../shared/http/response';
@@ -28,7 +29,7 @@ export const handler = createHttpHandler('layers', [
     service.update(input.params.key, fields, versionedChange(input, version)),
   ),
   implement(deleteLayerRoute, async (input) => {
-    await service.remove(input.params.key, versionedChange(input));
+    await service.remove(input.params.key, deleteChange(input));
     return new HttpResponse(204);
   }),
 ]);

@@ -1,33 +1,20 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AuditRecord } from '../audit/schema';
+import { GetCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { auditRecord, type ChangeContext } from '../audit/actor';
 import type { AuditRepository, TransactItem } from '../audit/repository';
-import { keys } from '../db/keys';
-import { ConflictError } from '../errors';
+import { keys, type ConfigKind } from '../db/keys';
+import { ConflictError, NotFoundError } from '../errors';
+import { checkVersion, deleteVersion, type Versioned, type VersionedChange } from './versioning';
 
-/** What every configuration resource carries (SPEC §2). */
-export interface Versioned {
-  readonly key: string;
-  readonly version: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly createdBy: string;
-}
-
-/**
- * Flags, segments, experiments, layers, metrics… one item each in the config table, every write
- * conditional (create: the key is free; update/delete: the version is the one the caller read) and
- * committed in one transaction with its audit entry. The table's stream then feeds the ruleset publisher.
- */
-export class ConfigRepository<T extends Versioned> {
+/** Read access to one kind of configuration resource (the event processor and results need no more). */
+export class ConfigReader<T extends Versioned> {
   constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    private readonly tableName: string,
-    private readonly audit: AuditRepository,
-    readonly kind: string,
+    protected readonly doc: DynamoDBDocumentClient,
+    protected readonly tableName: string,
+    readonly kind: ConfigKind,
   ) {}
 
-  private key(key: string) {
+  protected key(key: string) {
     return { pk: keys.config.resource(this.kind, key), sk: keys.config.meta };
   }
 
@@ -36,6 +23,13 @@ export class ConfigRepository<T extends Versioned> {
       new GetCommand({ TableName: this.tableName, Key: this.key(key), ConsistentRead: true }),
     );
     return out.Item === undefined ? null : strip<T>(out.Item);
+  }
+
+  /** The stored resource, or 404. */
+  async require(key: string): Promise<T> {
+    const item = await this.get(key);
+    if (item === null) throw new NotFoundError(`No ${this.kind} ${key}`);
+    return item;
   }
 
   /** Every resource of this kind, by key. */
@@ -53,6 +47,28 @@ export class ConfigRepository<T extends Versioned> {
     for await (const page of pages) for (const item of page.Items ?? []) items.push(strip<T>(item));
     return items;
   }
+}
+
+/**
+ * Flags, segments, experiments, layers, metrics… one item each in the config table, every write
+ * conditional (create: the key is free; update/delete: the version is the one the caller read) and
+ * committed in one transaction with its audit entry (`<kind>.<action>`). The table's stream then feeds the
+ * ruleset publisher.
+ */
+export class ConfigRepository<T extends Versioned> extends ConfigReader<T> {
+  constructor(
+    doc: DynamoDBDocumentClient,
+    tableName: string,
+    private readonly audit: AuditRepository,
+    kind: ConfigKind,
+  ) {
+    super(doc, tableName, kind);
+  }
+
+  /** The stored resource a change is based on: 404 if there is none, 409 if the change's version is stale. */
+  async forChange(key: string, change: VersionedChange): Promise<T> {
+    return checkVersion(this.kind, await this.require(key), change);
+  }
 
   private put(item: T, condition: string, values?: Record<string, unknown>): TransactItem {
     return {
@@ -65,41 +81,47 @@ export class ConfigRepository<T extends Versioned> {
     };
   }
 
-  async create(item: T, record: AuditRecord): Promise<T> {
+  async create(item: T, context: ChangeContext): Promise<T> {
     await this.run(
       this.put(item, 'attribute_not_exists(pk)'),
-      record,
+      auditRecord(context, `${this.kind}.create`, this.resource(item.key), null, item),
       `A ${this.kind} with key ${item.key} already exists`,
     );
     return item;
   }
 
-  /** Replace `item` if the stored version is still `item.version - 1`. */
-  async replace(item: T, record: AuditRecord): Promise<T> {
+  /** Store `after` (the next version of `before`) if the stored version is still `before.version`. */
+  async replace(before: T, after: T, context: ChangeContext, action = 'update'): Promise<T> {
     await this.run(
-      this.put(item, 'attribute_exists(pk) AND version = :expected', { ':expected': item.version - 1 }),
-      record,
-      `${this.kind} ${item.key} was changed by someone else (your version ${item.version - 1} is stale): read it again`,
+      this.put(after, 'attribute_exists(pk) AND version = :expected', { ':expected': before.version }),
+      auditRecord(context, `${this.kind}.${action}`, this.resource(after.key), before, after),
+      `${this.kind} ${after.key} was changed by someone else (your version ${before.version} is stale): read it again`,
     );
-    return item;
+    return after;
   }
 
-  async remove(key: string, version: number, record: AuditRecord): Promise<void> {
+  /** Delete `stored` at the version the change names (or the stored one when it names none). */
+  async remove(stored: T, change: VersionedChange): Promise<void> {
+    const version = deleteVersion(this.kind, stored, change);
     await this.run(
       {
         Delete: {
           TableName: this.tableName,
-          Key: this.key(key),
+          Key: this.key(stored.key),
           ConditionExpression: 'attribute_exists(pk) AND version = :expected',
           ExpressionAttributeValues: { ':expected': version },
         },
       },
-      record,
-      `${this.kind} ${key} was changed by someone else (version ${version} is stale): read it again`,
+      auditRecord(change.context, `${this.kind}.delete`, this.resource(stored.key), stored, null),
+      `${this.kind} ${stored.key} was changed by someone else (version ${version} is stale): read it again`,
     );
   }
 
-  private async run(change: TransactItem, record: AuditRecord, conflict: string): Promise<void> {
+  private resource(key: string) {
+    return { kind: this.kind, key };
+  }
+
+  private async run(change: TransactItem, record: ReturnType<typeof auditRecord>, conflict: string) {
     try {
       await this.audit.commit([change], record);
     } catch (error) {
@@ -112,6 +134,25 @@ export class ConfigRepository<T extends Versioned> {
       throw error;
     }
   }
+}
+
+/** Every resource in the config table by kind, from one strongly consistent Scan of the base table. */
+export async function scanConfiguration(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+): Promise<Map<ConfigKind, Versioned[]>> {
+  const byKind = new Map<ConfigKind, Versioned[]>();
+  const pages = paginateScan({ client: doc }, { TableName: tableName, ConsistentRead: true });
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      const kind = keys.config.kindOf(String(item.pk));
+      if (kind === undefined) continue;
+      const list = byKind.get(kind) ?? [];
+      list.push(strip<Versioned>(item));
+      byKind.set(kind, list);
+    }
+  }
+  return byKind;
 }
 
 function strip<T>(item: Record<string, unknown>): T {

@@ -1,11 +1,19 @@
+/** The kinds of resource the config table holds, one item each. */
+export const CONFIG_KINDS = ['flag', 'segment', 'experiment', 'layer', 'metric'] as const;
+export type ConfigKind = (typeof CONFIG_KINDS)[number];
+
+const configPrefixes = new Map(CONFIG_KINDS.map((kind) => [`${kind.toUpperCase()}#`, kind]));
+
 /** Every DynamoDB key Switchyard builds, in one place (shared/db/tables.ts says which table has which keys). */
 export const keys = {
   config: {
     /** One item per resource: `FLAG#checkout`, `SEGMENT#beta-users`. */
-    resource: (kind: string, key: string) => `${kind.toUpperCase()}#${key}`,
+    resource: (kind: ConfigKind, key: string) => `${kind.toUpperCase()}#${key}`,
+    /** The kind of a config item's partition key; undefined for items that are no resource (settings). */
+    kindOf: (pk: string): ConfigKind | undefined => configPrefixes.get(pk.slice(0, pk.indexOf('#') + 1)),
     meta: 'META',
     /** gsi1: every resource of one kind, ordered by key. */
-    kind: (kind: string) => `KIND#${kind}`,
+    kind: (kind: ConfigKind) => `KIND#${kind}`,
   },
   rulesets: {
     /** The pointer to the published revision. */

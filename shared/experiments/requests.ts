@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  patchBodyOf,
+  replaceBodyOf,
+  versionedFields,
+  versionField,
+  type Versioned,
+} from '../config/versioning';
 import { pageSchema, paginationQuery } from '../pagination';
 import { resourceKeySchema } from '../rules/schema';
 import { EXPERIMENT_STATUSES, type ExperimentStatus } from './lifecycle';
@@ -8,54 +15,24 @@ import { experimentFieldsSchema, type ExperimentInput } from './schema';
 export const experimentSchema = experimentFieldsSchema
   .extend({
     status: z.enum(EXPERIMENT_STATUSES),
-    createdBy: z.string(),
-    createdAt: z.iso.datetime(),
-    updatedAt: z.iso.datetime(),
-    version: z.number().int().min(1),
+    ...versionedFields,
     startedAt: z.iso.datetime().optional(),
     endedAt: z.iso.datetime().optional(),
   })
   .meta({ id: 'Experiment' });
-export type Experiment = ExperimentInput & {
-  status: ExperimentStatus;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-  startedAt?: string;
-  endedAt?: string;
-};
+export type Experiment = ExperimentInput &
+  Versioned & { status: ExperimentStatus; startedAt?: string; endedAt?: string };
 
 export const experimentKeyParams = z.strictObject({ key: resourceKeySchema });
-
-const versionField = z.number().int().min(1).optional().describe('The version you read (or send If-Match)');
 
 /** What PUT/PATCH may change: everything but the key and the schedule (that is `PUT …/schedule`). */
 const editableFields = experimentFieldsSchema.omit({ key: true, startAt: true, endAt: true });
 
 /** PUT: every editable field, replacing the stored ones (the schedule is kept). */
-export const replaceExperimentBodySchema = editableFields
-  .extend({ version: versionField })
-  .meta({ id: 'ExperimentReplace' });
+export const replaceExperimentBodySchema = replaceBodyOf(editableFields).meta({ id: 'ExperimentReplace' });
 
-/**
- * PATCH: only the fields that change. Defaults are removed first: zod's `.partial()` keeps them, and a
- * PATCH without `trafficAllocation` must not reset it to 10000.
- */
-const { description, tags, trafficAllocation, unitAttribute, secondaryMetrics, guardrailMetrics } =
-  editableFields.shape;
-export const patchExperimentBodySchema = editableFields
-  .extend({
-    description: description.removeDefault(),
-    tags: tags.removeDefault(),
-    trafficAllocation: trafficAllocation.removeDefault(),
-    unitAttribute: unitAttribute.removeDefault(),
-    secondaryMetrics: secondaryMetrics.removeDefault(),
-    guardrailMetrics: guardrailMetrics.removeDefault(),
-  })
-  .partial()
-  .extend({ version: versionField })
-  .meta({ id: 'ExperimentPatch' });
+/** PATCH: only the fields that change (a PATCH without `trafficAllocation` keeps it). */
+export const patchExperimentBodySchema = patchBodyOf(editableFields).meta({ id: 'ExperimentPatch' });
 
 /** start, pause, resume, complete, archive: an optional body with the version (or If-Match). */
 export const transitionExperimentBodySchema = z

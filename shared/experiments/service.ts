@@ -1,7 +1,14 @@
-import { auditRecord, type ChangeContext } from '../audit/actor';
-import type { ConfigRepository } from '../config/repository';
-import { expectedVersion, matchesQuery, validateDocument } from '../config/versioning';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import type { ChangeContext } from '../audit/actor';
+import type { ConfigReader, ConfigRepository } from '../config/repository';
+import {
+  clientFields,
+  firstVersion,
+  matchesQuery,
+  nextVersion,
+  validateDocument,
+  type VersionedChange,
+} from '../config/versioning';
+import { ConflictError, ValidationError } from '../errors';
 import type { Flag } from '../flags/requests';
 import { logger } from '../observability';
 import { paginate, type Page } from '../pagination';
@@ -19,29 +26,11 @@ import {
 import type { Experiment, ListExperimentsQuery } from './requests';
 import { experimentInputSchema, metricsOf, type ExperimentInput } from './schema';
 
-const resource = (key: string) => ({ kind: 'experiment', key });
-
-/** Who changes the experiment (a person, or `system:scheduler`) and the version they read. */
-export interface ExperimentChange {
-  readonly context: ChangeContext;
-  readonly version?: number;
-  readonly ifMatch?: string;
-}
-
 export type ExperimentFieldsChange = Partial<Omit<ExperimentInput, 'key' | 'startAt' | 'endAt'>>;
 
 /** The fields of a stored experiment a client sent (server-managed fields stripped). */
 function inputOf(experiment: Experiment): ExperimentInput {
-  const {
-    status: _s,
-    createdBy: _cb,
-    createdAt: _ca,
-    updatedAt: _u,
-    version: _v,
-    startedAt: _sa,
-    endedAt: _ea,
-    ...input
-  } = experiment;
+  const { status: _s, startedAt: _sa, endedAt: _ea, ...input } = clientFields(experiment);
   return input;
 }
 
@@ -53,9 +42,9 @@ function inputOf(experiment: Experiment): ExperimentInput {
 export class ExperimentsService {
   constructor(
     private readonly experiments: ConfigRepository<Experiment>,
-    private readonly layers: ConfigRepository<Layer>,
-    private readonly flags: ConfigRepository<Flag>,
-    private readonly metrics: ConfigRepository<Metric>,
+    private readonly layers: ConfigReader<Layer>,
+    private readonly flags: ConfigReader<Flag>,
+    private readonly metrics: ConfigReader<Metric>,
     private readonly exactTime: ExactTimeScheduler = new NoExactTimeScheduler(),
   ) {}
 
@@ -69,26 +58,15 @@ export class ExperimentsService {
     return paginate(all, query);
   }
 
-  async get(key: string): Promise<Experiment> {
-    const experiment = await this.experiments.get(key);
-    if (experiment === null) throw new NotFoundError(`No experiment ${key}`);
-    return experiment;
+  get(key: string): Promise<Experiment> {
+    return this.experiments.require(key);
   }
 
   async create(input: ExperimentInput, context: ChangeContext): Promise<Experiment> {
     await this.checkReferences(input);
-    const now = new Date().toISOString();
-    const experiment: Experiment = {
-      ...input,
-      status: 'DRAFT',
-      createdBy: context.actor,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    };
     const created = await this.experiments.create(
-      experiment,
-      auditRecord(context, 'experiment.create', resource(experiment.key), null, experiment),
+      firstVersion({ ...input, status: 'DRAFT' as const }, context),
+      context,
     );
     if (hasSchedule(created)) await this.followSchedule(created);
     return created;
@@ -98,10 +76,10 @@ export class ExperimentsService {
   async update(
     key: string,
     fields: ExperimentFieldsChange,
-    change: ExperimentChange,
+    change: VersionedChange,
     replace = false,
   ): Promise<Experiment> {
-    const before = await this.read(key, change);
+    const before = await this.experiments.forChange(key, change);
     const current = inputOf(before);
     const merged = replace
       ? { ...fields, key, startAt: current.startAt, endAt: current.endAt }
@@ -112,21 +90,14 @@ export class ExperimentsService {
     return this.save(before, { ...before, ...blankOptional, ...input }, 'update', change.context);
   }
 
-  async remove(key: string, change: ExperimentChange): Promise<void> {
-    const before = await this.get(key);
+  async remove(key: string, change: VersionedChange): Promise<void> {
+    const before = await this.experiments.require(key);
     if (before.status !== 'DRAFT') {
       throw new ConflictError(
         `experiment ${key} is ${before.status}: only a DRAFT can be deleted; archive instead`,
       );
     }
-    const version =
-      change.version ??
-      (change.ifMatch === undefined ? before.version : expectedVersion(undefined, change.ifMatch));
-    await this.experiments.remove(
-      key,
-      version,
-      auditRecord(change.context, 'experiment.delete', resource(key), before, null),
-    );
+    await this.experiments.remove(before, change);
     if (hasSchedule(before)) await this.afterCommit(key, () => this.exactTime.remove(key));
   }
 
@@ -137,10 +108,10 @@ export class ExperimentsService {
   async transition(
     key: string,
     action: ExperimentAction,
-    change: ExperimentChange,
+    change: VersionedChange,
     now: Date = new Date(),
   ): Promise<Experiment> {
-    const before = await this.read(key, change);
+    const before = await this.experiments.forChange(key, change);
     const after = await this.save(before, transition(before, action, now), action, change.context, now);
     if (hasSchedule(after)) await this.followSchedule(after, now);
     return after;
@@ -150,9 +121,9 @@ export class ExperimentsService {
   async schedule(
     key: string,
     times: { startAt?: string | undefined; endAt?: string | undefined },
-    change: ExperimentChange,
+    change: VersionedChange,
   ): Promise<Experiment> {
-    const before = await this.read(key, change);
+    const before = await this.experiments.forChange(key, change);
     if (before.status !== 'DRAFT' && before.status !== 'PAUSED') {
       throw new ConflictError(
         `experiment ${key} is ${before.status}: it can be scheduled only while DRAFT or PAUSED`,
@@ -201,18 +172,6 @@ export class ExperimentsService {
     }
   }
 
-  /** The stored experiment, if the caller's version (body or If-Match) is still the stored one. */
-  private async read(key: string, change: ExperimentChange): Promise<Experiment> {
-    const before = await this.get(key);
-    const version = expectedVersion(change.version, change.ifMatch);
-    if (version !== before.version) {
-      throw new ConflictError(
-        `experiment ${key} is at version ${before.version}, not ${version}: read it again`,
-      );
-    }
-    return before;
-  }
-
   private save(
     before: Experiment,
     next: Experiment,
@@ -220,15 +179,7 @@ export class ExperimentsService {
     context: ChangeContext,
     now: Date = new Date(),
   ): Promise<Experiment> {
-    const after: Experiment = {
-      ...dropUndefined(next),
-      updatedAt: now.toISOString(),
-      version: before.version + 1,
-    };
-    return this.experiments.replace(
-      after,
-      auditRecord(context, `experiment.${action}`, resource(before.key), before, after),
-    );
+    return this.experiments.replace(before, nextVersion(before, dropUndefined(next), now), context, action);
   }
 
   /** Every metric an experiment names must exist: results are computed from their definitions. */

@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  patchBodyOf,
+  replaceBodyOf,
+  versionedFields,
+  versionField,
+  type Versioned,
+} from '../config/versioning';
 import { pageSchema, paginationQuery } from '../pagination';
 import { resourceKeySchema } from '../rules/schema';
 import { flagFieldsSchema, type FlagInput } from './schema';
@@ -7,51 +14,23 @@ import { flagFieldsSchema, type FlagInput } from './schema';
 export const flagSchema = flagFieldsSchema
   .extend({
     owner: z.string().describe('sub of the owner: the creator, unless an admin transferred it'),
-    createdBy: z.string(),
-    createdAt: z.iso.datetime(),
-    updatedAt: z.iso.datetime(),
-    version: z.number().int().min(1),
+    ...versionedFields,
     lastEvaluatedAt: z.iso.datetime().optional(),
   })
   .meta({ id: 'Flag' });
-export type Flag = FlagInput & {
-  owner: string;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-  lastEvaluatedAt?: string;
-};
+export type Flag = FlagInput & Versioned & { owner: string; lastEvaluatedAt?: string };
 
 export const flagKeyParams = z.strictObject({ key: resourceKeySchema });
 
-const versionField = z.number().int().min(1).optional().describe('The version you read (or send If-Match)');
-
 /** PUT: every field but the key, replacing the stored ones. */
-export const replaceFlagBodySchema = flagFieldsSchema
-  .omit({ key: true })
-  .extend({ version: versionField })
-  .meta({ id: 'FlagReplace' });
+export const replaceFlagBodySchema = replaceBodyOf(flagFieldsSchema.omit({ key: true })).meta({
+  id: 'FlagReplace',
+});
 
-/**
- * PATCH: only the fields that change. zod's `.partial()` keeps `.default()`s, which would reset every field
- * left out to its default: the defaults are removed first.
- */
-const fields = flagFieldsSchema.shape;
-export const patchFlagBodySchema = flagFieldsSchema
-  .omit({ key: true })
-  .extend({
-    description: fields.description.removeDefault(),
-    tags: fields.tags.removeDefault(),
-    enabled: fields.enabled.removeDefault(),
-    rules: fields.rules.removeDefault(),
-    clientSide: fields.clientSide.removeDefault(),
-    prerequisites: fields.prerequisites.removeDefault(),
-    temporary: fields.temporary.removeDefault(),
-  })
-  .partial()
-  .extend({ version: versionField })
-  .meta({ id: 'FlagPatch' });
+/** PATCH: only the fields that change. */
+export const patchFlagBodySchema = patchBodyOf(flagFieldsSchema.omit({ key: true })).meta({
+  id: 'FlagPatch',
+});
 
 export const toggleFlagBodySchema = z
   .strictObject({

@@ -1,10 +1,18 @@
 import { servingFlag } from '../experiments/lifecycle';
 import type { Experiment } from '../experiments/requests';
-import { auditRecord, type ChangeContext } from '../audit/actor';
+import type { ChangeContext } from '../audit/actor';
 import type { UserPrincipal } from '../auth/principal';
-import type { ConfigRepository } from '../config/repository';
-import { expectedVersion, matchesQuery, validateDocument } from '../config/versioning';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import type { ConfigReader, ConfigRepository } from '../config/repository';
+import {
+  checkVersion,
+  clientFields,
+  firstVersion,
+  matchesQuery,
+  nextVersion,
+  validateDocument,
+  type PersonChange,
+} from '../config/versioning';
+import { ConflictError, ForbiddenError, ValidationError } from '../errors';
 import { paginate, type Page } from '../pagination';
 import { findPrerequisiteCycle, segmentKeysOf } from '../rules';
 import type { Segment } from '../segments/requests';
@@ -12,15 +20,6 @@ import { flagInputSchema, type FlagInput } from './schema';
 import type { Flag, ListFlagsQuery } from './requests';
 
 export const STALE_AFTER_DAYS = 30;
-
-export interface FlagChange {
-  readonly principal: UserPrincipal;
-  readonly context: ChangeContext;
-  readonly version?: number;
-  readonly ifMatch?: string;
-}
-
-const resource = (key: string) => ({ kind: 'flag', key });
 
 /** Serves one variation to everyone: off, or on with no rules and a single-variation fallthrough. */
 function servesOneVariation(flag: Flag): boolean {
@@ -43,8 +42,8 @@ export function isStale(flag: Flag, now: Date = new Date()): boolean {
 export class FlagsService {
   constructor(
     private readonly flags: ConfigRepository<Flag>,
-    private readonly segments: ConfigRepository<Segment>,
-    private readonly experiments: ConfigRepository<Experiment>,
+    private readonly segments: ConfigReader<Segment>,
+    private readonly experiments: ConfigReader<Experiment>,
     /** lastEvaluatedAt per flag key, from the evaluation functions' usage counters. */
     private readonly lastEvaluated: (keys: readonly string[]) => Promise<Map<string, string>> = async () =>
       new Map(),
@@ -68,39 +67,24 @@ export class FlagsService {
     return paginate(flags, query);
   }
 
-  async get(key: string): Promise<Flag> {
-    const flag = await this.flags.get(key);
-    if (flag === null) throw new NotFoundError(`No flag ${key}`);
-    return flag;
+  get(key: string): Promise<Flag> {
+    return this.flags.require(key);
   }
 
   async create(input: FlagInput, principal: UserPrincipal, context: ChangeContext): Promise<Flag> {
     await this.checkReferences(input);
-    const now = new Date().toISOString();
-    const flag: Flag = {
-      ...input,
-      owner: principal.sub,
-      createdBy: principal.sub,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    };
-    return this.flags.create(flag, auditRecord(context, 'flag.create', resource(flag.key), null, flag));
+    return this.flags.create(firstVersion({ ...input, owner: principal.sub }, context), context);
   }
 
   /** PUT replaces every field, PATCH only those given; both re-validate the whole flag. */
   async update(
     key: string,
     fields: Partial<Omit<FlagInput, 'key'>>,
-    change: FlagChange,
-    action = 'flag.update',
+    change: PersonChange,
+    action = 'update',
   ): Promise<Flag> {
-    const before = await this.owned(key, change.principal);
-    const version = expectedVersion(change.version, change.ifMatch);
-    if (version !== before.version) {
-      throw new ConflictError(`flag ${key} is at version ${before.version}, not ${version}: read it again`);
-    }
-    const { owner, createdBy, createdAt, lastEvaluatedAt } = before;
+    const before = checkVersion('flag', await this.owned(key, change.principal), change);
+    const { owner, lastEvaluatedAt } = before;
     const input = validateDocument(flagInputSchema, { ...stripServerFields(before), ...fields, key });
     await this.checkReferences(input);
     const kept = new Set(input.variations.map((v) => v.key));
@@ -114,50 +98,36 @@ export class FlagsService {
         );
       }
     }
-    const after: Flag = {
+    const after = nextVersion(before, {
       ...input,
       owner,
-      createdBy,
-      createdAt,
       ...(lastEvaluatedAt === undefined ? {} : { lastEvaluatedAt }),
-      updatedAt: new Date().toISOString(),
-      version: before.version + 1,
-    };
-    return this.flags.replace(after, auditRecord(change.context, action, resource(key), before, after));
+    });
+    return this.flags.replace(before, after, change.context, action);
   }
 
-  async replace(key: string, fields: Omit<FlagInput, 'key'>, change: FlagChange): Promise<Flag> {
+  async replace(key: string, fields: Omit<FlagInput, 'key'>, change: PersonChange): Promise<Flag> {
     return this.update(key, fields, change);
   }
 
-  async toggle(key: string, enabled: boolean | undefined, change: FlagChange): Promise<Flag> {
+  async toggle(key: string, enabled: boolean | undefined, change: PersonChange): Promise<Flag> {
     const current = await this.get(key);
-    return this.update(key, { enabled: enabled ?? !current.enabled }, change, 'flag.toggle');
+    return this.update(key, { enabled: enabled ?? !current.enabled }, change, 'toggle');
   }
 
   /** ADMIN only (the route's permission): the new owner may then change the flag. */
-  async transferOwner(key: string, owner: string, change: FlagChange): Promise<Flag> {
-    const before = await this.get(key);
-    const version = expectedVersion(change.version, change.ifMatch);
-    if (version !== before.version)
-      throw new ConflictError(`flag ${key} is at version ${before.version}, not ${version}`);
-    const after: Flag = {
-      ...before,
-      owner,
-      updatedAt: new Date().toISOString(),
-      version: before.version + 1,
-    };
+  async transferOwner(key: string, owner: string, change: PersonChange): Promise<Flag> {
+    const before = await this.flags.forChange(key, change);
     return this.flags.replace(
-      after,
-      auditRecord(change.context, 'flag.transferOwner', resource(key), before, after),
+      before,
+      nextVersion(before, { ...before, owner }),
+      change.context,
+      'transferOwner',
     );
   }
 
-  async remove(key: string, change: FlagChange): Promise<void> {
+  async remove(key: string, change: PersonChange): Promise<void> {
     const before = await this.owned(key, change.principal);
-    const version =
-      change.version ??
-      (change.ifMatch === undefined ? before.version : expectedVersion(undefined, change.ifMatch));
     const dependents = (await this.flags.list()).filter((f) =>
       f.prerequisites.some((p) => p.flagKey === key),
     );
@@ -172,11 +142,7 @@ export class FlagsService {
         `flag ${key} is served by experiment ${serving.map((e) => e.key).join(', ')}: complete or delete it first`,
       );
     }
-    await this.flags.remove(
-      key,
-      version,
-      auditRecord(change.context, 'flag.delete', resource(key), before, null),
-    );
+    await this.flags.remove(before, change);
   }
 
   /** Experiments not yet finished that serve this flag's variations (`flagKey`). */
@@ -225,15 +191,7 @@ export class FlagsService {
   }
 }
 
-function stripServerFields(flag: Flag): Omit<FlagInput, never> {
-  const {
-    owner: _o,
-    createdBy: _c,
-    createdAt: _ca,
-    updatedAt: _u,
-    version: _v,
-    lastEvaluatedAt: _l,
-    ...input
-  } = flag;
+function stripServerFields(flag: Flag): FlagInput {
+  const { owner: _o, lastEvaluatedAt: _l, ...input } = clientFields(flag);
   return input;
 }

@@ -75,6 +75,7 @@ import {
 import { assignBodySchema, assignResponseSchema } from '../assignments/schema';
 import { ingestBodySchema, ingestResponseSchema } from '../events/ingest';
 import { experimentResultsSchema, resultsParams, resultsQuerySchema } from '../results/schema';
+import { deleteVersionBody, deleteVersionQuery } from '../config/versioning';
 import { pageSchema, paginationQuery } from '../pagination';
 
 /**
@@ -349,7 +350,7 @@ export const deleteFlagRoute = {
   permission: { resource: 'flags', action: 'delete' },
   summary: 'Delete a flag (refused while another flag has it as a prerequisite). Developers: own flags only.',
   tag: 'feature-flags',
-  request: { params: flagKeyParams },
+  request: { params: flagKeyParams, query: deleteVersionQuery, body: deleteVersionBody },
   successStatus: 204,
 } as const satisfies RouteDefinition;
 
@@ -456,7 +457,7 @@ export const deleteSegmentRoute = {
   permission: { resource: 'segments', action: 'delete' },
   summary: 'Delete a segment (409 naming the flags that still use it).',
   tag: 'segments',
-  request: { params: segmentKeyParams },
+  request: { params: segmentKeyParams, query: deleteVersionQuery, body: deleteVersionBody },
   successStatus: 204,
 } as const satisfies RouteDefinition;
 
@@ -537,7 +538,7 @@ export const deleteLayerRoute = {
   permission: { resource: 'layers', action: 'delete' },
   summary: 'Delete a layer (409 naming the experiments still in it).',
   tag: 'layers',
-  request: { params: layerKeyParams },
+  request: { params: layerKeyParams, query: deleteVersionQuery, body: deleteVersionBody },
   successStatus: 204,
 } as const satisfies RouteDefinition;
 
@@ -618,7 +619,7 @@ export const deleteMetricRoute = {
   permission: { resource: 'metrics', action: 'delete' },
   summary: 'Delete a metric (409 naming the ACTIVE or PAUSED experiments that measure it).',
   tag: 'metrics',
-  request: { params: metricKeyParams },
+  request: { params: metricKeyParams, query: deleteVersionQuery, body: deleteVersionBody },
   successStatus: 204,
 } as const satisfies RouteDefinition;
 
@@ -700,7 +701,7 @@ export const deleteExperimentRoute = {
   permission: { resource: 'experiments', action: 'delete' },
   summary: 'Delete a DRAFT experiment (409 for any other status: archive instead).',
   tag: 'experiments',
-  request: { params: experimentKeyParams },
+  request: { params: experimentKeyParams, query: deleteVersionQuery, body: deleteVersionBody },
   successStatus: 204,
 } as const satisfies RouteDefinition;
 

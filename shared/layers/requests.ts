@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { patchBodyOf, replaceBodyOf, versionedFields, type Versioned } from '../config/versioning';
 import { pageSchema, paginationQuery } from '../pagination';
 import { resourceKeySchema, tagsSchema } from '../rules/schema';
 
@@ -14,32 +15,17 @@ export const layerInputSchema = z
   .meta({ id: 'LayerInput' });
 export type LayerInput = z.infer<typeof layerInputSchema>;
 
-export const layerSchema = layerInputSchema
-  .extend({
-    createdBy: z.string(),
-    createdAt: z.iso.datetime(),
-    updatedAt: z.iso.datetime(),
-    version: z.number().int().min(1),
-  })
-  .meta({ id: 'Layer' });
-export type Layer = LayerInput & { createdBy: string; createdAt: string; updatedAt: string; version: number };
+export const layerSchema = layerInputSchema.extend(versionedFields).meta({ id: 'Layer' });
+export type Layer = LayerInput & Versioned;
 
 export const layerKeyParams = z.strictObject({ key: resourceKeySchema });
-const versionField = z.number().int().min(1).optional().describe('The version you read (or send If-Match)');
-export const replaceLayerBodySchema = layerInputSchema
-  .omit({ key: true })
-  .extend({ version: versionField })
-  .meta({ id: 'LayerReplace' });
-/** PATCH: only the fields sent (defaults removed: zod's `.partial()` would apply them). */
-export const patchLayerBodySchema = layerInputSchema
-  .omit({ key: true })
-  .extend({
-    description: layerInputSchema.shape.description.removeDefault(),
-    tags: layerInputSchema.shape.tags.removeDefault(),
-  })
-  .partial()
-  .extend({ version: versionField })
-  .meta({ id: 'LayerPatch' });
+export const replaceLayerBodySchema = replaceBodyOf(layerInputSchema.omit({ key: true })).meta({
+  id: 'LayerReplace',
+});
+/** PATCH: only the fields sent. */
+export const patchLayerBodySchema = patchBodyOf(layerInputSchema.omit({ key: true })).meta({
+  id: 'LayerPatch',
+});
 export const listLayersQuerySchema = z.strictObject({
   ...paginationQuery.shape,
   tag: z.string().min(1).max(64).optional(),

@@ -1,25 +1,24 @@
-import { auditRecord, type ChangeContext } from '../audit/actor';
-import type { ConfigRepository } from '../config/repository';
-import { expectedVersion, matchesQuery, validateDocument } from '../config/versioning';
-import { ConflictError, NotFoundError } from '../errors';
+import type { ChangeContext } from '../audit/actor';
+import type { ConfigReader, ConfigRepository } from '../config/repository';
+import {
+  clientFields,
+  firstVersion,
+  matchesQuery,
+  nextVersion,
+  validateDocument,
+  type VersionedChange,
+} from '../config/versioning';
+import { ConflictError } from '../errors';
 import { LOCKED_STATUSES } from '../experiments/lifecycle';
 import type { Experiment } from '../experiments/requests';
 import { paginate, type Page, type PaginationQuery } from '../pagination';
 import { layerInputSchema, type Layer, type LayerInput } from './requests';
 
-const resource = (key: string) => ({ kind: 'layer', key });
-
-export interface LayerChange {
-  readonly context: ChangeContext;
-  readonly version?: number;
-  readonly ifMatch?: string;
-}
-
 /** Layers (SPEC §2.4): one still named by an experiment cannot be deleted. */
 export class LayersService {
   constructor(
     private readonly layers: ConfigRepository<Layer>,
-    private readonly experiments: ConfigRepository<Experiment>,
+    private readonly experiments: ConfigReader<Experiment>,
   ) {}
 
   async list(
@@ -33,34 +32,25 @@ export class LayersService {
     return paginate(all, query);
   }
 
-  async get(key: string): Promise<Layer> {
-    const layer = await this.layers.get(key);
-    if (layer === null) throw new NotFoundError(`No layer ${key}`);
-    return layer;
+  get(key: string): Promise<Layer> {
+    return this.layers.require(key);
   }
 
-  async create(input: LayerInput, context: ChangeContext): Promise<Layer> {
-    const now = new Date().toISOString();
-    const layer: Layer = { ...input, createdBy: context.actor, createdAt: now, updatedAt: now, version: 1 };
-    return this.layers.create(layer, auditRecord(context, 'layer.create', resource(layer.key), null, layer));
+  create(input: LayerInput, context: ChangeContext): Promise<Layer> {
+    return this.layers.create(firstVersion(input, context), context);
   }
 
   /** `replace`: the body is the whole layer; otherwise only the fields sent change. */
   async update(
     key: string,
     fields: Partial<Omit<LayerInput, 'key'>>,
-    change: LayerChange,
+    change: VersionedChange,
     replace = false,
   ): Promise<Layer> {
-    const before = await this.get(key);
-    const version = expectedVersion(change.version, change.ifMatch);
-    if (version !== before.version) {
-      throw new ConflictError(`layer ${key} is at version ${before.version}, not ${version}: read it again`);
-    }
-    const { createdBy, createdAt, updatedAt: _u, version: _v, ...current } = before;
+    const before = await this.layers.forChange(key, change);
     const input = validateDocument(
       layerInputSchema,
-      replace ? { ...fields, key } : { ...current, ...fields, key },
+      replace ? { ...fields, key } : { ...clientFields(before), ...fields, key },
     );
     if (input.salt !== before.salt) {
       const running = (await this.inLayer(key)).filter((e) => LOCKED_STATUSES.includes(e.status));
@@ -71,35 +61,18 @@ export class LayersService {
         );
       }
     }
-    const after: Layer = {
-      ...input,
-      createdBy,
-      createdAt,
-      updatedAt: new Date().toISOString(),
-      version: version + 1,
-    };
-    return this.layers.replace(
-      after,
-      auditRecord(change.context, 'layer.update', resource(key), before, after),
-    );
+    return this.layers.replace(before, nextVersion(before, input), change.context);
   }
 
-  async remove(key: string, change: LayerChange): Promise<void> {
-    const before = await this.get(key);
+  async remove(key: string, change: VersionedChange): Promise<void> {
+    const before = await this.layers.require(key);
     const users = await this.inLayer(key);
     if (users.length > 0) {
       throw new ConflictError(
         `layer ${key} is used by experiments ${users.map((e) => e.key).join(', ')}: move or delete them first`,
       );
     }
-    const version =
-      change.version ??
-      (change.ifMatch === undefined ? before.version : expectedVersion(undefined, change.ifMatch));
-    await this.layers.remove(
-      key,
-      version,
-      auditRecord(change.context, 'layer.delete', resource(key), before, null),
-    );
+    await this.layers.remove(before, change);
   }
 
   private async inLayer(key: string): Promise<Experiment[]> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { patchBodyOf, replaceBodyOf, versionedFields, type Versioned } from '../config/versioning';
 import { pageSchema, paginationQuery } from '../pagination';
 import { resourceKeySchema, tagsSchema } from '../rules/schema';
 
@@ -67,43 +68,19 @@ export const metricInputSchema = metricFieldsSchema
 export type MetricInput = z.infer<typeof metricInputSchema>;
 
 /** A metric as stored and returned. */
-export const metricSchema = metricFieldsSchema
-  .extend({
-    createdBy: z.string(),
-    createdAt: z.iso.datetime(),
-    updatedAt: z.iso.datetime(),
-    version: z.number().int().min(1),
-  })
-  .meta({ id: 'Metric' });
-export type Metric = MetricInput & {
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-};
+export const metricSchema = metricFieldsSchema.extend(versionedFields).meta({ id: 'Metric' });
+export type Metric = MetricInput & Versioned;
 
 export const metricKeyParams = z.strictObject({ key: resourceKeySchema });
 
-const versionField = z.number().int().min(1).optional().describe('The version you read (or send If-Match)');
-
 /** PUT: every field but the key, replacing the stored ones (cross-field rules run on the result). */
-export const replaceMetricBodySchema = metricFieldsSchema
-  .omit({ key: true })
-  .extend({ version: versionField })
-  .meta({ id: 'MetricReplace' });
-
-/** PATCH: only the fields that change (defaults removed first: `.partial()` would apply them). */
-const fields = metricFieldsSchema.shape;
-export const patchMetricBodySchema = metricFieldsSchema
-  .omit({ key: true })
-  .extend({
-    description: fields.description.removeDefault(),
-    tags: fields.tags.removeDefault(),
-    direction: fields.direction.removeDefault(),
-  })
-  .partial()
-  .extend({ version: versionField })
-  .meta({ id: 'MetricPatch' });
+export const replaceMetricBodySchema = replaceBodyOf(metricFieldsSchema.omit({ key: true })).meta({
+  id: 'MetricReplace',
+});
+/** PATCH: only the fields that change. */
+export const patchMetricBodySchema = patchBodyOf(metricFieldsSchema.omit({ key: true })).meta({
+  id: 'MetricPatch',
+});
 
 export const listMetricsQuerySchema = z.strictObject({
   ...paginationQuery.shape,

@@ -1,20 +1,19 @@
-import { auditRecord, type ChangeContext } from '../audit/actor';
-import type { ConfigRepository } from '../config/repository';
-import { expectedVersion, matchesQuery, validateDocument } from '../config/versioning';
-import { ConflictError, NotFoundError } from '../errors';
+import type { ChangeContext } from '../audit/actor';
+import type { ConfigReader, ConfigRepository } from '../config/repository';
+import {
+  clientFields,
+  firstVersion,
+  matchesQuery,
+  nextVersion,
+  validateDocument,
+  type VersionedChange,
+} from '../config/versioning';
+import { ConflictError } from '../errors';
 import { LOCKED_STATUSES } from '../experiments/lifecycle';
 import type { Experiment } from '../experiments/requests';
 import { metricsOf } from '../experiments/schema';
 import { paginate, type Page } from '../pagination';
 import { metricInputSchema, type ListMetricsQuery, type Metric, type MetricInput } from './schema';
-
-const resource = (key: string) => ({ kind: 'metric', key });
-
-export interface MetricChange {
-  readonly context: ChangeContext;
-  readonly version?: number;
-  readonly ifMatch?: string;
-}
 
 /**
  * What decides a unit's value: once an experiment has measured the metric (any status but DRAFT), these stay
@@ -32,7 +31,7 @@ export function measures(experiment: Experiment, metric: string): boolean {
 export class MetricsService {
   constructor(
     private readonly metrics: ConfigRepository<Metric>,
-    private readonly experiments: ConfigRepository<Experiment>,
+    private readonly experiments: ConfigReader<Experiment>,
   ) {}
 
   async list(query: ListMetricsQuery): Promise<Page<Metric>> {
@@ -45,37 +44,25 @@ export class MetricsService {
     return paginate(all, query);
   }
 
-  async get(key: string): Promise<Metric> {
-    const metric = await this.metrics.get(key);
-    if (metric === null) throw new NotFoundError(`No metric ${key}`);
-    return metric;
+  get(key: string): Promise<Metric> {
+    return this.metrics.require(key);
   }
 
-  async create(input: MetricInput, context: ChangeContext): Promise<Metric> {
-    const now = new Date().toISOString();
-    const metric: Metric = { ...input, createdBy: context.actor, createdAt: now, updatedAt: now, version: 1 };
-    return this.metrics.create(
-      metric,
-      auditRecord(context, 'metric.create', resource(metric.key), null, metric),
-    );
+  create(input: MetricInput, context: ChangeContext): Promise<Metric> {
+    return this.metrics.create(firstVersion(input, context), context);
   }
 
   /** `replace`: the body is the whole metric; otherwise only the fields sent change. */
   async update(
     key: string,
     fields: Partial<Omit<MetricInput, 'key'>>,
-    change: MetricChange,
+    change: VersionedChange,
     replace = false,
   ): Promise<Metric> {
-    const before = await this.get(key);
-    const version = expectedVersion(change.version, change.ifMatch);
-    if (version !== before.version) {
-      throw new ConflictError(`metric ${key} is at version ${before.version}, not ${version}: read it again`);
-    }
-    const { createdBy, createdAt, updatedAt: _u, version: _v, ...current } = before;
+    const before = await this.metrics.forChange(key, change);
     const input = validateDocument(
       metricInputSchema,
-      replace ? { ...fields, key } : { ...current, ...fields, key },
+      replace ? { ...fields, key } : { ...clientFields(before), ...fields, key },
     );
     const changed = MEASURING_FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(input[f]));
     if (changed.length > 0) {
@@ -89,17 +76,7 @@ export class MetricsService {
         );
       }
     }
-    const after: Metric = {
-      ...input,
-      createdBy,
-      createdAt,
-      updatedAt: new Date().toISOString(),
-      version: version + 1,
-    };
-    return this.metrics.replace(
-      after,
-      auditRecord(change.context, 'metric.update', resource(key), before, after),
-    );
+    return this.metrics.replace(before, nextVersion(before, input), change.context);
   }
 
   /** Keys of the experiments in the given statuses that measure the metric. */
@@ -113,21 +90,14 @@ export class MetricsService {
   }
 
   /** Refused while an ACTIVE or PAUSED experiment measures the metric: its results would lose it. */
-  async remove(key: string, change: MetricChange): Promise<void> {
-    const before = await this.get(key);
+  async remove(key: string, change: VersionedChange): Promise<void> {
+    const before = await this.metrics.require(key);
     const running = await this.experimentsMeasuring(key, (status) => LOCKED_STATUSES.includes(status));
     if (running.length > 0) {
       throw new ConflictError(
         `metric ${key} is measured by running experiments ${running.join(', ')}: complete them first`,
       );
     }
-    const version =
-      change.version ??
-      (change.ifMatch === undefined ? before.version : expectedVersion(undefined, change.ifMatch));
-    await this.metrics.remove(
-      key,
-      version,
-      auditRecord(change.context, 'metric.delete', resource(key), before, null),
-    );
+    await this.metrics.remove(before, change);
   }
 }

@@ -139,6 +139,25 @@ engines.describe('flag and segment management over HTTP', () => {
     await call('DELETE', '/api/v1/feature-flags/patch-me', dev);
   });
 
+  it('DELETE refuses a stale version from ?version=, the body or If-Match, and deletes at the current one', async () => {
+    await call('POST', '/api/v1/segments', dev, { key: 'doomed', name: 'Doomed' });
+    await call('PATCH', '/api/v1/segments/doomed', dev, { name: 'Doomed 2', version: 1 });
+    for (const stale of [
+      call('DELETE', '/api/v1/segments/doomed?version=1', dev),
+      call('DELETE', '/api/v1/segments/doomed', dev, { version: 1 }),
+      call('DELETE', '/api/v1/segments/doomed', dev, undefined, { 'If-Match': '"1"' }),
+    ]) {
+      const answer = await stale;
+      expect(answer.status).toBe(409);
+      expect(answer.json.message).toBe('segment doomed is at version 2, not 1: read it again');
+    }
+    expect((await call('GET', '/api/v1/segments/doomed', dev)).json).toMatchObject({ version: 2 });
+    const disagree = await call('DELETE', '/api/v1/segments/doomed?version=2', dev, { version: 1 });
+    expect(disagree.status).toBe(400);
+    expect((await call('DELETE', '/api/v1/segments/doomed?version=2', dev)).status).toBe(204);
+    expect((await call('GET', '/api/v1/segments/doomed', dev)).status).toBe(404);
+  });
+
   it('toggles, filters and searches', async () => {
     expect(
       (await call('POST', '/api/v1/feature-flags/checkout/toggle', dev, { version: 3 })).json,

@@ -17,7 +17,7 @@ import { AnalyticsStore, type AggregateTransaction, type CommitOutcome } from '.
 import { minuteOf } from '../../shared/analytics/contributions';
 import { AuditRepository } from '../../shared/audit/repository';
 import { ConfigRepository } from '../../shared/config/repository';
-import { keys } from '../../shared/db/keys';
+import { keys, type ConfigKind } from '../../shared/db/keys';
 import type { SwitchyardEvent } from '../../shared/events/schema';
 import type { EventSink, SinkFailure, SinkResult } from '../../shared/events/sink';
 import type { Experiment } from '../../shared/experiments/requests';
@@ -290,7 +290,7 @@ engines.describe('event processor against DynamoDB Local', () => {
       ...options,
     });
 
-  const putConfig = (kind: string, item: Experiment | Metric) =>
+  const putConfig = (kind: ConfigKind, item: Experiment | Metric) =>
     dynamo.doc.send(
       new PutCommand({
         TableName: dynamo.tableNames.config,

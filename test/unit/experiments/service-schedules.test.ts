@@ -1,6 +1,12 @@
 import { systemChange } from '../../../shared/audit/actor';
-import type { ConfigRepository, Versioned } from '../../../shared/config/repository';
-import { ConflictError } from '../../../shared/errors';
+import type { ConfigRepository } from '../../../shared/config/repository';
+import {
+  checkVersion,
+  deleteVersion,
+  type Versioned,
+  type VersionedChange,
+} from '../../../shared/config/versioning';
+import { ConflictError, NotFoundError } from '../../../shared/errors';
 import type { ExactTimeScheduler } from '../../../shared/experiments/exact-time';
 import type { Experiment } from '../../../shared/experiments/requests';
 import { experimentInputSchema } from '../../../shared/experiments/schema';
@@ -9,9 +15,18 @@ import { logger } from '../../../shared/observability';
 
 /** The part of ConfigRepository the service uses, in memory, with the same version checks. */
 class MemoryRepository<T extends Versioned> {
+  readonly kind = 'experiment';
   readonly items = new Map<string, T>();
   async get(key: string) {
     return this.items.get(key) ?? null;
+  }
+  async require(key: string) {
+    const item = this.items.get(key);
+    if (item === undefined) throw new NotFoundError(`No ${this.kind} ${key}`);
+    return item;
+  }
+  async forChange(key: string, change: VersionedChange) {
+    return checkVersion(this.kind, await this.require(key), change);
   }
   async list() {
     return [...this.items.values()];
@@ -21,14 +36,15 @@ class MemoryRepository<T extends Versioned> {
     this.items.set(item.key, item);
     return item;
   }
-  async replace(item: T) {
-    if (this.items.get(item.key)?.version !== item.version - 1) throw new ConflictError('stale');
-    this.items.set(item.key, item);
-    return item;
+  async replace(before: T, after: T) {
+    if (this.items.get(after.key)?.version !== before.version) throw new ConflictError('stale');
+    this.items.set(after.key, after);
+    return after;
   }
-  async remove(key: string, version: number) {
-    if (this.items.get(key)?.version !== version) throw new ConflictError('stale');
-    this.items.delete(key);
+  async remove(stored: T, change: VersionedChange) {
+    if (this.items.get(stored.key)?.version !== deleteVersion(this.kind, stored, change))
+      throw new ConflictError('stale');
+    this.items.delete(stored.key);
   }
 }
 const asRepository = <T extends Versioned>(memory: MemoryRepository<T>) =>
