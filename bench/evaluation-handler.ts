@@ -16,6 +16,7 @@ import { experimentSpecs, rulesetExperiments } from './assignments';
 import { freePort } from '../local/ports';
 import { keys } from '../shared/db/keys';
 import { TABLE_IDS, tableEnvName, type TableId } from '../shared/db/tables';
+import { readRulesetConfiguration, RulesetPublisher } from '../shared/rulesets/publisher';
 import { RulesetRepository } from '../shared/rulesets/repository';
 import { buildFlagSpecs, buildUsers, switchyardRuleset } from './engine-workload';
 import { summarize } from './stats';
@@ -77,10 +78,9 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
         }),
       );
     }
-    const { pointer } = await new RulesetRepository(
-      doc,
-      tableNames.rulesets,
-      tableNames.config,
+    const { pointer } = await new RulesetPublisher(
+      () => readRulesetConfiguration(doc, tableNames.config),
+      new RulesetRepository(doc, tableNames.rulesets),
     ).publishIfChanged();
 
     Object.assign(process.env, {

@@ -1,8 +1,8 @@
 import type { DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { logger } from '../../shared/observability';
-import { rulesetDependencies } from '../../shared/rulesets/wiring';
+import { publisherDependencies } from '../../shared/rulesets/wiring';
 
-const { repository, cache } = rulesetDependencies();
+const { publisher, cache } = publisherDependencies();
 
 /**
  * Config table stream → the next ruleset revision, in DynamoDB then the cache. The same function runs on a
@@ -13,7 +13,7 @@ const { repository, cache } = rulesetDependencies();
  */
 export const handler = async (event: DynamoDBStreamEvent | ScheduledEvent): Promise<void> => {
   const trigger = 'Records' in event ? `stream (${event.Records.length} records)` : 'repair sweep';
-  const { published, ruleset, pointer } = await repository.publishIfChanged();
+  const { published, ruleset, pointer } = await publisher.publishIfChanged();
   await cache.store(pointer.revision, JSON.stringify(ruleset));
   logger.info(published ? 'ruleset published' : 'ruleset unchanged', {
     trigger,

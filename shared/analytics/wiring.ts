@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { AuditRepository } from '../audit/repository';
-import { ConfigRepository } from '../config/repository';
+import { ConfigReader } from '../config/repository';
 import { createDocumentClient, createDynamoClient } from '../aws/clients';
 import { parseEnv } from '../env';
 import { eventSinkFromEnv } from '../events/opensearch-sink';
@@ -21,11 +20,9 @@ export function eventProcessorDependencies(logger: ProcessorLogger): EventProces
   const env = parseEnv(eventProcessorEnvSchema);
   const client = createDynamoClient();
   const doc = createDocumentClient(client);
-  // The processor only lists experiments and metrics; it holds no audit grant and never writes configuration,
-  // so the repositories get an audit repository that is never used.
-  const unusedAudit = new AuditRepository(doc, 'unused');
-  const experiments = new ConfigRepository<Experiment>(doc, env.TABLE_CONFIG, unusedAudit, 'experiment');
-  const metrics = new ConfigRepository<Metric>(doc, env.TABLE_CONFIG, unusedAudit, 'metric');
+  // The processor only lists experiments and metrics: it reads configuration and never writes it.
+  const experiments = new ConfigReader<Experiment>(doc, env.TABLE_CONFIG, 'experiment');
+  const metrics = new ConfigReader<Metric>(doc, env.TABLE_CONFIG, 'metric');
   const config = new CachedAnalysisConfig({
     listExperiments: () => experiments.list(),
     listMetrics: () => metrics.list(),

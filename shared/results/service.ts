@@ -1,4 +1,4 @@
-import type { ConfigRepository } from '../config/repository';
+import type { ConfigReader } from '../config/repository';
 import { NotFoundError } from '../errors';
 import type { Experiment } from '../experiments/requests';
 import { metricsOf, type MetricRole } from '../experiments/schema';
@@ -102,8 +102,8 @@ const pValueText = (p: number | null) => (p === null ? 'n/a' : p < 0.0001 ? '< 0
  */
 export class ResultsService {
   constructor(
-    private readonly experiments: ConfigRepository<Experiment>,
-    private readonly metrics: ConfigRepository<Metric>,
+    private readonly experiments: ConfigReader<Experiment>,
+    private readonly metrics: ConfigReader<Metric>,
     private readonly aggregates: AggregateReader,
     private readonly now: () => Date = () => new Date(),
   ) {}

@@ -1,19 +1,12 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   GetCommand,
   paginateQuery,
-  paginateScan,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../db/keys';
-import type { Experiment } from '../experiments/requests';
-import type { Flag } from '../flags/requests';
-import type { Layer } from '../layers/requests';
-import type { Ruleset } from '../rules';
-import type { Segment } from '../segments/requests';
-import { buildRulesetContent, contentHash, type RulesetConfiguration, type RulesetContent } from './document';
+import type { RulesetContent } from './document';
 
 export interface RulesetPointer {
   readonly revision: number;
@@ -33,8 +26,6 @@ export class RulesetRepository {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly rulesetsTable: string,
-    /** Needed to publish only; evaluation functions have no access to the configuration. */
-    private readonly configTable?: string,
   ) {}
 
   async current(): Promise<RulesetPointer | null> {
@@ -64,52 +55,11 @@ export class RulesetRepository {
       .join('');
   }
 
-  /** The configuration as it is now: a strongly consistent read of the base table, not of an index. */
-  async configuration(): Promise<RulesetConfiguration> {
-    if (this.configTable === undefined) throw new Error('This function cannot read the configuration');
-    const flags: Flag[] = [];
-    const segments: Segment[] = [];
-    const experiments: Experiment[] = [];
-    const layers: Layer[] = [];
-    const pages = paginateScan({ client: this.doc }, { TableName: this.configTable, ConsistentRead: true });
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        const pk = String(item.pk);
-        if (pk.startsWith('FLAG#')) flags.push(item as unknown as Flag);
-        else if (pk.startsWith('SEGMENT#')) segments.push(item as unknown as Segment);
-        else if (pk.startsWith('EXPERIMENT#')) experiments.push(item as unknown as Experiment);
-        else if (pk.startsWith('LAYER#')) layers.push(item as unknown as Layer);
-      }
-    }
-    return { flags, segments, experiments, layers };
-  }
-
   /**
-   * Publish the configuration as the next revision unless the current one already has the same content.
-   * Safe to run twice and concurrently: the loser of a race re-reads and finds nothing to do.
+   * Store `content` as revision `revision` and move the CURRENT pointer to it, on condition that it still
+   * points at `previous`: concurrent publishers agree on one revision (the loser's transaction is cancelled).
    */
-  async publishIfChanged(
-    now: Date = new Date(),
-  ): Promise<{ published: boolean; ruleset: Ruleset; pointer: RulesetPointer }> {
-    for (let attempt = 0; ; attempt++) {
-      const content = buildRulesetContent(await this.configuration());
-      const hash = contentHash(content);
-      const current = await this.current();
-      if (current !== null && current.hash === hash) {
-        return { published: false, ruleset: { revision: current.revision, ...content }, pointer: current };
-      }
-      const revision = (current?.revision ?? 0) + 1;
-      try {
-        const pointer = await this.write(revision, hash, content, current, now);
-        return { published: true, ruleset: { revision, ...content }, pointer };
-      } catch (error) {
-        const lostRace = error instanceof TransactionCanceledException;
-        if (!lostRace || attempt >= 4) throw error;
-      }
-    }
-  }
-
-  private async write(
+  async write(
     revision: number,
     hash: string,
     content: RulesetContent,

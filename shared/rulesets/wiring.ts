@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createDocumentClient } from '../aws/clients';
 import { parseEnv } from '../env';
 import { noCache, RedisRulesetCache, type RulesetCache } from './cache';
+import { readRulesetConfiguration, RulesetPublisher } from './publisher';
 import { RulesetRepository } from './repository';
 
 /** Publisher and evaluation: the two tables, and the cache when one is configured. */
@@ -16,7 +17,18 @@ export const rulesetEnvSchema = z.object({
 export function rulesetDependencies(): { repository: RulesetRepository; cache: RulesetCache } {
   const env = parseEnv(rulesetEnvSchema);
   return {
-    repository: new RulesetRepository(createDocumentClient(), env.TABLE_RULESETS, env.TABLE_CONFIG),
+    repository: new RulesetRepository(createDocumentClient(), env.TABLE_RULESETS),
     cache: env.CACHE_URL === undefined ? noCache : new RedisRulesetCache(env.CACHE_URL),
+  };
+}
+
+/** The publisher: reads the configuration, writes revisions and the cache. */
+export function publisherDependencies(): { publisher: RulesetPublisher; cache: RulesetCache } {
+  const env = parseEnv(rulesetEnvSchema.required({ TABLE_CONFIG: true }));
+  const { repository, cache } = rulesetDependencies();
+  const doc = createDocumentClient();
+  return {
+    publisher: new RulesetPublisher(() => readRulesetConfiguration(doc, env.TABLE_CONFIG), repository),
+    cache,
   };
 }

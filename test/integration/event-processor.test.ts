@@ -15,8 +15,7 @@ import {
 } from '../../shared/analytics/state';
 import { AnalyticsStore, type AggregateTransaction, type CommitOutcome } from '../../shared/analytics/store';
 import { minuteOf } from '../../shared/analytics/contributions';
-import { AuditRepository } from '../../shared/audit/repository';
-import { ConfigRepository } from '../../shared/config/repository';
+import { ConfigReader } from '../../shared/config/repository';
 import { keys, type ConfigKind } from '../../shared/db/keys';
 import type { SwitchyardEvent } from '../../shared/events/schema';
 import type { EventSink, SinkFailure, SinkResult } from '../../shared/events/sink';
@@ -308,14 +307,8 @@ engines.describe('event processor against DynamoDB Local', () => {
     dynamo = await startTestDynamo();
     for (const e of LOG_EXPERIMENTS) await putConfig('experiment', e);
     for (const m of LOG_METRICS) await putConfig('metric', m);
-    const audit = new AuditRepository(dynamo.doc, dynamo.tableNames.audit);
-    const experiments = new ConfigRepository<Experiment>(
-      dynamo.doc,
-      dynamo.tableNames.config,
-      audit,
-      'experiment',
-    );
-    const metrics = new ConfigRepository<Metric>(dynamo.doc, dynamo.tableNames.config, audit, 'metric');
+    const experiments = new ConfigReader<Experiment>(dynamo.doc, dynamo.tableNames.config, 'experiment');
+    const metrics = new ConfigReader<Metric>(dynamo.doc, dynamo.tableNames.config, 'metric');
     config = new CachedAnalysisConfig({
       listExperiments: () => experiments.list(),
       listMetrics: () => metrics.list(),
@@ -652,15 +645,9 @@ engines.describe('event processor against DynamoDB Local', () => {
   });
 
   it('counts the exposures of an experiment created after the processor loaded its configuration', async () => {
-    const audit = new AuditRepository(dynamo.doc, dynamo.tableNames.audit);
     const lists = {
-      experiments: new ConfigRepository<Experiment>(
-        dynamo.doc,
-        dynamo.tableNames.config,
-        audit,
-        'experiment',
-      ),
-      metrics: new ConfigRepository<Metric>(dynamo.doc, dynamo.tableNames.config, audit, 'metric'),
+      experiments: new ConfigReader<Experiment>(dynamo.doc, dynamo.tableNames.config, 'experiment'),
+      metrics: new ConfigReader<Metric>(dynamo.doc, dynamo.tableNames.config, 'metric'),
     };
     const cached = new CachedAnalysisConfig({
       listExperiments: () => lists.experiments.list(),

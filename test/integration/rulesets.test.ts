@@ -2,6 +2,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../shared/db/keys';
 import type { Flag } from '../../shared/flags/requests';
 import { noCache, RedisRulesetCache } from '../../shared/rulesets/cache';
+import { readRulesetConfiguration, RulesetPublisher } from '../../shared/rulesets/publisher';
 import { chunkString, RulesetRepository } from '../../shared/rulesets/repository';
 import { RulesetSource } from '../../shared/rulesets/source';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
@@ -39,6 +40,7 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
   let dynamo: TestDynamo;
   let redis: TestRedis;
   let repo: RulesetRepository;
+  let publisher: RulesetPublisher;
 
   const putFlag = (f: Flag) =>
     dynamo.doc.send(
@@ -56,7 +58,11 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
 
   beforeAll(async () => {
     [dynamo, redis] = await Promise.all([startTestDynamo(), startTestRedis()]);
-    repo = new RulesetRepository(dynamo.doc, dynamo.tableNames.rulesets, dynamo.tableNames.config);
+    repo = new RulesetRepository(dynamo.doc, dynamo.tableNames.rulesets);
+    publisher = new RulesetPublisher(
+      () => readRulesetConfiguration(dynamo.doc, dynamo.tableNames.config),
+      repo,
+    );
   }, 60_000);
   afterAll(async () => {
     await redis?.stop();
@@ -65,16 +71,16 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
 
   it('publishes revision 1, then nothing until the content changes', async () => {
     await putFlag(flag('checkout', false));
-    const first = await repo.publishIfChanged();
+    const first = await publisher.publishIfChanged();
     expect(first).toMatchObject({ published: true, pointer: { revision: 1 } });
     expect(first.ruleset.flags.map((f) => f.key)).toEqual(['checkout']);
     expect(first.ruleset.flags[0]).not.toHaveProperty('owner');
-    expect((await repo.publishIfChanged()).published).toBe(false);
+    expect((await publisher.publishIfChanged()).published).toBe(false);
     // Server-side fields (version, timestamps) are not content: no new revision.
     await putFlag(flag('checkout', false, { version: 2, updatedAt: '2026-02-01T00:00:00.000Z' }));
-    expect((await repo.publishIfChanged()).published).toBe(false);
+    expect((await publisher.publishIfChanged()).published).toBe(false);
     await putFlag(flag('checkout', true));
-    expect(await repo.publishIfChanged()).toMatchObject({ published: true, pointer: { revision: 2 } });
+    expect(await publisher.publishIfChanged()).toMatchObject({ published: true, pointer: { revision: 2 } });
     expect(JSON.parse(await repo.body(2))).toMatchObject({
       revision: 2,
       hashVersion: 1,
@@ -85,9 +91,9 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
   it('lets concurrent publishers agree on one revision', async () => {
     await putFlag(flag('race', true));
     const results = await Promise.all([
-      repo.publishIfChanged(),
-      repo.publishIfChanged(),
-      repo.publishIfChanged(),
+      publisher.publishIfChanged(),
+      publisher.publishIfChanged(),
+      publisher.publishIfChanged(),
     ]);
     expect(results.filter((r) => r.published)).toHaveLength(1);
     expect(new Set(results.map((r) => r.pointer.revision))).toEqual(new Set([3]));
@@ -105,7 +111,7 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
       }),
     );
     for (const f of big) await putFlag(f);
-    const { pointer, ruleset } = await repo.publishIfChanged();
+    const { pointer, ruleset } = await publisher.publishIfChanged();
     expect(pointer.chunks).toBeGreaterThan(1);
     expect(JSON.parse(await repo.body(pointer.revision))).toEqual(ruleset);
     for (const piece of chunkString('a🚀b🚀', 2))
@@ -116,7 +122,7 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
     const cache = new RedisRulesetCache(redis.url);
     let now = 0;
     const source = new RulesetSource(repo, cache, 2000, () => now);
-    const published = await repo.publishIfChanged();
+    const published = await publisher.publishIfChanged();
     await cache.store(published.pointer.revision, JSON.stringify(published.ruleset));
     const first = await source.get();
     expect(first.revision).toBe(published.pointer.revision);
@@ -126,7 +132,7 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
     });
 
     await putFlag(flag('checkout', false));
-    const next = await repo.publishIfChanged();
+    const next = await publisher.publishIfChanged();
     await cache.store(next.pointer.revision, JSON.stringify(next.ruleset));
     expect((await source.get()).revision).toBe(first.revision); // within the interval: L1
     now += 2001;
@@ -141,7 +147,7 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
     await redis.stop();
     await putFlag(flag('checkout', true, { rules: [] }));
     await putFlag(flag('after-outage', true));
-    const third = await repo.publishIfChanged();
+    const third = await publisher.publishIfChanged();
     now += 2001;
     const degraded = await source.get();
     expect(degraded.revision).toBe(third.pointer.revision);
@@ -154,7 +160,7 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
     const source = new RulesetSource(repo, noCache, 1000, () => now);
     const good = await source.get();
     const broken = new RulesetSource(
-      new RulesetRepository(dynamo.doc, 'no-such-table', 'no-such-table'),
+      new RulesetRepository(dynamo.doc, 'no-such-table'),
       noCache,
       1000,
       () => now,
@@ -163,7 +169,6 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
     // A source that once loaded keeps serving after its store disappears.
     (source as unknown as { repository: RulesetRepository }).repository = new RulesetRepository(
       dynamo.doc,
-      'gone',
       'gone',
     );
     now += 5000;

@@ -1,5 +1,5 @@
 import type { ExperimentAggregates, MetricAggregate } from '../../../shared/analytics/store';
-import type { ConfigRepository } from '../../../shared/config/repository';
+import type { ConfigReader } from '../../../shared/config/repository';
 import type { Experiment } from '../../../shared/experiments/requests';
 import type { Metric } from '../../../shared/metrics/schema';
 import { ResultsService } from '../../../shared/results/service';
@@ -44,7 +44,7 @@ const repository = <T extends Experiment | Metric>(items: T[]) =>
   ({
     get: async (key: string) => items.find((i) => i.key === key) ?? null,
     list: async () => items,
-  }) as unknown as ConfigRepository<T>;
+  }) as unknown as ConfigReader<T>;
 
 /** The aggregate of per-unit values, as the processor builds it. */
 function aggregate(variant: string, metricKey: string, values: number[], histogram = {}): MetricAggregate {
