@@ -1,5 +1,6 @@
 import { userChange, versionedChange } from '../../shared/audit/actor';
 import { configRepositories } from '../../shared/config/wiring';
+import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { HttpResponse } from '../../shared/http/response';
 import {
@@ -12,7 +13,7 @@ import {
 } from '../../shared/http/routes';
 import { LayersService } from '../../shared/layers/service';
 
-const { layers, experiments } = configRepositories();
+const { layers, experiments } = configRepositories(functionEnv('layers'));
 const service = new LayersService(layers, experiments);
 
 export const handler = createHttpHandler('layers', [

@@ -1,5 +1,6 @@
 import { userChange, versionedChange } from '../../shared/audit/actor';
 import { configRepositories } from '../../shared/config/wiring';
+import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { HttpResponse } from '../../shared/http/response';
 import {
@@ -12,7 +13,7 @@ import {
 } from '../../shared/http/routes';
 import { MetricsService } from '../../shared/metrics/service';
 
-const { metrics, experiments } = configRepositories();
+const { metrics, experiments } = configRepositories(functionEnv('metrics'));
 const service = new MetricsService(metrics, experiments);
 
 export const handler = createHttpHandler('metrics', [

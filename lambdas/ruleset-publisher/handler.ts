@@ -1,8 +1,9 @@
 import type { DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
+import { functionEnv } from '../../shared/functions';
 import { logger } from '../../shared/http/observability';
 import { rulesetDependencies } from '../../shared/rulesets/wiring';
 
-const { repository, cache } = rulesetDependencies();
+const { repository, cache } = rulesetDependencies(functionEnv('ruleset-publisher'));
 
 /**
  * Config table stream → the next ruleset revision, in DynamoDB then the cache. The same function runs on a

@@ -1,5 +1,6 @@
 import { userChange, versionedChange } from '../../shared/audit/actor';
 import { configRepositories } from '../../shared/config/wiring';
+import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { HttpResponse } from '../../shared/http/response';
 import {
@@ -12,7 +13,7 @@ import {
 } from '../../shared/http/routes';
 import { SegmentsService } from '../../shared/segments/service';
 
-const { flags, segments } = configRepositories();
+const { flags, segments } = configRepositories(functionEnv('segments'));
 const service = new SegmentsService(segments, flags);
 
 export const handler = createHttpHandler('segments', [
