@@ -1,7 +1,16 @@
-import { API_KEY_AUTHORIZER } from '../shared/api-keys/authorizer';
 import { createDynamoClient, createDynamoStreamsClient, createKinesisClient } from '../shared/aws/clients';
-import { TABLE_IDS, tableEnvName, type TableId } from '../shared/db/tables';
+import { TABLE_IDS, type TableId } from '../shared/db/tables';
 import {
+  baseEnvironment,
+  cacheCapability,
+  eventsCapability,
+  httpCapability,
+  tableCapability,
+  usersCapability,
+  type CapabilityId,
+} from '../shared/environment';
+import {
+  LOCAL_FUNCTION_ENTRIES,
   SCHEDULED_FUNCTIONS,
   STREAM_FUNCTIONS,
   type ScheduledFunctionDefinition,
@@ -14,7 +23,6 @@ import { LocalGateway } from './gateway';
 import { LocalIdentity, LOCAL_REGION } from './identity';
 import { ensureStream, startKinesisLocal } from './kinesis';
 import { FunctionRuntime, lambdaContext } from './lambda-runtime';
-import { HANDLER_GROUPS, handlerEntry } from '../shared/http/routes';
 import { freePort } from './ports';
 import { pollDynamoStream, pollKinesisStream, type StreamPoller } from './streams';
 import type { DynamoDBStreamEvent, KinesisStreamEvent, ScheduledEvent } from 'aws-lambda';
@@ -58,35 +66,43 @@ export function localTableNames(): Record<TableId, string> {
 }
 
 /**
- * The environment the functions get in AWS from SwitchyardFunction, pointed at the embedded engines.
- * Set before any handler module is imported, exactly as a cold start reads it.
+ * The environment the functions get in AWS (shared/environment.ts: the base variables and every capability,
+ * rendered with local values), pointed at the embedded engines. Set before any handler module is imported,
+ * exactly as a cold start reads it.
  */
 function configureEnvironment(
   endpoints: { dynamo: string; kinesis: string },
   tableNames: Record<TableId, string>,
   userDirectoryFile: string,
 ) {
-  const env: Record<string, string> = {
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamo,
-    AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamo,
-    AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
-    STAGE: LOCAL_STAGE,
-    CORS_ALLOWED_ORIGINS: '*',
-    MAX_BODY_BYTES: String(LOCAL_MAX_BODY_BYTES),
-    EVENTS_STREAM_NAME,
-    POWERTOOLS_SERVICE_NAME: 'switchyard',
-    POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
-    POWERTOOLS_TRACE_ENABLED: 'false',
-    POWERTOOLS_DEV: 'true',
-    USER_DIRECTORY: 'local',
-    LOCAL_USER_DIRECTORY_FILE: userDirectoryFile,
-  };
-  for (const id of TABLE_IDS) env[tableEnvName(id)] = tableNames[id];
-  if (process.env.REDIS_URL !== undefined) env.CACHE_URL = process.env.REDIS_URL;
-  Object.assign(process.env, env);
+  // One local value per capability: a new capability does not compile until it says what it is here.
+  const capabilities: { [K in Exclude<CapabilityId, `table:${TableId}`>]: Readonly<Record<string, string>> } =
+    {
+      http: httpCapability.render({ corsAllowedOrigins: ['*'], maxBodyBytes: LOCAL_MAX_BODY_BYTES }),
+      events: eventsCapability.render(EVENTS_STREAM_NAME),
+      users: usersCapability.render({ kind: 'local', file: userDirectoryFile }),
+      cache: process.env.REDIS_URL === undefined ? {} : cacheCapability.render(process.env.REDIS_URL),
+      // No EventBridge Scheduler locally: the sweep's timer alone starts and ends experiments.
+      exactTime: {},
+      // No search domain locally; OPENSEARCH_URL set in the shell points the sink at a plain OpenSearch.
+      search: {},
+    };
+  Object.assign(
+    process.env,
+    {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamo,
+      AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamo,
+      AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_DEV: 'true',
+    },
+    baseEnvironment({ stage: LOCAL_STAGE, logLevel: process.env.LOG_LEVEL ?? 'WARN' }),
+    ...TABLE_IDS.map((id) => tableCapability(id).render(tableNames[id])),
+    ...Object.values(capabilities),
+  );
 }
 
 /** Start DynamoDB Local, kinesalite, the stream pollers, the job timers and the local API Gateway. */
@@ -143,10 +159,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const functions = new FunctionRuntime();
     stops.push(async () => functions.dispose());
     await functions.prepare([
-      ...HANDLER_GROUPS.map(handlerEntry),
-      API_KEY_AUTHORIZER.entry,
-      ...streamFunctions.map((f) => f.entry),
-      ...jobs.map((j) => j.entry),
+      ...LOCAL_FUNCTION_ENTRIES,
+      ...(options.streamFunctions ?? []).map((f) => f.entry),
+      ...(options.scheduledFunctions ?? []).map((j) => j.entry),
     ]);
 
     const pollers: StreamPoller[] = [];

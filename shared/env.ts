@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { httpCapability, tableCapability } from './environment';
 import { ConfigurationError } from './errors';
 
 /**
@@ -15,21 +16,9 @@ export function parseEnv<S extends z.ZodType>(
   throw new ConfigurationError(`Invalid environment: ${problems}`);
 }
 
-/** A comma-separated list; empty means none. */
-const commaList = z.string().transform((s) =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter((x) => x.length > 0),
-);
-
-/** What every HTTP function gets from SwitchyardFunction (lib/constructs/switchyard-function.ts). */
-export const httpEnvSchema = z.object({
-  STAGE: z.string().min(1),
-  CORS_ALLOWED_ORIGINS: commaList,
-  MAX_BODY_BYTES: z.coerce.number().int().positive(),
-});
+/** What every HTTP function gets (`SwitchyardFunction.servesHttp`); named in shared/environment.ts. */
+export const httpEnvSchema = httpCapability.schema;
 export type HttpEnv = z.output<typeof httpEnvSchema>;
 
 /** The audit table, which every function that changes something writes to. */
-export const auditEnvSchema = z.object({ TABLE_AUDIT: z.string().min(1) });
+export const auditEnvSchema = tableCapability('audit').schema;

@@ -1,50 +1,211 @@
 import type { TableId } from './db/tables';
+import { parseCapabilities, type CapabilityId, type EnvOf } from './environment';
 
 /**
- * The non-HTTP functions of the platform (stream consumers and scheduled jobs), listed once for the CDK
- * app and the local platform, as the route table does for HTTP functions. Later features register theirs
- * here: the ruleset publisher (config stream), the event processor (Kinesis), the scheduler sweeps.
+ * THE function registry: every Lambda function of the platform under a typed name — one per HTTP handler group
+ * (the route table says which routes each serves), the stream consumers and scheduled jobs, the exact-time
+ * scheduler's target, the search setup and the API-key authorizer. Its entry file, the environment capabilities
+ * it uses (shared/environment.ts) and its triggers are stated here once; the CDK app (lib/stacks/api-stack.ts,
+ * lib/constructs/*), monitoring and the local platform (local/platform.ts) derive from it, and each handler parses
+ * exactly the environment of its registration (`functionEnv`).
  */
+
 export type StreamSource =
   { readonly kind: 'tableStream'; readonly table: TableId } | { readonly kind: 'events' };
 
-export interface StreamFunctionDefinition {
-  readonly name: string;
-  /** Relative to the repository root; exports `handler`. */
-  readonly entry: string;
+/** An event source mapping (DynamoDB Streams or Kinesis) with bounded retries and partial batch responses. */
+export interface StreamTrigger {
   readonly source: StreamSource;
   readonly batchSize: number;
   readonly maxAttempts: number;
 }
 
-export interface ScheduledFunctionDefinition {
+/** An EventBridge rule (a timer under `npm start`); `name` names the rule and the local timer. */
+export interface ScheduleTrigger {
   readonly name: string;
-  readonly entry: string;
   readonly everyMinutes: number;
 }
 
-export const STREAM_FUNCTIONS: readonly StreamFunctionDefinition[] = [
-  {
-    name: 'ruleset-publisher',
-    entry: 'lambdas/ruleset-publisher/handler.ts',
-    source: { kind: 'tableStream', table: 'config' },
-    batchSize: 100,
-    maxAttempts: 5,
-  },
-  {
-    // Events → OpenSearch and the aggregates (shared/analytics); idempotent per event, so retries are safe.
-    name: 'event-processor',
-    entry: 'lambdas/event-processor/handler.ts',
-    source: { kind: 'events' },
-    batchSize: 1000,
-    maxAttempts: 5,
-  },
-];
+interface RegistrationBase {
+  /** Relative to the repository root; exports `handler`. */
+  readonly entry: string;
+  /** The environment capabilities it reads; CDK sets exactly their variables (besides BASE_ENV). */
+  readonly uses: readonly CapabilityId[];
+}
 
-export const SCHEDULED_FUNCTIONS: readonly ScheduledFunctionDefinition[] = [
-  // The repair sweep: republishes if a stream delivery was missed, refills the cache after a flush.
-  { name: 'ruleset-repair', entry: 'lambdas/ruleset-publisher/handler.ts', everyMinutes: 5 },
+/** A route group's function, behind API Gateway (local: the local gateway). Uses the `http` capability. */
+export interface HttpRegistration extends RegistrationBase {
+  readonly kind: 'http';
+}
+
+/** A stream consumer and/or scheduled job. */
+export interface BackgroundRegistration extends RegistrationBase {
+  readonly kind: 'background';
+  readonly stream?: StreamTrigger;
+  readonly schedules?: readonly ScheduleTrigger[];
+}
+
+/** Invoked by something the CDK app builds around it (an authorizer, a schedule target, a custom resource). */
+export interface SingleRegistration extends RegistrationBase {
+  readonly kind: 'authorizer' | 'scheduleTarget' | 'customResource';
+  /** False when the local platform has no use for it (no EventBridge Scheduler, no search domain). */
+  readonly runsLocally: boolean;
+}
+
+export type FunctionRegistration = HttpRegistration | BackgroundRegistration | SingleRegistration;
+
+type Registry = { readonly [name: string]: FunctionRegistration };
+
+const CONFIG_WRITER = ['table:config', 'table:audit'] as const;
+
+export const FUNCTIONS = {
+  // Route groups (the `handler` of the routes in shared/http/routes.ts), in HANDLER_GROUPS order: health and the OpenAPI document touch no data.
+  system: { kind: 'http', entry: 'lambdas/system/handler.ts', uses: ['http'] },
+  users: { kind: 'http', entry: 'lambdas/users/handler.ts', uses: ['http', 'users', 'table:audit'] },
+  audit: { kind: 'http', entry: 'lambdas/audit/handler.ts', uses: ['http', 'table:audit'] },
+  // analytics: the evaluation counters behind the stale filter.
+  'feature-flags': {
+    kind: 'http',
+    entry: 'lambdas/feature-flags/handler.ts',
+    uses: ['http', ...CONFIG_WRITER, 'table:analytics'],
+  },
+  segments: { kind: 'http', entry: 'lambdas/segments/handler.ts', uses: ['http', ...CONFIG_WRITER] },
+  layers: { kind: 'http', entry: 'lambdas/layers/handler.ts', uses: ['http', ...CONFIG_WRITER] },
+  metrics: { kind: 'http', entry: 'lambdas/metrics/handler.ts', uses: ['http', ...CONFIG_WRITER] },
+  // analytics: the aggregates behind GET …/results; exactTime: the start/end schedules of each experiment.
+  experiments: {
+    kind: 'http',
+    entry: 'lambdas/experiments/handler.ts',
+    uses: ['http', ...CONFIG_WRITER, 'table:analytics', 'exactTime'],
+  },
+  'api-keys': {
+    kind: 'http',
+    entry: 'lambdas/api-keys/handler.ts',
+    uses: ['http', 'table:apiKeys', 'table:audit'],
+  },
+  // Published rulesets (cache first), evaluation counters, exposures onto the events stream.
+  evaluation: {
+    kind: 'http',
+    entry: 'lambdas/evaluation/handler.ts',
+    uses: ['http', 'table:rulesets', 'table:analytics', 'cache', 'events'],
+  },
+  events: { kind: 'http', entry: 'lambdas/events/handler.ts', uses: ['http', 'events'] },
+
+  // The SDK routes' REQUEST authorizer: looks keys up by hash (shared/api-keys/authorizer.ts).
+  'api-key-authorizer': {
+    kind: 'authorizer',
+    entry: 'lambdas/api-key-authorizer/handler.ts',
+    uses: ['table:apiKeys'],
+    runsLocally: true,
+  },
+
+  // Config stream → next ruleset revision; every 5 minutes, the repair sweep (republishes if a stream delivery
+  // was missed, refills the cache after a flush).
+  'ruleset-publisher': {
+    kind: 'background',
+    entry: 'lambdas/ruleset-publisher/handler.ts',
+    uses: ['table:config', 'table:rulesets', 'cache'],
+    stream: { source: { kind: 'tableStream', table: 'config' }, batchSize: 100, maxAttempts: 5 },
+    schedules: [{ name: 'ruleset-repair', everyMinutes: 5 }],
+  },
+  // Events → OpenSearch and the aggregates (shared/analytics); idempotent per event, so retries are safe.
+  'event-processor': {
+    kind: 'background',
+    entry: 'lambdas/event-processor/handler.ts',
+    uses: ['table:config', 'table:analytics', 'search'],
+    stream: { source: { kind: 'events' }, batchSize: 1000, maxAttempts: 5 },
+  },
   // Starts and ends experiments whose startAt/endAt has passed: the repair path of the exact-time schedules
   // (lib/constructs/experiment-scheduler.ts), and the only path on the local platform.
-  { name: 'experiment-sweep', entry: 'lambdas/experiment-sweep/handler.ts', everyMinutes: 15 },
-];
+  'experiment-sweep': {
+    kind: 'background',
+    entry: 'lambdas/experiment-sweep/handler.ts',
+    uses: CONFIG_WRITER,
+    schedules: [{ name: 'experiment-sweep', everyMinutes: 15 }],
+  },
+
+  // Target of the exact-time one-time schedules (AWS only: locally the sweep alone starts and ends experiments).
+  'experiment-scheduler': {
+    kind: 'scheduleTarget',
+    entry: 'lambdas/experiment-scheduler/handler.ts',
+    uses: CONFIG_WRITER,
+    runsLocally: false,
+  },
+  // Deploy-time custom resource installing the events' index template and dashboards (AWS only). It signs as
+  // the domain's master user with the runtime's AWS_REGION: no contract variable.
+  'search-setup': {
+    kind: 'customResource',
+    entry: 'lambdas/opensearch-setup/handler.ts',
+    uses: [],
+    runsLocally: false,
+  },
+} as const satisfies Registry;
+
+export type FunctionName = keyof typeof FUNCTIONS;
+export type BackgroundFunctionName = {
+  [N in FunctionName]: (typeof FUNCTIONS)[N]['kind'] extends 'background' ? N : never;
+}[FunctionName];
+
+export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+
+/** The HTTP route groups: the `handler` a route names. */
+export type HandlerGroup = {
+  [N in FunctionName]: (typeof FUNCTIONS)[N]['kind'] extends 'http' ? N : never;
+}[FunctionName];
+export const HANDLER_GROUPS = FUNCTION_NAMES.filter(
+  (name): name is HandlerGroup => FUNCTIONS[name].kind === 'http',
+);
+
+/** The environment of function `name`: exactly the capabilities of its registration, parsed at cold start. */
+export function functionEnv<N extends FunctionName>(
+  name: N,
+  source: NodeJS.ProcessEnv = process.env,
+): EnvOf<(typeof FUNCTIONS)[N]['uses'][number]> {
+  const registration: FunctionRegistration = FUNCTIONS[name];
+  return parseCapabilities(registration.uses, source) as EnvOf<(typeof FUNCTIONS)[N]['uses'][number]>;
+}
+
+export function registration(name: FunctionName): FunctionRegistration {
+  return FUNCTIONS[name];
+}
+
+/** The background functions, in registry order. */
+export const BACKGROUND_FUNCTIONS = FUNCTION_NAMES.filter(
+  (name): name is BackgroundFunctionName => FUNCTIONS[name].kind === 'background',
+);
+
+/** What the local platform (and the CDK app) consume per stream consumer; tests may add their own. */
+export interface StreamFunctionDefinition extends StreamTrigger {
+  readonly name: string;
+  readonly entry: string;
+}
+
+export interface ScheduledFunctionDefinition extends ScheduleTrigger {
+  readonly entry: string;
+}
+
+export interface RegisteredStreamFunction extends StreamFunctionDefinition {
+  readonly function: BackgroundFunctionName;
+}
+
+export interface RegisteredScheduledFunction extends ScheduledFunctionDefinition {
+  readonly function: BackgroundFunctionName;
+}
+
+export const STREAM_FUNCTIONS: readonly RegisteredStreamFunction[] = BACKGROUND_FUNCTIONS.flatMap((name) => {
+  const fn: BackgroundRegistration = FUNCTIONS[name];
+  return fn.stream ? [{ ...fn.stream, name, function: name, entry: fn.entry }] : [];
+});
+
+export const SCHEDULED_FUNCTIONS: readonly RegisteredScheduledFunction[] = BACKGROUND_FUNCTIONS.flatMap(
+  (name) => {
+    const fn: BackgroundRegistration = FUNCTIONS[name];
+    return (fn.schedules ?? []).map((schedule) => ({ ...schedule, function: name, entry: fn.entry }));
+  },
+);
+
+/** Entry files the local platform loads: every function but those that only exist around AWS services. */
+export const LOCAL_FUNCTION_ENTRIES: readonly string[] = FUNCTION_NAMES.flatMap((name) => {
+  const fn: FunctionRegistration = FUNCTIONS[name];
+  return fn.kind === 'http' || fn.kind === 'background' || fn.runsLocally ? [fn.entry] : [];
+});

@@ -1,18 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { allowPolicy, presentedSecret } from '../../shared/api-keys/authorizer';
-import { apiKeyTableEnvSchema } from '../../shared/api-keys/env';
 import { ApiKeyRepository } from '../../shared/api-keys/repository';
 import { ApiKeyVerifier } from '../../shared/api-keys/verifier';
 import { createDocumentClient } from '../../shared/aws/clients';
-import { parseEnv } from '../../shared/env';
+import { functionEnv } from '../../shared/functions';
 
 /**
  * The API-key REQUEST authorizer of the SDK routes (a plain handler: API Gateway expects a policy or the
  * error "Unauthorized", not an HTTP response). API Gateway caches its answer per Authorization header for
  * the results cache TTL, so this runs about once per key per five minutes, not once per request.
  */
-const env = parseEnv(apiKeyTableEnvSchema);
+const env = functionEnv('api-key-authorizer');
 const logger = new Logger({ serviceName: 'switchyard' });
 const verifier = new ApiKeyVerifier(new ApiKeyRepository(createDocumentClient(), env.TABLE_API_KEYS));
 

@@ -1,14 +1,13 @@
 import { userChange } from '../../shared/audit/actor';
 import { AuditRepository } from '../../shared/audit/repository';
-import { apiKeysEnvSchema } from '../../shared/api-keys/env';
 import { ApiKeyRepository } from '../../shared/api-keys/repository';
 import { ApiKeysService } from '../../shared/api-keys/service';
 import { createDocumentClient } from '../../shared/aws/clients';
-import { parseEnv } from '../../shared/env';
+import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { createApiKeyRoute, listApiKeysRoute, revokeApiKeyRoute } from '../../shared/http/routes';
 
-const env = parseEnv(apiKeysEnvSchema);
+const env = functionEnv('api-keys');
 const doc = createDocumentClient();
 const service = new ApiKeysService(
   new ApiKeyRepository(doc, env.TABLE_API_KEYS),

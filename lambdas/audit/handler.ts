@@ -1,12 +1,12 @@
 import { AuditRepository } from '../../shared/audit/repository';
 import { AuditService } from '../../shared/audit/service';
 import { createDocumentClient } from '../../shared/aws/clients';
-import { auditEnvSchema, parseEnv } from '../../shared/env';
+import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { HttpResponse } from '../../shared/http/response';
 import { exportAuditRoute, listAuditRoute } from '../../shared/http/routes';
 
-const env = parseEnv(auditEnvSchema);
+const env = functionEnv('audit');
 const audit = new AuditService(new AuditRepository(createDocumentClient(), env.TABLE_AUDIT));
 
 export const handler = createHttpHandler('audit', [

@@ -1,9 +1,9 @@
 import { AssignmentService, KinesisExposureLog } from '../../shared/assignments';
 import { createDocumentClient, createKinesisClient } from '../../shared/aws/clients';
-import { parseEnv } from '../../shared/env';
 import { EvaluationService, type Conditional, type OfrepAnswer } from '../../shared/evaluation/service';
 import { UsageRecorder } from '../../shared/evaluation/usage';
 import { EventPublisher } from '../../shared/events/publisher';
+import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { HttpResponse } from '../../shared/http/response';
 import {
@@ -16,10 +16,9 @@ import {
 import { ForbiddenError } from '../../shared/errors';
 import { RulesetSource } from '../../shared/rulesets/source';
 import { rulesetDependencies } from '../../shared/rulesets/wiring';
-import { z } from 'zod';
 
-const env = parseEnv(z.object({ TABLE_ANALYTICS: z.string().min(1), EVENTS_STREAM_NAME: z.string().min(1) }));
-const { repository, cache } = rulesetDependencies();
+const env = functionEnv('evaluation');
+const { repository, cache } = rulesetDependencies(env);
 const source = new RulesetSource(repository, cache);
 // The caller waits for its exposures' PutRecords: keep the retries short.
 const exposures = new KinesisExposureLog(

@@ -6,9 +6,10 @@ import type {
   KinesisStreamRecord,
 } from 'aws-lambda';
 import { eventProcessorDependencies } from '../../shared/analytics/wiring';
+import { functionEnv } from '../../shared/functions';
 import { logger } from '../../shared/observability';
 
-const processor = eventProcessorDependencies(logger);
+const processor = eventProcessorDependencies(logger, functionEnv('event-processor'));
 const batch = new BatchProcessor(EventType.KinesisDataStreams);
 
 /**

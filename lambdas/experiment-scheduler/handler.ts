@@ -4,9 +4,10 @@ import { ConfigurationError } from '../../shared/errors';
 import { exactTimeFireSchema } from '../../shared/experiments/exact-time';
 import { ExperimentsService } from '../../shared/experiments/service';
 import { sweepSchedules } from '../../shared/experiments/sweep';
+import { functionEnv } from '../../shared/functions';
 import { logger } from '../../shared/observability';
 
-const { experiments, layers, flags, metrics } = configRepositories();
+const { experiments, layers, flags, metrics } = configRepositories(functionEnv('experiment-scheduler'));
 // Like the sweep, no exact-time scheduler: a fired schedule deletes itself and the end one already exists.
 const service = new ExperimentsService(experiments, layers, flags, metrics);
 

@@ -2,9 +2,10 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { configRepositories } from '../../shared/config/wiring';
 import { ExperimentsService } from '../../shared/experiments/service';
 import { sweepSchedules } from '../../shared/experiments/sweep';
+import { functionEnv } from '../../shared/functions';
 import { logger } from '../../shared/observability';
 
-const { experiments, layers, flags, metrics } = configRepositories();
+const { experiments, layers, flags, metrics } = configRepositories(functionEnv('experiment-sweep'));
 // No exact-time scheduler: the sweep's transitions leave no schedule to change (a start is past, the end
 // schedule was made with the experiment's schedule; see docs/architecture.md), so it needs no Scheduler access.
 const service = new ExperimentsService(experiments, layers, flags, metrics);

@@ -3,10 +3,10 @@ import { userChange } from '../../shared/audit/actor';
 import { deleteChange, versionedChange } from '../../shared/config/versioning';
 import { createDynamoClient } from '../../shared/aws/clients';
 import { configRepositories } from '../../shared/config/wiring';
-import { parseEnv } from '../../shared/env';
 import type { ExperimentAction } from '../../shared/experiments/lifecycle';
 import { exactTimeSchedulerFromEnv } from '../../shared/experiments/exact-time';
 import { ExperimentsService } from '../../shared/experiments/service';
+import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { HttpResponse } from '../../shared/http/response';
 import {
@@ -25,16 +25,15 @@ import {
   startExperimentRoute,
 } from '../../shared/http/routes';
 import { ResultsService } from '../../shared/results/service';
-import { z } from 'zod';
 
-const { experiments, layers, flags, metrics } = configRepositories();
+const env = functionEnv('experiments');
+const { experiments, layers, flags, metrics } = configRepositories(env);
 // Creates, moves and deletes the exact-time start/end schedules after each change (none on the local platform).
 const service = new ExperimentsService(experiments, layers, flags, metrics, exactTimeSchedulerFromEnv());
-const { TABLE_ANALYTICS } = parseEnv(z.object({ TABLE_ANALYTICS: z.string().min(1) }));
 const results = new ResultsService(
   experiments,
   metrics,
-  new AnalyticsStore(createDynamoClient(), TABLE_ANALYTICS),
+  new AnalyticsStore(createDynamoClient(), env.TABLE_ANALYTICS),
 );
 
 const transitionRoute = (

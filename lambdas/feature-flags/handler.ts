@@ -1,10 +1,9 @@
 import { userChange } from '../../shared/audit/actor';
 import { deleteChange, versionedChange } from '../../shared/config/versioning';
 import { configRepositories } from '../../shared/config/wiring';
-import { parseEnv } from '../../shared/env';
 import { lastEvaluated } from '../../shared/evaluation/usage';
-import { z } from 'zod';
 import { FlagsService } from '../../shared/flags/service';
+import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { HttpResponse } from '../../shared/http/response';
 import {
@@ -18,10 +17,10 @@ import {
   transferFlagOwnerRoute,
 } from '../../shared/http/routes';
 
-const { TABLE_ANALYTICS } = parseEnv(z.object({ TABLE_ANALYTICS: z.string().min(1) }));
-const { flags, segments, experiments, doc } = configRepositories();
+const env = functionEnv('feature-flags');
+const { flags, segments, experiments, doc } = configRepositories(env);
 const service = new FlagsService(flags, segments, experiments, (keys) =>
-  lastEvaluated(doc, TABLE_ANALYTICS, keys),
+  lastEvaluated(doc, env.TABLE_ANALYTICS, keys),
 );
 
 export const handler = createHttpHandler('feature-flags', [

@@ -1,6 +1,7 @@
 import { userChange } from '../../shared/audit/actor';
 import { deleteChange, versionedChange } from '../../shared/config/versioning';
 import { configRepositories } from '../../shared/config/wiring';
+import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { HttpResponse } from '../../shared/http/response';
 import {
@@ -13,7 +14,7 @@ import {
 } from '../../shared/http/routes';
 import { LayersService } from '../../shared/layers/service';
 
-const { layers, experiments } = configRepositories();
+const { layers, experiments } = configRepositories(functionEnv('layers'));
 const service = new LayersService(layers, experiments);
 
 export const handler = createHttpHandler('layers', [

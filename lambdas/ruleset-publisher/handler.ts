@@ -1,8 +1,9 @@
 import type { DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
+import { functionEnv } from '../../shared/functions';
 import { logger } from '../../shared/observability';
 import { publisherDependencies } from '../../shared/rulesets/wiring';
 
-const { publisher, cache } = publisherDependencies();
+const { publisher, cache } = publisherDependencies(functionEnv('ruleset-publisher'));
 
 /**
  * Config table stream → the next ruleset revision, in DynamoDB then the cache. The same function runs on a

@@ -1,6 +1,7 @@
 import { userChange } from '../../shared/audit/actor';
 import { deleteChange, versionedChange } from '../../shared/config/versioning';
 import { configRepositories } from '../../shared/config/wiring';
+import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { HttpResponse } from '../../shared/http/response';
 import {
@@ -13,7 +14,7 @@ import {
 } from '../../shared/http/routes';
 import { SegmentsService } from '../../shared/segments/service';
 
-const { flags, segments } = configRepositories();
+const { flags, segments } = configRepositories(functionEnv('segments'));
 const service = new SegmentsService(segments, flags);
 
 export const handler = createHttpHandler('segments', [

@@ -2,7 +2,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { userChange } from '../../shared/audit/actor';
 import { AuditRepository } from '../../shared/audit/repository';
 import { createDocumentClient } from '../../shared/aws/clients';
-import { parseEnv } from '../../shared/env';
+import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import {
   createUserRoute,
@@ -14,11 +14,10 @@ import {
   setUserRoleRoute,
 } from '../../shared/http/routes';
 import { CognitoDirectory } from '../../shared/users/cognito-directory';
-import { usersEnvSchema } from '../../shared/users/env';
 import { LocalDirectory } from '../../shared/users/local-directory';
 import { currentUser, UsersService } from '../../shared/users/service';
 
-const env = parseEnv(usersEnvSchema);
+const env = functionEnv('users');
 const directory =
   env.USER_DIRECTORY === 'cognito'
     ? new CognitoDirectory(new CognitoIdentityProviderClient({}), env.USER_POOL_ID)

@@ -7,7 +7,11 @@ import { DynamoEventSource, KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-l
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TableId } from '../../shared/db/tables';
-import type { ScheduledFunctionDefinition, StreamFunctionDefinition } from '../../shared/functions';
+import type {
+  BackgroundFunctionName,
+  RegisteredScheduledFunction,
+  RegisteredStreamFunction,
+} from '../../shared/functions';
 import { SwitchyardFunction, type SwitchyardFunctionProps } from './switchyard-function';
 import type { SwitchyardTable } from './switchyard-table';
 
@@ -22,10 +26,10 @@ export interface BackgroundFunctionSettings {
 }
 
 export interface BackgroundFunctionsProps {
-  readonly streamFunctions: readonly StreamFunctionDefinition[];
-  readonly scheduledFunctions: readonly ScheduledFunctionDefinition[];
-  /** One entry per function entry file; a definition without settings fails the synth. */
-  readonly settings: Readonly<Record<string, BackgroundFunctionSettings>>;
+  readonly streamFunctions: readonly RegisteredStreamFunction[];
+  readonly scheduledFunctions: readonly RegisteredScheduledFunction[];
+  /** One entry per registered background function (shared/functions.ts), by its typed name. */
+  readonly settings: { readonly [N in BackgroundFunctionName]: BackgroundFunctionSettings };
   readonly functionDefaults: Omit<SwitchyardFunctionProps, 'entry' | 'description'>;
   readonly tables: Readonly<Record<TableId, SwitchyardTable>>;
   readonly eventsStream: IStream;
@@ -35,21 +39,19 @@ export interface BackgroundFunctionsProps {
 
 /**
  * The stream consumers and scheduled jobs of shared/functions.ts (the same list the local platform runs):
- * one function per entry file, with Lambda's event source mappings (bounded retries, on-failure destination,
+ * one function per registered name, with Lambda's event source mappings (bounded retries, on-failure destination,
  * partial batch responses) and EventBridge schedules as triggers.
  */
 export class BackgroundFunctions extends Construct {
-  public readonly functions: ReadonlyMap<string, SwitchyardFunction>;
+  public readonly functions: ReadonlyMap<BackgroundFunctionName, SwitchyardFunction>;
 
   constructor(scope: Construct, id: string, props: BackgroundFunctionsProps) {
     super(scope, id);
-    const functions = new Map<string, SwitchyardFunction>();
-    const functionFor = (name: string, entry: string) => {
-      const existing = functions.get(entry);
+    const functions = new Map<BackgroundFunctionName, SwitchyardFunction>();
+    const functionFor = ({ function: name, entry }: { function: BackgroundFunctionName; entry: string }) => {
+      const existing = functions.get(name);
       if (existing) return existing;
-      const settings = props.settings[entry];
-      if (settings === undefined)
-        throw new Error(`${this.node.path}: no settings for background function ${entry} (${name})`);
+      const settings = props.settings[name];
       const fn = new SwitchyardFunction(this, pascal(name), {
         ...props.functionDefaults,
         entry,
@@ -58,12 +60,12 @@ export class BackgroundFunctions extends Construct {
         ...(settings.timeout === undefined ? {} : { timeout: settings.timeout }),
       });
       settings.wire(fn);
-      functions.set(entry, fn);
+      functions.set(name, fn);
       return fn;
     };
 
     for (const definition of props.streamFunctions) {
-      const fn = functionFor(definition.name, definition.entry);
+      const fn = functionFor(definition);
       const common = {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: definition.batchSize,
@@ -81,7 +83,7 @@ export class BackgroundFunctions extends Construct {
     }
 
     for (const definition of props.scheduledFunctions) {
-      const fn = functionFor(definition.name, definition.entry);
+      const fn = functionFor(definition);
       new Rule(this, `${pascal(definition.name)}Schedule`, {
         description: `Runs ${definition.name} every ${definition.everyMinutes} minute(s)`,
         schedule: Schedule.rate(Duration.minutes(definition.everyMinutes)),

@@ -2,7 +2,8 @@ import { Arn, Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { EXACT_TIME_TARGET_ENTRY } from '../../shared/experiments/exact-time';
+import { exactTimeCapability } from '../../shared/environment';
+import { FUNCTIONS } from '../../shared/functions';
 import { acknowledgeWildcardResource } from '../nag';
 import { SwitchyardFunction, type SwitchyardFunctionProps } from './switchyard-function';
 import type { SwitchyardTable } from './switchyard-table';
@@ -10,7 +11,7 @@ import type { SwitchyardTable } from './switchyard-table';
 const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
 
 export interface ExperimentSchedulerProps {
-  /** Settings of the target function; its entry is fixed (lambdas/experiment-scheduler/handler.ts). */
+  /** Settings of the target function; its entry is the registry's (`experiment-scheduler`). */
   readonly function: Omit<SwitchyardFunctionProps, 'entry' | 'handler'>;
   /** The config table: the target reads the experiment and stores its transition. */
   readonly configTable: SwitchyardTable;
@@ -21,7 +22,7 @@ export interface ExperimentSchedulerProps {
 /**
  * The exact-time side of SPEC §2.4's experiment scheduler: an EventBridge Scheduler schedule group for the
  * one-time start/end schedules (created, moved and deleted at run time by the experiments function, see
- * `grantManageSchedules`), the function they invoke, and the role the Scheduler assumes to invoke it, which
+ * `bindManager`), the function they invoke, and the role the Scheduler assumes to invoke it, which
  * may do nothing else. The 15-minute sweep (shared/functions.ts) repairs whatever these schedules miss.
  */
 export class ExperimentScheduler extends Construct {
@@ -35,7 +36,7 @@ export class ExperimentScheduler extends Construct {
     super(scope, id);
     this.target = new SwitchyardFunction(this, 'Target', {
       ...props.function,
-      entry: EXACT_TIME_TARGET_ENTRY,
+      entry: FUNCTIONS['experiment-scheduler'].entry,
     })
       .writesTable(props.configTable)
       .appendsAudit(props.auditTable);
@@ -71,6 +72,29 @@ export class ExperimentScheduler extends Construct {
         resourceName: `${this.group.scheduleGroupName}/${name}`,
       },
       Stack.of(this),
+    );
+  }
+
+  /**
+   * Let `fn` create, move and delete this group's one-time schedules (those only), passing the invoke role to
+   * EventBridge Scheduler (that role only); it finds the group, the target and the role in SCHEDULE_GROUP_NAME,
+   * SCHEDULE_TARGET_ARN and SCHEDULER_ROLE_ARN (shared/environment.ts).
+   */
+  public bindManager(fn: SwitchyardFunction): SwitchyardFunction {
+    this.grantManageSchedules(fn.role);
+    acknowledgeWildcardResource(
+      fn.role,
+      this.scheduleArn(''),
+      '*',
+      'Schedules are named at run time after each experiment (shared/experiments/exact-time.ts), so the ' +
+        'grant covers every schedule of the one schedule group the platform owns, and no other group.',
+    );
+    return fn.receiveEnvironment(
+      exactTimeCapability.render({
+        groupName: this.group.scheduleGroupName,
+        targetArn: this.target.function.functionArn,
+        roleArn: this.invokeRole.roleArn,
+      }),
     );
   }
 

@@ -18,12 +18,13 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { FunctionName } from '../../shared/functions';
 import type { AlarmConfig } from '../config';
 
 export interface MonitoringProps {
   readonly apiStage: Stage;
-  /** Functions to watch for errors and throttles, by a short name used in alarm ids. */
-  readonly functions: Readonly<Record<string, IFunction>>;
+  /** Functions to watch for errors and throttles, by registered name (shared/functions.ts), used in alarm ids. */
+  readonly functions: Readonly<Partial<Record<FunctionName, IFunction>>>;
   readonly deadLetterQueue: IQueue;
   readonly eventsStream: IStream;
   readonly searchDomain: IDomain;

@@ -7,19 +7,20 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IDomain } from 'aws-cdk-lib/aws-opensearchservice';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { searchCapability } from '../../shared/environment';
 import { eventsIndexTemplate, eventsRetentionPolicy } from '../../shared/events/search-index';
+import { FUNCTIONS } from '../../shared/functions';
 import { acknowledgeWildcardResource } from '../nag';
 import { REPO_ROOT, SwitchyardFunction, type SwitchyardFunctionProps } from './switchyard-function';
 
 /** The OpenSearch Dashboards saved objects installed at deploy (relative to the repository root). */
 export const DASHBOARDS_BUNDLE = 'ops/opensearch/dashboards.ndjson';
-export const SEARCH_SETUP_ENTRY = 'lambdas/opensearch-setup/handler.ts';
 /** The `_bulk` API is the only path an indexing function may call (IAM cannot see the indices a bulk names). */
 export const BULK_PATH = '_bulk';
 
 export interface SearchSetupProps {
   /**
-   * Settings of the setup function; its entry is fixed (lambdas/opensearch-setup/handler.ts) and it runs in
+   * Settings of the setup function; its entry is the registry's (`search-setup`) and it runs in
    * `vpc` with `securityGroup`, which the domain admits.
    */
   readonly function: Omit<SwitchyardFunctionProps, 'entry' | 'handler' | 'vpc' | 'securityGroup'>;
@@ -53,7 +54,7 @@ export interface SearchSetupProps {
  * template, the retention, the writers or the bundle re-runs the setup on the next deploy. Deleting the
  * resource keeps the data.
  *
- * Functions that index events call `grantIndexing` (through `SwitchyardFunction.indexesEvents`): they get the
+ * Functions that index events are bound with `bindIndexer` (which calls `grantIndexing`): they get the
  * IAM permission to call `_bulk` and are mapped to the writer role on the domain.
  */
 export class SearchSetup extends Construct {
@@ -76,7 +77,7 @@ export class SearchSetup extends Construct {
 
     this.handler = new SwitchyardFunction(this, 'Handler', {
       ...props.function,
-      entry: SEARCH_SETUP_ENTRY,
+      entry: FUNCTIONS['search-setup'].entry,
       vpc: props.vpc,
       securityGroup: props.securityGroup,
       // A new domain's Dashboards may answer 503 for a while: the setup retries for up to about a minute.
@@ -123,6 +124,22 @@ export class SearchSetup extends Construct {
         Dashboards: fs.readFileSync(bundlePath, 'utf8'),
       },
     });
+  }
+
+  /**
+   * Let `fn` bulk-index raw events: `grantIndexing` for its role, the domain in OPENSEARCH_URL
+   * (`https://<endpoint>`, signed: OPENSEARCH_AUTH=aws-sigv4; shared/environment.ts), and a deployment after the
+   * setup, so the index template exists before its first bulk. The domain is VPC-only: `fn` must run in the VPC
+   * with the Lambda security group.
+   */
+  public bindIndexer(fn: SwitchyardFunction): SwitchyardFunction {
+    if (!fn.function.isBoundToVpc) throw new Error('bindIndexer needs a function in the VPC');
+    this.grantIndexing(fn.role);
+    fn.receiveEnvironment(
+      searchCapability.render({ url: `https://${this.domain.domainEndpoint}`, auth: 'aws-sigv4' }),
+    );
+    fn.function.node.addDependency(this.resource);
+    return fn;
   }
 
   /**

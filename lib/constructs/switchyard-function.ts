@@ -17,27 +17,29 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { TOUCH_ATTRIBUTES } from '../../shared/api-keys/repository';
-import { tableEnvName } from '../../shared/db/tables';
-import { SEARCH_ENV } from '../../shared/events/search-index';
-import { EXACT_TIME_ENV } from '../../shared/experiments/exact-time';
+import {
+  BASE_ENV,
+  baseEnvironment,
+  cacheCapability,
+  eventsCapability,
+  httpCapability,
+  tableCapability,
+  usersCapability,
+} from '../../shared/environment';
 import { acknowledgeWildcardResource } from '../nag';
-import type { ExperimentScheduler } from './experiment-scheduler';
-import type { SearchSetup } from './search-setup';
 import type { SwitchyardTable } from './switchyard-table';
 
 /** The repository root: entries, the lock file and tsconfig are resolved from here. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
+/** Lambda runtime settings every function gets beside the base environment of shared/environment.ts. */
+const RUNTIME_SETTINGS = { NODE_OPTIONS: '--enable-source-maps' } as const;
+
 /** Environment variables every function gets; a caller may not set them through `environment`. */
-export const BASE_ENV_KEYS = [
-  'STAGE',
-  'POWERTOOLS_SERVICE_NAME',
-  'POWERTOOLS_METRICS_NAMESPACE',
-  'POWERTOOLS_LOG_LEVEL',
-  'CORS_ALLOWED_ORIGINS',
-  'MAX_BODY_BYTES',
-  'NODE_OPTIONS',
-] as const;
+export const BASE_ENV_KEYS: readonly string[] = [
+  ...Object.values(BASE_ENV),
+  ...Object.keys(RUNTIME_SETTINGS),
+];
 
 /** What `managesUsers` allows on the user pool: the Users API's actions and nothing more. */
 export const USER_ADMIN_ACTIONS = [
@@ -52,9 +54,6 @@ export const USER_ADMIN_ACTIONS = [
   'cognito-idp:AdminDisableUser',
   'cognito-idp:AdminEnableUser',
 ] as const;
-
-/** Environment variable through which `writesEvents` passes the events stream name. */
-export const EVENTS_STREAM_ENV = 'EVENTS_STREAM_NAME';
 
 export interface SwitchyardFunctionProps {
   /** Entry file, absolute or relative to the repository root (e.g. `lambdas/users/handler.ts`). */
@@ -73,10 +72,6 @@ export interface SwitchyardFunctionProps {
   readonly logRemovalPolicy: RemovalPolicy;
   /** POWERTOOLS_LOG_LEVEL. */
   readonly logLevel: 'DEBUG' | 'INFO';
-  /** Passed comma-joined as CORS_ALLOWED_ORIGINS; the HTTP layer answers CORS from it. */
-  readonly corsAllowedOrigins: readonly string[];
-  /** Passed as MAX_BODY_BYTES; larger bodies are refused with 413 before parsing. */
-  readonly maxBodyBytes: number;
   /**
    * Memory in MB; CPU scales with it.
    * @default 512
@@ -97,17 +92,28 @@ export interface SwitchyardFunctionProps {
    */
   readonly securityGroup?: ISecurityGroup;
   /**
-   * Extra environment variables. Names of BASE_ENV_KEYS are refused: the construct owns them.
+   * Extra environment variables. Names of BASE_ENV_KEYS are refused: the construct owns them. Resources and
+   * settings reach a function through the intent methods instead, which name them in shared/environment.ts.
    * @default - none
    */
   readonly environment?: Readonly<Record<string, string>>;
 }
 
+/** What `servesHttp` passes to a route group's function. */
+export interface HttpSettings {
+  /** Passed comma-joined as CORS_ALLOWED_ORIGINS; the HTTP layer answers CORS from it. */
+  readonly corsAllowedOrigins: readonly string[];
+  /** Passed as MAX_BODY_BYTES; larger bodies are refused with 413 before parsing. */
+  readonly maxBodyBytes: number;
+}
+
 /**
  * A Switchyard Lambda function: Node.js 22 on ARM64, X-Ray active tracing, minified bundle with source
  * maps, its own log group with the stage's retention, and a role that can do nothing but write that log
- * group until an intent method (`readsTable`, `writesTable`, `writesEvents`) grants more — each grant also
- * hands the function the environment variable through which it finds the resource.
+ * group until an intent method (`readsTable`, `writesTable`, `writesEvents`, …) grants more — each grant also
+ * hands the function the environment variables through which it finds the resource, named in
+ * shared/environment.ts. Constructs that own a resource bind functions to it themselves
+ * (`ExperimentScheduler.bindManager`, `SearchSetup.bindIndexer`) through `receiveEnvironment`.
  */
 export class SwitchyardFunction extends Construct implements IGrantable {
   public readonly function: NodejsFunction;
@@ -167,13 +173,8 @@ export class SwitchyardFunction extends Construct implements IGrantable {
       },
       environment: {
         ...props.environment,
-        STAGE: props.stage,
-        POWERTOOLS_SERVICE_NAME: 'switchyard',
-        POWERTOOLS_METRICS_NAMESPACE: 'Switchyard',
-        POWERTOOLS_LOG_LEVEL: props.logLevel,
-        CORS_ALLOWED_ORIGINS: props.corsAllowedOrigins.join(','),
-        MAX_BODY_BYTES: String(props.maxBodyBytes),
-        NODE_OPTIONS: '--enable-source-maps',
+        ...baseEnvironment({ stage: props.stage, logLevel: props.logLevel }),
+        ...RUNTIME_SETTINGS,
       },
     });
 
@@ -203,6 +204,28 @@ export class SwitchyardFunction extends Construct implements IGrantable {
     return this.role;
   }
 
+  /**
+   * Set environment variables rendered by a capability of shared/environment.ts — for the bind methods of the
+   * constructs that own a resource; everything else goes through an intent method of this class.
+   */
+  public receiveEnvironment(variables: Readonly<Record<string, string>>): this {
+    for (const [name, value] of Object.entries(variables)) this.function.addEnvironment(name, value);
+    return this;
+  }
+
+  /**
+   * Serve API Gateway routes (a route group's function): the HTTP settings of the stage, in
+   * CORS_ALLOWED_ORIGINS and MAX_BODY_BYTES. Functions that serve no HTTP do not get them.
+   */
+  public servesHttp(settings: HttpSettings): this {
+    if (!Number.isInteger(settings.maxBodyBytes) || settings.maxBodyBytes <= 0) {
+      throw new Error(
+        `${this.node.path}: maxBodyBytes must be a positive integer, got ${settings.maxBodyBytes}`,
+      );
+    }
+    return this.receiveEnvironment(httpCapability.render(settings));
+  }
+
   /** Read items of `table` (GetItem, Query, Scan, BatchGet); the function finds it in `TABLE_<ID>`. */
   public readsTable(table: SwitchyardTable): this {
     table.grantReadData(this.role);
@@ -217,7 +240,7 @@ export class SwitchyardFunction extends Construct implements IGrantable {
 
   private tableGranted(table: SwitchyardTable): this {
     const { id, globalIndexes } = table.definition;
-    this.function.addEnvironment(tableEnvName(id), table.tableName);
+    this.receiveEnvironment(tableCapability(id).render(table.tableName));
     if (globalIndexes.length > 0) {
       acknowledgeWildcardResource(
         this.role,
@@ -261,8 +284,7 @@ export class SwitchyardFunction extends Construct implements IGrantable {
       resourceArns: [table.tableArn],
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...TOUCH_ATTRIBUTES] } },
     });
-    this.function.addEnvironment(tableEnvName(table.definition.id), table.tableName);
-    return this;
+    return this.receiveEnvironment(tableCapability(table.definition.id).render(table.tableName));
   }
 
   /**
@@ -271,9 +293,9 @@ export class SwitchyardFunction extends Construct implements IGrantable {
    */
   public managesUsers(userPool: IUserPool): this {
     userPool.grant(this.role, ...USER_ADMIN_ACTIONS);
-    this.function.addEnvironment('USER_DIRECTORY', 'cognito');
-    this.function.addEnvironment('USER_POOL_ID', userPool.userPoolId);
-    return this;
+    return this.receiveEnvironment(
+      usersCapability.render({ kind: 'cognito', userPoolId: userPool.userPoolId }),
+    );
   }
 
   /**
@@ -282,51 +304,13 @@ export class SwitchyardFunction extends Construct implements IGrantable {
    */
   public usesCache(cacheUrl: string): this {
     if (!this.function.isBoundToVpc) throw new Error('usesCache needs a function in the VPC');
-    this.function.addEnvironment('CACHE_URL', cacheUrl);
-    return this;
+    return this.receiveEnvironment(cacheCapability.render(cacheUrl));
   }
 
   /** Put records on the events stream; the function finds it in EVENTS_STREAM_NAME. */
   public writesEvents(stream: IStream): this {
     stream.grantWrite(this.role);
-    this.function.addEnvironment(EVENTS_STREAM_ENV, stream.streamName);
-    return this;
-  }
-
-  /**
-   * Bulk-index raw events into the search domain of `search`: IAM `es:ESHttpPost`/`es:ESHttpPut` on its `_bulk`
-   * path, and the role mapped to the events writer role on the domain (fine-grained access control). The
-   * function finds the domain in OPENSEARCH_URL (`https://<endpoint>`, signed: OPENSEARCH_AUTH=aws-sigv4) and
-   * is deployed after the search setup, so the index template exists before its first bulk. The domain is
-   * VPC-only: the function must run in the VPC with the Lambda security group.
-   */
-  public indexesEvents(search: SearchSetup): this {
-    if (!this.function.isBoundToVpc) throw new Error('indexesEvents needs a function in the VPC');
-    search.grantIndexing(this.role);
-    this.function.addEnvironment(SEARCH_ENV.url, `https://${search.domain.domainEndpoint}`);
-    this.function.addEnvironment(SEARCH_ENV.auth, 'aws-sigv4');
-    this.function.node.addDependency(search.resource);
-    return this;
-  }
-
-  /**
-   * Create, move and delete the one-time schedules of `scheduler`'s group (those only), passing its invoke role
-   * to EventBridge Scheduler (that role only). The function finds the group, the target and the role in
-   * SCHEDULE_GROUP_NAME, SCHEDULE_TARGET_ARN and SCHEDULER_ROLE_ARN.
-   */
-  public managesSchedules(scheduler: ExperimentScheduler): this {
-    scheduler.grantManageSchedules(this.role);
-    acknowledgeWildcardResource(
-      this.role,
-      scheduler.scheduleArn(''),
-      '*',
-      'Schedules are named at run time after each experiment (shared/experiments/exact-time.ts), so the ' +
-        'grant covers every schedule of the one schedule group the platform owns, and no other group.',
-    );
-    this.function.addEnvironment(EXACT_TIME_ENV.groupName, scheduler.group.scheduleGroupName);
-    this.function.addEnvironment(EXACT_TIME_ENV.targetArn, scheduler.target.function.functionArn);
-    this.function.addEnvironment(EXACT_TIME_ENV.roleArn, scheduler.invokeRole.roleArn);
-    return this;
+    return this.receiveEnvironment(eventsCapability.render(stream.streamName));
   }
 }
 
@@ -346,13 +330,8 @@ function validateProps(scope: Construct, props: SwitchyardFunctionProps, entry: 
   if (props.securityGroup && !props.vpc) {
     throw new Error(`${where}: securityGroup needs vpc`);
   }
-  const reserved = Object.keys(props.environment ?? {}).filter((key) =>
-    (BASE_ENV_KEYS as readonly string[]).includes(key),
-  );
+  const reserved = Object.keys(props.environment ?? {}).filter((key) => BASE_ENV_KEYS.includes(key));
   if (reserved.length > 0) {
     throw new Error(`${where}: environment may not set ${reserved.join(', ')}: SwitchyardFunction sets them`);
-  }
-  if (!Number.isInteger(props.maxBodyBytes) || props.maxBodyBytes <= 0) {
-    throw new Error(`${where}: maxBodyBytes must be a positive integer, got ${props.maxBodyBytes}`);
   }
 }

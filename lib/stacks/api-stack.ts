@@ -15,7 +15,7 @@ import {
   type RouteDefinition,
 } from '../../shared/http/routes';
 import type { StageConfig } from '../config';
-import { SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS } from '../../shared/functions';
+import { SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS, type FunctionName } from '../../shared/functions';
 import { ApiFirewall } from '../constructs/api-firewall';
 import { BackgroundFunctions } from '../constructs/background-functions';
 import { ExperimentScheduler } from '../constructs/experiment-scheduler';
@@ -102,11 +102,12 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
     inVpc: false,
     // analytics: the aggregates behind GET …/results (one Query per experiment).
     wire: (fn, props, parts) =>
-      fn
-        .writesTable(props.tables.config)
-        .appendsAudit(props.tables.audit)
-        .readsTable(props.tables.analytics)
-        .managesSchedules(parts.experimentScheduler),
+      parts.experimentScheduler.bindManager(
+        fn
+          .writesTable(props.tables.config)
+          .appendsAudit(props.tables.audit)
+          .readsTable(props.tables.analytics),
+      ),
   },
   audit: {
     description: 'Audit log queries and export',
@@ -150,9 +151,11 @@ export class ApiStack extends Stack {
   public readonly api: SwitchyardApi;
   public readonly monitoring: Monitoring;
   public readonly background: BackgroundFunctions;
-  /** Index template, retention, writer role and dashboards on the search domain; `indexesEvents` uses it. */
+  /** Index template, retention, writer role and dashboards on the search domain; `bindIndexer` binds to it. */
   public readonly searchSetup: SearchSetup;
   public readonly experimentScheduler: ExperimentScheduler;
+  /** Every function of the stack by its registered name (shared/functions.ts); the authorizer only with SDK routes. */
+  public readonly registeredFunctions: Readonly<Partial<Record<FunctionName, SwitchyardFunction>>>;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -164,8 +167,6 @@ export class ApiStack extends Stack {
       logRetention: config.logRetention,
       logRemovalPolicy: config.removalPolicy,
       logLevel: config.logLevel,
-      corsAllowedOrigins: config.corsAllowedOrigins,
-      maxBodyBytes: config.maxBodyBytes,
       memorySize: config.lambdaMemoryMb,
       timeout: config.lambdaTimeout,
     });
@@ -178,7 +179,7 @@ export class ApiStack extends Stack {
     });
     const parts: StackParts = { experimentScheduler: this.experimentScheduler };
 
-    // Before any function that indexes events (SwitchyardFunction.indexesEvents) is built.
+    // Before any function that indexes events (SearchSetup.bindIndexer) is built.
     this.searchSetup = new SearchSetup(this, 'SearchSetup', {
       function: functionDefaults('search setup (index template, retention policy, dashboards)'),
       vpc: props.vpc,
@@ -199,7 +200,7 @@ export class ApiStack extends Stack {
         entry: handlerEntry(group),
         vpc: settings.inVpc ? props.vpc : undefined,
         securityGroup: settings.inVpc ? props.lambdaSecurityGroup : undefined,
-      });
+      }).servesHttp({ corsAllowedOrigins: config.corsAllowedOrigins, maxBodyBytes: config.maxBodyBytes });
       settings.wire(fn, props, parts);
       functions[group] = fn;
     }
@@ -210,29 +211,28 @@ export class ApiStack extends Stack {
       scheduledFunctions: SCHEDULED_FUNCTIONS,
       settings: {
         // Config stream → next ruleset revision (and every 5 minutes, the repair sweep).
-        'lambdas/ruleset-publisher/handler.ts': {
+        'ruleset-publisher': {
           description: 'ruleset publisher (config stream) and repair sweep',
           inVpc: true,
           wire: (fn) =>
             fn.readsTable(props.tables.config).writesTable(props.tables.rulesets).usesCache(props.cacheUrl),
         },
-        'lambdas/experiment-sweep/handler.ts': {
+        'experiment-sweep': {
           description: 'experiment schedule sweep (starts and ends experiments on time)',
           inVpc: false,
           wire: (fn) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
         },
         // Events stream → aggregates (unit states and experiment/flag aggregates in the analytics table) and
         // the search domain, which is VPC-only: hence the VPC.
-        'lambdas/event-processor/handler.ts': {
+        'event-processor': {
           description: 'event processor (events stream → aggregates and search)',
           inVpc: true,
           // A 1000-record batch: a few DynamoDB transactions, and _bulk requests with bounded retries.
           timeout: Duration.minutes(2),
           wire: (fn) =>
-            fn
-              .readsTable(props.tables.config)
-              .writesTable(props.tables.analytics)
-              .indexesEvents(this.searchSetup),
+            this.searchSetup.bindIndexer(
+              fn.readsTable(props.tables.config).writesTable(props.tables.analytics),
+            ),
         },
       },
       functionDefaults: {
@@ -281,16 +281,20 @@ export class ApiStack extends Stack {
       });
     }
 
+    this.registeredFunctions = {
+      ...functions,
+      ...(this.apiKeyAuthorizer ? { 'api-key-authorizer': this.apiKeyAuthorizer.handler } : {}),
+      'experiment-scheduler': this.experimentScheduler.target,
+      ...Object.fromEntries(this.background.functions),
+      'search-setup': this.searchSetup.handler,
+    };
+    // The search setup runs at deploy time only (CloudFormation reports its failures): no alarms.
+    const { 'search-setup': _deployTimeOnly, ...watched } = this.registeredFunctions;
     this.monitoring = new Monitoring(this, 'Monitoring', {
       apiStage: this.api.restApi.deploymentStage,
-      functions: {
-        ...mapValues(functions, (fn) => fn.function),
-        ...(this.apiKeyAuthorizer ? { 'api-key-authorizer': this.apiKeyAuthorizer.handler.function } : {}),
-        'experiment-scheduler': this.experimentScheduler.target.function,
-        ...Object.fromEntries(
-          [...this.background.functions].map(([entry, fn]) => [entry.split('/')[1]!, fn.function]),
-        ),
-      },
+      functions: Object.fromEntries(
+        Object.entries(watched).flatMap(([name, fn]) => (fn ? [[name, fn.function]] : [])),
+      ),
       deadLetterQueue: props.deadLetterQueue,
       eventsStream: props.eventsStream,
       searchDomain: props.searchDomain,

@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import { ConfigReader } from '../config/repository';
 import { createDocumentClient, createDynamoClient } from '../aws/clients';
-import { parseEnv } from '../env';
+import type { EnvOf } from '../environment';
 import { eventSinkFromEnv } from '../events/opensearch-sink';
 import type { Experiment } from '../experiments/requests';
 import type { Metric } from '../metrics/schema';
@@ -9,15 +8,11 @@ import { CachedAnalysisConfig } from './config';
 import { EventProcessor, type ProcessorLogger } from './processor';
 import { AnalyticsStore } from './store';
 
-/** The event processor reads the config table and writes the analytics table; OPENSEARCH_URL is the sink's. */
-export const eventProcessorEnvSchema = z.object({
-  TABLE_CONFIG: z.string().min(1),
-  TABLE_ANALYTICS: z.string().min(1),
-});
+/** The event processor reads the config table and writes the analytics table; OPENSEARCH_* are the sink's. */
+export type EventProcessorEnv = EnvOf<'table:config' | 'table:analytics' | 'search'>;
 
 /** What the event processor Lambda needs, created once per execution environment. */
-export function eventProcessorDependencies(logger: ProcessorLogger): EventProcessor {
-  const env = parseEnv(eventProcessorEnvSchema);
+export function eventProcessorDependencies(logger: ProcessorLogger, env: EventProcessorEnv): EventProcessor {
   const client = createDynamoClient();
   const doc = createDocumentClient(client);
   // The processor only lists experiments and metrics: it reads configuration and never writes it.
@@ -29,7 +24,7 @@ export function eventProcessorDependencies(logger: ProcessorLogger): EventProces
   });
   return new EventProcessor({
     store: new AnalyticsStore(client, env.TABLE_ANALYTICS),
-    sink: eventSinkFromEnv(),
+    sink: eventSinkFromEnv(env),
     config: (request) => config.get(request),
     logger,
   });

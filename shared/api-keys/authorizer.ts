@@ -1,4 +1,5 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import { FUNCTIONS } from '../functions';
 import type { ApiKeyType } from './schema';
 
 /**
@@ -14,7 +15,7 @@ import type { ApiKeyType } from './schema';
  * which only matters if the cache is turned off.)
  */
 export const API_KEY_AUTHORIZER = {
-  entry: 'lambdas/api-key-authorizer/handler.ts',
+  entry: FUNCTIONS['api-key-authorizer'].entry,
   /** Request headers API Gateway requires and caches on. */
   identityHeaders: ['Authorization'],
   /** SPEC §2.8: a revoked key stops working within this many seconds. */

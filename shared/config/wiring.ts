@@ -1,20 +1,18 @@
 import { AuditRepository } from '../audit/repository';
 import { createDocumentClient } from '../aws/clients';
-import { parseEnv } from '../env';
+import type { EnvOf } from '../environment';
 import type { Experiment } from '../experiments/requests';
 import type { Flag } from '../flags/requests';
 import type { Layer } from '../layers/requests';
 import type { Metric } from '../metrics/schema';
 import type { Segment } from '../segments/requests';
-import { z } from 'zod';
 import { ConfigRepository } from './repository';
 
 /** What a function that changes configuration needs: the config table, and the audit table beside it. */
-export const configEnvSchema = z.object({ TABLE_CONFIG: z.string().min(1), TABLE_AUDIT: z.string().min(1) });
+export type ConfigEnv = EnvOf<'table:config' | 'table:audit'>;
 
 /** The repositories of the configuration resources, created once per execution environment. */
-export function configRepositories() {
-  const env = parseEnv(configEnvSchema);
+export function configRepositories(env: ConfigEnv) {
   const doc = createDocumentClient();
   const audit = new AuditRepository(doc, env.TABLE_AUDIT);
   return {

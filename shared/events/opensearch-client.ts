@@ -2,12 +2,11 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Client } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { z } from 'zod';
 import { parseEnv } from '../env';
-import { SEARCH_ENV } from './search-index';
+import { SEARCH_ENV, searchCapability } from '../environment';
 
 /**
- * How functions reach OpenSearch. In AWS the domain's endpoint comes from `SwitchyardFunction.indexesEvents`
+ * How functions reach OpenSearch. In AWS the domain's endpoint comes from `SearchSetup.bindIndexer`
  * as `OPENSEARCH_URL=https://<endpoint>` with `OPENSEARCH_AUTH=aws-sigv4` (requests signed for service `es`
  * with the function's role, which fine-grained access control maps to an OpenSearch role). Locally,
  * `OPENSEARCH_URL` alone points at a plain HTTP OpenSearch (e.g. `http://localhost:9200`); without it there
@@ -16,17 +15,13 @@ import { SEARCH_ENV } from './search-index';
 const OPENSEARCH_URL_ENV = SEARCH_ENV.url;
 const OPENSEARCH_AUTH_ENV = SEARCH_ENV.auth;
 
-export const searchEnvSchema = z
-  .object({
-    [OPENSEARCH_URL_ENV]: z.url().optional(),
-    // Unset means a plain (unsigned) endpoint: only a local OpenSearch, never the AWS domain, answers that.
-    [OPENSEARCH_AUTH_ENV]: z.enum(['none', 'aws-sigv4']).default('none'),
-    AWS_REGION: z.string().min(1).optional(),
-  })
-  .refine((env) => env[OPENSEARCH_AUTH_ENV] !== 'aws-sigv4' || env.AWS_REGION !== undefined, {
+export const searchEnvSchema = searchCapability.schema.refine(
+  (env) => env[OPENSEARCH_AUTH_ENV] !== 'aws-sigv4' || env.AWS_REGION !== undefined,
+  {
     message: 'AWS_REGION is required to sign OpenSearch requests (OPENSEARCH_AUTH=aws-sigv4)',
     path: ['AWS_REGION'],
-  });
+  },
+);
 
 export interface OpenSearchConnection {
   /** Base URL, `https://vpc-….es.amazonaws.com` or `http://127.0.0.1:9200`. */

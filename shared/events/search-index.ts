@@ -7,12 +7,8 @@ import type { SwitchyardEvent } from './schema';
  * and the tests all read these definitions, so there is one source for names, mappings and retention.
  */
 
-/**
- * Environment through which a function finds the search domain (set by `SwitchyardFunction.indexesEvents`):
- * the base URL, and `aws-sigv4` when requests must be signed (the AWS domain). Here rather than next to the
- * client so the CDK code can name them without loading the OpenSearch client.
- */
-export const SEARCH_ENV = { url: 'OPENSEARCH_URL', auth: 'OPENSEARCH_AUTH' } as const;
+/** Environment through which a function finds the search domain (`SearchSetup.bindIndexer`). */
+export { SEARCH_ENV } from '../environment';
 
 /** The alias every daily index joins (through the template): what dashboards and ad-hoc queries read. */
 export const EVENTS_ALIAS = 'switchyard-events';

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { z } from 'zod';
 import { parseEnv } from '../env';
+import { EXACT_TIME_ENV, exactTimeCapability } from '../environment';
 import { ConfigurationError } from '../errors';
 import { resourceKeySchema } from '../rules/schema';
 import { canTransition, FINISHED_STATUSES } from './lifecycle';
@@ -40,15 +41,8 @@ export const exactTimeFireSchema = z.object({
 });
 export type ExactTimeFire = z.output<typeof exactTimeFireSchema>;
 
-/** The function the schedules invoke; the CDK app builds it, the local platform does not need it. */
-export const EXACT_TIME_TARGET_ENTRY = 'lambdas/experiment-scheduler/handler.ts';
-
 /** The environment through which the experiments function finds the schedule group, target and role. */
-export const EXACT_TIME_ENV = {
-  groupName: 'SCHEDULE_GROUP_NAME',
-  targetArn: 'SCHEDULE_TARGET_ARN',
-  roleArn: 'SCHEDULER_ROLE_ARN',
-} as const;
+export { EXACT_TIME_ENV };
 
 /**
  * When each schedule should fire, or null when it should not exist. A start only while the experiment
@@ -175,22 +169,16 @@ async function settleAll(calls: Promise<void>[]): Promise<void> {
   if (failed !== undefined) throw failed.reason;
 }
 
-const exactTimeEnvSchema = z.object({
-  [EXACT_TIME_ENV.groupName]: z.string().min(1).optional(),
-  [EXACT_TIME_ENV.targetArn]: z.string().startsWith('arn:').optional(),
-  [EXACT_TIME_ENV.roleArn]: z.string().startsWith('arn:').optional(),
-});
-
 /**
  * The exact-time scheduler the environment asks for: EventBridge when the three variables are set (in AWS,
- * by SwitchyardFunction.managesSchedules), none when none is (the local platform, and the functions that
+ * by ExperimentScheduler.bindManager), none when none is (the local platform, and the functions that
  * only transition: see docs/architecture.md). Some but not all of them is a wiring mistake: fail at cold start.
  */
 export function exactTimeSchedulerFromEnv(
   source: NodeJS.ProcessEnv = process.env,
   client: () => SchedulerClient = () => new SchedulerClient({}),
 ): ExactTimeScheduler {
-  const env = parseEnv(exactTimeEnvSchema, source);
+  const env = parseEnv(exactTimeCapability.schema, source);
   const groupName = env[EXACT_TIME_ENV.groupName];
   const targetArn = env[EXACT_TIME_ENV.targetArn];
   const roleArn = env[EXACT_TIME_ENV.roleArn];

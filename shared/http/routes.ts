@@ -75,6 +75,7 @@ import {
 import { assignBodySchema, assignResponseSchema } from '../assignments/schema';
 import { ingestBodySchema, ingestResponseSchema } from '../events/ingest';
 import { experimentResultsSchema, resultsParams, resultsQuerySchema } from '../results/schema';
+import { FUNCTIONS, type HandlerGroup } from '../functions';
 import { deleteVersionBody, deleteVersionQuery } from '../config/versioning';
 import { pageSchema, paginationQuery } from '../pagination';
 
@@ -83,20 +84,7 @@ import { pageSchema, paginationQuery } from '../pagination';
  * the local platform's router (local/gateway.ts), the OpenAPI document (shared/http/openapi.ts) and the
  * RBAC matrix test. A route added here is deployed, served locally, documented and access-tested.
  */
-export const HANDLER_GROUPS = [
-  'system',
-  'users',
-  'audit',
-  'feature-flags',
-  'segments',
-  'layers',
-  'metrics',
-  'experiments',
-  'api-keys',
-  'evaluation',
-  'events',
-] as const;
-export type HandlerGroup = (typeof HANDLER_GROUPS)[number];
+export { HANDLER_GROUPS, type HandlerGroup } from '../functions';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -997,5 +985,5 @@ export function routesOf(group: HandlerGroup): RouteDefinition[] {
 
 /** Entry file of a handler group's Lambda function, relative to the repository root. */
 export function handlerEntry(group: HandlerGroup): string {
-  return `lambdas/${group}/handler.ts`;
+  return FUNCTIONS[group].entry;
 }

@@ -13,7 +13,7 @@ import { onlyResource, resourcesOf, stageOf, type SynthesizedStage } from './syn
  * (cross-stack imports resolved to the stateful stack's exports): `<id>` is a Ref, `<id.Attr>` a GetAtt, so
  * `<config37BD09B8.Arn>/index/*` is the config table's index ARNs, and every assertion names the exact resource.
  */
-const ENTRY = 'lambdas/event-processor/handler.ts';
+const NAME = 'event-processor';
 
 type Statement = {
   Effect: string;
@@ -95,8 +95,8 @@ function renderDeep(value: unknown, render: (value: unknown) => string): unknown
 }
 
 function idsOf({ stage }: SynthesizedStage): Ids {
-  const processor = stage.api.background.functions.get(ENTRY);
-  if (!processor) throw new Error(`no background function for ${ENTRY}`);
+  const processor = stage.api.background.functions.get(NAME);
+  if (!processor) throw new Error(`no background function ${NAME}`);
   return {
     function: logicalIdOf(processor.function),
     role: logicalIdOf(processor.role),
@@ -258,7 +258,7 @@ function otherProblems(permissions: readonly Permission[], ids: Ids): string[] {
   );
 }
 
-const definitions = STREAM_FUNCTIONS.filter((f) => f.entry === ENTRY);
+const definitions = STREAM_FUNCTIONS.filter((f) => f.function === NAME);
 
 it('shared/functions.ts defines the event processor once, as a consumer of the events stream', () => {
   expect(definitions).toHaveLength(1);

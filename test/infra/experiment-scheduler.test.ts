@@ -144,7 +144,7 @@ describe.each(['dev', 'prod'] as const)('exact-time experiment schedules (%s)', 
   });
 
   it('keeps the 15-minute sweep rule, which repairs what the exact-time schedules miss', () => {
-    const sweep = SCHEDULED_FUNCTIONS.find((f) => f.entry === 'lambdas/experiment-sweep/handler.ts');
+    const sweep = SCHEDULED_FUNCTIONS.find((f) => f.function === 'experiment-sweep');
     expect(sweep?.everyMinutes).toBe(15);
     const sweepFnId = idOf(functions, /^BackgroundExperimentSweepFunction/);
     const rules = Object.values(resourcesOf(api, 'AWS::Events::Rule')).filter(

@@ -6,7 +6,8 @@ import { SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Role } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Domain } from 'aws-cdk-lib/aws-opensearchservice';
-import { DASHBOARDS_BUNDLE, SEARCH_SETUP_ENTRY, SearchSetup } from '../../lib/constructs/search-setup';
+import { DASHBOARDS_BUNDLE, SearchSetup } from '../../lib/constructs/search-setup';
+import { FUNCTIONS } from '../../shared/functions';
 import { SwitchyardFunction, type SwitchyardFunctionProps } from '../../lib/constructs/switchyard-function';
 import { eventsIndexTemplate, eventsRetentionPolicy } from '../../shared/events/search-index';
 import { onlyResource, resourcesOf, stageOf, testApp } from './synth';
@@ -76,14 +77,12 @@ describe.each(['dev', 'prod'] as const)('search setup custom resource (%s)', (na
   });
 });
 
-describe('SwitchyardFunction.indexesEvents', () => {
+describe('SearchSetup.bindIndexer', () => {
   const functionProps: Omit<SwitchyardFunctionProps, 'entry'> = {
     stage: 'test',
     logRetention: RetentionDays.ONE_WEEK,
     logRemovalPolicy: RemovalPolicy.DESTROY,
     logLevel: 'INFO',
-    corsAllowedOrigins: [],
-    maxBodyBytes: 1024,
   };
 
   function build(options: { inVpc?: boolean } = {}) {
@@ -108,7 +107,7 @@ describe('SwitchyardFunction.indexesEvents', () => {
     });
     const processor = new SwitchyardFunction(stack, 'Processor', {
       ...functionProps,
-      entry: SEARCH_SETUP_ENTRY,
+      entry: FUNCTIONS['event-processor'].entry,
       ...(options.inVpc === false ? {} : { vpc, securityGroup }),
     });
     return { stack, search, processor };
@@ -116,7 +115,7 @@ describe('SwitchyardFunction.indexesEvents', () => {
 
   it('grants _bulk only, passes the signed endpoint, maps the role as a writer and deploys after the setup', () => {
     const { stack, search, processor } = build();
-    processor.indexesEvents(search);
+    search.bindIndexer(processor);
     const template = Template.fromStack(stack);
 
     const statements = statementsOf(template, /^ProcessorServiceRoleDefaultPolicy/).filter((s) =>
@@ -148,6 +147,6 @@ describe('SwitchyardFunction.indexesEvents', () => {
 
   it('refuses a function outside the VPC (the domain is VPC-only)', () => {
     const { search, processor } = build({ inVpc: false });
-    expect(() => processor.indexesEvents(search)).toThrow(/needs a function in the VPC/);
+    expect(() => search.bindIndexer(processor)).toThrow(/needs a function in the VPC/);
   });
 });

@@ -4,14 +4,11 @@ import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import { SecurityGroup, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { stageConfig } from '../../lib/config';
-import {
-  EVENTS_STREAM_ENV,
-  SwitchyardFunction,
-  type SwitchyardFunctionProps,
-} from '../../lib/constructs/switchyard-function';
+import { SwitchyardFunction, type SwitchyardFunctionProps } from '../../lib/constructs/switchyard-function';
 import { SwitchyardTable } from '../../lib/constructs/switchyard-table';
 import { SwitchyardStage } from '../../lib/stages/switchyard-stage';
 import { TABLES, tableEnvName } from '../../shared/db/tables';
+import { EVENTS_ENV } from '../../shared/environment';
 import { handlerEntry } from '../../shared/http/routes';
 import { awsSolutionsFindings, staleAcknowledgements } from './nag';
 import { testApp } from './synth';
@@ -22,8 +19,6 @@ const baseProps: SwitchyardFunctionProps = {
   logRetention: RetentionDays.ONE_WEEK,
   logRemovalPolicy: RemovalPolicy.DESTROY,
   logLevel: 'INFO',
-  corsAllowedOrigins: ['https://console.example.org'],
-  maxBodyBytes: 1048576,
 };
 
 function envOf(template: Template): Record<string, unknown> {
@@ -51,8 +46,6 @@ describe('SwitchyardFunction', () => {
       POWERTOOLS_SERVICE_NAME: 'switchyard',
       POWERTOOLS_METRICS_NAMESPACE: 'Switchyard',
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      CORS_ALLOWED_ORIGINS: 'https://console.example.org',
-      MAX_BODY_BYTES: '1048576',
       NODE_OPTIONS: '--enable-source-maps',
     });
     // The role may write its log group and send traces; nothing else, and no AWS managed policy.
@@ -100,7 +93,7 @@ describe('SwitchyardFunction', () => {
     const env = Object.values(template.findResources('AWS::Lambda::Function')).map(
       (fn) => (fn as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties,
     );
-    expect(env.some((props) => EVENTS_STREAM_ENV in props.Environment.Variables)).toBe(true);
+    expect(env.some((props) => EVENTS_ENV.streamName in props.Environment.Variables)).toBe(true);
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain('kinesis:PutRecords');
   });
 

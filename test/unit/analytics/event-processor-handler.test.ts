@@ -5,6 +5,8 @@ jest.mock('../../../shared/analytics/wiring', () => ({
   // Called at import (cold start), before this module's own code runs: reach the mock lazily.
   eventProcessorDependencies: () => ({ process: (...args: unknown[]): unknown => mockProcess(...args) }),
 }));
+// The environment is the wiring's business, mocked above.
+jest.mock('../../../shared/functions', () => ({ functionEnv: () => ({}) }));
 
 import { handler } from '../../../lambdas/event-processor/handler';
 

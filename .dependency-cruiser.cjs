@@ -1,0 +1,53 @@
+/**
+ * The layering rules of docs/architecture.md, enforced by `npm run lint` (dependency-cruiser):
+ *   lambdas/ → shared/<domain> → shared/{db,rules,stats,…};  shared/http is an edge the domain never imports;
+ *   lib/ (CDK) never imports handler code; no import cycles anywhere (type-only imports count).
+ * @type {import('dependency-cruiser').IConfiguration}
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'An import cycle makes every module in it load (and change) together: break it.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'domain-knows-no-http',
+      severity: 'error',
+      comment:
+        'shared/http is the edge (route table, middy chain, responses): the domain returns domain results and ' +
+        'the handler layer maps them to HTTP.',
+      from: { path: '^shared/', pathNot: '^shared/http/' },
+      to: { path: '^shared/http/' },
+    },
+    {
+      name: 'cdk-imports-no-handlers',
+      severity: 'error',
+      comment: 'lib/ is infrastructure only: it names handler entries by path, never imports their code.',
+      from: { path: '^(lib|bin/app\\.ts)' },
+      to: { path: '^lambdas/' },
+    },
+    {
+      name: 'shared-imports-no-outer-layer',
+      severity: 'error',
+      comment: 'shared/ is what every layer builds on: it cannot import handlers, CDK or the local platform.',
+      from: { path: '^shared/' },
+      to: { path: '^(lambdas|lib|local|bin)/' },
+    },
+    {
+      name: 'handlers-import-no-other-handler',
+      severity: 'error',
+      comment: 'Each handler is its own Lambda bundle: what two handlers share belongs in shared/.',
+      from: { path: '^lambdas/([^/]+)/' },
+      to: { path: '^lambdas/', pathNot: '^lambdas/$1/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|cdk\\.out|coverage)' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};
