@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { httpCapability, tableCapability } from './environment';
+import { httpCapability } from './environment';
 import { ConfigurationError } from './errors';
 
 /**
@@ -18,7 +18,3 @@ export function parseEnv<S extends z.ZodType>(
 
 /** What every HTTP function gets (`SwitchyardFunction.servesHttp`); named in shared/environment.ts. */
 export const httpEnvSchema = httpCapability.schema;
-export type HttpEnv = z.output<typeof httpEnvSchema>;
-
-/** The audit table, which every function that changes something writes to. */
-export const auditEnvSchema = tableCapability('audit').schema;

@@ -62,9 +62,6 @@ export function baseEnvironment(settings: { stage: string; logLevel: string }): 
   };
 }
 
-/** Variables the Lambda runtime (or the local platform in its place) sets; schemas may read them. */
-export const RUNTIME_ENV = ['AWS_REGION'] as const;
-
 /** Table names: `TABLE_<ID>` (tableEnvName), one capability per table. */
 export function tableCapability<T extends TableId>(id: T) {
   const name = tableEnvName(id) as TableEnvName<T>;

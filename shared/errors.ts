@@ -1,6 +1,6 @@
 /**
  * Typed domain errors. Services throw them; the HTTP layer maps them to `{code, message, details?}` in
- * one place (shared/http/error-mapper.ts). Anything else becomes a 500 with no internals.
+ * one place (`errorMapper` in shared/http/middleware.ts). Anything else becomes a 500 with no internals.
  */
 export type ErrorCode =
   | 'VALIDATION_ERROR'
@@ -67,11 +67,6 @@ export class PayloadTooLargeError extends AppError {
 export class UnsupportedMediaTypeError extends AppError {
   readonly code = 'UNSUPPORTED_MEDIA_TYPE';
   readonly status = 415;
-}
-
-export class RateLimitedError extends AppError {
-  readonly code = 'RATE_LIMITED';
-  readonly status = 429;
 }
 
 /** A deployment or wiring mistake (missing env var, route without implementation): fail at cold start. */

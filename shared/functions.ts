@@ -165,10 +165,6 @@ export function functionEnv<N extends FunctionName>(
   return parseCapabilities(registration.uses, source) as EnvOf<(typeof FUNCTIONS)[N]['uses'][number]>;
 }
 
-export function registration(name: FunctionName): FunctionRegistration {
-  return FUNCTIONS[name];
-}
-
 /** The background functions, in registry order. */
 export const BACKGROUND_FUNCTIONS = FUNCTION_NAMES.filter(
   (name): name is BackgroundFunctionName => FUNCTIONS[name].kind === 'background',

@@ -114,7 +114,6 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
     inVpc: false,
     wire: (fn, props) => fn.readsTable(props.tables.audit),
   },
-  // Creates and revokes keys (one transaction with the audit entry each); verifying them is the authorizer's.
   // The hot path: in the VPC for the cache; reads published rulesets, counts evaluations once a minute,
   // puts exposures on the events stream.
   evaluation: {
@@ -133,6 +132,7 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
     inVpc: false,
     wire: (fn, props) => fn.writesEvents(props.eventsStream),
   },
+  // Creates and revokes keys (one transaction with the audit entry each); verifying them is the authorizer's.
   'api-keys': {
     description: 'SDK API keys',
     inVpc: false,

@@ -1,3 +1,3 @@
-export { AssignmentService, exposuresOf } from './service';
+export { AssignmentService } from './service';
 export { KinesisExposureLog } from './exposures';
 export type { Exposure, ExposureLog } from './exposures';

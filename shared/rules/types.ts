@@ -63,9 +63,6 @@ export const OPERATORS = [
 ] as const;
 export type Operator = (typeof OPERATORS)[number];
 
-/** Operators whose clause is the negation of a positive one; false when the attribute is missing. */
-export const NEGATED_OPERATORS = ['neq', 'not_in', 'not_contains', 'not_in_segment'] as const;
-
 export type ClauseValue = string | number | boolean;
 
 export interface Clause {
