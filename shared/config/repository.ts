@@ -4,7 +4,15 @@ import { auditRecord, type ChangeContext } from '../audit/actor';
 import type { AuditRepository, TransactItem } from '../audit/repository';
 import { keys, type ConfigKind } from '../db/keys';
 import { ConflictError, NotFoundError } from '../errors';
-import { checkVersion, deleteVersion, type Versioned, type VersionedChange } from './versioning';
+import {
+  checkVersion,
+  deleteVersion,
+  firstVersion,
+  nextVersion,
+  type ServerManaged,
+  type Versioned,
+  type VersionedChange,
+} from './versioning';
 
 /** Read access to one kind of configuration resource (the event processor and results need no more). */
 export class ConfigReader<T extends Versioned> {
@@ -81,7 +89,9 @@ export class ConfigRepository<T extends Versioned> extends ConfigReader<T> {
     };
   }
 
-  async create(item: T, context: ChangeContext): Promise<T> {
+  /** Store `document` as version 1, created by the change's actor. */
+  async create(document: Omit<T, ServerManaged>, context: ChangeContext, now?: Date): Promise<T> {
+    const item = firstVersion(document, context, now) as T;
     await this.run(
       this.put(item, 'attribute_not_exists(pk)'),
       auditRecord(context, `${this.kind}.create`, this.resource(item.key), null, item),
@@ -90,8 +100,18 @@ export class ConfigRepository<T extends Versioned> extends ConfigReader<T> {
     return item;
   }
 
-  /** Store `after` (the next version of `before`) if the stored version is still `before.version`. */
-  async replace(before: T, after: T, context: ChangeContext, action = 'update'): Promise<T> {
+  /**
+   * Store `document` as the next version of `before` (the whole resource: a field it lacks is gone), if the
+   * stored version is still `before.version`; audited as `<kind>.<action>`.
+   */
+  async replace(
+    before: T,
+    document: Omit<T, ServerManaged>,
+    context: ChangeContext,
+    action = 'update',
+    now?: Date,
+  ): Promise<T> {
+    const after = nextVersion(before, document, now);
     await this.run(
       this.put(after, 'attribute_exists(pk) AND version = :expected', { ':expected': before.version }),
       auditRecord(context, `${this.kind}.${action}`, this.resource(after.key), before, after),

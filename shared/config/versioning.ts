@@ -103,7 +103,8 @@ export function firstVersion<I extends object>(
   return { ...input, createdBy: context.actor, createdAt: at, updatedAt: at, version: 1 };
 }
 
-type ServerManaged = keyof Omit<Versioned, 'key'>;
+/** The fields of {@link Versioned} the server sets. */
+export type ServerManaged = keyof Omit<Versioned, 'key'>;
 
 /**
  * The next version of `before`: `document` is the whole resource as it is to be stored (a field it lacks is
@@ -124,10 +125,33 @@ export function nextVersion<T extends Versioned>(
   };
 }
 
-/** The fields a client sent, from a stored resource: the server-managed ones stripped. */
-export function clientFields<T extends Versioned>(stored: T): Omit<T, ServerManaged> {
+/**
+ * The fields a client sent, from a stored resource: the server-managed ones stripped, and `extra` too
+ * (a flag's owner, an experiment's status…).
+ */
+export function clientFields<T extends Versioned, K extends keyof T = never>(
+  stored: T,
+  ...extra: K[]
+): Omit<T, ServerManaged | K> {
   const { createdBy: _c, createdAt: _ca, updatedAt: _u, version: _v, ...fields } = stored;
-  return fields;
+  const kept: Partial<T> = { ...(fields as Partial<T>) };
+  for (const name of extra) delete kept[name];
+  return kept as Omit<T, ServerManaged | K>;
+}
+
+/**
+ * The resource a PUT or PATCH asks for, validated whole (cross-field rules included; issues point into the
+ * body): PATCH merges the fields sent into the `current` client fields, PUT (`replace`) takes the body as
+ * the whole resource. The key never changes.
+ */
+export function mergeChange<S extends z.ZodType>(
+  schema: S,
+  current: { readonly key: string },
+  fields: object,
+  replace = false,
+): z.output<S> {
+  const key = current.key;
+  return validateDocument(schema, replace ? { ...fields, key } : { ...current, ...fields, key });
 }
 
 /** `version` in a PUT/PATCH/action body. */

@@ -1,13 +1,6 @@
 import type { ChangeContext } from '../audit/actor';
 import type { ConfigReader, ConfigRepository } from '../config/repository';
-import {
-  clientFields,
-  firstVersion,
-  matchesQuery,
-  nextVersion,
-  validateDocument,
-  type VersionedChange,
-} from '../config/versioning';
+import { clientFields, matchesQuery, mergeChange, type VersionedChange } from '../config/versioning';
 import { ConflictError, ValidationError } from '../errors';
 import type { Flag } from '../flags/requests';
 import { logger } from '../observability';
@@ -30,8 +23,7 @@ export type ExperimentFieldsChange = Partial<Omit<ExperimentInput, 'key' | 'star
 
 /** The fields of a stored experiment a client sent (server-managed fields stripped). */
 function inputOf(experiment: Experiment): ExperimentInput {
-  const { status: _s, startedAt: _sa, endedAt: _ea, ...input } = clientFields(experiment);
-  return input;
+  return clientFields(experiment, 'status', 'startedAt', 'endedAt');
 }
 
 /**
@@ -64,10 +56,7 @@ export class ExperimentsService {
 
   async create(input: ExperimentInput, context: ChangeContext): Promise<Experiment> {
     await this.checkReferences(input);
-    const created = await this.experiments.create(
-      firstVersion({ ...input, status: 'DRAFT' as const }, context),
-      context,
-    );
+    const created = await this.experiments.create({ ...input, status: 'DRAFT' }, context);
     if (hasSchedule(created)) await this.followSchedule(created);
     return created;
   }
@@ -81,10 +70,14 @@ export class ExperimentsService {
   ): Promise<Experiment> {
     const before = await this.experiments.forChange(key, change);
     const current = inputOf(before);
-    const merged = replace
-      ? { ...fields, key, startAt: current.startAt, endAt: current.endAt }
-      : { ...current, ...fields, key };
-    const input = validateDocument(experimentInputSchema, merged);
+    // The schedule is not the body's to change (PUT …/schedule is): a PUT keeps it.
+    const schedule = { startAt: current.startAt, endAt: current.endAt };
+    const input = mergeChange(
+      experimentInputSchema,
+      current,
+      replace ? { ...fields, ...schedule } : fields,
+      replace,
+    );
     checkLockedFields(before, input);
     await this.checkReferences(input);
     return this.save(before, { ...before, ...blankOptional, ...input }, 'update', change.context);
@@ -136,8 +129,7 @@ export class ExperimentsService {
         { field: 'startAt' },
       );
     }
-    const input = validateDocument(experimentInputSchema, {
-      ...inputOf(before),
+    const input = mergeChange(experimentInputSchema, inputOf(before), {
       startAt: times.startAt,
       endAt: times.endAt,
     });
@@ -179,7 +171,7 @@ export class ExperimentsService {
     context: ChangeContext,
     now: Date = new Date(),
   ): Promise<Experiment> {
-    return this.experiments.replace(before, nextVersion(before, dropUndefined(next), now), context, action);
+    return this.experiments.replace(before, dropUndefined(next), context, action, now);
   }
 
   /** Every metric an experiment names must exist: results are computed from their definitions. */

@@ -6,10 +6,8 @@ import type { ConfigReader, ConfigRepository } from '../config/repository';
 import {
   checkVersion,
   clientFields,
-  firstVersion,
   matchesQuery,
-  nextVersion,
-  validateDocument,
+  mergeChange,
   type PersonChange,
 } from '../config/versioning';
 import { ConflictError, ForbiddenError, ValidationError } from '../errors';
@@ -73,7 +71,7 @@ export class FlagsService {
 
   async create(input: FlagInput, principal: UserPrincipal, context: ChangeContext): Promise<Flag> {
     await this.checkReferences(input);
-    return this.flags.create(firstVersion({ ...input, owner: principal.sub }, context), context);
+    return this.flags.create({ ...input, owner: principal.sub }, context);
   }
 
   /** PUT replaces every field, PATCH only those given; both re-validate the whole flag. */
@@ -85,7 +83,7 @@ export class FlagsService {
   ): Promise<Flag> {
     const before = checkVersion('flag', await this.owned(key, change.principal), change);
     const { owner, lastEvaluatedAt } = before;
-    const input = validateDocument(flagInputSchema, { ...stripServerFields(before), ...fields, key });
+    const input = mergeChange(flagInputSchema, clientFields(before, 'owner', 'lastEvaluatedAt'), fields);
     await this.checkReferences(input);
     const kept = new Set(input.variations.map((v) => v.key));
     for (const experiment of await this.experimentsServing(key)) {
@@ -98,11 +96,7 @@ export class FlagsService {
         );
       }
     }
-    const after = nextVersion(before, {
-      ...input,
-      owner,
-      ...(lastEvaluatedAt === undefined ? {} : { lastEvaluatedAt }),
-    });
+    const after = { ...input, owner, ...(lastEvaluatedAt === undefined ? {} : { lastEvaluatedAt }) };
     return this.flags.replace(before, after, change.context, action);
   }
 
@@ -118,12 +112,7 @@ export class FlagsService {
   /** ADMIN only (the route's permission): the new owner may then change the flag. */
   async transferOwner(key: string, owner: string, change: PersonChange): Promise<Flag> {
     const before = await this.flags.forChange(key, change);
-    return this.flags.replace(
-      before,
-      nextVersion(before, { ...before, owner }),
-      change.context,
-      'transferOwner',
-    );
+    return this.flags.replace(before, { ...before, owner }, change.context, 'transferOwner');
   }
 
   async remove(key: string, change: PersonChange): Promise<void> {
@@ -189,9 +178,4 @@ export class FlagsService {
     }
     if (issues.length > 0) throw new ValidationError(`${issues[0]!.path}: ${issues[0]!.message}`, issues);
   }
-}
-
-function stripServerFields(flag: Flag): FlagInput {
-  const { owner: _o, lastEvaluatedAt: _l, ...input } = clientFields(flag);
-  return input;
 }

@@ -1,13 +1,6 @@
 import type { ChangeContext } from '../audit/actor';
 import type { ConfigReader, ConfigRepository } from '../config/repository';
-import {
-  clientFields,
-  firstVersion,
-  matchesQuery,
-  nextVersion,
-  validateDocument,
-  type VersionedChange,
-} from '../config/versioning';
+import { clientFields, matchesQuery, mergeChange, type VersionedChange } from '../config/versioning';
 import { ConflictError } from '../errors';
 import { LOCKED_STATUSES } from '../experiments/lifecycle';
 import type { Experiment } from '../experiments/requests';
@@ -37,7 +30,7 @@ export class LayersService {
   }
 
   create(input: LayerInput, context: ChangeContext): Promise<Layer> {
-    return this.layers.create(firstVersion(input, context), context);
+    return this.layers.create(input, context);
   }
 
   /** `replace`: the body is the whole layer; otherwise only the fields sent change. */
@@ -48,10 +41,7 @@ export class LayersService {
     replace = false,
   ): Promise<Layer> {
     const before = await this.layers.forChange(key, change);
-    const input = validateDocument(
-      layerInputSchema,
-      replace ? { ...fields, key } : { ...clientFields(before), ...fields, key },
-    );
+    const input = mergeChange(layerInputSchema, clientFields(before), fields, replace);
     if (input.salt !== before.salt) {
       const running = (await this.inLayer(key)).filter((e) => LOCKED_STATUSES.includes(e.status));
       if (running.length > 0) {
@@ -61,7 +51,7 @@ export class LayersService {
         );
       }
     }
-    return this.layers.replace(before, nextVersion(before, input), change.context);
+    return this.layers.replace(before, input, change.context);
   }
 
   async remove(key: string, change: VersionedChange): Promise<void> {

@@ -1,13 +1,6 @@
 import type { ChangeContext } from '../audit/actor';
 import type { ConfigReader, ConfigRepository } from '../config/repository';
-import {
-  clientFields,
-  firstVersion,
-  matchesQuery,
-  nextVersion,
-  validateDocument,
-  type VersionedChange,
-} from '../config/versioning';
+import { clientFields, matchesQuery, mergeChange, type VersionedChange } from '../config/versioning';
 import { ConflictError } from '../errors';
 import { LOCKED_STATUSES } from '../experiments/lifecycle';
 import type { Experiment } from '../experiments/requests';
@@ -49,7 +42,7 @@ export class MetricsService {
   }
 
   create(input: MetricInput, context: ChangeContext): Promise<Metric> {
-    return this.metrics.create(firstVersion(input, context), context);
+    return this.metrics.create(input, context);
   }
 
   /** `replace`: the body is the whole metric; otherwise only the fields sent change. */
@@ -60,10 +53,7 @@ export class MetricsService {
     replace = false,
   ): Promise<Metric> {
     const before = await this.metrics.forChange(key, change);
-    const input = validateDocument(
-      metricInputSchema,
-      replace ? { ...fields, key } : { ...clientFields(before), ...fields, key },
-    );
+    const input = mergeChange(metricInputSchema, clientFields(before), fields, replace);
     const changed = MEASURING_FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(input[f]));
     if (changed.length > 0) {
       const measuring = await this.experimentsMeasuring(key, (status) => status !== 'DRAFT');
@@ -76,7 +66,7 @@ export class MetricsService {
         );
       }
     }
-    return this.metrics.replace(before, nextVersion(before, input), change.context);
+    return this.metrics.replace(before, input, change.context);
   }
 
   /** Keys of the experiments in the given statuses that measure the metric. */

@@ -1,13 +1,6 @@
 import type { ChangeContext } from '../audit/actor';
 import type { ConfigReader, ConfigRepository } from '../config/repository';
-import {
-  clientFields,
-  firstVersion,
-  matchesQuery,
-  nextVersion,
-  validateDocument,
-  type VersionedChange,
-} from '../config/versioning';
+import { clientFields, matchesQuery, mergeChange, type VersionedChange } from '../config/versioning';
 import { ConflictError } from '../errors';
 import type { Flag } from '../flags/requests';
 import { paginate, type Page, type PaginationQuery } from '../pagination';
@@ -38,7 +31,7 @@ export class SegmentsService {
   }
 
   create(input: SegmentInput, context: ChangeContext): Promise<Segment> {
-    return this.segments.create(firstVersion(input, context), context);
+    return this.segments.create(input, context);
   }
 
   /** PUT and PATCH: the fields sent, merged into the stored segment and validated whole. */
@@ -48,8 +41,8 @@ export class SegmentsService {
     change: VersionedChange,
   ): Promise<Segment> {
     const before = await this.segments.forChange(key, change);
-    const input = validateDocument(segmentInputSchema, { ...clientFields(before), ...fields, key });
-    return this.segments.replace(before, nextVersion(before, input), change.context);
+    const input = mergeChange(segmentInputSchema, clientFields(before), fields);
+    return this.segments.replace(before, input, change.context);
   }
 
   async remove(key: string, change: VersionedChange): Promise<void> {

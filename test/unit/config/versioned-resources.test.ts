@@ -159,13 +159,14 @@ describe('ConfigRepository writes, each committed with its audit entry', () => {
 
   const sent = () => doc.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
 
-  it('creates on a free key and audits `<kind>.create`', async () => {
+  it('creates version 1 on a free key and audits `<kind>.create`', async () => {
     doc.on(TransactWriteCommand).resolves({});
-    await repository.create(stored, context);
+    const created = await repository.create({ key: 'beta', name: 'Beta' }, context);
+    expect(created).toMatchObject({ key: 'beta', version: 1, createdBy: 'sub-1' });
     const [items] = sent();
     expect(items?.[0]?.Put).toMatchObject({
       TableName: 'config',
-      Item: { pk: 'SEGMENT#beta', sk: 'META', gsi1pk: 'KIND#segment', name: 'Beta' },
+      Item: { pk: 'SEGMENT#beta', sk: 'META', gsi1pk: 'KIND#segment', name: 'Beta', version: 1 },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
     expect(items?.[1]?.Put).toMatchObject({
@@ -176,8 +177,7 @@ describe('ConfigRepository writes, each committed with its audit entry', () => {
 
   it('replaces only the version it was based on, audited under the action given', async () => {
     doc.on(TransactWriteCommand).resolves({});
-    const next = nextVersion(stored, { key: 'beta', name: 'Beta 2' });
-    await repository.replace(stored, next, context, 'rename');
+    await repository.replace(stored, { key: 'beta', name: 'Beta 2' }, context, 'rename');
     const [items] = sent();
     expect(items?.[0]?.Put).toMatchObject({
       ConditionExpression: 'attribute_exists(pk) AND version = :expected',
@@ -195,7 +195,7 @@ describe('ConfigRepository writes, each committed with its audit entry', () => {
         CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
       }),
     );
-    await expect(repository.replace(stored, nextVersion(stored, stored), context)).rejects.toThrow(
+    await expect(repository.replace(stored, stored, context)).rejects.toThrow(
       'segment beta was changed by someone else (your version 3 is stale): read it again',
     );
   });

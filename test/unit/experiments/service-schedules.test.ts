@@ -1,8 +1,12 @@
 import { systemChange } from '../../../shared/audit/actor';
 import type { ConfigRepository } from '../../../shared/config/repository';
+import type { ChangeContext } from '../../../shared/audit/actor';
 import {
   checkVersion,
   deleteVersion,
+  firstVersion,
+  nextVersion,
+  type ServerManaged,
   type Versioned,
   type VersionedChange,
 } from '../../../shared/config/versioning';
@@ -31,12 +35,20 @@ class MemoryRepository<T extends Versioned> {
   async list() {
     return [...this.items.values()];
   }
-  async create(item: T) {
+  async create(document: Omit<T, ServerManaged>, context: ChangeContext, now?: Date) {
+    const item = firstVersion(document, context, now) as T;
     if (this.items.has(item.key)) throw new ConflictError(`${item.key} exists`);
     this.items.set(item.key, item);
     return item;
   }
-  async replace(before: T, after: T) {
+  async replace(
+    before: T,
+    document: Omit<T, ServerManaged>,
+    _context: ChangeContext,
+    _action?: string,
+    now?: Date,
+  ) {
+    const after = nextVersion(before, document, now);
     if (this.items.get(after.key)?.version !== before.version) throw new ConflictError('stale');
     this.items.set(after.key, after);
     return after;
