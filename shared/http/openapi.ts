@@ -6,6 +6,7 @@ import { ROUTES, type RouteDefinition, type RouteResponse } from './routes';
 type JsonSchema = Record<string, unknown>;
 
 const JSON_MEDIA_TYPE = 'application/json';
+const NDJSON_MEDIA_TYPE = 'application/x-ndjson';
 
 /** The resources whose changes carry a version (SPEC §3): their writes take `If-Match` and may give 409. */
 const VERSIONED_RESOURCES: ReadonlySet<string> = new Set([
@@ -196,10 +197,20 @@ function responses(route: RouteDefinition, components: Record<string, JsonSchema
   const status = String(route.successStatus ?? 200);
   const success: JsonSchema = { description: status === '204' ? 'Done; no body' : 'Success' };
   if (route.response !== undefined && status !== '204') {
-    const mediaType = route.responseType ?? JSON_MEDIA_TYPE;
-    success.content = { [mediaType]: { schema: jsonSchema(route.response, 'output', components) } };
-    if (mediaType !== JSON_MEDIA_TYPE)
-      success.description = `Success: one JSON value per line (${mediaType})`;
+    const schema = jsonSchema(route.response, 'output', components);
+    if (route.responseType === NDJSON_MEDIA_TYPE) {
+      // OpenAPI 3.1 has no schema for the items of a sequence (3.2's `itemSchema`): the body is a string, and
+      // `x-item-schema` describes each line. Tools that read `schema` (Prism) then see the body as it is.
+      success.description = 'Success: newline-delimited JSON, one value per line (see x-item-schema)';
+      success.content = {
+        [NDJSON_MEDIA_TYPE]: {
+          schema: { type: 'string', contentMediaType: NDJSON_MEDIA_TYPE },
+          'x-item-schema': schema,
+        },
+      };
+    } else {
+      success.content = { [JSON_MEDIA_TYPE]: { schema } };
+    }
   }
   const out: Record<string, JsonSchema> = { [status]: success };
   if (route.etag === true) {
@@ -240,7 +251,8 @@ function operation(route: RouteDefinition, components: Record<string, JsonSchema
       ? {}
       : {
           requestBody: {
-            required: true,
+            // Transitions take an optional body (the version may come as If-Match instead).
+            required: !body.safeParse(undefined).success,
             content: { [JSON_MEDIA_TYPE]: { schema: jsonSchema(body, 'input', components) } },
           },
         }),

@@ -142,7 +142,7 @@ export interface RouteDefinition {
   readonly response?: z.ZodType;
   readonly successStatus?: 200 | 201 | 202 | 204;
   /**
-   * Media type of the 2xx body; for NDJSON, `response` is the schema of one line.
+   * Media type of the 2xx body; for NDJSON, `response` is the schema of one line (`x-item-schema`).
    * @default 'application/json'
    */
   readonly responseType?: 'application/json' | 'application/x-ndjson';

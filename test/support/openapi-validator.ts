@@ -24,7 +24,11 @@ const headerSchema = z.object({
   required: z.boolean().optional(),
   schema: z.record(z.string(), z.unknown()).optional(),
 });
-const mediaTypeSchema = z.object({ schema: z.record(z.string(), z.unknown()) });
+const mediaTypeSchema = z.object({
+  schema: z.record(z.string(), z.unknown()),
+  /** The schema of each line of a sequence such as NDJSON (what OpenAPI 3.2 calls `itemSchema`). */
+  'x-item-schema': z.record(z.string(), z.unknown()).optional(),
+});
 const responseSchema = z.object({
   headers: z.record(z.string(), z.unknown()).optional(),
   content: z.record(z.string(), mediaTypeSchema).optional(),
@@ -43,6 +47,7 @@ const documentSchema = z.object({
 type OpenApiDocument = z.infer<typeof documentSchema>;
 
 const SCHEMAS_ID = 'https://switchyard.test/openapi/components';
+const JSON_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json$/;
 
 /** `#/components/schemas/X` refs, pointed at the one Ajv schema that holds the components. */
 function retarget<T>(schema: T): T {
@@ -97,12 +102,7 @@ export class ResponseValidator {
     if (route === null || operation === undefined) {
       // Not a documented operation (an unknown route, a preflight): only the gateway's errors are checked.
       if (status < 400 || method.toUpperCase() === 'OPTIONS') return null;
-      return this.bodyProblem(
-        `undocumented:${status}`,
-        { $ref: '#/components/schemas/Error' },
-        'application/json',
-        text,
-      );
+      return this.bodyProblem(`undocumented:${status}`, { $ref: '#/components/schemas/Error' }, text, 'json');
     }
     const key = [String(status), `${String(status).charAt(0)}XX`, 'default'].find(
       (k) => operation.responses[k] !== undefined,
@@ -137,19 +137,27 @@ export class ResponseValidator {
       return `content-type ${mediaType} is not declared (declared: ${Object.keys(response.content).join(', ')})`;
     }
     const id = `${route.route.operationId}:${key}:${mediaType}`;
-    return this.bodyProblem(id, media.schema, mediaType, text);
+    const items = media['x-item-schema'];
+    if (items !== undefined) {
+      const problem = this.bodyProblem(`${id}:string`, media.schema, text, 'text');
+      return problem ?? this.bodyProblem(`${id}:items`, items, text, 'lines');
+    }
+    return this.bodyProblem(id, media.schema, text, JSON_TYPE.test(mediaType) ? 'json' : 'text');
   }
 
+  /** `json`: the body is one JSON value; `lines`: each non-empty line is one; `text`: the body is a string. */
   private bodyProblem(
     id: string,
     schema: Record<string, unknown>,
-    mediaType: string,
     text: string,
+    as: 'json' | 'lines' | 'text',
   ): string | null {
     const validate = this.validator(id, schema);
-    // NDJSON: the declared schema is the schema of each line.
-    const values =
-      mediaType === 'application/x-ndjson' ? text.split('\n').filter((line) => line.trim() !== '') : [text];
+    if (as === 'text') {
+      if (validate(text)) return null;
+      return `body does not match its schema: ${this.ajv.errorsText(validate.errors, { dataVar: 'body' })}`;
+    }
+    const values = as === 'lines' ? text.split('\n').filter((line) => line.trim() !== '') : [text];
     for (const [i, raw] of values.entries()) {
       let value: unknown;
       try {
@@ -158,7 +166,7 @@ export class ResponseValidator {
         return `the body is not JSON: ${JSON.stringify(raw.slice(0, 200))}`;
       }
       if (!validate(value)) {
-        const where = mediaType === 'application/x-ndjson' ? `line ${i + 1}` : 'body';
+        const where = as === 'lines' ? `line ${i + 1}` : 'body';
         return `${where} does not match its schema: ${this.ajv.errorsText(validate.errors, { dataVar: where })}; got ${raw.slice(0, 500)}`;
       }
     }

@@ -191,11 +191,25 @@ describe('the OpenAPI document', () => {
 
   it('declares the audit export as NDJSON of audit entries, and typed event items', () => {
     expect(op('/api/v1/audit/export', 'get').responses['200']?.content).toEqual({
-      'application/x-ndjson': { schema: { $ref: '#/components/schemas/AuditEntry' } },
+      'application/x-ndjson': {
+        schema: { type: 'string', contentMediaType: 'application/x-ndjson' },
+        'x-item-schema': { $ref: '#/components/schemas/AuditEntry' },
+      },
     });
     expect(doc.components.schemas.IngestRequest?.properties.events?.items).toEqual({
       $ref: '#/components/schemas/Event',
     });
+  });
+
+  it('makes a request body optional only where the route accepts none (experiment transitions)', () => {
+    const optional = ids((o) => (o.requestBody as { required?: boolean } | undefined)?.required === false);
+    expect(optional).toEqual([
+      'archiveExperiment',
+      'completeExperiment',
+      'pauseExperiment',
+      'resumeExperiment',
+      'startExperiment',
+    ]);
   });
 
   it('has no anyOf branch that accepts anything', () => {
