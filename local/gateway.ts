@@ -4,7 +4,14 @@ import type {
   APIGatewayRequestAuthorizerEvent,
 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
 import { API_KEY_AUTHORIZER } from '../shared/api-keys/authorizer';
 import { gatewayErrorBody, GATEWAY_ERRORS, type GatewayError } from '../shared/http/gateway-responses';
 import type { LambdaHttpResult } from '../shared/http/response';
@@ -14,6 +21,38 @@ import { lambdaContext, type FunctionRuntime } from './lambda-runtime';
 
 /** API Gateway's own payload limit for REST APIs; the functions enforce the smaller product limit. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/**
+ * API Gateway's limit on the request line and headers together for REST APIs (10 KB), as Node's
+ * `maxHeaderSize` (which counts both): a longer query string or header gets 431 here too, not Node's 16 KB.
+ */
+export const GATEWAY_MAX_HEADER_BYTES = 10 * 1024;
+
+/**
+ * What Node's HTTP parser refuses before a request exists (oversized or malformed request line and headers)
+ * answered as the gateway answers everything: `{code, message, requestId}` JSON, then the connection closes.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const gatewayError =
+    error.code === 'HPE_HEADER_OVERFLOW' ? GATEWAY_ERRORS.headersTooLarge : GATEWAY_ERRORS.badRequest;
+  const requestId = randomUUID();
+  const body = gatewayErrorBody(gatewayError, requestId);
+  socket.end(
+    [
+      `HTTP/1.1 ${gatewayError.status} ${STATUS_CODES[gatewayError.status] ?? ''}`,
+      'content-type: application/json',
+      `content-length: ${Buffer.byteLength(body)}`,
+      `x-amzn-requestid: ${requestId}`,
+      'connection: close',
+      '',
+      body,
+    ].join('\r\n'),
+  );
+}
 
 interface MatchedRoute {
   readonly route: RouteDefinition;
@@ -163,12 +202,13 @@ export class LocalGateway {
   }
 
   async listen(port: number, host: string): Promise<number> {
-    const server = createServer((req, res) => {
+    const server = createServer({ maxHeaderSize: GATEWAY_MAX_HEADER_BYTES }, (req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         console.error('local gateway: unexpected failure', error);
         this.sendError(res, GATEWAY_ERRORS.internal, randomUUID());
       });
     });
+    server.on('clientError', answerClientError);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Errors that API Gateway answers itself, before any Lambda runs. The CDK app installs these bodies as
  * gateway responses and the local platform answers with the same ones, so a client sees one error shape
@@ -16,6 +18,12 @@ export const GATEWAY_ERRORS = {
   accessDenied: { status: 403, code: 'FORBIDDEN', message: 'Access denied' },
   throttled: { status: 429, code: 'RATE_LIMITED', message: 'Too many requests' },
   tooLarge: { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' },
+  /** Request line and headers over the gateway's limit (10 KB for API Gateway REST APIs). */
+  headersTooLarge: {
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+    message: 'Request line and headers too large',
+  },
   badRequest: { status: 400, code: 'VALIDATION_ERROR', message: 'Bad request' },
   unsupportedMediaType: {
     status: 415,
@@ -28,3 +36,13 @@ export const GATEWAY_ERRORS = {
 export function gatewayErrorBody(error: GatewayError, requestId: string): string {
   return JSON.stringify({ code: error.code, message: error.message, requestId });
 }
+
+/** The one error body of the API (SPEC §3), whether API Gateway, the local gateway or a function answers. */
+export const errorBodySchema = z
+  .object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+    requestId: z.string(),
+  })
+  .meta({ id: 'Error' });

@@ -1,15 +1,61 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { GATEWAY_ERRORS } from './gateway-responses';
-import { ROUTES, type RouteDefinition } from './routes';
+import { errorBodySchema, GATEWAY_ERRORS } from './gateway-responses';
+import { ROUTES, type RouteDefinition, type RouteResponse } from './routes';
 
 type JsonSchema = Record<string, unknown>;
 
-const errorSchema = z.object({
-  code: z.string(),
-  message: z.string(),
-  details: z.unknown().optional(),
-  requestId: z.string(),
-});
+const JSON_MEDIA_TYPE = 'application/json';
+const NDJSON_MEDIA_TYPE = 'application/x-ndjson';
+
+/** The resources whose changes carry a version (SPEC §3): their writes take `If-Match` and may give 409. */
+const VERSIONED_RESOURCES: ReadonlySet<string> = new Set([
+  'flags',
+  'segments',
+  'layers',
+  'metrics',
+  'experiments',
+]);
+
+/** A JSON Schema without the branches that accept anything: `anyOf: [{}, …]` says nothing but "any value". */
+function withoutEmptyBranches(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutEmptyBranches);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: JsonSchema = {};
+  for (const [name, child] of Object.entries(value)) out[name] = withoutEmptyBranches(child);
+  const anyOf: unknown = out.anyOf;
+  const acceptsAnything = (branch: unknown) =>
+    typeof branch === 'object' && branch !== null && Object.keys(branch).length === 0;
+  if (Array.isArray(anyOf) && (anyOf as unknown[]).some(acceptsAnything)) delete out.anyOf;
+  return out;
+}
+
+function selfReferenced(name: string, def: unknown): string {
+  return JSON.stringify(def).replaceAll(`"#/$defs/${name}"`, '"#"');
+}
+
+const JSON_VALUE_SHAPE = selfReferenced(
+  '__schema0',
+  z.toJSONSchema(z.object({ value: z.json() }), { io: 'output' }).$defs?.__schema0,
+);
+
+/**
+ * zod names the recursive schemas that have no id `__schema0`, `__schema1`… per call: name them by content so
+ * that two calls never give one name to two different schemas (z.json() becomes `JsonValue`).
+ */
+function nameAnonymousDefinitions(text: string, defs: Record<string, unknown>): string {
+  let out = text;
+  for (const [name, def] of Object.entries(defs)) {
+    if (!name.startsWith('__schema')) continue;
+    const shape = selfReferenced(name, def);
+    const stable =
+      shape === JSON_VALUE_SHAPE
+        ? 'JsonValue'
+        : `Schema${createHash('sha256').update(shape).digest('hex').slice(0, 10)}`;
+    out = out.replaceAll(`"#/$defs/${name}"`, `"#/$defs/${stable}"`).replaceAll(`"${name}":`, `"${stable}":`);
+  }
+  return out;
+}
 
 /**
  * JSON Schema of a zod schema; schemas named with `.meta({id})` go to `components.schemas` (shared by every
@@ -20,13 +66,16 @@ function jsonSchema(
   io: 'input' | 'output',
   components: Record<string, JsonSchema>,
 ): JsonSchema {
-  const generated = z.toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' });
-  const rewritten = JSON.stringify(generated).replaceAll('"#/$defs/', '"#/components/schemas/');
+  const generated = z.toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' }) as JsonSchema & {
+    $defs?: Record<string, unknown>;
+  };
+  const named = nameAnonymousDefinitions(JSON.stringify(generated), generated.$defs ?? {});
+  const rewritten = named.replaceAll('"#/$defs/', '"#/components/schemas/');
   const {
     $schema: _schema,
     $defs,
     ...rest
-  } = JSON.parse(rewritten) as JsonSchema & {
+  } = withoutEmptyBranches(JSON.parse(rewritten)) as JsonSchema & {
     $defs?: Record<string, JsonSchema>;
   };
   Object.assign(components, $defs ?? {});
@@ -50,82 +99,259 @@ function parameters(route: RouteDefinition, components: Record<string, JsonSchem
       });
     }
   }
+  if (takesVersion(route)) out.push({ $ref: '#/components/parameters/IfMatch' });
+  if (route.etag === true) out.push({ $ref: '#/components/parameters/IfNoneMatch' });
   return out;
 }
 
-function errorResponses(route: RouteDefinition): Record<string, JsonSchema> {
-  const ref = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
-  const statuses: Record<string, string> = { '400': 'Invalid input', '500': GATEWAY_ERRORS.internal.message };
-  if (route.auth !== 'none') {
-    statuses['401'] = GATEWAY_ERRORS.unauthorized.message;
-    statuses['403'] = 'The caller’s role does not allow this';
+/** Whether a route changes one versioned resource, so it takes `If-Match` (or `version` in the body). */
+export function takesVersion(route: RouteDefinition): boolean {
+  return (
+    route.auth === 'cognito' &&
+    route.method !== 'GET' &&
+    route.request?.params !== undefined &&
+    typeof route.permission === 'object' &&
+    VERSIONED_RESOURCES.has(route.permission.resource)
+  );
+}
+
+/** Creating a resource under a key the client picks: the key may be taken. */
+function createsKeyedResource(route: RouteDefinition): boolean {
+  const body = route.request?.body;
+  if (route.method !== 'POST' || route.request?.params !== undefined || body === undefined) return false;
+  const generated = z.toJSONSchema(body, { io: 'input', unrepresentable: 'any' }) as JsonSchema & {
+    $ref?: string;
+    $defs?: Record<string, JsonSchema>;
+  };
+  const root = generated.$ref?.startsWith('#/$defs/')
+    ? generated.$defs?.[generated.$ref.slice('#/$defs/'.length)]
+    : generated;
+  const properties = root?.properties;
+  return typeof properties === 'object' && properties !== null && 'key' in properties;
+}
+
+const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  system: 'Health and this document (no credentials)',
+  users: 'Cognito users and their roles',
+  audit: 'Every change, who made it and in which request',
+  'feature-flags': 'Flags, their targeting rules and owners',
+  segments: 'Reusable sets of units',
+  layers: 'Layers that keep experiments mutually exclusive',
+  metrics: 'Metric definitions that experiments measure',
+  experiments: 'A/B experiments, their lifecycle and results',
+  'api-keys': 'SDK API keys (server and client)',
+  sdk: 'For SDKs, with an API key: evaluation, assignments, events, the compiled ruleset',
+  ofrep: 'OpenFeature Remote Evaluation Protocol, with an API key',
+};
+
+/** Error responses every operation shares, by name in `components.responses`. */
+const ERROR_RESPONSES = {
+  BadRequest: 'Invalid input (VALIDATION_ERROR); `details.issues` says where',
+  Unauthorized: GATEWAY_ERRORS.unauthorized.message,
+  Forbidden: 'The caller’s role or key type does not allow this',
+  NotFound: 'No such resource, or not one the caller may read',
+  Conflict: 'Stale version, duplicate key, illegal transition or a resource still in use; nothing changed',
+  PayloadTooLarge: GATEWAY_ERRORS.tooLarge.message,
+  UnsupportedMediaType: 'A request body that is not application/json',
+  HeadersTooLarge: `${GATEWAY_ERRORS.headersTooLarge.message} (the gateway takes at most 10 KB)`,
+  RateLimited: 'Throttled by the API stage (RATE_LIMITED)',
+  InternalError: 'Internal error (INTERNAL_ERROR): no details, a requestId to find the log line',
+  GatewayError: 'The function failed or timed out (API Gateway answers 502 or 504 in the same shape)',
+} as const;
+type ErrorResponseName = keyof typeof ERROR_RESPONSES;
+
+/**
+ * Every status a route can answer with the API's Error body, from its properties: credentials (401, and
+ * 403 where a role or key type is checked), input (400; 413 and 415 for any method that can carry a body),
+ * path parameters (404), versioned changes and creates under a chosen key (409), and what any request may
+ * meet at the gateway (429, 431) or beyond (5xx).
+ */
+function derivedErrors(route: RouteDefinition): Map<string, ErrorResponseName> {
+  const out = new Map<string, ErrorResponseName>();
+  if (route.request !== undefined) out.set('400', 'BadRequest');
+  if (route.auth !== 'none') out.set('401', 'Unauthorized');
+  if (route.auth === 'apiKey' || (route.auth === 'cognito' && typeof route.permission === 'object')) {
+    out.set('403', 'Forbidden');
   }
-  if (route.request?.body !== undefined) {
-    statuses['413'] = GATEWAY_ERRORS.tooLarge.message;
-    statuses['415'] = 'Content-Type is not application/json';
+  if (route.request?.params !== undefined) out.set('404', 'NotFound');
+  if (takesVersion(route) || createsKeyedResource(route)) out.set('409', 'Conflict');
+  if (route.method !== 'GET') {
+    out.set('413', 'PayloadTooLarge');
+    out.set('415', 'UnsupportedMediaType');
   }
-  return Object.fromEntries(Object.entries(statuses).map(([s, description]) => [s, { description, ...ref }]));
+  out.set('429', 'RateLimited');
+  out.set('431', 'HeadersTooLarge');
+  out.set('500', 'InternalError');
+  out.set('5XX', 'GatewayError');
+  return out;
+}
+
+function ownResponse(response: RouteResponse, components: Record<string, JsonSchema>): JsonSchema {
+  return {
+    description: response.description,
+    content: { [JSON_MEDIA_TYPE]: { schema: jsonSchema(response.schema, 'output', components) } },
+  };
+}
+
+function responses(route: RouteDefinition, components: Record<string, JsonSchema>): JsonSchema {
+  const status = String(route.successStatus ?? 200);
+  const success: JsonSchema = { description: status === '204' ? 'Done; no body' : 'Success' };
+  if (route.response !== undefined && status !== '204') {
+    const schema = jsonSchema(route.response, 'output', components);
+    if (route.responseType === NDJSON_MEDIA_TYPE) {
+      // OpenAPI 3.1 has no schema for the items of a sequence (3.2's `itemSchema`): the body is a string, and
+      // `x-item-schema` describes each line. Tools that read `schema` (Prism) then see the body as it is.
+      success.description = 'Success: newline-delimited JSON, one value per line (see x-item-schema)';
+      success.content = {
+        [NDJSON_MEDIA_TYPE]: {
+          schema: { type: 'string', contentMediaType: NDJSON_MEDIA_TYPE },
+          'x-item-schema': schema,
+        },
+      };
+    } else {
+      success.content = { [JSON_MEDIA_TYPE]: { schema } };
+    }
+  }
+  const out: Record<string, JsonSchema> = { [status]: success };
+  if (route.etag === true) {
+    success.headers = { ETag: { $ref: '#/components/headers/ETag' } };
+    out['304'] = {
+      description: 'Not modified: If-None-Match names the current ETag. No body.',
+      headers: { ETag: { $ref: '#/components/headers/ETag' } },
+    };
+  }
+  const own = new Map(
+    Object.entries(route.responses ?? {}).filter(
+      (entry): entry is [string, RouteResponse] => entry[1] !== undefined,
+    ),
+  );
+  const statuses = new Set([...derivedErrors(route).keys(), ...own.keys()]);
+  const order = (s: string) => Number(s.replace('XX', '99'));
+  for (const code of [...statuses].sort((a, b) => order(a) - order(b))) {
+    const declared = own.get(code);
+    const shared = derivedErrors(route).get(code);
+    if (declared !== undefined) out[code] = ownResponse(declared, components);
+    else if (shared !== undefined) out[code] = { $ref: `#/components/responses/${shared}` };
+  }
+  return out;
 }
 
 function operation(route: RouteDefinition, components: Record<string, JsonSchema>): JsonSchema {
-  const status = String(route.successStatus ?? 200);
-  const success: JsonSchema = { description: 'Success' };
-  if (route.response !== undefined && status !== '204') {
-    success.content = { 'application/json': { schema: jsonSchema(route.response, 'output', components) } };
-  }
-  const security =
-    route.auth === 'cognito'
-      ? [{ cognito: [] }]
-      : route.auth === 'apiKey'
-        ? [{ apiKey: [] }, { bearerApiKey: [] }]
-        : [];
+  const body = route.request?.documentedBody ?? route.request?.body;
   return {
     operationId: route.operationId,
     summary: route.summary,
     tags: [route.tag],
-    security,
+    security: route.auth === 'none' ? [] : [{ [route.auth]: [] }],
     ...(typeof route.permission === 'object'
       ? { 'x-switchyard-permission': `${route.permission.resource}:${route.permission.action}` }
       : {}),
     parameters: parameters(route, components),
-    ...(route.request?.body === undefined
+    ...(body === undefined
       ? {}
       : {
           requestBody: {
-            required: true,
-            content: { 'application/json': { schema: jsonSchema(route.request.body, 'input', components) } },
+            // Transitions take an optional body (the version may come as If-Match instead).
+            required: !body.safeParse(undefined).success,
+            content: { [JSON_MEDIA_TYPE]: { schema: jsonSchema(body, 'input', components) } },
           },
         }),
-    responses: { [status]: success, ...errorResponses(route) },
+    responses: responses(route, components),
   };
+}
+
+export interface OpenApiDocument {
+  readonly openapi: string;
+  readonly info: JsonSchema;
+  readonly paths: Record<string, Record<string, JsonSchema>>;
+  readonly [field: string]: unknown;
 }
 
 /** The OpenAPI 3.1 document of the whole API, built from the route table and the zod schemas it names. */
 export function buildOpenApiDocument(
   version: string,
   routes: readonly RouteDefinition[] = ROUTES,
-): JsonSchema {
+): OpenApiDocument {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   const schemas: Record<string, JsonSchema> = {};
-  schemas.Error = jsonSchema(errorSchema, 'output', schemas);
+  schemas.Error = jsonSchema(errorBodySchema, 'output', schemas);
   for (const route of routes) {
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route, schemas);
   }
+  const errorContent = { [JSON_MEDIA_TYPE]: { schema: { $ref: '#/components/schemas/Error' } } };
   return {
     openapi: '3.1.0',
     info: {
       title: 'Switchyard API',
       version,
       description:
-        'Feature flags, rollouts and experiments. Errors are `{code, message, details?, requestId}`.',
+        'Feature flags, rollouts and experiments. Errors are `{code, message, details?, requestId}`; ' +
+        'OFREP routes answer evaluation failures in OFREP’s own shapes.',
+      license: { name: 'Apache 2.0', identifier: 'Apache-2.0' },
     },
+    servers: [
+      {
+        url: '{baseUrl}',
+        description: 'The stage’s invoke URL, or the local platform’s (`npm start`)',
+        variables: {
+          baseUrl: {
+            default: 'http://localhost:3000',
+            description: 'e.g. https://{api-id}.execute-api.{region}.amazonaws.com/{stage}',
+          },
+        },
+      },
+    ],
+    tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({
+      name,
+      description: TAG_DESCRIPTIONS[name] ?? name,
+    })),
     paths,
     components: {
       schemas,
+      responses: Object.fromEntries(
+        Object.entries(ERROR_RESPONSES).map(([name, description]) => [
+          name,
+          { description, content: errorContent },
+        ]),
+      ),
+      parameters: {
+        IfMatch: {
+          name: 'If-Match',
+          in: 'header',
+          required: false,
+          description:
+            'The version the change is based on (`3`, `"3"` or `W/"3"`), instead of `version` in the body; ' +
+            'a stale one gives 409',
+          schema: { type: 'string', pattern: '^(?:W/)?"?[0-9]+"?$' },
+        },
+        IfNoneMatch: {
+          name: 'If-None-Match',
+          in: 'header',
+          required: false,
+          description: 'The ETag of the copy the client holds: 304 with no body while it is current',
+          schema: { type: 'string' },
+        },
+      },
+      headers: {
+        ETag: {
+          description:
+            'Entity tag of this answer (the ruleset revision, with a digest of the context for OFREP)',
+          required: true,
+          schema: { type: 'string' },
+        },
+      },
       securitySchemes: {
-        cognito: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Cognito ID token' },
-        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-        bearerApiKey: { type: 'http', scheme: 'bearer', description: 'SDK API key' },
+        cognito: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'Cognito ID token: `Authorization: Bearer <jwt>`',
+        },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'SDK API key: `Authorization: Bearer <key>` (OFREP’s bearer scheme)',
+        },
       },
     },
   };

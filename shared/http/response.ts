@@ -30,9 +30,11 @@ export function jsonResult(
   body: unknown,
   headers: Record<string, string> = {},
 ): LambdaHttpResult {
+  // No body (204, 304): no content type either — a 304 with `application/json` and nothing else is a lie.
+  if (body === undefined) return { statusCode: status, headers: { ...headers }, body: '' };
   return {
     statusCode: status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-    body: body === undefined ? '' : JSON.stringify(body),
+    body: JSON.stringify(body),
   };
 }

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   apiKeyIdParams,
   apiKeyPageSchema,
@@ -7,7 +7,7 @@ import {
   createdApiKeySchema,
   listApiKeysQuerySchema,
 } from '../api-keys/schema';
-import { auditExportQuerySchema, auditPageSchema, auditQuerySchema } from '../audit/schema';
+import { auditEntrySchema, auditExportQuerySchema, auditPageSchema, auditQuerySchema } from '../audit/schema';
 import type { Permission } from '../auth/permissions';
 import { healthSchema } from '../system/schema';
 import {
@@ -72,12 +72,22 @@ import {
   ofrepBodySchema,
   ofrepKeyParams,
 } from '../evaluation/schema';
+import {
+  ofrepBulkFailureSchema,
+  ofrepBulkSuccessSchema,
+  ofrepEvaluationFailureSchema,
+  ofrepEvaluationSuccessSchema,
+  ofrepFlagNotFoundSchema,
+} from '../evaluation/ofrep-schema';
+import { rulesetSchema } from '../rulesets/schema';
 import { assignBodySchema, assignResponseSchema } from '../assignments/schema';
 import { ingestBodySchema, ingestResponseSchema } from '../events/ingest';
+import { eventSchema, MAX_EVENTS_PER_REQUEST } from '../events/schema';
 import { experimentResultsSchema, resultsParams, resultsQuerySchema } from '../results/schema';
 import { FUNCTIONS, type HandlerGroup } from '../functions';
 import { deleteVersionBody, deleteVersionQuery } from '../config/versioning';
 import { pageSchema, paginationQuery } from '../pagination';
+import { errorBodySchema } from './gateway-responses';
 
 /**
  * THE route table: the single source for API Gateway resources and methods (lib/stacks/api-stack.ts),
@@ -102,6 +112,8 @@ export interface RouteRequestSchemas {
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   readonly body?: z.ZodType;
+  /** What clients should send, for the document, where `body` is deliberately more lenient. */
+  readonly documentedBody?: z.ZodType;
 }
 
 export interface RouteDefinition {
@@ -118,6 +130,24 @@ export interface RouteDefinition {
   /** Schema of the 2xx body. */
   readonly response?: z.ZodType;
   readonly successStatus?: 200 | 201 | 202 | 204;
+  /**
+   * Media type of the 2xx body; for NDJSON, `response` is the schema of one line (`x-item-schema`).
+   * @default 'application/json'
+   */
+  readonly responseType?: 'application/json' | 'application/x-ndjson';
+  /** The 2xx answer carries an ETag; a request whose If-None-Match names it gets 304 with no body. */
+  readonly etag?: true;
+  /**
+   * Statuses the route answers in a shape of its own (OFREP) or beyond those its properties imply; the
+   * OpenAPI document (shared/http/openapi.ts) derives the rest from auth, method, params and body.
+   */
+  readonly responses?: Readonly<Partial<Record<400 | 404 | 409, RouteResponse>>>;
+}
+
+export interface RouteResponse {
+  readonly description: string;
+  /** Schema of the JSON body. */
+  readonly schema: z.ZodType;
 }
 
 export const getHealthRoute = {
@@ -141,6 +171,9 @@ export const getOpenApiRoute = {
   permission: 'public',
   summary: 'This OpenAPI 3.1 document, generated from the route table and its zod schemas.',
   tag: 'system',
+  response: z
+    .looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) })
+    .meta({ id: 'OpenApiDocument', description: 'An OpenAPI 3.1 document' }),
 } as const satisfies RouteDefinition;
 
 export const getCurrentUserRoute = {
@@ -182,6 +215,7 @@ export const createUserRoute = {
   request: { body: createUserBodySchema },
   response: userSchema,
   successStatus: 201,
+  responses: { 409: { description: 'A user with this email exists', schema: errorBodySchema } },
 } as const satisfies RouteDefinition;
 
 export const getUserRoute = {
@@ -208,6 +242,7 @@ export const setUserRoleRoute = {
   tag: 'users',
   request: { params: userIdParams, body: setRoleBodySchema },
   response: userSchema,
+  responses: { 409: { description: 'Admins cannot change their own role', schema: errorBodySchema } },
 } as const satisfies RouteDefinition;
 
 export const disableUserRoute = {
@@ -221,6 +256,7 @@ export const disableUserRoute = {
   tag: 'users',
   request: { params: userIdParams },
   response: userSchema,
+  responses: { 409: { description: 'Admins cannot disable themselves', schema: errorBodySchema } },
 } as const satisfies RouteDefinition;
 
 export const enableUserRoute = {
@@ -259,6 +295,8 @@ export const exportAuditRoute = {
   summary: 'The same entries as NDJSON (application/x-ndjson), one entry per line.',
   tag: 'audit',
   request: { query: auditExportQuerySchema },
+  response: auditEntrySchema,
+  responseType: 'application/x-ndjson',
 } as const satisfies RouteDefinition;
 
 const FLAG = '/api/v1/feature-flags/{key}';
@@ -874,7 +912,13 @@ export const ingestEventsRoute = {
     'its own: the answer lists the accepted eventIds and, for the others, why (INVALID, TOO_LARGE, ' +
     'DUPLICATE, OUT_OF_RANGE, NOT_ALLOWED (exposures need a server key), NOT_STORED — send those again).',
   tag: 'sdk',
-  request: { body: ingestBodySchema },
+  request: {
+    body: ingestBodySchema,
+    // Events are checked one by one (a bad one is refused, the others accepted): the envelope takes any items.
+    documentedBody: ingestBodySchema
+      .extend({ events: z.array(eventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) })
+      .meta({ id: 'IngestRequest' }),
+  },
   response: ingestResponseSchema,
 } as const satisfies RouteDefinition;
 
@@ -887,6 +931,8 @@ export const getSdkRulesetRoute = {
   permission: 'authenticated',
   summary: 'The compiled ruleset for local evaluation (server keys). ETag = revision; If-None-Match → 304.',
   tag: 'sdk',
+  response: rulesetSchema,
+  etag: true,
 } as const satisfies RouteDefinition;
 
 export const ofrepFlagRoute = {
@@ -899,6 +945,14 @@ export const ofrepFlagRoute = {
   summary: 'OpenFeature Remote Evaluation Protocol: one flag (200, 400 evaluation failure, 404 not found).',
   tag: 'ofrep',
   request: { params: ofrepKeyParams, body: ofrepBodySchema },
+  response: ofrepEvaluationSuccessSchema,
+  responses: {
+    400: {
+      description: 'The evaluation failed (OFREP), or the request is not a JSON object (Error)',
+      schema: z.union([ofrepEvaluationFailureSchema, errorBodySchema]),
+    },
+    404: { description: 'No such flag, or not visible to this key (OFREP)', schema: ofrepFlagNotFoundSchema },
+  },
 } as const satisfies RouteDefinition;
 
 export const ofrepBulkRoute = {
@@ -911,6 +965,14 @@ export const ofrepBulkRoute = {
   summary: 'OpenFeature Remote Evaluation Protocol: every flag, with ETag / If-None-Match.',
   tag: 'ofrep',
   request: { body: ofrepBodySchema },
+  response: ofrepBulkSuccessSchema,
+  etag: true,
+  responses: {
+    400: {
+      description: 'The context is not an object (OFREP), or the request is not a JSON object (Error)',
+      schema: z.union([ofrepBulkFailureSchema, errorBodySchema]),
+    },
+  },
 } as const satisfies RouteDefinition;
 
 export const ROUTES: readonly RouteDefinition[] = [

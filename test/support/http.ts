@@ -1,4 +1,9 @@
-/** HTTP helpers for end-to-end tests against the local platform. */
+import { documentValidator } from './openapi-validator';
+
+/**
+ * HTTP helpers for end-to-end tests against the local platform. Every answer is checked against the OpenAPI
+ * document (see ./openapi-validator.ts): an answer the document does not declare fails the test that asked.
+ */
 export interface HttpAnswer {
   readonly status: number;
   /**
@@ -39,6 +44,7 @@ export async function request(
     ...(payload === undefined ? {} : { body: payload }),
   });
   const text = await res.text();
+  documentValidator().check({ method, path, status: res.status, headers: res.headers, text });
   let json: unknown;
   try {
     json = text === '' ? undefined : JSON.parse(text);

@@ -1,39 +1,218 @@
-import { buildOpenApiDocument } from '../../../shared/http/openapi';
+import { version as packageVersion, license } from '../../../package.json';
+import { buildOpenApiDocument, takesVersion } from '../../../shared/http/openapi';
 import { ROUTES } from '../../../shared/http/routes';
 
-describe('the OpenAPI document', () => {
-  const doc = buildOpenApiDocument('test') as {
-    openapi: string;
-    paths: Record<
-      string,
-      Record<string, { operationId: string; security: unknown[]; responses: Record<string, unknown> }>
-    >;
+interface Operation {
+  operationId: string;
+  security: unknown[];
+  parameters: { $ref?: string; name?: string }[];
+  requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
+  responses: Record<
+    string,
+    { $ref?: string; headers?: object; content?: Record<string, { schema: object }> }
+  >;
+}
+interface Document {
+  openapi: string;
+  info: { license: { identifier: string } };
+  servers: { url: string }[];
+  paths: Record<string, Record<string, Operation>>;
+  components: {
+    schemas: Record<string, { properties: Record<string, Record<string, unknown>> }>;
+    securitySchemes: Record<string, { type: string; scheme?: string }>;
   };
+}
+
+describe('the OpenAPI document', () => {
+  const doc = buildOpenApiDocument(packageVersion) as unknown as Document;
+  const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
+  const op = (path: string, method: string): Operation => {
+    const found = doc.paths[path]?.[method];
+    if (found === undefined) throw new Error(`no ${method} ${path}`);
+    return found;
+  };
+  const ids = (predicate: (o: Operation) => boolean) =>
+    operations
+      .filter(predicate)
+      .map((o) => o.operationId)
+      .sort();
+  const hasParameter = (name: string) => (o: Operation) =>
+    o.parameters.some((p) => p.$ref === `#/components/parameters/${name}`);
 
   it('is OpenAPI 3.1 and documents every route of the route table once', () => {
     expect(doc.openapi).toBe('3.1.0');
-    const operations = Object.values(doc.paths).flatMap((methods) =>
-      Object.values(methods).map((o) => o.operationId),
-    );
-    expect(operations.sort()).toEqual(ROUTES.map((r) => r.operationId).sort());
+    expect(operations.map((o) => o.operationId).sort()).toEqual(ROUTES.map((r) => r.operationId).sort());
   });
 
-  it('marks Cognito routes as secured and public routes as open', () => {
-    expect(doc.paths['/api/v1/users/me']?.get?.security).toEqual([{ cognito: [] }]);
-    expect(doc.paths['/health']?.get?.security).toEqual([]);
-    expect(doc.paths['/api/v1/users/me']?.get?.responses).toHaveProperty('401');
+  it('has servers and the license of package.json', () => {
+    expect(doc.servers.length).toBeGreaterThan(0);
+    expect(doc.info.license.identifier).toBe(license);
+  });
+
+  it('advertises only the Bearer schemes the server accepts (no X-API-Key)', () => {
+    expect(Object.values(doc.components.securitySchemes)).toEqual([
+      expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    ]);
+    expect(JSON.stringify(doc).toLowerCase()).not.toContain('x-api-key');
+    expect(op('/api/v1/users/me', 'get').security).toEqual([{ cognito: [] }]);
+    expect(op('/api/v1/evaluate', 'post').security).toEqual([{ apiKey: [] }]);
+    expect(op('/health', 'get').security).toEqual([]);
   });
 
   it('describes responses with the zod schemas, named ones as components', () => {
-    const ok = doc.paths['/api/v1/users/me']?.get?.responses['200'] as {
-      content: { 'application/json': { schema: { $ref: string } } };
-    };
-    expect(ok.content['application/json'].schema.$ref).toBe('#/components/schemas/CurrentUser');
-    const components = (doc as unknown as { components: { schemas: Record<string, { properties: object }> } })
-      .components.schemas;
-    expect(Object.keys(components.CurrentUser!.properties)).toEqual(
+    const ok = op('/api/v1/users/me', 'get').responses['200']!;
+    expect(ok.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/CurrentUser' });
+    expect(Object.keys(doc.components.schemas.CurrentUser!.properties)).toEqual(
       expect.arrayContaining(['sub', 'email', 'role', 'groups']),
     );
     expect(JSON.stringify(doc)).not.toContain('#/$defs/');
+    expect(JSON.stringify(doc)).not.toContain('__schema');
+  });
+
+  it('declares a schema for every 2xx body but 204s', () => {
+    const bodiless = operations.flatMap((o) =>
+      Object.entries(o.responses)
+        .filter(([status, r]) => status.startsWith('2') && status !== '204' && r.content === undefined)
+        .map(([status]) => `${o.operationId} ${status}`),
+    );
+    expect(bodiless).toEqual([]);
+  });
+
+  it('declares 429, 431 and 500 everywhere, 401 wherever credentials are needed', () => {
+    for (const o of operations)
+      expect(Object.keys(o.responses)).toEqual(expect.arrayContaining(['429', '431', '500']));
+    expect(ids((o) => o.responses['401'] === undefined)).toEqual(['getHealth', 'getOpenApi']);
+    expect(op('/api/v1/users/me', 'get').responses['403']).toBeUndefined();
+  });
+
+  it('declares 404 for routes that address one resource, and 409 where a change can conflict', () => {
+    expect(op('/api/v1/feature-flags/{key}', 'get').responses['404']).toEqual({
+      $ref: '#/components/responses/NotFound',
+    });
+    expect(op('/api/v1/feature-flags', 'get').responses['404']).toBeUndefined();
+    expect(ids((o) => o.responses['409'] !== undefined)).toEqual(
+      [
+        'createFlag',
+        'replaceFlag',
+        'patchFlag',
+        'deleteFlag',
+        'toggleFlag',
+        'transferFlagOwner',
+        'createSegment',
+        'replaceSegment',
+        'patchSegment',
+        'deleteSegment',
+        'createLayer',
+        'replaceLayer',
+        'patchLayer',
+        'deleteLayer',
+        'createMetric',
+        'replaceMetric',
+        'patchMetric',
+        'deleteMetric',
+        'createExperiment',
+        'replaceExperiment',
+        'patchExperiment',
+        'deleteExperiment',
+        'startExperiment',
+        'pauseExperiment',
+        'resumeExperiment',
+        'completeExperiment',
+        'archiveExperiment',
+        'scheduleExperiment',
+        'createUser',
+        'setUserRole',
+        'disableUser',
+      ].sort(),
+    );
+  });
+
+  it('takes If-Match on every change to a versioned resource, and nowhere else', () => {
+    const expected = [
+      'replaceFlag',
+      'patchFlag',
+      'deleteFlag',
+      'toggleFlag',
+      'transferFlagOwner',
+      'replaceSegment',
+      'patchSegment',
+      'deleteSegment',
+      'replaceLayer',
+      'patchLayer',
+      'deleteLayer',
+      'replaceMetric',
+      'patchMetric',
+      'deleteMetric',
+      'replaceExperiment',
+      'patchExperiment',
+      'deleteExperiment',
+      'startExperiment',
+      'pauseExperiment',
+      'resumeExperiment',
+      'completeExperiment',
+      'archiveExperiment',
+      'scheduleExperiment',
+    ].sort();
+    expect(ids(hasParameter('IfMatch'))).toEqual(expected);
+    expect(
+      ROUTES.filter(takesVersion)
+        .map((r) => r.operationId)
+        .sort(),
+    ).toEqual(expected);
+  });
+
+  it('declares the conditional GET of the ruleset and of OFREP bulk: If-None-Match, ETag, 304 with no body', () => {
+    expect(ids(hasParameter('IfNoneMatch'))).toEqual(['getSdkRuleset', 'ofrepEvaluateFlags']);
+    for (const o of [op('/api/v1/sdk/ruleset', 'get'), op('/ofrep/v1/evaluate/flags', 'post')]) {
+      expect(o.responses['304']).toEqual({
+        description: expect.any(String),
+        headers: { ETag: expect.anything() },
+      });
+      expect(o.responses['200']?.headers).toEqual({ ETag: expect.anything() });
+    }
+    expect(op('/api/v1/sdk/ruleset', 'get').responses['200']?.content).toEqual({
+      'application/json': { schema: { $ref: '#/components/schemas/Ruleset' } },
+    });
+  });
+
+  it('declares OFREP bodies in OFREP’s shapes', () => {
+    const single = op('/ofrep/v1/evaluate/flags/{key}', 'post').responses;
+    expect(single['200']?.content?.['application/json']?.schema).toEqual({
+      $ref: '#/components/schemas/OfrepEvaluationSuccess',
+    });
+    expect(single['404']?.content?.['application/json']?.schema).toEqual({
+      $ref: '#/components/schemas/OfrepFlagNotFound',
+    });
+    expect(JSON.stringify(single['400'])).toContain('#/components/schemas/OfrepEvaluationFailure');
+    const bulk = op('/ofrep/v1/evaluate/flags', 'post').responses;
+    expect(JSON.stringify(bulk['400'])).toContain('#/components/schemas/OfrepBulkEvaluationFailure');
+  });
+
+  it('declares the audit export as NDJSON of audit entries, and typed event items', () => {
+    expect(op('/api/v1/audit/export', 'get').responses['200']?.content).toEqual({
+      'application/x-ndjson': {
+        schema: { type: 'string', contentMediaType: 'application/x-ndjson' },
+        'x-item-schema': { $ref: '#/components/schemas/AuditEntry' },
+      },
+    });
+    expect(doc.components.schemas.IngestRequest?.properties.events?.items).toEqual({
+      $ref: '#/components/schemas/Event',
+    });
+  });
+
+  it('makes a request body optional only where the route accepts none (experiment transitions)', () => {
+    const optional = ids((o) => (o.requestBody as { required?: boolean } | undefined)?.required === false);
+    expect(optional).toEqual([
+      'archiveExperiment',
+      'completeExperiment',
+      'pauseExperiment',
+      'resumeExperiment',
+      'startExperiment',
+    ]);
+  });
+
+  it('has no anyOf branch that accepts anything', () => {
+    expect(JSON.stringify(doc)).not.toMatch(/"anyOf":\[[^\]]*\{\}/);
   });
 });
