@@ -13,6 +13,7 @@ import {
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { API_KEY_AUTHORIZER } from '../shared/api-keys/authorizer';
+import { CORS_ALLOWED_HEADERS, CORS_ALLOWED_METHODS } from '../shared/http/cors';
 import { gatewayErrorBody, GATEWAY_ERRORS, type GatewayError } from '../shared/http/gateway-responses';
 import type { LambdaHttpResult } from '../shared/http/response';
 import { handlerEntry, ROUTES, type RouteDefinition } from '../shared/http/routes';
@@ -267,8 +268,8 @@ export class LocalGateway {
     if (method === 'OPTIONS') {
       res.writeHead(204, {
         ...this.corsHeaders(origin),
-        'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
-        'access-control-allow-headers': 'Authorization,Content-Type,If-Match,If-None-Match,X-API-Key',
+        'access-control-allow-methods': CORS_ALLOWED_METHODS.join(','),
+        'access-control-allow-headers': CORS_ALLOWED_HEADERS.join(','),
       });
       return void res.end();
     }

@@ -21,6 +21,7 @@ import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS } from '../../shared/http/cors';
 import { GATEWAY_ERRORS, gatewayErrorBody, type GatewayError } from '../../shared/http/gateway-responses';
 import { ROUTES, routeKey, type HandlerGroup, type RouteDefinition } from '../../shared/http/routes';
 
@@ -76,9 +77,6 @@ const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
   { type: ResponseType.DEFAULT_5XX, error: GATEWAY_ERRORS.internal, keepStatus: true },
 ];
 
-/** Request headers browsers may send cross-origin (SPEC §3: API keys, optimistic concurrency, ETags). */
-const CORS_ALLOW_HEADERS = [...Cors.DEFAULT_HEADERS, 'X-API-Key', 'If-Match', 'If-None-Match'];
-
 /**
  * The Switchyard REST API, generated from the route table: one resource path and method per route, the
  * authorizer its `auth` names, a Lambda proxy integration to its handler group's function, gateway
@@ -125,9 +123,9 @@ export class SwitchyardApi extends Construct {
         origins.length > 0
           ? {
               allowOrigins: origins,
-              allowHeaders: CORS_ALLOW_HEADERS,
+              allowHeaders: [...CORS_ALLOWED_HEADERS],
               allowMethods: Cors.ALL_METHODS,
-              exposeHeaders: ['ETag'],
+              exposeHeaders: [...CORS_EXPOSED_HEADERS],
               maxAge: Duration.hours(1),
             }
           : undefined,

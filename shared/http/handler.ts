@@ -22,6 +22,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '../errors';
+import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS } from './cors';
 import { errorMapper, jsonBody, requestGuards } from './middleware';
 import { logger, tracer } from '../observability';
 import { HttpResponse, jsonResult, RawHttpResponse, type LambdaHttpResult } from './response';
@@ -173,7 +174,8 @@ export function createHttpHandler(
     chain.use(
       httpCors({
         ...(origins.includes('*') ? { origin: '*' } : { origins, vary: 'Origin' }),
-        headers: 'Authorization,Content-Type,If-Match,If-None-Match,X-API-Key',
+        headers: CORS_ALLOWED_HEADERS.join(','),
+        exposeHeaders: CORS_EXPOSED_HEADERS.join(','),
       }),
     );
   }

@@ -173,6 +173,18 @@ engines.describe('the local platform over HTTP (npm start)', () => {
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    // Credentials travel as Authorization only (SPEC §3): X-API-Key is not offered.
+    expect(res.headers.get('access-control-allow-headers')).toBe(
+      'Authorization,Content-Type,If-Match,If-None-Match',
+    );
+  });
+
+  it('lets a browser read the ETag of an actual answer (a preflight list is not enough)', async () => {
+    const res = await get('/api/v1/openapi.json', undefined, {
+      headers: { Origin: 'http://localhost:5173' },
+    });
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-expose-headers')).toBe('ETag');
   });
 
   it('stops cleanly on Ctrl-C', async () => {

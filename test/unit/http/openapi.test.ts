@@ -23,6 +23,33 @@ interface Document {
   };
 }
 
+/** Every change to a versioned resource: it names the version it read, and may find it stale (409). */
+const VERSIONED_CHANGES = [
+  'replaceFlag',
+  'patchFlag',
+  'deleteFlag',
+  'toggleFlag',
+  'transferFlagOwner',
+  'replaceSegment',
+  'patchSegment',
+  'deleteSegment',
+  'replaceLayer',
+  'patchLayer',
+  'deleteLayer',
+  'replaceMetric',
+  'patchMetric',
+  'deleteMetric',
+  'replaceExperiment',
+  'patchExperiment',
+  'deleteExperiment',
+  'startExperiment',
+  'pauseExperiment',
+  'resumeExperiment',
+  'completeExperiment',
+  'archiveExperiment',
+  'scheduleExperiment',
+];
+
 describe('the OpenAPI document', () => {
   const doc = buildOpenApiDocument(packageVersion) as unknown as Document;
   const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
@@ -93,34 +120,12 @@ describe('the OpenAPI document', () => {
     expect(op('/api/v1/feature-flags', 'get').responses['404']).toBeUndefined();
     expect(ids((o) => o.responses['409'] !== undefined)).toEqual(
       [
+        ...VERSIONED_CHANGES,
         'createFlag',
-        'replaceFlag',
-        'patchFlag',
-        'deleteFlag',
-        'toggleFlag',
-        'transferFlagOwner',
         'createSegment',
-        'replaceSegment',
-        'patchSegment',
-        'deleteSegment',
         'createLayer',
-        'replaceLayer',
-        'patchLayer',
-        'deleteLayer',
         'createMetric',
-        'replaceMetric',
-        'patchMetric',
-        'deleteMetric',
         'createExperiment',
-        'replaceExperiment',
-        'patchExperiment',
-        'deleteExperiment',
-        'startExperiment',
-        'pauseExperiment',
-        'resumeExperiment',
-        'completeExperiment',
-        'archiveExperiment',
-        'scheduleExperiment',
         'createUser',
         'setUserRole',
         'disableUser',
@@ -129,31 +134,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('takes If-Match on every change to a versioned resource, and nowhere else', () => {
-    const expected = [
-      'replaceFlag',
-      'patchFlag',
-      'deleteFlag',
-      'toggleFlag',
-      'transferFlagOwner',
-      'replaceSegment',
-      'patchSegment',
-      'deleteSegment',
-      'replaceLayer',
-      'patchLayer',
-      'deleteLayer',
-      'replaceMetric',
-      'patchMetric',
-      'deleteMetric',
-      'replaceExperiment',
-      'patchExperiment',
-      'deleteExperiment',
-      'startExperiment',
-      'pauseExperiment',
-      'resumeExperiment',
-      'completeExperiment',
-      'archiveExperiment',
-      'scheduleExperiment',
-    ].sort();
+    const expected = [...VERSIONED_CHANGES].sort();
     expect(ids(hasParameter('IfMatch'))).toEqual(expected);
     expect(
       ROUTES.filter(takesVersion)
@@ -201,11 +182,16 @@ describe('the OpenAPI document', () => {
     });
   });
 
-  it('makes a request body optional only where the route accepts none (experiment transitions)', () => {
+  it('makes a request body optional only where the route accepts none (experiment transitions, deletes)', () => {
     const optional = ids((o) => (o.requestBody as { required?: boolean } | undefined)?.required === false);
     expect(optional).toEqual([
       'archiveExperiment',
       'completeExperiment',
+      'deleteExperiment',
+      'deleteFlag',
+      'deleteLayer',
+      'deleteMetric',
+      'deleteSegment',
       'pauseExperiment',
       'resumeExperiment',
       'startExperiment',

@@ -1,0 +1,11 @@
+/**
+ * What browsers may do cross-origin, in one place for API Gateway's preflight (lib/constructs/switchyard-api.ts),
+ * the functions' answers (shared/http/handler.ts) and the local gateway.
+ * - Request headers: credentials travel as `Authorization: Bearer …` only (SPEC §3: `X-API-Key` is refused, so it
+ *   is not offered), plus the conditional headers of optimistic concurrency and ETag caching.
+ * - Exposed response headers: a browser reads a response header only when the actual answer lists it (the
+ *   preflight's list is not enough), and SDKs in a browser revalidate the ruleset and OFREP bulk answers by ETag.
+ */
+export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match'] as const;
+export const CORS_EXPOSED_HEADERS = ['ETag'] as const;
+export const CORS_ALLOWED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
