@@ -78,6 +78,12 @@ export const FUNCTIONS = {
     entry: 'lambdas/experiments/handler.ts',
     uses: ['http', ...CONFIG_WRITER, 'table:analytics', 'exactTime'],
   },
+  // Rollout schedules: each stage changes the schedule and its flag (both in the config table, both audited).
+  'rollout-schedules': {
+    kind: 'http',
+    entry: 'lambdas/rollout-schedules/handler.ts',
+    uses: ['http', ...CONFIG_WRITER],
+  },
   'api-keys': {
     kind: 'http',
     entry: 'lambdas/api-keys/handler.ts',
@@ -122,6 +128,14 @@ export const FUNCTIONS = {
     entry: 'lambdas/experiment-sweep/handler.ts',
     uses: CONFIG_WRITER,
     schedules: [{ name: 'experiment-sweep', everyMinutes: 15 }],
+  },
+
+  // Starts PENDING rollout schedules at their startAt and enters every stage whose trigger is met (SPEC §2.6).
+  'rollout-advancer': {
+    kind: 'background',
+    entry: 'lambdas/rollout-advancer/handler.ts',
+    uses: CONFIG_WRITER,
+    schedules: [{ name: 'rollout-advancer', everyMinutes: 5 }],
   },
 
   // Target of the exact-time one-time schedules (AWS only: locally the sweep alone starts and ends experiments).

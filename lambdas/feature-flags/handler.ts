@@ -18,8 +18,8 @@ import {
 } from '../../shared/http/routes';
 
 const env = functionEnv('feature-flags');
-const { flags, segments, experiments, doc } = configRepositories(env);
-const service = new FlagsService(flags, segments, experiments, (keys) =>
+const { flags, segments, experiments, rollouts, doc } = configRepositories(env);
+const service = new FlagsService(flags, segments, experiments, rollouts, (keys) =>
   lastEvaluated(doc, env.TABLE_ANALYTICS, keys),
 );
 

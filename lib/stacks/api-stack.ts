@@ -109,6 +109,12 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
           .readsTable(props.tables.analytics),
       ),
   },
+  // A stage changes the schedule and its flag: both items of the config table, each with its audit entry.
+  'rollout-schedules': {
+    description: 'Rollout schedules (gradual rollouts of a flag variation)',
+    inVpc: false,
+    wire: (fn, props) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+  },
   audit: {
     description: 'Audit log queries and export',
     inVpc: false,
@@ -219,6 +225,11 @@ export class ApiStack extends Stack {
         },
         'experiment-sweep': {
           description: 'experiment schedule sweep (starts and ends experiments on time)',
+          inVpc: false,
+          wire: (fn) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+        },
+        'rollout-advancer': {
+          description: 'rollout advancer (starts schedules and enters due stages)',
           inVpc: false,
           wire: (fn) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
         },

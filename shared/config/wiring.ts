@@ -5,6 +5,7 @@ import type { Experiment } from '../experiments/requests';
 import type { Flag } from '../flags/requests';
 import type { Layer } from '../layers/requests';
 import type { Metric } from '../metrics/schema';
+import type { RolloutSchedule } from '../rollouts/requests';
 import type { Segment } from '../segments/requests';
 import { ConfigRepository } from './repository';
 
@@ -23,5 +24,6 @@ export function configRepositories(env: ConfigEnv) {
     experiments: new ConfigRepository<Experiment>(doc, env.TABLE_CONFIG, audit, 'experiment'),
     layers: new ConfigRepository<Layer>(doc, env.TABLE_CONFIG, audit, 'layer'),
     metrics: new ConfigRepository<Metric>(doc, env.TABLE_CONFIG, audit, 'metric'),
+    rollouts: new ConfigRepository<RolloutSchedule>(doc, env.TABLE_CONFIG, audit, 'rollout'),
   };
 }

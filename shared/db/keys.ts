@@ -1,5 +1,5 @@
 /** The kinds of resource the config table holds, one item each. */
-export const CONFIG_KINDS = ['flag', 'segment', 'experiment', 'layer', 'metric'] as const;
+export const CONFIG_KINDS = ['flag', 'segment', 'experiment', 'layer', 'metric', 'rollout'] as const;
 export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
 const configPrefixes = new Map(CONFIG_KINDS.map((kind) => [`${kind.toUpperCase()}#`, kind]));

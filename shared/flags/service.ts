@@ -13,6 +13,8 @@ import {
 import { ConflictError, ForbiddenError, ValidationError } from '../errors';
 import { paginate, type Page } from '../pagination';
 import { findPrerequisiteCycle, segmentKeysOf } from '../rules';
+import type { RolloutSchedule } from '../rollouts/requests';
+import { sameServe } from '../rollouts/split';
 import type { Segment } from '../segments/requests';
 import { flagInputSchema, type FlagInput } from './schema';
 import type { Flag, ListFlagsQuery } from './requests';
@@ -42,6 +44,7 @@ export class FlagsService {
     private readonly flags: ConfigRepository<Flag>,
     private readonly segments: ConfigReader<Segment>,
     private readonly experiments: ConfigReader<Experiment>,
+    private readonly rollouts: ConfigReader<RolloutSchedule>,
     /** lastEvaluatedAt per flag key, from the evaluation functions' usage counters. */
     private readonly lastEvaluated: (keys: readonly string[]) => Promise<Map<string, string>> = async () =>
       new Map(),
@@ -96,6 +99,7 @@ export class FlagsService {
         );
       }
     }
+    if (!sameServe(before.fallthrough, input.fallthrough)) await this.checkNotRamped(key);
     const after = { ...input, owner, ...(lastEvaluatedAt === undefined ? {} : { lastEvaluatedAt }) };
     return this.flags.replace(before, after, change.context, action);
   }
@@ -132,6 +136,18 @@ export class FlagsService {
       );
     }
     await this.flags.remove(before, change);
+  }
+
+  /** SPEC §2.6: while a rollout schedule is ACTIVE, it alone moves the flag's fallthrough (409 naming it). */
+  private async checkNotRamped(key: string): Promise<void> {
+    const active = (await this.rollouts.list()).find((s) => s.flagKey === key && s.status === 'ACTIVE');
+    if (active !== undefined) {
+      throw new ConflictError(
+        `flag ${key}'s fallthrough is being ramped by rollout schedule ${active.key} (ACTIVE): ` +
+          'pause or roll back the schedule first',
+        { field: 'fallthrough', rollout: active.key },
+      );
+    }
   }
 
   /** Experiments not yet finished that serve this flag's variations (`flagKey`). */

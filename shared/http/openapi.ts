@@ -15,6 +15,7 @@ const VERSIONED_RESOURCES: ReadonlySet<string> = new Set([
   'layers',
   'metrics',
   'experiments',
+  'rollouts',
 ]);
 
 /** A JSON Schema without the branches that accept anything: `anyOf: [{}, …]` says nothing but "any value". */
@@ -139,6 +140,7 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   layers: 'Layers that keep experiments mutually exclusive',
   metrics: 'Metric definitions that experiments measure',
   experiments: 'A/B experiments, their lifecycle and results',
+  'rollout-schedules': 'Gradual rollouts: a variation ramped over a flag’s fallthrough, stage by stage',
   'api-keys': 'SDK API keys (server and client)',
   sdk: 'For SDKs, with an API key: evaluation, assignments, events, the compiled ruleset',
   ofrep: 'OpenFeature Remote Evaluation Protocol, with an API key',

@@ -67,6 +67,15 @@ import {
 } from '../experiments/requests';
 import { experimentInputSchema } from '../experiments/schema';
 import {
+  listRolloutsQuerySchema,
+  replaceRolloutBodySchema,
+  rolloutIdParams,
+  rolloutPageSchema,
+  rolloutSchema,
+  transitionRolloutBodySchema,
+} from '../rollouts/requests';
+import { rolloutInputSchema } from '../rollouts/schema';
+import {
   evaluateBodySchema,
   evaluateResponseSchema,
   ofrepBodySchema,
@@ -830,6 +839,121 @@ export const getExperimentResultsRoute = {
   response: experimentResultsSchema,
 } as const satisfies RouteDefinition;
 
+const ROLLOUT = '/api/v1/rollout-schedules/{id}';
+
+export const listRolloutsRoute = {
+  operationId: 'listRolloutSchedules',
+  method: 'GET',
+  path: '/api/v1/rollout-schedules',
+  handler: 'rollout-schedules',
+  auth: 'cognito',
+  permission: { resource: 'rollouts', action: 'read' },
+  summary: 'Rollout schedules by id, filtered by flagKey or status.',
+  tag: 'rollout-schedules',
+  request: { query: listRolloutsQuerySchema },
+  response: rolloutPageSchema,
+} as const satisfies RouteDefinition;
+
+export const createRolloutRoute = {
+  operationId: 'createRolloutSchedule',
+  method: 'POST',
+  path: '/api/v1/rollout-schedules',
+  handler: 'rollout-schedules',
+  auth: 'cognito',
+  permission: { resource: 'rollouts', action: 'create' },
+  summary:
+    'Create a schedule (status PENDING) ramping one variation of a flag stage by stage; it starts at startAt or on ' +
+    'advance. Percentages in basis points, non-decreasing; `metric` triggers are refused (not supported yet).',
+  tag: 'rollout-schedules',
+  request: { body: rolloutInputSchema },
+  response: rolloutSchema,
+  successStatus: 201,
+} as const satisfies RouteDefinition;
+
+export const getRolloutRoute = {
+  operationId: 'getRolloutSchedule',
+  method: 'GET',
+  path: ROLLOUT,
+  handler: 'rollout-schedules',
+  auth: 'cognito',
+  permission: { resource: 'rollouts', action: 'read' },
+  summary: 'One rollout schedule, with its history of stages entered.',
+  tag: 'rollout-schedules',
+  request: { params: rolloutIdParams },
+  response: rolloutSchema,
+} as const satisfies RouteDefinition;
+
+export const replaceRolloutRoute = {
+  operationId: 'replaceRolloutSchedule',
+  method: 'PUT',
+  path: ROLLOUT,
+  handler: 'rollout-schedules',
+  auth: 'cognito',
+  permission: { resource: 'rollouts', action: 'update' },
+  summary:
+    'Replace a schedule (version in the body or If-Match); only while PENDING or PAUSED. Once started, the flag, ' +
+    'the variation and the stages already entered are locked (409).',
+  tag: 'rollout-schedules',
+  request: { params: rolloutIdParams, body: replaceRolloutBodySchema },
+  response: rolloutSchema,
+} as const satisfies RouteDefinition;
+
+export const deleteRolloutRoute = {
+  operationId: 'deleteRolloutSchedule',
+  method: 'DELETE',
+  path: ROLLOUT,
+  handler: 'rollout-schedules',
+  auth: 'cognito',
+  permission: { resource: 'rollouts', action: 'delete' },
+  summary:
+    'Delete a schedule that is not ACTIVE (409: pause it first). The flag keeps its current fallthrough.',
+  tag: 'rollout-schedules',
+  request: { params: rolloutIdParams, query: deleteVersionQuery, body: deleteVersionBody },
+  successStatus: 204,
+} as const satisfies RouteDefinition;
+
+export const advanceRolloutRoute = {
+  operationId: 'advanceRolloutSchedule',
+  method: 'POST',
+  path: `${ROLLOUT}/advance`,
+  handler: 'rollout-schedules',
+  auth: 'cognito',
+  permission: { resource: 'rollouts', action: 'update' },
+  summary:
+    'Enter the next stage now (a PENDING schedule starts at stage 0; the last stage completes it): the flag’s ' +
+    'fallthrough split changes, its version goes up, both audited. 409 for other statuses or when another ' +
+    'schedule is running on the flag.',
+  tag: 'rollout-schedules',
+  request: { params: rolloutIdParams, body: transitionRolloutBodySchema },
+  response: rolloutSchema,
+} as const satisfies RouteDefinition;
+
+export const pauseRolloutRoute = {
+  operationId: 'pauseRolloutSchedule',
+  method: 'POST',
+  path: `${ROLLOUT}/pause`,
+  handler: 'rollout-schedules',
+  auth: 'cognito',
+  permission: { resource: 'rollouts', action: 'update' },
+  summary: 'ACTIVE → PAUSED: the job enters no stage; the flag keeps its split.',
+  tag: 'rollout-schedules',
+  request: { params: rolloutIdParams, body: transitionRolloutBodySchema },
+  response: rolloutSchema,
+} as const satisfies RouteDefinition;
+
+export const resumeRolloutRoute = {
+  operationId: 'resumeRolloutSchedule',
+  method: 'POST',
+  path: `${ROLLOUT}/resume`,
+  handler: 'rollout-schedules',
+  auth: 'cognito',
+  permission: { resource: 'rollouts', action: 'update' },
+  summary: 'PAUSED → ACTIVE; the current stage’s soak time starts again.',
+  tag: 'rollout-schedules',
+  request: { params: rolloutIdParams, body: transitionRolloutBodySchema },
+  response: rolloutSchema,
+} as const satisfies RouteDefinition;
+
 export const listApiKeysRoute = {
   operationId: 'listApiKeys',
   method: 'GET',
@@ -1026,6 +1150,14 @@ export const ROUTES: readonly RouteDefinition[] = [
   archiveExperimentRoute,
   scheduleExperimentRoute,
   getExperimentResultsRoute,
+  listRolloutsRoute,
+  createRolloutRoute,
+  getRolloutRoute,
+  replaceRolloutRoute,
+  deleteRolloutRoute,
+  advanceRolloutRoute,
+  pauseRolloutRoute,
+  resumeRolloutRoute,
   listApiKeysRoute,
   createApiKeyRoute,
   revokeApiKeyRoute,

@@ -331,6 +331,7 @@ describe('routes that need an API key', () => {
         layers: fn,
         metrics: fn,
         experiments: fn,
+        'rollout-schedules': fn,
         'api-keys': fn,
         evaluation: fn,
         events: fn,

@@ -48,6 +48,11 @@ const VERSIONED_CHANGES = [
   'completeExperiment',
   'archiveExperiment',
   'scheduleExperiment',
+  'replaceRolloutSchedule',
+  'deleteRolloutSchedule',
+  'advanceRolloutSchedule',
+  'pauseRolloutSchedule',
+  'resumeRolloutSchedule',
 ];
 
 describe('the OpenAPI document', () => {
@@ -126,6 +131,7 @@ describe('the OpenAPI document', () => {
         'createLayer',
         'createMetric',
         'createExperiment',
+        'createRolloutSchedule',
         'createUser',
         'setUserRole',
         'disableUser',
@@ -182,18 +188,22 @@ describe('the OpenAPI document', () => {
     });
   });
 
-  it('makes a request body optional only where the route accepts none (experiment transitions, deletes)', () => {
+  it('makes a request body optional only where the route accepts none (experiment and rollout transitions, deletes)', () => {
     const optional = ids((o) => (o.requestBody as { required?: boolean } | undefined)?.required === false);
     expect(optional).toEqual([
+      'advanceRolloutSchedule',
       'archiveExperiment',
       'completeExperiment',
       'deleteExperiment',
       'deleteFlag',
       'deleteLayer',
       'deleteMetric',
+      'deleteRolloutSchedule',
       'deleteSegment',
       'pauseExperiment',
+      'pauseRolloutSchedule',
       'resumeExperiment',
+      'resumeRolloutSchedule',
       'startExperiment',
     ]);
   });
