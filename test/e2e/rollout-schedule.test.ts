@@ -1,0 +1,173 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPlatform, type RunningPlatform } from '../../local/platform';
+import { requireEngines } from '../support/engines';
+import { apiCaller, eventually, mapConcurrent, request } from '../support/http';
+
+const engines = requireEngines(['java']);
+
+const UNITS = Array.from({ length: 2000 }, (_, i) => `unit-${i}`);
+const STAGES = [1000, 5000, 10000];
+
+interface Schedule {
+  status: string;
+  currentStage: number;
+  version: number;
+}
+
+engines.describe('a rollout ramps a flag on time triggers (the job, on a fast local timer)', () => {
+  let platform: RunningPlatform;
+  let dev: string;
+  let serverKey: string;
+
+  const call = apiCaller(
+    () => platform.url,
+    () => dev,
+  );
+  const schedule = async () =>
+    (await call('GET', '/api/v1/rollout-schedules/dark-mode-ramp')).json as unknown as Schedule;
+  const flagVersion = async () =>
+    (await call('GET', '/api/v1/feature-flags/dark-mode')).json.version as number;
+  /** The rolled-out share in the published ruleset: what evaluation serves. */
+  const publishedShare = async () => {
+    const res = await request(platform.url, 'GET', '/api/v1/sdk/ruleset', { credential: serverKey });
+    const flags = res.json.flags as {
+      key: string;
+      fallthrough: { allocations?: { variation: string; weight: number }[] };
+    }[];
+    const fallthrough = flags.find((f) => f.key === 'dark-mode')?.fallthrough;
+    return fallthrough?.allocations?.find((a) => a.variation === 'on')?.weight;
+  };
+  const servedOn = async () => {
+    const values = await mapConcurrent(UNITS, 8, async (unit) => {
+      const res = await request(platform.url, 'POST', '/api/v1/evaluate', {
+        credential: serverKey,
+        body: { context: { targetingKey: unit }, flags: ['dark-mode'] },
+      });
+      const [result] = res.json.results as { value: unknown }[];
+      return result?.value === true;
+    });
+    return new Set(UNITS.filter((_, i) => values[i]));
+  };
+
+  beforeAll(async () => {
+    // One "minute" = 50 ms: the 5-minute rollout job runs every 250 ms.
+    platform = await startPlatform({
+      port: 0,
+      memory: true,
+      dataDir: mkdtempSync(join(tmpdir(), 'sy-rollout-')),
+      msPerMinute: 50,
+    });
+    dev = (await platform.identity.signIn({ role: 'developer' })).token;
+    const admin = (await platform.identity.signIn({ role: 'admin' })).token;
+    const key = await request(platform.url, 'POST', '/api/v1/api-keys', {
+      credential: admin,
+      body: { name: 'backend', type: 'server' },
+    });
+    serverKey = key.json.secret as string;
+    const flag = await call('POST', '/api/v1/feature-flags', {
+      key: 'dark-mode',
+      name: 'Dark mode',
+      kind: 'boolean',
+      enabled: true,
+      variations: [
+        { key: 'on', value: true },
+        { key: 'off', value: false },
+      ],
+      offVariation: 'off',
+      fallthrough: { variation: 'off' },
+    });
+    expect(flag.status).toBe(201);
+  }, 90_000);
+  afterAll(() => platform?.stop());
+
+  it('enters 10 % → 50 % → 100 %: sticky, within binomial tolerance, audited as system:rollouts, COMPLETED', async () => {
+    const created = await call('POST', '/api/v1/rollout-schedules', {
+      key: 'dark-mode-ramp',
+      flagKey: 'dark-mode',
+      variation: 'on',
+      startAt: new Date(Date.now() + 1000).toISOString(),
+      stages: [
+        { percentage: STAGES[0], trigger: { type: 'time', after: 'PT0S' } },
+        { percentage: STAGES[1], trigger: { type: 'time', after: 'PT4S' } },
+        { percentage: STAGES[2], trigger: { type: 'time', after: 'PT4S' } },
+      ],
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ status: 'PENDING', currentStage: -1 });
+    const versions = [await flagVersion()];
+    let previous = new Set<string>();
+
+    for (const [stage, percentage] of STAGES.entries()) {
+      const entered = await eventually(
+        `stage ${stage} is entered`,
+        async () => {
+          const s = await schedule();
+          return s.currentStage >= stage ? s : undefined;
+        },
+        30_000,
+        100,
+      );
+      expect(entered.currentStage).toBe(stage);
+      // Hold the ramp at this stage while 2 000 units are evaluated (the last stage has completed it already).
+      if (entered.status === 'ACTIVE') {
+        const paused = await call('POST', '/api/v1/rollout-schedules/dark-mode-ramp/pause', {
+          version: entered.version,
+        });
+        expect(paused.status).toBe(200);
+      } else {
+        expect(entered.status).toBe('COMPLETED');
+      }
+      versions.push(await flagVersion());
+      await eventually(
+        'the stage reaches evaluation',
+        async () => (await publishedShare()) === percentage,
+        15_000,
+      );
+
+      const on = await servedOn();
+      const p = percentage / 10_000;
+      const sigma = Math.sqrt(UNITS.length * p * (1 - p));
+      expect(Math.abs(on.size - UNITS.length * p)).toBeLessThanOrEqual(5 * sigma);
+      // Sticky: nobody served `true` at an earlier stage is served `false` now.
+      expect([...previous].filter((u) => !on.has(u))).toEqual([]);
+      previous = on;
+
+      if (entered.status === 'ACTIVE') {
+        const resumed = await call('POST', '/api/v1/rollout-schedules/dark-mode-ramp/resume', {
+          version: entered.version + 1,
+        });
+        expect(resumed.status).toBe(200);
+      }
+    }
+
+    expect(await schedule()).toMatchObject({ status: 'COMPLETED', currentStage: 2 });
+    // One flag version per stage.
+    expect(versions).toEqual([versions[0], versions[0]! + 1, versions[0]! + 2, versions[0]! + 3]);
+
+    const admin = (await platform.identity.signIn({ role: 'admin' })).token;
+    const audit = async (kind: string, key: string) =>
+      (
+        await request(
+          platform.url,
+          'GET',
+          `/api/v1/audit?resourceKind=${kind}&resourceKey=${key}&actor=system:rollouts`,
+          {
+            credential: admin,
+          },
+        )
+      ).json.items as { action: string; actor: string; after: { fallthrough?: unknown } }[];
+    const flagChanges = await audit('flag', 'dark-mode');
+    expect(flagChanges.map((e) => e.action)).toEqual(['flag.rollout', 'flag.rollout', 'flag.rollout']);
+    expect((await audit('rollout', 'dark-mode-ramp')).map((e) => e.action)).toEqual([
+      'rollout.advance',
+      'rollout.advance',
+      'rollout.advance',
+    ]);
+    // Further runs of the job find nothing to do.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await flagVersion()).toBe(versions[3]);
+    expect((await audit('flag', 'dark-mode')).length).toBe(3);
+  }, 240_000);
+});
