@@ -92,6 +92,16 @@ const EXPECTED: Record<string, string> = {
   scheduleExperiment: '200 200 200      403     403    403     401     401     401',
   // Results: ANALYST and up; viewers read experiments but not their results (SPEC §1).
   getExperimentResults: '200 200 200    200     403    403     401     401     401',
+  // Rollout schedules: like flags, a developer changes only the schedules of flags they own (the fixture flags
+  // are owned by "developer"); viewers read them (SPEC §1).
+  listRolloutSchedules: '   200 200 200 200 200 403 401 401 401',
+  createRolloutSchedule: '  201 201 403 403 403 403 401 401 401',
+  getRolloutSchedule: '     200 200 200 200 200 403 401 401 401',
+  replaceRolloutSchedule: ' 200 200 403 403 403 403 401 401 401',
+  deleteRolloutSchedule: '  204 204 403 403 403 403 401 401 401',
+  advanceRolloutSchedule: ' 200 200 403 403 403 403 401 401 401',
+  pauseRolloutSchedule: '   200 200 403 403 403 403 401 401 401',
+  resumeRolloutSchedule: '  200 200 403 403 403 403 401 401 401',
   // API keys are ADMIN-only (SPEC §1); revoking answers the revoked key.
   listApiKeys: '     200   403 403      403     403    403     401     401     401',
   createApiKey: '    201   403 403      403     403    403     401     401     401',
@@ -199,6 +209,25 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
         },
       };
     };
+  const rolloutStages = [
+    { percentage: 1000, trigger: { type: 'manual' } },
+    { percentage: 10000, trigger: { type: 'manual' } },
+  ];
+  /** A fresh schedule rolling out `off` on a fresh flag of "developer", taken through `actions` (+1 version each). */
+  const freshRollout = async (...actions: string[]) => {
+    const flagKey = await freshFlag();
+    const key = `rollout-${++counter}`;
+    const body = { key, flagKey, variation: 'off', stages: rolloutStages };
+    const res = await call('POST', '/api/v1/rollout-schedules', tokens.developer, body);
+    if (res.status !== 201) throw new Error(`fixture rollout: ${res.text}`);
+    for (const [i, action] of actions.entries()) {
+      const step = await call('POST', `/api/v1/rollout-schedules/${key}/${action}`, tokens.developer, {
+        version: i + 1,
+      });
+      if (step.status !== 200) throw new Error(`fixture rollout ${action}: ${step.text}`);
+    }
+    return { key, flagKey };
+  };
   /** A fresh server key, made by the admin, so that every revoke has one to revoke. */
   const freshApiKey = async () => {
     const res = await call('POST', '/api/v1/api-keys', tokens.admin, {
@@ -216,17 +245,20 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
       })
     ).json as unknown as User;
 
+  interface AuditExpectation {
+    action: string;
+    kind: string;
+    key?: string;
+    before: object | null;
+    after: object | null;
+  }
   interface Fixture {
     readonly path: string;
     readonly body?: unknown;
-    /** What the one audit entry of a successful call must say. */
-    readonly audit?: {
-      action: string;
-      kind: string;
-      key?: string;
-      before: object | null;
-      after: object | null;
-    };
+    /** What the audit entry of a successful call must say. */
+    readonly audit?: AuditExpectation;
+    /** The entries of the other resources the call changes (a rollout stage changes its flag too), by kind. */
+    readonly alsoAudits?: readonly AuditExpectation[];
   }
 
   /** A valid request for every route: what a caller with the right role would send. */
@@ -578,6 +610,102 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
         },
       };
     },
+    listRolloutSchedules: async () => ({ path: '/api/v1/rollout-schedules?status=PENDING&page_size=5' }),
+    createRolloutSchedule: async () => {
+      const flagKey = await freshFlag();
+      const key = `new-rollout-${++counter}`;
+      return {
+        path: '/api/v1/rollout-schedules',
+        body: { key, flagKey, variation: 'off', stages: rolloutStages },
+        audit: {
+          action: 'rollout.create',
+          kind: 'rollout',
+          key,
+          before: null,
+          after: { key, flagKey, status: 'PENDING', currentStage: -1, version: 1 },
+        },
+      };
+    },
+    getRolloutSchedule: async () => ({ path: `/api/v1/rollout-schedules/${(await freshRollout()).key}` }),
+    replaceRolloutSchedule: async () => {
+      const { key, flagKey } = await freshRollout();
+      const stages = [rolloutStages[0], { percentage: 5000, trigger: { type: 'manual' } }, rolloutStages[1]];
+      return {
+        path: `/api/v1/rollout-schedules/${key}`,
+        body: { flagKey, variation: 'off', stages, version: 1 },
+        audit: {
+          action: 'rollout.update',
+          kind: 'rollout',
+          key,
+          before: { version: 1 },
+          after: { stages, version: 2 },
+        },
+      };
+    },
+    deleteRolloutSchedule: async () => {
+      const { key } = await freshRollout();
+      return {
+        path: `/api/v1/rollout-schedules/${key}`,
+        audit: { action: 'rollout.delete', kind: 'rollout', key, before: { key }, after: null },
+      };
+    },
+    advanceRolloutSchedule: async () => {
+      const { key, flagKey } = await freshRollout();
+      const split = {
+        allocations: [
+          { variation: 'off', weight: 1000 },
+          { variation: 'on', weight: 9000 },
+        ],
+      };
+      return {
+        path: `/api/v1/rollout-schedules/${key}/advance`,
+        body: { version: 1 },
+        audit: {
+          action: 'rollout.advance',
+          kind: 'rollout',
+          key,
+          before: { status: 'PENDING', currentStage: -1 },
+          after: { status: 'ACTIVE', currentStage: 0, replacedVariation: 'on', version: 2 },
+        },
+        alsoAudits: [
+          {
+            action: 'flag.rollout',
+            kind: 'flag',
+            key: flagKey,
+            before: { fallthrough: { variation: 'on' }, version: 1 },
+            after: { fallthrough: split, version: 2 },
+          },
+        ],
+      };
+    },
+    pauseRolloutSchedule: async () => {
+      const { key } = await freshRollout('advance');
+      return {
+        path: `/api/v1/rollout-schedules/${key}/pause`,
+        body: { version: 2 },
+        audit: {
+          action: 'rollout.pause',
+          kind: 'rollout',
+          key,
+          before: { status: 'ACTIVE', version: 2 },
+          after: { status: 'PAUSED', version: 3 },
+        },
+      };
+    },
+    resumeRolloutSchedule: async () => {
+      const { key } = await freshRollout('advance', 'pause');
+      return {
+        path: `/api/v1/rollout-schedules/${key}/resume`,
+        body: { version: 3 },
+        audit: {
+          action: 'rollout.resume',
+          kind: 'rollout',
+          key,
+          before: { status: 'PAUSED', version: 3 },
+          after: { status: 'ACTIVE', version: 4 },
+        },
+      };
+    },
     listApiKeys: async () => ({ path: '/api/v1/api-keys?type=server' }),
     evaluate: async () => ({ path: '/api/v1/evaluate', body: { context: { targetingKey: 'u' } } }),
     assign: async () => ({ path: '/api/v1/assignments', body: { unitId: 'u' } }),
@@ -701,7 +829,7 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
     });
   });
 
-  describe('every mutation writes exactly one audit entry', () => {
+  describe('every mutation writes exactly its audit entries (one per resource it changes)', () => {
     const auditEntries = async (): Promise<AuditEntry[]> => {
       const doc = createDocumentClient();
       const items = (await doc.send(new ScanCommand({ TableName: platform.tableNames.audit }))).Items ?? [];
@@ -723,21 +851,25 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
       const res = await call(route.method, fixture.path, tokens.admin, fixture.body);
       expect(res.status).toBeLessThan(300);
       const added = (await auditEntries()).filter((e) => !before.some((b) => b.id === e.id));
-      expect(added).toHaveLength(1);
+      const expectations = [expected, ...(fixture.alsoAudits ?? [])];
+      expect(added).toHaveLength(expectations.length);
       // Creates name their resource in the answer: a user's id, an API key's id.
       const createdId = ['createUser', 'createApiKey'].includes(route.operationId)
         ? (res.json as { id: string }).id
         : undefined;
-      expect(added[0]).toMatchObject({
-        actorName: 'admin@example.com',
-        action: expected.action,
-        resourceKind: expected.kind,
-        resourceKey: expected.key ?? createdId,
-        requestId: res.headers.get('x-amzn-requestid'),
-        before: expected.before === null ? null : expect.objectContaining(expected.before),
-        after: expected.after === null ? null : expect.objectContaining(expected.after),
-      });
-      expect(added[0]?.actor).toMatch(/^[0-9a-f-]{36}$/);
+      for (const expectation of expectations) {
+        const entry = added.find((e) => e.resourceKind === expectation.kind);
+        expect(entry).toMatchObject({
+          actorName: 'admin@example.com',
+          action: expectation.action,
+          resourceKind: expectation.kind,
+          resourceKey: expectation.key ?? createdId,
+          requestId: res.headers.get('x-amzn-requestid'),
+          before: expectation.before === null ? null : expect.objectContaining(expectation.before),
+          after: expectation.after === null ? null : expect.objectContaining(expectation.after),
+        });
+        expect(entry?.actor).toMatch(/^[0-9a-f-]{36}$/);
+      }
       // An API key's secret is answered once and kept nowhere else, least of all in the audit log.
       if (route.operationId === 'createApiKey') {
         const secret = (res.json as { secret: string }).secret;
