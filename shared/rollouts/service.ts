@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { ChangeContext } from '../audit/actor';
 import type { UserPrincipal } from '../auth/principal';
 import type { ConfigRepository } from '../config/repository';
@@ -31,16 +32,8 @@ function inputOf(schedule: RolloutSchedule): RolloutInput {
   );
 }
 
-/** Stages compared by content: DynamoDB does not keep the order of a map's keys. */
-const sameStage = (a: Stage, b: Stage) => canonical(a) === canonical(b);
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-  entries.sort(([a], [b]) => a.localeCompare(b));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-}
+/** Stages compared by content (DynamoDB does not keep the order of a map's keys; deep equality ignores it). */
+const sameStage = (a: Stage, b: Stage) => isDeepStrictEqual(a, b);
 
 /** A flag change lost to a concurrent one is re-read and made again this many times. */
 const FLAG_ATTEMPTS = 3;
