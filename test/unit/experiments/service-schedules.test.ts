@@ -1,66 +1,14 @@
 import { systemChange } from '../../../shared/audit/actor';
-import type { ConfigRepository } from '../../../shared/config/repository';
-import type { ChangeContext } from '../../../shared/audit/actor';
-import {
-  checkVersion,
-  deleteVersion,
-  firstVersion,
-  nextVersion,
-  type ServerManaged,
-  type Versioned,
-  type VersionedChange,
-} from '../../../shared/config/versioning';
-import { ConflictError, NotFoundError } from '../../../shared/errors';
+import { ConflictError } from '../../../shared/errors';
 import type { ExactTimeScheduler } from '../../../shared/experiments/exact-time';
 import type { Experiment } from '../../../shared/experiments/requests';
 import { experimentInputSchema } from '../../../shared/experiments/schema';
 import { ExperimentsService } from '../../../shared/experiments/service';
+import type { Flag } from '../../../shared/flags/requests';
+import type { Layer } from '../../../shared/layers/requests';
+import type { Metric } from '../../../shared/metrics/schema';
 import { logger } from '../../../shared/observability';
-
-/** The part of ConfigRepository the service uses, in memory, with the same version checks. */
-class MemoryRepository<T extends Versioned> {
-  readonly kind = 'experiment';
-  readonly items = new Map<string, T>();
-  async get(key: string) {
-    return this.items.get(key) ?? null;
-  }
-  async require(key: string) {
-    const item = this.items.get(key);
-    if (item === undefined) throw new NotFoundError(`No ${this.kind} ${key}`);
-    return item;
-  }
-  async forChange(key: string, change: VersionedChange) {
-    return checkVersion(this.kind, await this.require(key), change);
-  }
-  async list() {
-    return [...this.items.values()];
-  }
-  async create(document: Omit<T, ServerManaged>, context: ChangeContext, now?: Date) {
-    const item = firstVersion(document, context, now) as T;
-    if (this.items.has(item.key)) throw new ConflictError(`${item.key} exists`);
-    this.items.set(item.key, item);
-    return item;
-  }
-  async replace(
-    before: T,
-    document: Omit<T, ServerManaged>,
-    _context: ChangeContext,
-    _action?: string,
-    now?: Date,
-  ) {
-    const after = nextVersion(before, document, now);
-    if (this.items.get(after.key)?.version !== before.version) throw new ConflictError('stale');
-    this.items.set(after.key, after);
-    return after;
-  }
-  async remove(stored: T, change: VersionedChange) {
-    if (this.items.get(stored.key)?.version !== deleteVersion(this.kind, stored, change))
-      throw new ConflictError('stale');
-    this.items.delete(stored.key);
-  }
-}
-const asRepository = <T extends Versioned>(memory: MemoryRepository<T>) =>
-  memory as unknown as ConfigRepository<T>;
+import { MemoryRepository } from '../../support/memory-config';
 
 /** Records what the service asks of the exact-time scheduler. */
 class RecordingScheduler implements ExactTimeScheduler {
@@ -95,13 +43,13 @@ let exactTime: RecordingScheduler;
 let service: ExperimentsService;
 
 beforeEach(() => {
-  experiments = new MemoryRepository<Experiment>();
+  experiments = new MemoryRepository<Experiment>('experiment');
   exactTime = new RecordingScheduler();
   service = new ExperimentsService(
-    asRepository(experiments),
-    asRepository(new MemoryRepository()),
-    asRepository(new MemoryRepository()),
-    asRepository(new MemoryRepository()),
+    experiments.asRepository(),
+    new MemoryRepository<Layer>('layer').asRepository(),
+    new MemoryRepository<Flag>('flag').asRepository(),
+    new MemoryRepository<Metric>('metric').asRepository(),
     exactTime,
   );
 });

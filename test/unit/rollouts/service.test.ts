@@ -11,7 +11,7 @@ import type { RolloutSchedule } from '../../../shared/rollouts/requests';
 import { rolloutInputSchema, type RolloutInput } from '../../../shared/rollouts/schema';
 import { RolloutsService } from '../../../shared/rollouts/service';
 import type { Segment } from '../../../shared/segments/requests';
-import { MemoryRepository, type Change } from './memory';
+import { MemoryRepository, type Change } from '../../support/memory-config';
 
 const person = (sub: string, role: 'admin' | 'developer'): UserPrincipal => ({
   kind: 'user',

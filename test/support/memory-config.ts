@@ -1,5 +1,5 @@
-import type { ChangeContext } from '../../../shared/audit/actor';
-import type { ConfigRepository } from '../../../shared/config/repository';
+import type { ChangeContext } from '../../shared/audit/actor';
+import type { ConfigRepository } from '../../shared/config/repository';
 import {
   checkVersion,
   deleteVersion,
@@ -8,8 +8,8 @@ import {
   type ServerManaged,
   type Versioned,
   type VersionedChange,
-} from '../../../shared/config/versioning';
-import { ConflictError, NotFoundError } from '../../../shared/errors';
+} from '../../shared/config/versioning';
+import { ConflictError, NotFoundError } from '../../shared/errors';
 
 export interface Change {
   readonly kind: string;
