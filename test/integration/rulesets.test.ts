@@ -5,6 +5,7 @@ import { noCache, RedisRulesetCache } from '../../shared/rulesets/cache';
 import { chunkString, RulesetRepository } from '../../shared/rulesets/repository';
 import { RulesetSource } from '../../shared/rulesets/source';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { scaledMs } from '../../local/timing';
 import { requireEngines } from '../support/engines';
 import { startTestRedis, type TestRedis } from '../support/redis';
 
@@ -57,7 +58,7 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
   beforeAll(async () => {
     [dynamo, redis] = await Promise.all([startTestDynamo(), startTestRedis()]);
     repo = new RulesetRepository(dynamo.doc, dynamo.tableNames.rulesets, dynamo.tableNames.config);
-  }, 60_000);
+  }, scaledMs(60_000));
   afterAll(async () => {
     await redis?.stop();
     await dynamo?.stop();
