@@ -7,8 +7,8 @@ import { availableParallelism, loadavg } from 'node:os';
  * `budget × time scale`, bounded, and it names the phase that gave up.
  *
  * The time scale is `SWITCHYARD_TIME_SCALE` when set (e.g. 3 on a machine known to be three times slower),
- * otherwise measured when asked: the 1-minute load average per core, at least 1. It is capped so that a
- * broken engine still fails in bounded time.
+ * otherwise measured when asked: the 1-minute load average per core (or, in a test run, the value measured at
+ * its start if that was higher), at least 1. It is capped so that a broken engine still fails in bounded time.
  */
 export const TIME_SCALE_ENV = 'SWITCHYARD_TIME_SCALE';
 export const MAX_TIME_SCALE = 8;
@@ -23,13 +23,25 @@ function parseScale(raw: string): number {
   return value;
 }
 
+/**
+ * The load-based scale measured once at the start of a longer run (the tests' global setup), so that a wait
+ * later in the run never assumes a quieter machine than the run started on.
+ */
+export const MEASURED_TIME_SCALE_ENV = 'SWITCHYARD_TIME_SCALE_MEASURED';
+
+/** The 1-minute load average per core: how many runnable tasks compete for each core right now. */
+export function measuredLoadScale(): number {
+  return (loadavg()[0] ?? 0) / availableParallelism();
+}
+
 /** How many times slower than an idle machine this one runs now, in [1, MAX_TIME_SCALE]. */
 export function timeScale(): number {
   const configured = process.env[TIME_SCALE_ENV];
+  const atStart = Number(process.env[MEASURED_TIME_SCALE_ENV]);
   const scale =
     configured !== undefined && configured !== ''
       ? parseScale(configured)
-      : (loadavg()[0] ?? 0) / availableParallelism();
+      : Math.max(measuredLoadScale(), Number.isFinite(atStart) ? atStart : 0);
   return Math.min(MAX_TIME_SCALE, Math.max(1, scale));
 }
 

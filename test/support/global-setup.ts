@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { spawnSync } from 'node:child_process';
 import { startDynamoLocal, type DynamoLocal } from '../../local/dynamodb';
 import { freePort } from '../../local/ports';
-import { timeScale, TIME_SCALE_ENV } from '../../local/timing';
+import { measuredLoadScale, MEASURED_TIME_SCALE_ENV } from '../../local/timing';
 import { SHARED_DYNAMO_ENV } from './shared-engines';
 
 /**
@@ -29,8 +29,9 @@ function needsEngines(globalConfig: Config.GlobalConfig): boolean {
 export default async function globalSetup(globalConfig: Config.GlobalConfig): Promise<void> {
   // As in jest-env.ts (which runs in the workers, not here): the SDK's Node 22 notice is known noise.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  // Measured once here and handed to the workers, so that every deadline of the run uses the same factor.
-  process.env[TIME_SCALE_ENV] ||= timeScale().toFixed(2);
+  // Measured once here and handed to the workers: no deadline of the run assumes a quieter machine than this
+  // (each still follows the load when it rises; SWITCHYARD_TIME_SCALE, when set, overrides both).
+  process.env[MEASURED_TIME_SCALE_ENV] = measuredLoadScale().toFixed(2);
   if (!needsEngines(globalConfig)) return;
   const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
   if (java.error !== undefined || java.status !== 0) return;

@@ -9,10 +9,12 @@ import {
 } from '../../../local/timing';
 
 describe('deadlines that follow the machine', () => {
-  const saved = process.env.SWITCHYARD_TIME_SCALE;
+  const saved = { ...process.env };
   afterEach(() => {
-    if (saved === undefined) delete process.env.SWITCHYARD_TIME_SCALE;
-    else process.env.SWITCHYARD_TIME_SCALE = saved;
+    for (const name of ['SWITCHYARD_TIME_SCALE', 'SWITCHYARD_TIME_SCALE_MEASURED']) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
   });
 
   it('stretches a budget by SWITCHYARD_TIME_SCALE, never below 1 nor above the cap', () => {
@@ -25,6 +27,14 @@ describe('deadlines that follow the machine', () => {
     expect(timeScale()).toBe(MAX_TIME_SCALE);
   });
 
+  it('never assumes a quieter machine than the run measured at its start', () => {
+    delete process.env.SWITCHYARD_TIME_SCALE;
+    process.env.SWITCHYARD_TIME_SCALE_MEASURED = '5';
+    expect(timeScale()).toBeGreaterThanOrEqual(5);
+    process.env.SWITCHYARD_TIME_SCALE = '2';
+    expect(timeScale()).toBe(2);
+  });
+
   it('refuses a time scale that is not a positive number', () => {
     process.env.SWITCHYARD_TIME_SCALE = 'fast';
     expect(() => timeScale()).toThrow(/SWITCHYARD_TIME_SCALE="fast"/);
@@ -34,6 +44,7 @@ describe('deadlines that follow the machine', () => {
 
   it('measures the load when no scale is set, within [1, cap]', () => {
     delete process.env.SWITCHYARD_TIME_SCALE;
+    delete process.env.SWITCHYARD_TIME_SCALE_MEASURED;
     const scale = timeScale();
     expect(scale).toBeGreaterThanOrEqual(1);
     expect(scale).toBeLessThanOrEqual(MAX_TIME_SCALE);
