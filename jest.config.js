@@ -1,3 +1,12 @@
+const { availableParallelism } = require('node:os');
+
+/**
+ * Workers: Jest's default is one fewer than the cores (1 on the 2-core machines), but the integration and
+ * end-to-end files spend most of their time waiting on DynamoDB Local (Java) and on HTTP round trips, so
+ * more workers than cores finish sooner. JEST_MAX_WORKERS overrides it.
+ */
+const maxWorkers = Number(process.env.JEST_MAX_WORKERS) || Math.max(2, availableParallelism() + 1);
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -8,5 +17,11 @@ module.exports = {
   moduleNameMapper: { '^@middy/([^/]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/test/support/jest-env.ts'],
-  testTimeout: 30000,
+  setupFilesAfterEnv: ['<rootDir>/test/support/jest-timeout.ts'],
+  // One DynamoDB Local for the whole run, stopped at the end (test/support/global-setup.ts).
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  reporters: ['default', '<rootDir>/jest.skip-reporter.js'],
+  maxWorkers,
+  // The default per-test deadline is set in jest-timeout.ts, scaled to the machine's load.
 };

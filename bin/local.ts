@@ -1,6 +1,7 @@
 /**
- * `npm start -- [--port N] [--memory] [--data DIR] [--authorizer-ttl S]`: the whole Switchyard API on this machine, with
- * DynamoDB Local, kinesalite and Cognito-style local tokens. No AWS account needed.
+ * `npm start -- [--port N] [--memory] [--data DIR] [--authorizer-ttl S] [--engine-timeout S]`: the whole
+ * Switchyard API on this machine, with DynamoDB Local, kinesalite and Cognito-style local tokens. No AWS
+ * account needed. Prints each start-up phase with its duration.
  */
 import { parseArgs } from 'node:util';
 
@@ -10,7 +11,8 @@ import { LocalPlatformError } from '../local/dynamodb';
 import { startPlatform } from '../local/platform';
 
 const USAGE =
-  'Usage: npm start -- [--port N] [--memory] [--data DIR] [--host H] [--authorizer-ttl SECONDS]   (PORT is honoured too)';
+  'Usage: npm start -- [--port N] [--memory] [--data DIR] [--host H] [--authorizer-ttl SECONDS] ' +
+  '[--engine-timeout SECONDS]   (PORT and SWITCHYARD_ENGINE_TIMEOUT are honoured too)';
 
 function parsePort(value: string | undefined): number {
   const port = Number(value ?? '3000');
@@ -21,12 +23,15 @@ function parsePort(value: string | undefined): number {
   return port;
 }
 
-/** API-key authorizer cache TTL (default: the deployed 300 s); shorter to try out revocation. */
-function parseSeconds(value: string | undefined): number | undefined {
+/**
+ * A number of seconds: the API-key authorizer cache TTL (default: the deployed 300 s; shorter to try out
+ * revocation), or how long each engine may take to start (default: 30 s times the machine's time scale).
+ */
+function parseSeconds(option: string, value: string | undefined, min = 0): number | undefined {
   if (value === undefined) return undefined;
   const seconds = Number(value);
-  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
-    console.error(`Invalid --authorizer-ttl ${JSON.stringify(value)}: a number of seconds >= 0. ${USAGE}`);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < min) {
+    console.error(`Invalid ${option} ${JSON.stringify(value)}: a number of seconds >= ${min}. ${USAGE}`);
     process.exit(2);
   }
   return seconds;
@@ -42,6 +47,7 @@ async function main(): Promise<void> {
         memory: { type: 'boolean', default: false },
         data: { type: 'string', default: '.switchyard' },
         'authorizer-ttl': { type: 'string' },
+        'engine-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -54,25 +60,38 @@ async function main(): Promise<void> {
     return;
   }
 
+  const engineTimeout = parseSeconds(
+    values['engine-timeout'] === undefined ? 'SWITCHYARD_ENGINE_TIMEOUT' : '--engine-timeout',
+    values['engine-timeout'] ?? (process.env.SWITCHYARD_ENGINE_TIMEOUT || undefined),
+    1,
+  );
   const started = Date.now();
+  console.log('Starting the Switchyard local platform…');
   const platform = await startPlatform({
     port: parsePort(values.port ?? process.env.PORT),
     host: values.host ?? '127.0.0.1',
     dataDir: values.data,
     memory: values.memory,
-    authorizerCacheSeconds: parseSeconds(values['authorizer-ttl']),
+    authorizerCacheSeconds: parseSeconds('--authorizer-ttl', values['authorizer-ttl']),
+    ...(engineTimeout === undefined ? {} : { engineTimeoutMs: engineTimeout * 1000 }),
     log: (line) => console.log(`  ${line}`),
   });
 
-  const dataArg = values.data === '.switchyard' ? '' : ` --data ${values.data}`;
+  // A memory platform keeps its signing key and users in this process: tokens come from its token endpoint.
+  const tokenArgs =
+    platform.tokenPort !== null
+      ? ` --port ${platform.tokenPort}`
+      : values.data === '.switchyard'
+        ? ''
+        : ` --data ${values.data}`;
   console.log(
     [
       '',
       `Switchyard local platform listening on ${platform.url}  (ready in ${Date.now() - started} ms)`,
-      `  data: ${values.memory ? 'in memory (throwaway)' : values.data}`,
+      `  data: ${values.memory ? 'in memory (throwaway: nothing is written to disk, tokens included)' : values.data}`,
       '',
       `  curl ${platform.url}/health`,
-      `  TOKEN=$(npm run -s token -- --role admin${dataArg})`,
+      `  TOKEN=$(npm run -s token -- --role admin${tokenArgs})`,
       `  curl -H "Authorization: Bearer $TOKEN" ${platform.url}/api/v1/users/me`,
       `  OpenAPI: ${platform.url}/api/v1/openapi.json`,
       '',

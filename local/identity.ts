@@ -12,7 +12,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Role } from '../shared/auth/roles';
 import type { DirectoryUser } from '../shared/users/directory';
-import { LocalDirectory } from '../shared/users/local-directory';
+import {
+  dropInMemoryDirectory,
+  IN_MEMORY_DIRECTORY_PREFIX,
+  LocalDirectory,
+} from '../shared/users/local-directory';
 
 /**
  * The local stand-in for a Cognito user pool's token endpoint: it signs ID tokens shaped like Cognito's
@@ -50,12 +54,16 @@ function base64url(value: string | Buffer): string {
   return Buffer.from(value).toString('base64url');
 }
 
+function generateKey(): StoredKey {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { kid: randomUUID(), privateJwk: privateKey.export({ format: 'jwk' }) };
+}
+
 function loadOrCreateKey(directory: string): StoredKey {
   const file = join(directory, 'signing-key.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as StoredKey;
   mkdirSync(directory, { recursive: true });
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const stored: StoredKey = { kid: randomUUID(), privateJwk: privateKey.export({ format: 'jwk' }) };
+  const stored = generateKey();
   writeFileSync(file, JSON.stringify(stored), { mode: 0o600 });
   return stored;
 }
@@ -78,13 +86,19 @@ export class LocalIdentity {
   private readonly verifier;
   /** The users, shared with the users function of the running platform (LOCAL_USER_DIRECTORY_FILE). */
   readonly directory: LocalDirectory;
+  /** Where the users live: a file, or `memory:<name>` for an in-memory identity. */
   readonly directoryFile: string;
 
-  /** `directory` holds the signing key and the users, so `npm run token` and `npm start` agree. */
-  constructor(directory: string) {
-    this.directoryFile = join(directory, 'users.json');
+  /**
+   * `directory` holds the signing key and the users, so `npm run token` and `npm start` agree; `null` keeps
+   * both in this process's memory and writes nothing (`npm start -- --memory`: tokens then come from the
+   * platform's loopback token endpoint, see local/token-endpoint.ts).
+   */
+  constructor(directory: string | null) {
+    this.directoryFile =
+      directory === null ? `${IN_MEMORY_DIRECTORY_PREFIX}${randomUUID()}` : join(directory, 'users.json');
     this.directory = new LocalDirectory(this.directoryFile);
-    this.key = loadOrCreateKey(directory);
+    this.key = directory === null ? generateKey() : loadOrCreateKey(directory);
     this.verifier = CognitoJwtVerifier.create({
       userPoolId: LOCAL_USER_POOL_ID,
       clientId: LOCAL_CLIENT_ID,
@@ -159,6 +173,11 @@ export class LocalIdentity {
       ...(request.expiresInSeconds === undefined ? {} : { expiresInSeconds: request.expiresInSeconds }),
     });
     return { token, user, created };
+  }
+
+  /** Forget the users of an in-memory identity (its platform has stopped). */
+  dispose(): void {
+    dropInMemoryDirectory(this.directoryFile);
   }
 
   /** The verified claims, or null for a token API Gateway's Cognito authorizer would refuse. */

@@ -7,7 +7,7 @@ import {
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import kinesalite from 'kinesalite';
-import { sleep } from './ports';
+import { Deadline, waitFor } from './timing';
 
 export interface KinesisLocal {
   readonly endpoint: string;
@@ -44,10 +44,11 @@ export async function ensureStream(client: KinesisClient, streamName: string, sh
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-    if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await sleep(50);
-  }
-  throw new Error(`Kinesis stream ${streamName} did not become ACTIVE`);
+  await waitFor(
+    new Deadline(`Kinesis stream ${streamName} becoming ACTIVE`, 5_000),
+    async () =>
+      (await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName })))
+        .StreamDescriptionSummary?.StreamStatus === 'ACTIVE',
+    50,
+  );
 }

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { build } from 'esbuild';
+import { build, stop as stopEsbuild } from 'esbuild';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -34,20 +34,35 @@ const REPO_ROOT = resolve(__dirname, '..');
  */
 export class FunctionRuntime {
   private readonly loaded = new Map<string, LambdaFunction>();
+  /** Bundled but not loaded yet: bundling needs no environment, loading is the cold start that reads it. */
+  private readonly bundled = new Map<string, string>();
   /**
    * Inside the repository's node_modules, so that the externals (`@aws-sdk/*`) resolve from the bundles as
    * they do from the runtime in Lambda; one folder per runtime, so parallel platforms never share bundles.
    */
   readonly buildDir = join(REPO_ROOT, 'node_modules', '.cache', 'switchyard-functions', randomUUID());
 
-  /** Remove the bundles (they are rebuilt at every start). */
+  /**
+   * Remove the bundles (they are rebuilt at every start) and stop esbuild's service process, which would
+   * otherwise outlive the platform (one per test file); the next build starts a new one.
+   */
   dispose(): void {
     rmSync(this.buildDir, { recursive: true, force: true });
+    void stopEsbuild();
   }
 
-  /** Bundle every entry (relative to the repository root) in one esbuild run. */
+  /** Bundle and load every entry (relative to the repository root). */
   async prepare(entries: readonly string[]): Promise<void> {
-    const pending = [...new Set(entries)].filter((e) => !this.loaded.has(e));
+    await this.bundle(entries);
+    this.load();
+  }
+
+  /**
+   * Bundle every entry in one esbuild run, without loading them; the local platform does this while its
+   * engines start, since it does not depend on the environment they provide.
+   */
+  async bundle(entries: readonly string[]): Promise<void> {
+    const pending = [...new Set(entries)].filter((e) => !this.loaded.has(e) && !this.bundled.has(e));
     if (pending.length === 0) return;
     mkdirSync(this.buildDir, { recursive: true });
     const outputs = pending.map((entry) => ({
@@ -66,13 +81,18 @@ export class FunctionRuntime {
       nodePaths: [join(REPO_ROOT, 'node_modules')],
       logLevel: 'error',
     });
-    for (const { entry, out } of outputs) {
-      const file = join(this.buildDir, `${out}.js`);
+    for (const { entry, out } of outputs) this.bundled.set(entry, join(this.buildDir, `${out}.js`));
+  }
+
+  /** Load every bundled entry: their module scope runs now, as a cold start, and reads the environment. */
+  load(): void {
+    for (const [entry, file] of this.bundled) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading the bundle is the point
       const module = require(file) as Record<string, unknown>;
       const fn = module.handler;
       if (typeof fn !== 'function') throw new Error(`${entry} does not export a function named handler`);
       this.loaded.set(entry, fn as LambdaFunction);
+      this.bundled.delete(entry);
     }
   }
 

@@ -18,13 +18,15 @@ import {
 } from '../shared/functions';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { join, resolve } from 'node:path';
-import { ensureTables, startDynamoLocal } from './dynamodb';
+import { deleteTables, ensureTables, relayDynamoLocal, startDynamoLocal } from './dynamodb';
 import { LocalGateway } from './gateway';
 import { LocalIdentity, LOCAL_REGION } from './identity';
 import { ensureStream, startKinesisLocal } from './kinesis';
 import { FunctionRuntime, lambdaContext } from './lambda-runtime';
 import { freePort } from './ports';
 import { pollDynamoStream, pollKinesisStream, type StreamPoller } from './streams';
+import { elapsed } from './timing';
+import { serveTokens } from './token-endpoint';
 import type { DynamoDBStreamEvent, KinesisStreamEvent, ScheduledEvent } from 'aws-lambda';
 
 export const LOCAL_STAGE = 'local';
@@ -35,9 +37,12 @@ export interface PlatformOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly host?: string;
-  /** Where DynamoDB Local and kinesalite keep their files and the token signing key lives. */
+  /** Where DynamoDB Local and kinesalite keep their files and the token signing key and users live. */
   readonly dataDir: string;
-  /** Keep DynamoDB and Kinesis data in memory (the signing key still lives in dataDir). */
+  /**
+   * Keep everything in memory and write nothing to disk: tables, streams, the signing key and the users.
+   * Tokens then come from the platform's loopback token endpoint (`tokenPort`).
+   */
   readonly memory: boolean;
   readonly log?: (line: string) => void;
   /** Extra consumers and jobs beside the registered ones (tests use this). */
@@ -51,6 +56,20 @@ export interface PlatformOptions {
    * @default 300
    */
   readonly authorizerCacheSeconds?: number;
+  /**
+   * How long each engine may take to answer at start-up, in ms (`--engine-timeout`,
+   * `SWITCHYARD_ENGINE_TIMEOUT`).
+   * @default its idle-machine budget times the machine's time scale (local/timing.ts)
+   */
+  readonly engineTimeoutMs?: number;
+  /**
+   * An already running DynamoDB Local to use instead of starting one (the tests share one per run), reached
+   * through a relay that the platform closes when it stops. The platform then creates its tables under
+   * `tablePrefix` and deletes them when it stops.
+   */
+  readonly dynamoEndpoint?: string;
+  /** @default 'switchyard-local' */
+  readonly tablePrefix?: string;
 }
 
 export interface RunningPlatform {
@@ -58,11 +77,13 @@ export interface RunningPlatform {
   readonly identity: LocalIdentity;
   readonly tableNames: Readonly<Record<TableId, string>>;
   readonly eventsStreamName: string;
+  /** An in-memory platform's token endpoint on 127.0.0.1 (`npm run token -- --port N`); null on disk. */
+  readonly tokenPort: number | null;
   stop(): Promise<void>;
 }
 
-export function localTableNames(): Record<TableId, string> {
-  return Object.fromEntries(TABLE_IDS.map((id) => [id, `switchyard-local-${id}`])) as Record<TableId, string>;
+export function localTableNames(prefix = 'switchyard-local'): Record<TableId, string> {
+  return Object.fromEntries(TABLE_IDS.map((id) => [id, `${prefix}-${id}`])) as Record<TableId, string>;
 }
 
 /**
@@ -105,7 +126,21 @@ function configureEnvironment(
   );
 }
 
-/** Start DynamoDB Local, kinesalite, the stream pollers, the job timers and the local API Gateway. */
+/**
+ * Promise.all that waits for every phase to settle before it fails, so that an engine still starting when
+ * another phase fails has registered its stop before the platform stops everything.
+ */
+async function allStarted(phases: readonly Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(phases);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
+
+/**
+ * Start DynamoDB Local, kinesalite, the stream pollers, the job timers and the local API Gateway. What does
+ * not depend on each other starts side by side (the engines, bundling the functions, the signing key), and
+ * each phase is logged with its duration.
+ */
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
   const log = options.log ?? (() => undefined);
   const dataDir = resolve(options.dataDir);
@@ -115,34 +150,82 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
     stops.length = 0;
   };
+  const startedAt = Date.now();
+  /** Runs one start-up phase and logs "<phase> <seconds>" when it is done. */
+  const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const since = Date.now();
+    const result = await run();
+    log(`${name} ${elapsed(since)}`);
+    return result;
+  };
 
   try {
-    const dynamoLocal = await startDynamoLocal(
-      (endpoint) =>
-        new DynamoDBClient({
-          endpoint,
-          region: LOCAL_REGION,
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        }),
-      {
-        port: await freePort(),
-        ...(options.memory ? {} : { path: join(dataDir, 'dynamodb') }),
-      },
-    );
-    stops.push(() => dynamoLocal.stop());
-    const kinesisLocal = await startKinesisLocal({
-      port: await freePort(),
-      ...(options.memory ? {} : { path: join(dataDir, 'kinesis') }),
-    });
-    stops.push(() => kinesisLocal.stop());
+    const streamFunctions = [...STREAM_FUNCTIONS, ...(options.streamFunctions ?? [])];
+    const jobs = [...SCHEDULED_FUNCTIONS, ...(options.scheduledFunctions ?? [])];
+    const functions = new FunctionRuntime();
+    stops.push(async () => functions.dispose());
 
-    const tableNames = localTableNames();
-    const identity = new LocalIdentity(join(dataDir, 'identity'));
+    // The engines' ports are chosen first, so that the environment (their endpoints) is known before they
+    // answer: the functions' cold starts (CPU in this process) then overlap the engines' start-up (Java).
+    const identity = await phase('signing key', async () => {
+      const created = new LocalIdentity(options.memory ? null : join(dataDir, 'identity'));
+      stops.push(async () => created.dispose());
+      return created;
+    });
+    const dynamoPort = options.dynamoEndpoint === undefined ? await freePort() : null;
+    const relay =
+      options.dynamoEndpoint === undefined ? null : await relayDynamoLocal(options.dynamoEndpoint);
+    if (relay !== null) stops.push(() => relay.stop());
+    const kinesisPort = await freePort();
+    const tableNames = localTableNames(options.tablePrefix);
     configureEnvironment(
-      { dynamo: dynamoLocal.endpoint, kinesis: kinesisLocal.endpoint },
+      {
+        dynamo: relay?.endpoint ?? `http://127.0.0.1:${dynamoPort}`,
+        kinesis: `http://127.0.0.1:${kinesisPort}`,
+      },
       tableNames,
       identity.directoryFile,
     );
+
+    // Side by side: DynamoDB Local, kinesalite, and bundling then loading the functions.
+    await allStarted([
+      dynamoPort === null
+        ? Promise.resolve()
+        : phase('dynamodb local ready', async () => {
+            const engine = await startDynamoLocal(
+              (endpoint) =>
+                new DynamoDBClient({
+                  endpoint,
+                  region: LOCAL_REGION,
+                  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+                }),
+              {
+                port: dynamoPort,
+                ...(options.memory ? {} : { path: join(dataDir, 'dynamodb') }),
+                ...(options.engineTimeoutMs === undefined ? {} : { timeoutMs: options.engineTimeoutMs }),
+              },
+            );
+            stops.push(() => engine.stop());
+          }),
+      phase('kinesalite ready', async () => {
+        const engine = await startKinesisLocal({
+          port: kinesisPort,
+          ...(options.memory ? {} : { path: join(dataDir, 'kinesis') }),
+        });
+        stops.push(() => engine.stop());
+      }),
+      (async () => {
+        await phase('functions bundled', () =>
+          functions.bundle([
+            ...LOCAL_FUNCTION_ENTRIES,
+            ...(options.streamFunctions ?? []).map((f) => f.entry),
+            ...(options.scheduledFunctions ?? []).map((j) => j.entry),
+          ]),
+        );
+        await phase('functions loaded', async () => functions.load());
+      })(),
+    ]);
+
     const dynamo = createDynamoClient();
     const kinesis = createKinesisClient();
     const streams = createDynamoStreamsClient();
@@ -151,43 +234,41 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       kinesis.destroy();
       streams.destroy();
     });
-    await ensureTables(dynamo, tableNames);
-    await ensureStream(kinesis, EVENTS_STREAM_NAME, 2);
+    if (options.dynamoEndpoint !== undefined) stops.push(() => deleteTables(dynamo, tableNames));
 
-    const streamFunctions = [...STREAM_FUNCTIONS, ...(options.streamFunctions ?? [])];
-    const jobs = [...SCHEDULED_FUNCTIONS, ...(options.scheduledFunctions ?? [])];
-    const functions = new FunctionRuntime();
-    stops.push(async () => functions.dispose());
-    await functions.prepare([
-      ...LOCAL_FUNCTION_ENTRIES,
-      ...(options.streamFunctions ?? []).map((f) => f.entry),
-      ...(options.scheduledFunctions ?? []).map((j) => j.entry),
+    await allStarted([
+      phase('tables', () => ensureTables(dynamo, tableNames)),
+      phase('events stream', () => ensureStream(kinesis, EVENTS_STREAM_NAME, 2)),
     ]);
 
     const pollers: StreamPoller[] = [];
     stops.push(async () => {
       await Promise.all(pollers.map((p) => p.stop()));
     });
-    for (const fn of streamFunctions) {
-      const pollerOptions = {
-        functionName: fn.name,
-        batchSize: fn.batchSize,
-        maxAttempts: fn.maxAttempts,
-        intervalMs: 200,
-        log,
-      };
-      if (fn.source.kind === 'tableStream') {
-        const handler = functions.get<DynamoDBStreamEvent, void>(fn.entry);
-        pollers.push(
-          await pollDynamoStream(dynamo, streams, tableNames[fn.source.table], handler, pollerOptions),
-        );
-      } else {
-        const handler = functions.get<KinesisStreamEvent, void>(fn.entry);
-        pollers.push(pollKinesisStream(kinesis, EVENTS_STREAM_NAME, handler, pollerOptions));
+    await phase('stream pollers', async () => {
+      for (const fn of streamFunctions) {
+        const pollerOptions = {
+          functionName: fn.name,
+          batchSize: fn.batchSize,
+          maxAttempts: fn.maxAttempts,
+          intervalMs: 200,
+          log,
+        };
+        if (fn.source.kind === 'tableStream') {
+          const handler = functions.get<DynamoDBStreamEvent, void>(fn.entry);
+          pollers.push(
+            await pollDynamoStream(dynamo, streams, tableNames[fn.source.table], handler, pollerOptions),
+          );
+        } else {
+          const handler = functions.get<KinesisStreamEvent, void>(fn.entry);
+          pollers.push(pollKinesisStream(kinesis, EVENTS_STREAM_NAME, handler, pollerOptions));
+        }
       }
-    }
+    });
 
     const msPerMinute = options.msPerMinute ?? 60_000;
+    // A job still running when the platform stops is awaited, so that it never outlives the engines.
+    const runningJobs = new Set<Promise<void>>();
     for (const job of jobs) {
       const handler = functions.get<ScheduledEvent, void>(job.entry);
       const timer = setInterval(() => {
@@ -202,11 +283,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           resources: [`arn:aws:events:${LOCAL_REGION}:000000000000:rule/${job.name}`],
           detail: {},
         };
-        handler(event, lambdaContext(job.name)).catch((error: unknown) =>
+        const run = handler(event, lambdaContext(job.name)).catch((error: unknown) =>
           log(`${job.name} failed: ${String(error)}`),
         );
+        runningJobs.add(run);
+        void run.finally(() => runningJobs.delete(run));
       }, job.everyMinutes * msPerMinute);
-      stops.push(async () => clearInterval(timer));
+      stops.push(async () => {
+        clearInterval(timer);
+        await Promise.allSettled([...runningJobs]);
+      });
     }
 
     const gateway = new LocalGateway({
@@ -218,14 +304,18 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       authorizerCacheSeconds: options.authorizerCacheSeconds,
     });
     const host = options.host ?? '127.0.0.1';
-    const port = await gateway.listen(options.port, host);
+    const port = await phase('gateway listening', () => gateway.listen(options.port, host));
     stops.push(() => gateway.close());
+    const tokens = options.memory ? await serveTokens(identity) : null;
+    if (tokens !== null) stops.push(() => tokens.close());
+    log(`ready ${elapsed(startedAt)}`);
 
     return {
       url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
       identity,
       tableNames,
       eventsStreamName: EVENTS_STREAM_NAME,
+      tokenPort: tokens?.port ?? null,
       stop: stopAll,
     };
   } catch (error) {

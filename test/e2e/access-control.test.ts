@@ -1,10 +1,9 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPlatform, type RunningPlatform } from '../../local/platform';
+import type { RunningPlatform } from '../../local/platform';
+import { scaledMs } from '../../local/timing';
+import { startTestPlatform } from '../support/platform';
 import type { AuditEntry } from '../../shared/audit/schema';
 import { createDocumentClient } from '../../shared/aws/clients';
 import { ROUTES } from '../../shared/http/routes';
@@ -761,11 +760,7 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
   };
 
   beforeAll(async () => {
-    platform = await startPlatform({
-      port: 0,
-      memory: true,
-      dataDir: mkdtempSync(join(tmpdir(), 'sy-access-')),
-    });
+    platform = await startTestPlatform({});
     const { identity } = platform;
     tokens.admin = (await identity.signIn({ role: 'admin', email: 'admin@example.com' })).token;
     tokens.developer = (await identity.signIn({ role: 'developer', email: 'dev@example.com' })).token;
@@ -788,7 +783,7 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
       role: 'viewer',
     });
     target = created.json as unknown as User;
-  }, 90_000);
+  }, scaledMs(90_000));
 
   afterAll(() => platform?.stop());
 
@@ -982,7 +977,7 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
       // Items, not a count: a revoke changes an item in place.
       const apiKeys = (await doc.send(new ScanCommand({ TableName: platform.tableNames.apiKeys }))).Items;
       doc.destroy();
-      return { audit, config, apiKeys, users: readFileSync(platform.identity.directoryFile, 'utf8') };
+      return { audit, config, apiKeys, users: JSON.stringify(await platform.identity.directory.list()) };
     };
 
     it.each(ROUTES.map((r) => [r.operationId, r] as const))(
@@ -1015,7 +1010,7 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
         );
         expect(await snapshot()).toEqual(before);
       },
-      60_000,
+      scaledMs(60_000),
     );
   });
 });

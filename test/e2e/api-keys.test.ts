@@ -1,8 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPlatform, type RunningPlatform } from '../../local/platform';
+import type { RunningPlatform } from '../../local/platform';
+import { scaledMs } from '../../local/timing';
+import { startTestPlatform } from '../support/platform';
 import { createDocumentClient } from '../../shared/aws/clients';
 import { requireEngines } from '../support/engines';
 import { httpCaller } from '../support/http';
@@ -29,16 +28,13 @@ engines.describe('API keys over HTTP', () => {
   };
 
   beforeAll(async () => {
-    platform = await startPlatform({
-      port: 0,
-      memory: true,
-      dataDir: mkdtempSync(join(tmpdir(), 'sy-api-keys-')),
+    platform = await startTestPlatform({
       authorizerCacheSeconds: 1,
     });
     admin = (await platform.identity.signIn({ role: 'admin', email: 'admin@example.com' })).token;
     developer = (await platform.identity.signIn({ role: 'developer' })).token;
     analyst = (await platform.identity.signIn({ role: 'analyst' })).token;
-  }, 90_000);
+  }, scaledMs(90_000));
   afterAll(() => platform?.stop());
 
   it('an admin creates a server key: the secret is answered once, then never listed nor stored', async () => {

@@ -1,8 +1,7 @@
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPlatform, type RunningPlatform } from '../../local/platform';
+import type { RunningPlatform } from '../../local/platform';
+import { scaledMs } from '../../local/timing';
+import { startTestPlatform } from '../support/platform';
 import { createKinesisClient } from '../../shared/aws/clients';
 import { eventSchema, type SwitchyardEvent } from '../../shared/events/schema';
 import { requireEngines } from '../support/engines';
@@ -93,10 +92,7 @@ engines.describe('experiment assignment end to end (schedule → sweep → assig
 
   beforeAll(async () => {
     // One "minute" = 40 ms: the 15-minute sweep runs every 600 ms.
-    platform = await startPlatform({
-      port: 0,
-      memory: true,
-      dataDir: mkdtempSync(join(tmpdir(), 'sy-assign-')),
+    platform = await startTestPlatform({
       msPerMinute: 40,
     });
     devToken = (await platform.identity.signIn({ role: 'developer' })).token;
@@ -106,156 +102,172 @@ engines.describe('experiment assignment end to end (schedule → sweep → assig
       type: 'server',
     });
     sdkKey = key.json.secret as string;
-  }, 90_000);
+  }, scaledMs(90_000));
   afterAll(() => platform?.stop());
 
-  it('a scheduled DRAFT starts on time and assigns 10 000 units: ~80% in, split 50/50, sticky', async () => {
-    const created = await dev('POST', '/api/v1/experiments', {
-      key: 'checkout-button',
-      name: 'Checkout button',
-      variants,
-      trafficAllocation: 8000,
-    });
-    expect(created.status).toBe(201);
-    const scheduled = await dev('PUT', '/api/v1/experiments/checkout-button/schedule', {
-      startAt: new Date(Date.now() + 2000).toISOString(),
-      endAt: new Date(Date.now() + 3_600_000).toISOString(),
-      version: 1,
-    });
-    expect(scheduled.status).toBe(200);
-    expect((await assignmentOf('checkout-button', 'early-unit')).reason).toBe('NOT_RUNNING');
+  it(
+    'a scheduled DRAFT starts on time and assigns 10 000 units: ~80% in, split 50/50, sticky',
+    async () => {
+      const created = await dev('POST', '/api/v1/experiments', {
+        key: 'checkout-button',
+        name: 'Checkout button',
+        variants,
+        trafficAllocation: 8000,
+      });
+      expect(created.status).toBe(201);
+      const scheduled = await dev('PUT', '/api/v1/experiments/checkout-button/schedule', {
+        startAt: new Date(Date.now() + 2000).toISOString(),
+        endAt: new Date(Date.now() + 3_600_000).toISOString(),
+        version: 1,
+      });
+      expect(scheduled.status).toBe(200);
+      expect((await assignmentOf('checkout-button', 'early-unit')).reason).toBe('NOT_RUNNING');
 
-    await eventually(
-      'the sweep starts it',
-      async () => (await dev('GET', '/api/v1/experiments/checkout-button')).json.status === 'ACTIVE',
-      10_000,
-    );
-    await eventually('the ruleset carries it', () => running('checkout-button'), 10_000);
+      await eventually(
+        'the sweep starts it',
+        async () => (await dev('GET', '/api/v1/experiments/checkout-button')).json.status === 'ACTIVE',
+        scaledMs(10_000),
+      );
+      await eventually('the ruleset carries it', () => running('checkout-button'), scaledMs(10_000));
 
-    const answers = await mapConcurrent(units, 16, (unit) => assignmentOf('checkout-button', unit));
-    const counts = { control: 0, treatment: 0, out: 0 };
-    answers.forEach((a, i) => {
-      firstPass.set(units[i]!, a.variant);
-      if (!a.inExperiment) {
-        expect(a).toMatchObject({ reason: 'OUTSIDE_TRAFFIC', variant: null, payload: null });
-        counts.out++;
-      } else {
-        expect(a.reason).toBe('ASSIGNED');
-        counts[a.variant as 'control' | 'treatment']++;
-        expect(a.payload).toEqual(a.variant === 'treatment' ? { buttonColor: 'green' } : null);
+      const answers = await mapConcurrent(units, 16, (unit) => assignmentOf('checkout-button', unit));
+      const counts = { control: 0, treatment: 0, out: 0 };
+      answers.forEach((a, i) => {
+        firstPass.set(units[i]!, a.variant);
+        if (!a.inExperiment) {
+          expect(a).toMatchObject({ reason: 'OUTSIDE_TRAFFIC', variant: null, payload: null });
+          counts.out++;
+        } else {
+          expect(a.reason).toBe('ASSIGNED');
+          counts[a.variant as 'control' | 'treatment']++;
+          expect(a.payload).toEqual(a.variant === 'treatment' ? { buttonColor: 'green' } : null);
+        }
+      });
+      const inShare = (counts.control + counts.treatment) / units.length;
+      expect(inShare).toBeGreaterThan(0.78);
+      expect(inShare).toBeLessThan(0.82);
+      // control 40%, treatment 40%, outside 20%.
+      expect(chiSquareDf2([counts.control, counts.treatment, counts.out], [0.4, 0.4, 0.2])).toBeGreaterThan(
+        0.001,
+      );
+
+      // Sticky: a second pass over a sample, with other context attributes, gives the same answers.
+      const sample = units.filter((_, i) => i % 5 === 0);
+      const again = await mapConcurrent(sample, 16, async (unit) => {
+        const { assignments } = await assign({ context: { userId: unit, plan: 'pro' } });
+        return assignments.find((a) => a.experimentKey === 'checkout-button')!.variant;
+      });
+      again.forEach((variant, i) => expect(variant).toBe(firstPass.get(sample[i]!)));
+    },
+    scaledMs(180_000),
+  );
+
+  it(
+    'raising traffic from 80% to 90% keeps every assigned unit in its variant',
+    async () => {
+      const current = (await dev('GET', '/api/v1/experiments/checkout-button')).json;
+      const raised = await dev('PATCH', '/api/v1/experiments/checkout-button', {
+        trafficAllocation: 9000,
+        version: current.version,
+      });
+      expect(raised.status).toBe(200);
+      expect(
+        (
+          await dev('PATCH', '/api/v1/experiments/checkout-button', {
+            trafficAllocation: 8500,
+            version: raised.json.version,
+          })
+        ).status,
+      ).toBe(409);
+      const before = (await assign({ unitId: 'probe-unit' })).revision;
+      await eventually(
+        'the new traffic is published',
+        async () => (await assign({ unitId: 'x' })).revision > before,
+        scaledMs(10_000),
+      );
+
+      const answers = await mapConcurrent(units, 16, (unit) => assignmentOf('checkout-button', unit));
+      let inNow = 0;
+      answers.forEach((a, i) => {
+        const previous = firstPass.get(units[i]!);
+        if (previous !== null) expect(a.variant).toBe(previous);
+        if (a.inExperiment) inNow++;
+      });
+      expect(inNow / units.length).toBeGreaterThan(0.88);
+      expect(inNow / units.length).toBeLessThan(0.92);
+    },
+    scaledMs(180_000),
+  );
+
+  it(
+    'two experiments in one layer never share a unit',
+    async () => {
+      expect((await dev('POST', '/api/v1/layers', { key: 'checkout', name: 'Checkout' })).status).toBe(201);
+      for (const [key, layerRange] of [
+        ['layer-left', [0, 5000]],
+        ['layer-right', [5000, 10_000]],
+      ] as const) {
+        const body = { key, name: key, variants, layer: 'checkout', layerRange };
+        expect((await dev('POST', '/api/v1/experiments', body)).status).toBe(201);
+        expect((await dev('POST', `/api/v1/experiments/${key}/start`, { version: 1 })).status).toBe(200);
       }
-    });
-    const inShare = (counts.control + counts.treatment) / units.length;
-    expect(inShare).toBeGreaterThan(0.78);
-    expect(inShare).toBeLessThan(0.82);
-    // control 40%, treatment 40%, outside 20%.
-    expect(chiSquareDf2([counts.control, counts.treatment, counts.out], [0.4, 0.4, 0.2])).toBeGreaterThan(
-      0.001,
-    );
+      const overlapping = await dev('POST', '/api/v1/experiments', {
+        key: 'layer-overlap',
+        name: 'Overlap',
+        variants,
+        layer: 'checkout',
+        layerRange: [4000, 6000],
+      });
+      expect(overlapping.status).toBe(409);
+      await eventually(
+        'both are published',
+        async () => (await running('layer-left')) && running('layer-right'),
+        scaledMs(10_000),
+      );
 
-    // Sticky: a second pass over a sample, with other context attributes, gives the same answers.
-    const sample = units.filter((_, i) => i % 5 === 0);
-    const again = await mapConcurrent(sample, 16, async (unit) => {
-      const { assignments } = await assign({ context: { userId: unit, plan: 'pro' } });
-      return assignments.find((a) => a.experimentKey === 'checkout-button')!.variant;
-    });
-    again.forEach((variant, i) => expect(variant).toBe(firstPass.get(sample[i]!)));
-  }, 180_000);
+      const sample = units.slice(0, 3000);
+      const answers = await mapConcurrent(sample, 16, async (unitId) => {
+        return (await assign({ unitId, experiments: ['layer-left', 'layer-right'] })).assignments;
+      });
+      let left = 0;
+      for (const [l, r] of answers) {
+        expect(l!.inExperiment && r!.inExperiment).toBe(false);
+        expect(l!.inExperiment || r!.inExperiment).toBe(true);
+        expect([l!.reason, r!.reason]).toContain('OUTSIDE_LAYER');
+        if (l!.inExperiment) left++;
+      }
+      expect(left / sample.length).toBeGreaterThan(0.45);
+      expect(left / sample.length).toBeLessThan(0.55);
+    },
+    scaledMs(120_000),
+  );
 
-  it('raising traffic from 80% to 90% keeps every assigned unit in its variant', async () => {
-    const current = (await dev('GET', '/api/v1/experiments/checkout-button')).json;
-    const raised = await dev('PATCH', '/api/v1/experiments/checkout-button', {
-      trafficAllocation: 9000,
-      version: current.version,
-    });
-    expect(raised.status).toBe(200);
-    expect(
-      (
-        await dev('PATCH', '/api/v1/experiments/checkout-button', {
-          trafficAllocation: 8500,
-          version: raised.json.version,
-        })
-      ).status,
-    ).toBe(409);
-    const before = (await assign({ unitId: 'probe-unit' })).revision;
-    await eventually(
-      'the new traffic is published',
-      async () => (await assign({ unitId: 'x' })).revision > before,
-      10_000,
-    );
-
-    const answers = await mapConcurrent(units, 16, (unit) => assignmentOf('checkout-button', unit));
-    let inNow = 0;
-    answers.forEach((a, i) => {
-      const previous = firstPass.get(units[i]!);
-      if (previous !== null) expect(a.variant).toBe(previous);
-      if (a.inExperiment) inNow++;
-    });
-    expect(inNow / units.length).toBeGreaterThan(0.88);
-    expect(inNow / units.length).toBeLessThan(0.92);
-  }, 180_000);
-
-  it('two experiments in one layer never share a unit', async () => {
-    expect((await dev('POST', '/api/v1/layers', { key: 'checkout', name: 'Checkout' })).status).toBe(201);
-    for (const [key, layerRange] of [
-      ['layer-left', [0, 5000]],
-      ['layer-right', [5000, 10_000]],
-    ] as const) {
-      const body = { key, name: key, variants, layer: 'checkout', layerRange };
-      expect((await dev('POST', '/api/v1/experiments', body)).status).toBe(201);
-      expect((await dev('POST', `/api/v1/experiments/${key}/start`, { version: 1 })).status).toBe(200);
-    }
-    const overlapping = await dev('POST', '/api/v1/experiments', {
-      key: 'layer-overlap',
-      name: 'Overlap',
-      variants,
-      layer: 'checkout',
-      layerRange: [4000, 6000],
-    });
-    expect(overlapping.status).toBe(409);
-    await eventually(
-      'both are published',
-      async () => (await running('layer-left')) && running('layer-right'),
-      10_000,
-    );
-
-    const sample = units.slice(0, 3000);
-    const answers = await mapConcurrent(sample, 16, async (unitId) => {
-      return (await assign({ unitId, experiments: ['layer-left', 'layer-right'] })).assignments;
-    });
-    let left = 0;
-    for (const [l, r] of answers) {
-      expect(l!.inExperiment && r!.inExperiment).toBe(false);
-      expect(l!.inExperiment || r!.inExperiment).toBe(true);
-      expect([l!.reason, r!.reason]).toContain('OUTSIDE_LAYER');
-      if (l!.inExperiment) left++;
-    }
-    expect(left / sample.length).toBeGreaterThan(0.45);
-    expect(left / sample.length).toBeLessThan(0.55);
-  }, 120_000);
-
-  it('logged every assignment in an experiment exactly once as an exposure on the stream', async () => {
-    let exposures: SwitchyardEvent[] = [];
-    await eventually(
-      'all exposures are on the stream',
-      async () => {
-        exposures = (await streamEvents(platform.eventsStreamName)).filter((e) => e.type === 'exposure');
-        return exposures.length >= exposuresReturned;
-      },
-      15_000,
-      500,
-    );
-    expect(exposures).toHaveLength(exposuresReturned);
-    for (const event of exposures) expect(eventSchema.safeParse(event).success).toBe(true);
-    expect(new Set(exposures.map((e) => e.eventId)).size).toBe(exposures.length);
-    const first = exposures.find(
-      (e) => e.type === 'exposure' && e.unitId === 'user-0' && e.experimentKey === 'checkout-button',
-    );
-    const expected = firstPass.get('user-0');
-    if (expected !== null && expected !== undefined) {
-      expect(first).toMatchObject({ type: 'exposure', name: '$exposure', variant: expected });
-    }
-  }, 60_000);
+  it(
+    'logged every assignment in an experiment exactly once as an exposure on the stream',
+    async () => {
+      let exposures: SwitchyardEvent[] = [];
+      await eventually(
+        'all exposures are on the stream',
+        async () => {
+          exposures = (await streamEvents(platform.eventsStreamName)).filter((e) => e.type === 'exposure');
+          return exposures.length >= exposuresReturned;
+        },
+        scaledMs(15_000),
+        500,
+      );
+      expect(exposures).toHaveLength(exposuresReturned);
+      for (const event of exposures) expect(eventSchema.safeParse(event).success).toBe(true);
+      expect(new Set(exposures.map((e) => e.eventId)).size).toBe(exposures.length);
+      const first = exposures.find(
+        (e) => e.type === 'exposure' && e.unitId === 'user-0' && e.experimentKey === 'checkout-button',
+      );
+      const expected = firstPass.get('user-0');
+      if (expected !== null && expected !== undefined) {
+        expect(first).toMatchObject({ type: 'exposure', name: '$exposure', variant: expected });
+      }
+    },
+    scaledMs(60_000),
+  );
 
   it('refuses a request with neither unit nor context, with a clear error', async () => {
     const res = await sdk('POST', '/api/v1/assignments', { experiments: ['checkout-button'] });

@@ -1,9 +1,8 @@
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { OpenFeature } from '@openfeature/server-sdk';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPlatform, type RunningPlatform } from '../../local/platform';
+import type { RunningPlatform } from '../../local/platform';
+import { scaledMs } from '../../local/timing';
+import { startTestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
 import { eventually, request } from '../support/http';
 
@@ -37,10 +36,7 @@ engines.describe('flag evaluation end to end on the local platform', () => {
     };
 
   beforeAll(async () => {
-    platform = await startPlatform({
-      port: 0,
-      memory: true,
-      dataDir: mkdtempSync(join(tmpdir(), 'sy-eval-')),
+    platform = await startTestPlatform({
       authorizerCacheSeconds: AUTHORIZER_TTL_SECONDS,
     });
     admin = (await platform.identity.signIn({ role: 'admin' })).token;
@@ -95,36 +91,40 @@ engines.describe('flag evaluation end to end on the local platform', () => {
         const { results } = await evaluate(serverKey, { targetingKey: 'probe' });
         return results.length === 2 ? true : undefined;
       },
-      10_000,
+      scaledMs(10_000),
     );
-  }, 90_000);
+  }, scaledMs(90_000));
 
   afterAll(async () => {
     await OpenFeature.close();
     await platform?.stop();
   });
 
-  it('serves the rule’s variation to its units and splits the rest 30/70', async () => {
-    const counts: Record<string, number> = { internal: 0, treatment: 0, control: 0 };
-    for (let i = 0; i < 1000; i++) {
-      const email = i % 10 === 0 ? `u${i}@switchyard.dev` : `u${i}@example.com`;
-      const { results } = await evaluate(serverKey, { targetingKey: `user-${i}`, email }, ['new-checkout']);
-      const result = results[0]!;
-      if (i % 10 === 0)
-        expect(result).toMatchObject({
-          variation: 'internal',
-          value: 'staff',
-          reason: 'TARGETING_MATCH',
-          ruleId: 'staff',
-        });
-      else expect(result.reason).toBe('SPLIT');
-      counts[result.variation!] = (counts[result.variation!] ?? 0) + 1;
-    }
-    expect(counts.internal).toBe(100);
-    // 900 split units, p = 0.3: sd ≈ 13.7; allow 4 sd.
-    expect(Math.abs(counts.treatment! - 270)).toBeLessThan(55);
-    expect(counts.treatment! + counts.control!).toBe(900);
-  }, 60_000);
+  it(
+    'serves the rule’s variation to its units and splits the rest 30/70',
+    async () => {
+      const counts: Record<string, number> = { internal: 0, treatment: 0, control: 0 };
+      for (let i = 0; i < 1000; i++) {
+        const email = i % 10 === 0 ? `u${i}@switchyard.dev` : `u${i}@example.com`;
+        const { results } = await evaluate(serverKey, { targetingKey: `user-${i}`, email }, ['new-checkout']);
+        const result = results[0]!;
+        if (i % 10 === 0)
+          expect(result).toMatchObject({
+            variation: 'internal',
+            value: 'staff',
+            reason: 'TARGETING_MATCH',
+            ruleId: 'staff',
+          });
+        else expect(result.reason).toBe('SPLIT');
+        counts[result.variation!] = (counts[result.variation!] ?? 0) + 1;
+      }
+      expect(counts.internal).toBe(100);
+      // 900 split units, p = 0.3: sd ≈ 13.7; allow 4 sd.
+      expect(Math.abs(counts.treatment! - 270)).toBeLessThan(55);
+      expect(counts.treatment! + counts.control!).toBe(900);
+    },
+    scaledMs(60_000),
+  );
 
   it('is deterministic per unit and says so when the unit is missing', async () => {
     const a = await evaluate(serverKey, { targetingKey: 'sticky' }, ['new-checkout']);

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPlatform, type RunningPlatform } from '../../local/platform';
+import type { RunningPlatform } from '../../local/platform';
+import { scaledMs } from '../../local/timing';
+import { startTestPlatform } from '../support/platform';
 import type { ExperimentResults } from '../../shared/results/service';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, mapConcurrent } from '../support/http';
@@ -46,11 +45,7 @@ engines.describe('experiment results end to end (assignments → events → proc
     r.metrics.find((m) => m.metricKey === metricKey)!.variants.find((v) => v.variant === variant)!;
 
   beforeAll(async () => {
-    platform = await startPlatform({
-      port: 0,
-      memory: true,
-      dataDir: mkdtempSync(join(tmpdir(), 'sy-results-')),
-    });
+    platform = await startTestPlatform({});
     devToken = (await platform.identity.signIn({ role: 'developer' })).token;
     analystToken = (await platform.identity.signIn({ role: 'analyst' })).token;
     const admin = (await platform.identity.signIn({ role: 'admin' })).token;
@@ -63,120 +58,130 @@ engines.describe('experiment results end to end (assignments → events → proc
     ]) {
       expect((await dev('POST', '/api/v1/metrics', metric)).status).toBe(201);
     }
-  }, 90_000);
+  }, scaledMs(90_000));
   afterAll(() => platform?.stop());
 
-  it('detects a planted +10% conversion lift over 20 000 assigned units, with no sample ratio mismatch', async () => {
-    await createRunning('checkout-lift');
-    await eventually(
-      'the ruleset carries the experiment',
-      async () =>
-        (
-          (await sdk('POST', '/api/v1/assignments', { unitId: 'probe', experiments: ['checkout-lift'] })).json
-            .assignments as { reason: string }[]
-        )[0]!.reason !== 'NOT_RUNNING',
-      10_000,
-    );
-    const units = Array.from({ length: 20_000 }, (_, i) => `unit-${i}`);
-    const assigned = await mapConcurrent(units, 16, async (unitId) => {
-      const res = await sdk('POST', '/api/v1/assignments', { unitId, experiments: ['checkout-lift'] });
-      return (res.json.assignments as { variant: string }[])[0]!.variant;
-    });
-    // Planted: 20% of control units buy, 22% of treatment units (+10% relative), each for 10 + (i % 5).
-    const byVariant: Record<string, string[]> = { control: [], treatment: [] };
-    assigned.forEach((variant, i) => byVariant[variant]!.push(units[i]!));
-    const buyers = (variant: string, perFifty: number) =>
-      byVariant[variant]!.filter((_, i) => i % 50 < perFifty);
-    const at = new Date(Date.now() + 1000).toISOString();
-    const purchases = [...buyers('control', 10), ...buyers('treatment', 11)].map((unitId, i) => ({
-      eventId: randomUUID(),
-      type: 'track',
-      name: 'purchase',
-      unitId,
-      timestamp: at,
-      properties: { amount: 10 + (i % 5) },
-    }));
-    // A purchase before exposure does not count; a repeated delivery counts once.
-    const early = {
-      eventId: randomUUID(),
-      type: 'track',
-      name: 'purchase',
-      unitId: byVariant.control![1]!,
-      timestamp: new Date(Date.now() - 3_600_000).toISOString(),
-    };
-    await send([...purchases, early]);
-    await send(purchases.slice(0, 500));
+  it(
+    'detects a planted +10% conversion lift over 20 000 assigned units, with no sample ratio mismatch',
+    async () => {
+      await createRunning('checkout-lift');
+      await eventually(
+        'the ruleset carries the experiment',
+        async () =>
+          (
+            (await sdk('POST', '/api/v1/assignments', { unitId: 'probe', experiments: ['checkout-lift'] }))
+              .json.assignments as { reason: string }[]
+          )[0]!.reason !== 'NOT_RUNNING',
+        scaledMs(10_000),
+      );
+      const units = Array.from({ length: 20_000 }, (_, i) => `unit-${i}`);
+      const assigned = await mapConcurrent(units, 16, async (unitId) => {
+        const res = await sdk('POST', '/api/v1/assignments', { unitId, experiments: ['checkout-lift'] });
+        return (res.json.assignments as { variant: string }[])[0]!.variant;
+      });
+      // Planted: 20% of control units buy, 22% of treatment units (+10% relative), each for 10 + (i % 5).
+      const byVariant: Record<string, string[]> = { control: [], treatment: [] };
+      assigned.forEach((variant, i) => byVariant[variant]!.push(units[i]!));
+      const buyers = (variant: string, perFifty: number) =>
+        byVariant[variant]!.filter((_, i) => i % 50 < perFifty);
+      const at = new Date(Date.now() + 1000).toISOString();
+      const purchases = [...buyers('control', 10), ...buyers('treatment', 11)].map((unitId, i) => ({
+        eventId: randomUUID(),
+        type: 'track',
+        name: 'purchase',
+        unitId,
+        timestamp: at,
+        properties: { amount: 10 + (i % 5) },
+      }));
+      // A purchase before exposure does not count; a repeated delivery counts once.
+      const early = {
+        eventId: randomUUID(),
+        type: 'track',
+        name: 'purchase',
+        unitId: byVariant.control![1]!,
+        timestamp: new Date(Date.now() - 3_600_000).toISOString(),
+      };
+      await send([...purchases, early]);
+      await send(purchases.slice(0, 500));
 
-    let r = await results('checkout-lift');
-    await eventually(
-      'the processor has counted every exposure and purchase',
-      async () => {
-        r = await results('checkout-lift');
-        const converted = ['control', 'treatment'].reduce(
-          (sum, v) => sum + (figures(r, 'purchase', v).conversions ?? 0),
-          0,
-        );
-        return r.variants.reduce((sum, v) => sum + v.units, 0) >= 20_001 && converted >= purchases.length;
-      },
-      120_000,
-      1000,
-    );
-    const n = { control: byVariant.control!.length, treatment: byVariant.treatment!.length };
-    // Every assigned unit, plus the probe unit of the readiness check.
-    expect(r.variants.reduce((sum, v) => sum + v.units, 0)).toBe(20_001);
-    expect(figures(r, 'purchase', 'control').conversions).toBe(buyers('control', 10).length);
-    expect(figures(r, 'purchase', 'treatment').conversions).toBe(buyers('treatment', 11).length);
-    expect(figures(r, 'revenue', 'control').units).toBe(r.variants.find((v) => v.key === 'control')!.units);
-    expect(Math.abs(n.control - n.treatment) / 20_000).toBeLessThan(0.03);
-    expect(r.sampleRatioMismatch.mismatch).toBe(false);
+      let r = await results('checkout-lift');
+      await eventually(
+        'the processor has counted every exposure and purchase',
+        async () => {
+          r = await results('checkout-lift');
+          const converted = ['control', 'treatment'].reduce(
+            (sum, v) => sum + (figures(r, 'purchase', v).conversions ?? 0),
+            0,
+          );
+          return r.variants.reduce((sum, v) => sum + v.units, 0) >= 20_001 && converted >= purchases.length;
+        },
+        scaledMs(120_000),
+        1000,
+      );
+      const n = { control: byVariant.control!.length, treatment: byVariant.treatment!.length };
+      // Every assigned unit, plus the probe unit of the readiness check.
+      expect(r.variants.reduce((sum, v) => sum + v.units, 0)).toBe(20_001);
+      expect(figures(r, 'purchase', 'control').conversions).toBe(buyers('control', 10).length);
+      expect(figures(r, 'purchase', 'treatment').conversions).toBe(buyers('treatment', 11).length);
+      expect(figures(r, 'revenue', 'control').units).toBe(r.variants.find((v) => v.key === 'control')!.units);
+      expect(Math.abs(n.control - n.treatment) / 20_000).toBeLessThan(0.03);
+      expect(r.sampleRatioMismatch.mismatch).toBe(false);
 
-    const purchase = r.metrics.find((m) => m.metricKey === 'purchase')!;
-    expect(purchase.test).toBe('two-proportion-z');
-    const [lift] = purchase.comparisons;
-    expect(lift!.pValue).toBeLessThan(0.05);
-    expect(lift!.relativeEffect).toBeGreaterThan(0.05);
-    expect(lift!.relativeEffect).toBeLessThan(0.15);
-    expect(lift!.relativeCI![0]).toBeGreaterThan(0);
-    expect(lift!.chanceToBeatControl).toBeGreaterThan(0.95);
-    expect(lift!.sequentialPValue).toBeGreaterThanOrEqual(lift!.pValue!);
-    expect(r.verdict.status).toBe('WINNER');
-    expect(r.verdict.message).toMatch(/^Beats control: treatment \+/);
+      const purchase = r.metrics.find((m) => m.metricKey === 'purchase')!;
+      expect(purchase.test).toBe('two-proportion-z');
+      const [lift] = purchase.comparisons;
+      expect(lift!.pValue).toBeLessThan(0.05);
+      expect(lift!.relativeEffect).toBeGreaterThan(0.05);
+      expect(lift!.relativeEffect).toBeLessThan(0.15);
+      expect(lift!.relativeCI![0]).toBeGreaterThan(0);
+      expect(lift!.chanceToBeatControl).toBeGreaterThan(0.95);
+      expect(lift!.sequentialPValue).toBeGreaterThanOrEqual(lift!.pValue!);
+      expect(r.verdict.status).toBe('WINNER');
+      expect(r.verdict.message).toMatch(/^Beats control: treatment \+/);
 
-    const cuped = await analyst('GET', '/api/v1/experiments/checkout-lift/results?cuped=true');
-    expect(cuped.status).toBe(200);
-    expect((cuped.json as unknown as ExperimentResults).metrics[0]!.test).toBe('welch-t');
-    expect((await analyst('GET', '/api/v1/experiments/checkout-lift/results?cuped=maybe')).status).toBe(400);
-  }, 600_000);
+      const cuped = await analyst('GET', '/api/v1/experiments/checkout-lift/results?cuped=true');
+      expect(cuped.status).toBe(200);
+      expect((cuped.json as unknown as ExperimentResults).metrics[0]!.test).toBe('welch-t');
+      expect((await analyst('GET', '/api/v1/experiments/checkout-lift/results?cuped=maybe')).status).toBe(
+        400,
+      );
+    },
+    scaledMs(600_000),
+  );
 
-  it('flags a planted 45/55 split on a 50/50 experiment as a sample ratio mismatch', async () => {
-    await createRunning('skewed');
-    const at = new Date().toISOString();
-    // Exposures as an SDK in local mode logs them: 45% control, 55% treatment.
-    const exposures = Array.from({ length: 10_000 }, (_, i) => ({
-      eventId: randomUUID(),
-      type: 'exposure',
-      name: '$exposure',
-      unitId: `skewed-${i}`,
-      timestamp: at,
-      experimentKey: 'skewed',
-      variant: i % 20 < 9 ? 'control' : 'treatment',
-    }));
-    await send(exposures);
-    let r = await results('skewed');
-    await eventually(
-      'the processor has counted every exposure',
-      async () => {
-        r = await results('skewed');
-        return r.variants.reduce((sum, v) => sum + v.units, 0) >= 10_000;
-      },
-      120_000,
-      1000,
-    );
-    expect(r.variants.map((v) => v.units)).toEqual([4500, 5500]);
-    expect(r.sampleRatioMismatch.mismatch).toBe(true);
-    expect(r.sampleRatioMismatch.pValue).toBeLessThan(0.001);
-    expect(r.verdict.status).toBe('SAMPLE_RATIO_MISMATCH');
-  }, 300_000);
+  it(
+    'flags a planted 45/55 split on a 50/50 experiment as a sample ratio mismatch',
+    async () => {
+      await createRunning('skewed');
+      const at = new Date().toISOString();
+      // Exposures as an SDK in local mode logs them: 45% control, 55% treatment.
+      const exposures = Array.from({ length: 10_000 }, (_, i) => ({
+        eventId: randomUUID(),
+        type: 'exposure',
+        name: '$exposure',
+        unitId: `skewed-${i}`,
+        timestamp: at,
+        experimentKey: 'skewed',
+        variant: i % 20 < 9 ? 'control' : 'treatment',
+      }));
+      await send(exposures);
+      let r = await results('skewed');
+      await eventually(
+        'the processor has counted every exposure',
+        async () => {
+          r = await results('skewed');
+          return r.variants.reduce((sum, v) => sum + v.units, 0) >= 10_000;
+        },
+        scaledMs(120_000),
+        1000,
+      );
+      expect(r.variants.map((v) => v.units)).toEqual([4500, 5500]);
+      expect(r.sampleRatioMismatch.mismatch).toBe(true);
+      expect(r.sampleRatioMismatch.pValue).toBeLessThan(0.001);
+      expect(r.verdict.status).toBe('SAMPLE_RATIO_MISMATCH');
+    },
+    scaledMs(300_000),
+  );
 
   it('shows results to analysts and up, not to viewers', async () => {
     const viewer = (await platform.identity.signIn({ role: 'viewer' })).token;

@@ -1,7 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPlatform, type RunningPlatform } from '../../local/platform';
+import type { RunningPlatform } from '../../local/platform';
+import { scaledMs } from '../../local/timing';
+import { startTestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually } from '../support/http';
 
@@ -20,55 +19,56 @@ engines.describe('experiments start and end on schedule (the sweep, on a fast lo
 
   beforeAll(async () => {
     // One "minute" = 40 ms: the 15-minute sweep runs every 600 ms.
-    platform = await startPlatform({
-      port: 0,
-      memory: true,
-      dataDir: mkdtempSync(join(tmpdir(), 'sy-sweep-')),
+    platform = await startTestPlatform({
       msPerMinute: 40,
     });
     dev = (await platform.identity.signIn({ role: 'developer' })).token;
     const metric = { key: 'purchase', name: 'Purchase', type: 'conversion', eventName: 'purchase' };
     expect((await call('POST', '/api/v1/metrics', metric)).status).toBe(201);
-  }, 90_000);
+  }, scaledMs(90_000));
   afterAll(() => platform?.stop());
 
-  it('starts a DRAFT at its startAt and completes it at its endAt, audited as system:scheduler', async () => {
-    const startAt = new Date(Date.now() + 1500).toISOString();
-    const endAt = new Date(Date.now() + 4000).toISOString();
-    const created = await call('POST', '/api/v1/experiments', {
-      key: 'timed',
-      name: 'Timed',
-      variants: [
-        { key: 'control', name: 'Control', weight: 5000, isControl: true },
-        { key: 'b', name: 'B', weight: 5000 },
-      ],
-      primaryMetric: 'purchase',
-      startAt,
-      endAt,
-    });
-    expect(created.status).toBe(201);
-    expect(await statusOf('timed')).toBe('DRAFT');
-    await eventually('the experiment starts', async () => (await statusOf('timed')) === 'ACTIVE', 5000);
-    const started = (await call('GET', '/api/v1/experiments/timed')).json;
-    expect(Date.parse(started.startedAt as string)).toBeGreaterThanOrEqual(Date.parse(startAt));
-    await eventually('the experiment ends', async () => (await statusOf('timed')) === 'COMPLETED', 8000);
+  it(
+    'starts a DRAFT at its startAt and completes it at its endAt, audited as system:scheduler',
+    async () => {
+      const startAt = new Date(Date.now() + 1500).toISOString();
+      const endAt = new Date(Date.now() + 4000).toISOString();
+      const created = await call('POST', '/api/v1/experiments', {
+        key: 'timed',
+        name: 'Timed',
+        variants: [
+          { key: 'control', name: 'Control', weight: 5000, isControl: true },
+          { key: 'b', name: 'B', weight: 5000 },
+        ],
+        primaryMetric: 'purchase',
+        startAt,
+        endAt,
+      });
+      expect(created.status).toBe(201);
+      expect(await statusOf('timed')).toBe('DRAFT');
+      await eventually('the experiment starts', async () => (await statusOf('timed')) === 'ACTIVE', 5000);
+      const started = (await call('GET', '/api/v1/experiments/timed')).json;
+      expect(Date.parse(started.startedAt as string)).toBeGreaterThanOrEqual(Date.parse(startAt));
+      await eventually('the experiment ends', async () => (await statusOf('timed')) === 'COMPLETED', 8000);
 
-    const admin = (await platform.identity.signIn({ role: 'admin' })).token;
-    const audit = await fetch(`${platform.url}/api/v1/audit?resourceKind=experiment&resourceKey=timed`, {
-      headers: { Authorization: `Bearer ${admin}` },
-    });
-    const entries = ((await audit.json()) as { items: { action: string; actor: string }[] }).items;
-    expect(
-      entries
-        .filter((e) => e.actor === 'system:scheduler')
-        .map((e) => e.action)
-        .sort(),
-    ).toEqual(['experiment.complete', 'experiment.start']);
-    // Further sweeps find nothing to do: no more entries.
-    await new Promise((r) => setTimeout(r, 1500));
-    const again = await fetch(`${platform.url}/api/v1/audit?resourceKind=experiment&resourceKey=timed`, {
-      headers: { Authorization: `Bearer ${admin}` },
-    });
-    expect(((await again.json()) as { total: number }).total).toBe(entries.length);
-  }, 30_000);
+      const admin = (await platform.identity.signIn({ role: 'admin' })).token;
+      const audit = await fetch(`${platform.url}/api/v1/audit?resourceKind=experiment&resourceKey=timed`, {
+        headers: { Authorization: `Bearer ${admin}` },
+      });
+      const entries = ((await audit.json()) as { items: { action: string; actor: string }[] }).items;
+      expect(
+        entries
+          .filter((e) => e.actor === 'system:scheduler')
+          .map((e) => e.action)
+          .sort(),
+      ).toEqual(['experiment.complete', 'experiment.start']);
+      // Further sweeps find nothing to do: no more entries.
+      await new Promise((r) => setTimeout(r, 1500));
+      const again = await fetch(`${platform.url}/api/v1/audit?resourceKind=experiment&resourceKey=timed`, {
+        headers: { Authorization: `Bearer ${admin}` },
+      });
+      expect(((await again.json()) as { total: number }).total).toBe(entries.length);
+    },
+    scaledMs(30_000),
+  );
 });

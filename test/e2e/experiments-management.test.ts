@@ -1,7 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPlatform, type RunningPlatform } from '../../local/platform';
+import type { RunningPlatform } from '../../local/platform';
+import { scaledMs } from '../../local/timing';
+import { startTestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
 import { httpCaller } from '../support/http';
 
@@ -32,17 +31,13 @@ engines.describe('experiment and layer management over HTTP', () => {
     call('POST', path(key, `/${action}`), token, { version: await versionOf(key) });
 
   beforeAll(async () => {
-    platform = await startPlatform({
-      port: 0,
-      memory: true,
-      dataDir: mkdtempSync(join(tmpdir(), 'sy-experiments-')),
-    });
+    platform = await startTestPlatform({});
     admin = (await platform.identity.signIn({ role: 'admin' })).token;
     dev = (await platform.identity.signIn({ role: 'developer' })).token;
     viewer = (await platform.identity.signIn({ role: 'viewer' })).token;
     const metric = { key: 'purchase', name: 'Purchase', type: 'conversion', eventName: 'purchase' };
     expect((await call('POST', '/api/v1/metrics', dev, metric)).status).toBe(201);
-  }, 90_000);
+  }, scaledMs(90_000));
   afterAll(() => platform?.stop());
 
   it('creates a DRAFT experiment with its defaults and refuses a duplicate key', async () => {

@@ -1,7 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPlatform, type RunningPlatform } from '../../local/platform';
+import type { RunningPlatform } from '../../local/platform';
+import { scaledMs } from '../../local/timing';
+import { startTestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
 import { httpCaller } from '../support/http';
 
@@ -27,14 +26,10 @@ engines.describe('flag and segment management over HTTP', () => {
   });
 
   beforeAll(async () => {
-    platform = await startPlatform({
-      port: 0,
-      memory: true,
-      dataDir: mkdtempSync(join(tmpdir(), 'sy-flags-')),
-    });
+    platform = await startTestPlatform({});
     admin = (await platform.identity.signIn({ role: 'admin' })).token;
     dev = (await platform.identity.signIn({ role: 'developer' })).token;
-  }, 90_000);
+  }, scaledMs(90_000));
   afterAll(() => platform?.stop());
 
   it('creates a flag owned by its creator and refuses a duplicate key', async () => {

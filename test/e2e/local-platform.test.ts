@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LocalIdentity } from '../../local/identity';
+import { scaledMs } from '../../local/timing';
 import { requireEngines } from '../support/engines';
 
 const engines = requireEngines(['java']);
@@ -20,7 +21,8 @@ async function startCli(
       'bin/local.ts',
       '--port',
       '0',
-      '--memory',
+      // On disk, in a directory of its own: the tests mint their own tokens with the key it keeps there
+      // (memory-platform.test.ts covers --memory).
       '--data',
       dataDir,
     ],
@@ -34,7 +36,8 @@ async function startCli(
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = await new Promise<string>((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within 30 s:\n${output}`)), 30_000);
+    const limit = scaledMs(30_000);
+    const timer = setTimeout(() => reject(new Error(`no banner within ${limit} ms:\n${output}`)), limit);
     const check = () => {
       const match = /listening on (http:\/\/\S+)/.exec(output);
       if (match?.[1]) {
@@ -56,7 +59,7 @@ engines.describe('the local platform over HTTP (npm start)', () => {
   beforeAll(async () => {
     cli = await startCli(dataDir);
     identity = new LocalIdentity(join(dataDir, 'identity'));
-  }, 45_000);
+  }, scaledMs(45_000));
 
   afterAll(async () => {
     // Normally the last test has stopped it; if not (a failure, a filtered run), stop it cleanly so that its

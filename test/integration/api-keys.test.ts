@@ -17,6 +17,7 @@ import { ApiKeyVerifier, TOUCH_INTERVAL_MS } from '../../shared/api-keys/verifie
 import { NotFoundError } from '../../shared/errors';
 import { handlerEntry, type RouteDefinition } from '../../shared/http/routes';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { scaledMs } from '../../local/timing';
 import { requireEngines } from '../support/engines';
 
 const engines = requireEngines(['java']);
@@ -35,7 +36,7 @@ engines.describe('API keys against DynamoDB Local', () => {
     dynamo = await startTestDynamo();
     repository = new ApiKeyRepository(dynamo.doc, dynamo.tableNames.apiKeys);
     service = new ApiKeysService(repository, new AuditRepository(dynamo.doc, dynamo.tableNames.audit), clock);
-  }, 60_000);
+  }, scaledMs(60_000));
   afterAll(() => dynamo?.stop());
   beforeEach(() => (now = new Date()));
 

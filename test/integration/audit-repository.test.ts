@@ -5,6 +5,7 @@ import { AuditRepository } from '../../shared/audit/repository';
 import { AuditService } from '../../shared/audit/service';
 import type { UserPrincipal } from '../../shared/auth/principal';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { scaledMs } from '../../local/timing';
 import { requireEngines } from '../support/engines';
 
 const engines = requireEngines(['java']);
@@ -25,7 +26,7 @@ engines.describe('audit log against DynamoDB Local', () => {
   beforeAll(async () => {
     dynamo = await startTestDynamo();
     repo = new AuditRepository(dynamo.doc, dynamo.tableNames.audit);
-  }, 60_000);
+  }, scaledMs(60_000));
   afterAll(() => dynamo?.stop());
 
   const putFlag = (key: string, condition?: string) => ({

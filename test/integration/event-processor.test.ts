@@ -22,6 +22,7 @@ import type { EventSink, SinkFailure, SinkResult } from '../../shared/events/sin
 import type { Experiment } from '../../shared/experiments/requests';
 import type { Metric } from '../../shared/metrics/schema';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { scaledMs } from '../../local/timing';
 import { requireEngines } from '../support/engines';
 import { generateEventLog, LOG_EXPERIMENTS, LOG_METRICS, LOG_NOW, prng, shuffle } from '../support/event-log';
 
@@ -313,109 +314,115 @@ engines.describe('event processor against DynamoDB Local', () => {
       listExperiments: () => experiments.list(),
       listMetrics: () => metrics.list(),
     });
-  }, 60_000);
+  }, scaledMs(60_000));
   afterAll(async () => {
     await dynamo?.stop();
   });
 
-  it('replays a 10 000+ event log with duplicates, retries, a crash and reordering: aggregates equal a recomputation', async () => {
-    const random = prng(7);
-    const log = generateEventLog({ seed: 11 });
-    expect(log.length).toBeGreaterThanOrEqual(10_000);
-    // Duplicates (the SDK or the API retried): 5 %, most on the same shard, a few elsewhere (same unit!).
-    const duplicates = log.filter(() => random() < 0.05);
-    const stream = shuffle([...log, ...duplicates], random);
-    const shards = toShards(stream, 4);
-    // A few duplicates land on another shard too, so two invocations race on one unit (version conflicts).
-    for (const event of duplicates.slice(0, 40)) {
-      const other = shards[Math.floor(random() * 4)]!;
-      other.splice(Math.floor(random() * other.length), 0, {
-        id: `${other.length}`.padStart(20, '0') + 'x',
-        data: Buffer.from(JSON.stringify(event)).toString('base64'),
-      });
-    }
-    // Invalid records: skipped, never retried.
-    shards[0]!.splice(10, 0, { id: 'bad-json', data: Buffer.from('{nope').toString('base64') });
-    shards[1]!.splice(20, 0, {
-      id: 'bad-event',
-      data: Buffer.from(JSON.stringify({ type: 'track', name: 'x' })).toString('base64'),
-    });
-
-    const stats: BatchStats[] = [];
-    const log2 = { deliveries: 0, partial: 0, crashes: 0 };
-    const stores = shards.map(() => new FlakyStore(dynamo.client, dynamo.tableNames.analytics));
-    stores[0]!.failures = [{ at: 3, mode: 'before' }]; // a batch fails half-way, then is retried
-    stores[1]!.failures = [{ at: 5, mode: 'after' }]; // committed, but the answer was lost
-    stores[2]!.failures = [{ at: 4, mode: 'hang' }]; // the invocation times out half-way
-    // Shard 3's sink refuses 3 % of events for a while (retried), shard 2's 1 % for good (dropped from search only).
-    const sinks = shards.map((_, i) => new FlakySink(i === 3 ? 0.03 : 0, prng(100 + i), i === 2 ? 0.01 : 0));
-    const processors = shards.map(
-      (_, i) =>
-        new EventProcessor({
-          store: stores[i]!,
-          sink: sinks[i]!,
-          config: () => config.get(),
-          logger: silent,
-          now: () => LOG_NOW,
-          sleep: () => Promise.resolve(),
-        }),
-    );
-    const run = async (i: number, records: StreamRecord[]) => {
-      // The hanging commit stands for a Lambda timeout: the invocation is given up half-way, never resumed.
-      const outcome = await Promise.race([processors[i]!.process(records), stores[i]!.hangs()]);
-      stats.push(outcome.stats);
-      return outcome.failed;
-    };
-    // One loop per shard, concurrently, as Lambda runs one invocation per shard: they share aggregate items.
-    await Promise.all(
-      shards.map(async (records, i) => {
-        for (const batch of batches(records, 1000)) await deliver((r) => run(i, r), batch, log2);
-      }),
-    );
-
-    expect(log2.partial).toBeGreaterThanOrEqual(3);
-    expect(log2.crashes).toBe(1);
-    // Two invalid records, counted again when a retry re-delivers them, never reported as failures.
-    expect(sumStats(stats, 'invalid')).toBeGreaterThanOrEqual(2);
-    expect(sumStats(stats, 'sinkFailures')).toBeGreaterThan(0);
-    expect(sumStats(stats, 'sinkRefused')).toBeGreaterThan(0);
-    const expected = recompute(stream, await config.get(), LOG_NOW);
-    const stored = await storedAggregates(dynamo);
-    expect(stored.size).toBeGreaterThan(50);
-    expectEqualAggregates(stored, expected);
-
-    // Everything again, in one process without failures: nothing changes.
-    const store = new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics);
-    const again = new EventProcessor({
-      store,
-      sink: new FlakySink(0, random),
-      config: () => config.get(),
-      logger: silent,
-      now: () => LOG_NOW,
-    });
-    for (const records of shards) {
-      for (const batch of batches(records, 1000)) {
-        const { failed, stats: s } = await again.process(batch);
-        expect(failed.size).toBe(0);
-        expect(s.writes).toBe(0);
+  it(
+    'replays a 10 000+ event log with duplicates, retries, a crash and reordering: aggregates equal a recomputation',
+    async () => {
+      const random = prng(7);
+      const log = generateEventLog({ seed: 11 });
+      expect(log.length).toBeGreaterThanOrEqual(10_000);
+      // Duplicates (the SDK or the API retried): 5 %, most on the same shard, a few elsewhere (same unit!).
+      const duplicates = log.filter(() => random() < 0.05);
+      const stream = shuffle([...log, ...duplicates], random);
+      const shards = toShards(stream, 4);
+      // A few duplicates land on another shard too, so two invocations race on one unit (version conflicts).
+      for (const event of duplicates.slice(0, 40)) {
+        const other = shards[Math.floor(random() * 4)]!;
+        other.splice(Math.floor(random() * other.length), 0, {
+          id: `${other.length}`.padStart(20, '0') + 'x',
+          data: Buffer.from(JSON.stringify(event)).toString('base64'),
+        });
       }
-    }
-    expect(await storedAggregates(dynamo)).toEqual(stored);
+      // Invalid records: skipped, never retried.
+      shards[0]!.splice(10, 0, { id: 'bad-json', data: Buffer.from('{nope').toString('base64') });
+      shards[1]!.splice(20, 0, {
+        id: 'bad-event',
+        data: Buffer.from(JSON.stringify({ type: 'track', name: 'x' })).toString('base64'),
+      });
 
-    // The results reader sees the same numbers.
-    const checkout = await store.readExperimentAggregates('checkout');
-    const control = checkout.variants.control!;
-    expect(control.units).toBe(expected.get('checkout/control/$units')!.n);
-    const converted = control.metrics.converted!;
-    expect(converted.conversions).toBe(expected.get('checkout/control/converted')!.sx);
-    expect(converted.covariate.sumProducts).toBeCloseTo(
-      expected.get('checkout/control/converted')!.sxy ?? 0,
-      9,
-    );
-    const load = control.metrics['page-load']!;
-    expect(Object.values(load.values.histogram).reduce((a, b) => a + b, 0)).toBe(load.values.count);
-    expect((await store.readExperimentAggregates('retired')).variants).toEqual({});
-  }, 240_000);
+      const stats: BatchStats[] = [];
+      const log2 = { deliveries: 0, partial: 0, crashes: 0 };
+      const stores = shards.map(() => new FlakyStore(dynamo.client, dynamo.tableNames.analytics));
+      stores[0]!.failures = [{ at: 3, mode: 'before' }]; // a batch fails half-way, then is retried
+      stores[1]!.failures = [{ at: 5, mode: 'after' }]; // committed, but the answer was lost
+      stores[2]!.failures = [{ at: 4, mode: 'hang' }]; // the invocation times out half-way
+      // Shard 3's sink refuses 3 % of events for a while (retried), shard 2's 1 % for good (dropped from search only).
+      const sinks = shards.map(
+        (_, i) => new FlakySink(i === 3 ? 0.03 : 0, prng(100 + i), i === 2 ? 0.01 : 0),
+      );
+      const processors = shards.map(
+        (_, i) =>
+          new EventProcessor({
+            store: stores[i]!,
+            sink: sinks[i]!,
+            config: () => config.get(),
+            logger: silent,
+            now: () => LOG_NOW,
+            sleep: () => Promise.resolve(),
+          }),
+      );
+      const run = async (i: number, records: StreamRecord[]) => {
+        // The hanging commit stands for a Lambda timeout: the invocation is given up half-way, never resumed.
+        const outcome = await Promise.race([processors[i]!.process(records), stores[i]!.hangs()]);
+        stats.push(outcome.stats);
+        return outcome.failed;
+      };
+      // One loop per shard, concurrently, as Lambda runs one invocation per shard: they share aggregate items.
+      await Promise.all(
+        shards.map(async (records, i) => {
+          for (const batch of batches(records, 1000)) await deliver((r) => run(i, r), batch, log2);
+        }),
+      );
+
+      expect(log2.partial).toBeGreaterThanOrEqual(3);
+      expect(log2.crashes).toBe(1);
+      // Two invalid records, counted again when a retry re-delivers them, never reported as failures.
+      expect(sumStats(stats, 'invalid')).toBeGreaterThanOrEqual(2);
+      expect(sumStats(stats, 'sinkFailures')).toBeGreaterThan(0);
+      expect(sumStats(stats, 'sinkRefused')).toBeGreaterThan(0);
+      const expected = recompute(stream, await config.get(), LOG_NOW);
+      const stored = await storedAggregates(dynamo);
+      expect(stored.size).toBeGreaterThan(50);
+      expectEqualAggregates(stored, expected);
+
+      // Everything again, in one process without failures: nothing changes.
+      const store = new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics);
+      const again = new EventProcessor({
+        store,
+        sink: new FlakySink(0, random),
+        config: () => config.get(),
+        logger: silent,
+        now: () => LOG_NOW,
+      });
+      for (const records of shards) {
+        for (const batch of batches(records, 1000)) {
+          const { failed, stats: s } = await again.process(batch);
+          expect(failed.size).toBe(0);
+          expect(s.writes).toBe(0);
+        }
+      }
+      expect(await storedAggregates(dynamo)).toEqual(stored);
+
+      // The results reader sees the same numbers.
+      const checkout = await store.readExperimentAggregates('checkout');
+      const control = checkout.variants.control!;
+      expect(control.units).toBe(expected.get('checkout/control/$units')!.n);
+      const converted = control.metrics.converted!;
+      expect(converted.conversions).toBe(expected.get('checkout/control/converted')!.sx);
+      expect(converted.covariate.sumProducts).toBeCloseTo(
+        expected.get('checkout/control/converted')!.sxy ?? 0,
+        9,
+      );
+      const load = control.metrics['page-load']!;
+      expect(Object.values(load.values.histogram).reduce((a, b) => a + b, 0)).toBe(load.values.count);
+      expect((await store.readExperimentAggregates('retired')).variants).toEqual({});
+    },
+    scaledMs(240_000),
+  );
 
   it('reads a unit again when another invocation changed it between read and write', async () => {
     const store = new FlakyStore(dynamo.client, dynamo.tableNames.analytics);
@@ -515,19 +522,23 @@ engines.describe('event processor against DynamoDB Local', () => {
     expect((await processor.process(records)).stats.writes).toBe(0);
   });
 
-  it('writes grow with units and aggregates, not with events', async () => {
-    // 200 units with 25 events each, all in one batch: one state write per unit, aggregates shared.
-    const log = generateEventLog({ seed: 3, units: 200, eventsPerUnit: 12 });
-    const processor = processorWith({ config: async () => analysisConfig(LOG_EXPERIMENTS, LOG_METRICS) });
-    const records = log.map((e, i) => ({
-      id: String(i),
-      data: Buffer.from(JSON.stringify({ ...e, unitId: `w-${e.unitId}` })),
-    }));
-    const { stats } = await processor.process(records);
-    expect(stats.unitStateWrites).toBeLessThanOrEqual(200);
-    expect(stats.writes).toBeLessThan(log.length / 3);
-    expect(stats.transactions).toBeLessThan(stats.unitStateWrites / 20);
-  }, 60_000);
+  it(
+    'writes grow with units and aggregates, not with events',
+    async () => {
+      // 200 units with 25 events each, all in one batch: one state write per unit, aggregates shared.
+      const log = generateEventLog({ seed: 3, units: 200, eventsPerUnit: 12 });
+      const processor = processorWith({ config: async () => analysisConfig(LOG_EXPERIMENTS, LOG_METRICS) });
+      const records = log.map((e, i) => ({
+        id: String(i),
+        data: Buffer.from(JSON.stringify({ ...e, unitId: `w-${e.unitId}` })),
+      }));
+      const { stats } = await processor.process(records);
+      expect(stats.unitStateWrites).toBeLessThanOrEqual(200);
+      expect(stats.writes).toBeLessThan(log.length / 3);
+      expect(stats.transactions).toBeLessThan(stats.unitStateWrites / 20);
+    },
+    scaledMs(60_000),
+  );
 
   const recordsOf = (events: SwitchyardEvent[]): StreamRecord[] =>
     events.map((e) => ({ id: e.eventId, data: Buffer.from(JSON.stringify(e)) }));
@@ -644,32 +655,36 @@ engines.describe('event processor against DynamoDB Local', () => {
     expect((await processor.process(exposed)).stats.writes).toBe(0);
   });
 
-  it('counts the exposures of an experiment created after the processor loaded its configuration', async () => {
-    const lists = {
-      experiments: new ConfigReader<Experiment>(dynamo.doc, dynamo.tableNames.config, 'experiment'),
-      metrics: new ConfigReader<Metric>(dynamo.doc, dynamo.tableNames.config, 'metric'),
-    };
-    const cached = new CachedAnalysisConfig({
-      listExperiments: () => lists.experiments.list(),
-      listMetrics: () => lists.metrics.list(),
-    });
-    const processor = processorWith({ config: (request) => cached.get(request) });
-    expect((await processor.process(recordsOf([exposureOf('early', 'checkout')]))).failed.size).toBe(0);
-    // Created and started just after that load (a fresh load waits a second after the last one).
-    await putConfig('experiment', { ...LOG_EXPERIMENTS[0]!, key: 'launched' });
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    const units = Array.from({ length: 2_000 }, (_, i) => `launched-${i}`);
-    for (const batch of batches(units, 500)) {
-      const { failed, stats } = await processor.process(
-        recordsOf(batch.map((u) => exposureOf(u, 'launched'))),
-      );
-      expect(failed.size).toBe(0);
-      expect(stats.ignored).toBe(0);
-    }
-    const { variants } = await new AnalyticsStore(
-      dynamo.client,
-      dynamo.tableNames.analytics,
-    ).readExperimentAggregates('launched');
-    expect(variants.control!.units).toBe(2_000);
-  }, 60_000);
+  it(
+    'counts the exposures of an experiment created after the processor loaded its configuration',
+    async () => {
+      const lists = {
+        experiments: new ConfigReader<Experiment>(dynamo.doc, dynamo.tableNames.config, 'experiment'),
+        metrics: new ConfigReader<Metric>(dynamo.doc, dynamo.tableNames.config, 'metric'),
+      };
+      const cached = new CachedAnalysisConfig({
+        listExperiments: () => lists.experiments.list(),
+        listMetrics: () => lists.metrics.list(),
+      });
+      const processor = processorWith({ config: (request) => cached.get(request) });
+      expect((await processor.process(recordsOf([exposureOf('early', 'checkout')]))).failed.size).toBe(0);
+      // Created and started just after that load (a fresh load waits a second after the last one).
+      await putConfig('experiment', { ...LOG_EXPERIMENTS[0]!, key: 'launched' });
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const units = Array.from({ length: 2_000 }, (_, i) => `launched-${i}`);
+      for (const batch of batches(units, 500)) {
+        const { failed, stats } = await processor.process(
+          recordsOf(batch.map((u) => exposureOf(u, 'launched'))),
+        );
+        expect(failed.size).toBe(0);
+        expect(stats.ignored).toBe(0);
+      }
+      const { variants } = await new AnalyticsStore(
+        dynamo.client,
+        dynamo.tableNames.analytics,
+      ).readExperimentAggregates('launched');
+      expect(variants.control!.units).toBe(2_000);
+    },
+    scaledMs(60_000),
+  );
 });

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPlatform, type RunningPlatform } from '../../local/platform';
+import type { RunningPlatform } from '../../local/platform';
+import { scaledMs } from '../../local/timing';
+import { startTestPlatform } from '../support/platform';
 import { createDynamoClient, createKinesisClient } from '../../shared/aws/clients';
 import { requireEngines } from '../support/engines';
 
@@ -14,7 +13,7 @@ const recorded = () =>
   (globalThis as { __switchyardRecorded?: { functionName: string; event: unknown }[] })
     .__switchyardRecorded ?? [];
 
-async function eventually<T>(probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+async function eventually<T>(probe: () => T | undefined, timeoutMs = scaledMs(15_000)): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
@@ -29,10 +28,7 @@ engines.describe('local platform wiring: streams, Kinesis and timers reach the r
   const entry = 'test/support/recording-handler.ts';
 
   beforeAll(async () => {
-    platform = await startPlatform({
-      port: 0,
-      memory: true,
-      dataDir: mkdtempSync(join(tmpdir(), 'sy-wiring-')),
+    platform = await startTestPlatform({
       streamFunctions: [
         {
           name: 'config-recorder',
@@ -46,7 +42,7 @@ engines.describe('local platform wiring: streams, Kinesis and timers reach the r
       scheduledFunctions: [{ name: 'tick-recorder', entry, everyMinutes: 1 }],
       msPerMinute: 300,
     });
-  }, 60_000);
+  }, scaledMs(60_000));
 
   afterAll(async () => {
     await platform?.stop();

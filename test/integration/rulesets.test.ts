@@ -6,6 +6,7 @@ import { readRulesetConfiguration, RulesetPublisher } from '../../shared/ruleset
 import { chunkString, RulesetRepository } from '../../shared/rulesets/repository';
 import { RulesetSource } from '../../shared/rulesets/source';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { scaledMs } from '../../local/timing';
 import { requireEngines } from '../support/engines';
 import { startTestRedis, type TestRedis } from '../support/redis';
 
@@ -63,7 +64,7 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
       () => readRulesetConfiguration(dynamo.doc, dynamo.tableNames.config),
       repo,
     );
-  }, 60_000);
+  }, scaledMs(60_000));
   afterAll(async () => {
     await redis?.stop();
     await dynamo?.stop();

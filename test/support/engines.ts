@@ -2,25 +2,37 @@ import { spawnSync } from 'node:child_process';
 
 /**
  * Integration and end-to-end tests need real engines: Java (DynamoDB Local) and redis-server. Where one is
- * missing on a developer machine the suite says so loudly and skips; with CI=true it fails instead, so CI
- * can never go green without running them.
+ * missing on a developer machine the suite is skipped and says why in the run's summary (a todo test named
+ * "SKIPPED: …", which jest.skip-reporter.js lists after the summary); with CI=true it fails instead,
+ * so CI can never go green without running them.
  */
 const probes = {
-  java: ['java', ['-version']],
-  redis: ['redis-server', ['--version']],
+  java: { command: 'java', args: ['-version'], install: 'openjdk-17-jre-headless' },
+  redis: { command: 'redis-server', args: ['--version'], install: 'redis-server' },
 } as const;
 
 export type Engine = keyof typeof probes;
 
+/** The title prefix of the todo test that carries a skipped suite's reason (the reporter looks for it). */
+export const SKIPPED_PREFIX = 'SKIPPED:';
+
 export function requireEngines(engines: readonly Engine[]): { describe: jest.Describe; missing: Engine[] } {
   const missing = engines.filter((engine) => {
-    const [command, args] = probes[engine];
+    const { command, args } = probes[engine];
     const result = spawnSync(command, args, { stdio: 'ignore' });
     return result.error !== undefined || result.status !== 0;
   });
   if (missing.length === 0) return { describe, missing };
-  const message = `MISSING ENGINES: ${missing.join(', ')} — these tests cannot run (see .ci/run for how CI installs them)`;
-  if (process.env.CI === 'true') throw new Error(message);
-  console.warn(`\n${'!'.repeat(80)}\n${message}; SKIPPING\n${'!'.repeat(80)}\n`);
-  return { describe: describe.skip, missing };
+  const commands = missing.map((engine) => `\`${probes[engine].command}\``).join(' and ');
+  const packages = missing.map((engine) => probes[engine].install).join(' ');
+  const reason =
+    `${commands} not found, so these tests cannot run ` +
+    `(install with \`sudo apt-get install -y ${packages}\`; .ci/run does it)`;
+  if (process.env.CI === 'true') throw new Error(`MISSING ENGINES under CI=true: ${reason}`);
+  console.warn(`\n${'!'.repeat(80)}\n${SKIPPED_PREFIX} ${reason}\n${'!'.repeat(80)}\n`);
+  const skipped = ((name: string, fn: () => void) => {
+    describe.skip(name, fn);
+    describe(name, () => it.todo(`${SKIPPED_PREFIX} ${reason}`));
+  }) as jest.Describe;
+  return { describe: skipped, missing };
 }
