@@ -159,7 +159,7 @@ engines.describe('experiment assignment end to end (schedule → sweep → assig
       });
       again.forEach((variant, i) => expect(variant).toBe(firstPass.get(sample[i]!)));
     },
-    scaledMs(180_000),
+    scaledMs(300_000),
   );
 
   it(
@@ -196,7 +196,7 @@ engines.describe('experiment assignment end to end (schedule → sweep → assig
       expect(inNow / units.length).toBeGreaterThan(0.88);
       expect(inNow / units.length).toBeLessThan(0.92);
     },
-    scaledMs(180_000),
+    scaledMs(300_000),
   );
 
   it(
