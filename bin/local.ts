@@ -1,5 +1,5 @@
 /**
- * `npm start -- [--port N] [--memory] [--data DIR] [--authorizer-ttl S] [--engine-timeout S]`: the whole
+ * `npm start -- [--port N] [--memory] [--data DIR] [--authorizer-ttl S] [--engine-timeout S] [--ms-per-minute N]`: the whole
  * Switchyard API on this machine, with DynamoDB Local, kinesalite and Cognito-style local tokens. No AWS
  * account needed. Prints each start-up phase with its duration.
  */
@@ -12,7 +12,7 @@ import { startPlatform } from '../local/platform';
 
 const USAGE =
   'Usage: npm start -- [--port N] [--memory] [--data DIR] [--host H] [--authorizer-ttl SECONDS] ' +
-  '[--engine-timeout SECONDS]   (PORT and SWITCHYARD_ENGINE_TIMEOUT are honoured too)';
+  '[--engine-timeout SECONDS] [--ms-per-minute N]   (PORT and SWITCHYARD_ENGINE_TIMEOUT are honoured too)';
 
 function parsePort(value: string | undefined): number {
   const port = Number(value ?? '3000');
@@ -27,11 +27,16 @@ function parsePort(value: string | undefined): number {
  * A number of seconds: the API-key authorizer cache TTL (default: the deployed 300 s; shorter to try out
  * revocation), or how long each engine may take to start (default: 30 s times the machine's time scale).
  */
-function parseSeconds(option: string, value: string | undefined, min = 0): number | undefined {
+function parseSeconds(
+  option: string,
+  value: string | undefined,
+  min = 0,
+  unit = 'seconds',
+): number | undefined {
   if (value === undefined) return undefined;
   const seconds = Number(value);
   if (value.trim() === '' || !Number.isFinite(seconds) || seconds < min) {
-    console.error(`Invalid ${option} ${JSON.stringify(value)}: a number of seconds >= ${min}. ${USAGE}`);
+    console.error(`Invalid ${option} ${JSON.stringify(value)}: a number of ${unit} >= ${min}. ${USAGE}`);
     process.exit(2);
   }
   return seconds;
@@ -48,6 +53,7 @@ async function main(): Promise<void> {
         data: { type: 'string', default: '.switchyard' },
         'authorizer-ttl': { type: 'string' },
         'engine-timeout': { type: 'string' },
+        'ms-per-minute': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -65,6 +71,9 @@ async function main(): Promise<void> {
     values['engine-timeout'] ?? (process.env.SWITCHYARD_ENGINE_TIMEOUT || undefined),
     1,
   );
+  // SPEC §5: every background job's clock scaled (1000: the 5-minute rollout job runs every 5 s), to watch a
+  // ramp or a sweep in seconds.
+  const msPerMinute = parseSeconds('--ms-per-minute', values['ms-per-minute'], 1, 'milliseconds') ?? 60_000;
   const started = Date.now();
   console.log('Starting the Switchyard local platform…');
   const platform = await startPlatform({
@@ -74,6 +83,7 @@ async function main(): Promise<void> {
     memory: values.memory,
     authorizerCacheSeconds: parseSeconds('--authorizer-ttl', values['authorizer-ttl']),
     ...(engineTimeout === undefined ? {} : { engineTimeoutMs: engineTimeout * 1000 }),
+    msPerMinute,
     log: (line) => console.log(`  ${line}`),
   });
 
