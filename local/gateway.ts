@@ -210,6 +210,12 @@ export class LocalGateway {
       });
     });
     server.on('clientError', answerClientError);
+    // Node closes a keep-alive connection after 5 s idle by default; a client that reuses it in that instant (one
+    // whose event loop stalled on a busy machine) gets ECONNRESET and loses the answer to a request the platform
+    // may have served. Idle connections stay open for a minute instead, as behind a load balancer; the client
+    // (told by the Keep-Alive header) closes them first.
+    server.keepAliveTimeout = 60_000;
+    server.headersTimeout = 65_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
