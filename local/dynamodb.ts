@@ -113,8 +113,16 @@ export async function relayDynamoLocal(target: string): Promise<DynamoLocal> {
     const upstream = connect(Number(port), hostname);
     track(client);
     track(upstream);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
+    // Either side ending ends both, at once: half-open relayed connections could leave a request unanswered
+    // (the SDK sets no request timeout), where a direct connection would have been reset and retried.
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      from.on('error', () => to.destroy());
+      from.once('end', () => to.destroy());
+      from.once('close', () => to.destroy());
+    }
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((resolve, reject) => {
