@@ -1,9 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPlatform, type RunningPlatform } from '../../local/platform';
+import type { RunningPlatform } from '../../local/platform';
+import { scaledMs } from '../../local/timing';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, mapConcurrent, request } from '../support/http';
+import { startTestPlatform } from '../support/platform';
 
 const engines = requireEngines(['java']);
 
@@ -53,12 +52,7 @@ engines.describe('a rollout ramps a flag on time triggers (the job, on a fast lo
 
   beforeAll(async () => {
     // One "minute" = 50 ms: the 5-minute rollout job runs every 250 ms.
-    platform = await startPlatform({
-      port: 0,
-      memory: true,
-      dataDir: mkdtempSync(join(tmpdir(), 'sy-rollout-')),
-      msPerMinute: 50,
-    });
+    platform = await startTestPlatform({ msPerMinute: 50 });
     dev = (await platform.identity.signIn({ role: 'developer' })).token;
     const admin = (await platform.identity.signIn({ role: 'admin' })).token;
     const key = await request(platform.url, 'POST', '/api/v1/api-keys', {
@@ -79,95 +73,99 @@ engines.describe('a rollout ramps a flag on time triggers (the job, on a fast lo
       fallthrough: { variation: 'off' },
     });
     expect(flag.status).toBe(201);
-  }, 90_000);
+  }, scaledMs(90_000));
   afterAll(() => platform?.stop());
 
-  it('enters 10 % → 50 % → 100 %: sticky, within binomial tolerance, audited as system:rollouts, COMPLETED', async () => {
-    const created = await call('POST', '/api/v1/rollout-schedules', {
-      key: 'dark-mode-ramp',
-      flagKey: 'dark-mode',
-      variation: 'on',
-      startAt: new Date(Date.now() + 1000).toISOString(),
-      stages: [
-        { percentage: STAGES[0], trigger: { type: 'time', after: 'PT0S' } },
-        { percentage: STAGES[1], trigger: { type: 'time', after: 'PT4S' } },
-        { percentage: STAGES[2], trigger: { type: 'time', after: 'PT4S' } },
-      ],
-    });
-    expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({ status: 'PENDING', currentStage: -1 });
-    const versions = [await flagVersion()];
-    let previous = new Set<string>();
+  it(
+    'enters 10 % → 50 % → 100 %: sticky, within binomial tolerance, audited as system:rollouts, COMPLETED',
+    async () => {
+      const created = await call('POST', '/api/v1/rollout-schedules', {
+        key: 'dark-mode-ramp',
+        flagKey: 'dark-mode',
+        variation: 'on',
+        startAt: new Date(Date.now() + 1000).toISOString(),
+        stages: [
+          { percentage: STAGES[0], trigger: { type: 'time', after: 'PT0S' } },
+          { percentage: STAGES[1], trigger: { type: 'time', after: 'PT4S' } },
+          { percentage: STAGES[2], trigger: { type: 'time', after: 'PT4S' } },
+        ],
+      });
+      expect(created.status).toBe(201);
+      expect(created.json).toMatchObject({ status: 'PENDING', currentStage: -1 });
+      const versions = [await flagVersion()];
+      let previous = new Set<string>();
 
-    for (const [stage, percentage] of STAGES.entries()) {
-      const entered = await eventually(
-        `stage ${stage} is entered`,
-        async () => {
-          const s = await schedule();
-          return s.currentStage >= stage ? s : undefined;
-        },
-        30_000,
-        100,
-      );
-      expect(entered.currentStage).toBe(stage);
-      // Hold the ramp at this stage while 2 000 units are evaluated (the last stage has completed it already).
-      if (entered.status === 'ACTIVE') {
-        const paused = await call('POST', '/api/v1/rollout-schedules/dark-mode-ramp/pause', {
-          version: entered.version,
-        });
-        expect(paused.status).toBe(200);
-      } else {
-        expect(entered.status).toBe('COMPLETED');
-      }
-      versions.push(await flagVersion());
-      await eventually(
-        'the stage reaches evaluation',
-        async () => (await publishedShare()) === percentage,
-        15_000,
-      );
-
-      const on = await servedOn();
-      const p = percentage / 10_000;
-      const sigma = Math.sqrt(UNITS.length * p * (1 - p));
-      expect(Math.abs(on.size - UNITS.length * p)).toBeLessThanOrEqual(5 * sigma);
-      // Sticky: nobody served `true` at an earlier stage is served `false` now.
-      expect([...previous].filter((u) => !on.has(u))).toEqual([]);
-      previous = on;
-
-      if (entered.status === 'ACTIVE') {
-        const resumed = await call('POST', '/api/v1/rollout-schedules/dark-mode-ramp/resume', {
-          version: entered.version + 1,
-        });
-        expect(resumed.status).toBe(200);
-      }
-    }
-
-    expect(await schedule()).toMatchObject({ status: 'COMPLETED', currentStage: 2 });
-    // One flag version per stage.
-    expect(versions).toEqual([versions[0], versions[0]! + 1, versions[0]! + 2, versions[0]! + 3]);
-
-    const admin = (await platform.identity.signIn({ role: 'admin' })).token;
-    const audit = async (kind: string, key: string) =>
-      (
-        await request(
-          platform.url,
-          'GET',
-          `/api/v1/audit?resourceKind=${kind}&resourceKey=${key}&actor=system:rollouts`,
-          {
-            credential: admin,
+      for (const [stage, percentage] of STAGES.entries()) {
+        const entered = await eventually(
+          `stage ${stage} is entered`,
+          async () => {
+            const s = await schedule();
+            return s.currentStage >= stage ? s : undefined;
           },
-        )
-      ).json.items as { action: string; actor: string; after: { fallthrough?: unknown } }[];
-    const flagChanges = await audit('flag', 'dark-mode');
-    expect(flagChanges.map((e) => e.action)).toEqual(['flag.rollout', 'flag.rollout', 'flag.rollout']);
-    expect((await audit('rollout', 'dark-mode-ramp')).map((e) => e.action)).toEqual([
-      'rollout.advance',
-      'rollout.advance',
-      'rollout.advance',
-    ]);
-    // Further runs of the job find nothing to do.
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(await flagVersion()).toBe(versions[3]);
-    expect((await audit('flag', 'dark-mode')).length).toBe(3);
-  }, 240_000);
+          scaledMs(30_000),
+          100,
+        );
+        expect(entered.currentStage).toBe(stage);
+        // Hold the ramp at this stage while 2 000 units are evaluated (the last stage has completed it already).
+        if (entered.status === 'ACTIVE') {
+          const paused = await call('POST', '/api/v1/rollout-schedules/dark-mode-ramp/pause', {
+            version: entered.version,
+          });
+          expect(paused.status).toBe(200);
+        } else {
+          expect(entered.status).toBe('COMPLETED');
+        }
+        versions.push(await flagVersion());
+        await eventually(
+          'the stage reaches evaluation',
+          async () => (await publishedShare()) === percentage,
+          scaledMs(15_000),
+        );
+
+        const on = await servedOn();
+        const p = percentage / 10_000;
+        const sigma = Math.sqrt(UNITS.length * p * (1 - p));
+        expect(Math.abs(on.size - UNITS.length * p)).toBeLessThanOrEqual(5 * sigma);
+        // Sticky: nobody served `true` at an earlier stage is served `false` now.
+        expect([...previous].filter((u) => !on.has(u))).toEqual([]);
+        previous = on;
+
+        if (entered.status === 'ACTIVE') {
+          const resumed = await call('POST', '/api/v1/rollout-schedules/dark-mode-ramp/resume', {
+            version: entered.version + 1,
+          });
+          expect(resumed.status).toBe(200);
+        }
+      }
+
+      expect(await schedule()).toMatchObject({ status: 'COMPLETED', currentStage: 2 });
+      // One flag version per stage.
+      expect(versions).toEqual([versions[0], versions[0]! + 1, versions[0]! + 2, versions[0]! + 3]);
+
+      const admin = (await platform.identity.signIn({ role: 'admin' })).token;
+      const audit = async (kind: string, key: string) =>
+        (
+          await request(
+            platform.url,
+            'GET',
+            `/api/v1/audit?resourceKind=${kind}&resourceKey=${key}&actor=system:rollouts`,
+            {
+              credential: admin,
+            },
+          )
+        ).json.items as { action: string; actor: string; after: { fallthrough?: unknown } }[];
+      const flagChanges = await audit('flag', 'dark-mode');
+      expect(flagChanges.map((e) => e.action)).toEqual(['flag.rollout', 'flag.rollout', 'flag.rollout']);
+      expect((await audit('rollout', 'dark-mode-ramp')).map((e) => e.action)).toEqual([
+        'rollout.advance',
+        'rollout.advance',
+        'rollout.advance',
+      ]);
+      // Further runs of the job find nothing to do.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await flagVersion()).toBe(versions[3]);
+      expect((await audit('flag', 'dark-mode')).length).toBe(3);
+    },
+    scaledMs(240_000),
+  );
 });
