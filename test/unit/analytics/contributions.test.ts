@@ -543,6 +543,22 @@ describe('unit cells (per unit, flag, variation and UTC hour)', () => {
     );
   });
 
+  it('finds every kept event of the hour, even for an event accepted at the very edge of the 48 h', () => {
+    const first = merge(emptyUnitState('u1'), [safetyEvent('error', H)], H + 1);
+    // The hour's last millisecond, processed when it is just young enough to be aggregated.
+    const now = H + HOUR - 1 + SAFETY_DEDUP_HOURS * HOUR;
+    const last = merge(first.state, [safetyEvent('error', H + HOUR - 1)], now);
+    expect(last.newSafety).toHaveLength(1);
+    expect(
+      values(unitCellDeltas(first.state.safety, last.newSafety).get('new-api/on/2026-03-01T11Z')),
+    ).toEqual({
+      e: 1,
+      ee: 3,
+    });
+    // The state written then still holds both (kept ≥ an hour longer than accepted), for whatever comes next.
+    expect(last.state.safety).toHaveLength(2);
+  });
+
   it('leaves out events fitBudget dropped: they were never counted, so later ones do not count them as before', () => {
     const kept = merge(emptyUnitState('u1'), [safetyEvent('latency', H + 1, 100)]);
     const extra = merge(
