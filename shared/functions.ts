@@ -136,7 +136,7 @@ export const FUNCTIONS = {
   'rollout-advancer': {
     kind: 'background',
     entry: 'lambdas/rollout-advancer/handler.ts',
-    uses: [...CONFIG_WRITER, 'exactTime'],
+    uses: [...CONFIG_WRITER, 'exactTime', 'table:analytics'],
     schedules: [{ name: 'rollout-advancer', everyMinutes: 5 }],
   },
 

@@ -239,7 +239,11 @@ export class ApiStack extends Stack {
           inVpc: false,
           wire: (fn) =>
             this.experimentScheduler.bindManager(
-              fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+              // analytics: the error/latency aggregates behind `metric` triggers.
+              fn
+                .writesTable(props.tables.config)
+                .appendsAudit(props.tables.audit)
+                .readsTable(props.tables.analytics),
             ),
         },
         // Events stream → aggregates (unit states and experiment/flag aggregates in the analytics table) and

@@ -1,7 +1,6 @@
 import { systemChange } from '../audit/actor';
 import { ConflictError } from '../errors';
 import { logger } from '../observability';
-import { isNextStageDue, isStartDue } from './lifecycle';
 import type { RolloutSchedule } from './requests';
 import type { RolloutsService } from './service';
 
@@ -13,9 +12,6 @@ export interface AdvanceResult {
   /** Failed for another reason (logged); the others are not held up by it. */
   readonly failed: string[];
 }
-
-const isDue = (schedule: RolloutSchedule, now: Date) =>
-  isStartDue(schedule, now) || isNextStageDue(schedule, now);
 
 /**
  * The rollout job (SPEC §2.6, every 5 minutes): starts every PENDING schedule whose startAt has passed and enters
@@ -46,7 +42,7 @@ export async function advanceSchedules(
   const context = systemChange('rollouts', requestId);
   for (const listed of schedules) {
     let schedule = listed;
-    for (let attempt = 1; isDue(schedule, now); attempt++) {
+    for (let attempt = 1; await service.isDue(schedule, now); attempt++) {
       try {
         await service.advanceDue(schedule, context, now);
         result.advanced.push(schedule.key);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { itemKeySchema, resourceKeySchema } from '../rules/schema';
-import { parseDuration } from './triggers';
+import { isTriggerMetric, parseDuration, TRIGGER_METRICS } from './triggers';
 
 /** Basis points: 1/100 of a percent; 10 000 is everyone. */
 export const BASIS_POINTS = 10_000;
@@ -23,14 +23,48 @@ const atTriggerSchema = z.strictObject({
 
 const manualTriggerSchema = z.strictObject({ type: z.literal('manual') });
 
-/** Part of SPEC §2.6's shape so that clients can be told plainly; refused on write until it is evaluated. */
-const metricTriggerSchema = z.strictObject({
-  type: z.literal('metric'),
-  metric: resourceKeySchema,
-  maxValue: z.number().optional(),
-  minValue: z.number().optional(),
-  minSampleSize: z.number().int().min(1),
-});
+/**
+ * Enters the stage once the rolled-out variation, measured since the current stage began, has `minSampleSize`
+ * requests and its figure is within the bound(s): SPEC §2.7's built-in `error_rate` (0–1) or `latency_p95` (ms),
+ * from the error/latency events that name the flag and variation (shared/rollouts/metric-trigger.ts).
+ */
+const metricTriggerSchema = z
+  .strictObject({
+    type: z.literal('metric'),
+    metric: z.string().describe(`One of ${TRIGGER_METRICS.join(', ')}`),
+    maxValue: z.number().min(0).optional().describe('Enter once the figure is at most this'),
+    minValue: z.number().min(0).optional().describe('Enter once the figure is at least this'),
+    minSampleSize: z.int().min(1).max(10_000_000).describe('Requests measured since the stage began'),
+  })
+  .superRefine((trigger, ctx) => {
+    if (!isTriggerMetric(trigger.metric)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['metric'],
+        message:
+          `unknown metric ${JSON.stringify(trigger.metric)}: a metric trigger measures ${TRIGGER_METRICS.join(' or ')} ` +
+          '(metric definitions need per-flag exposures, which are not recorded)',
+      });
+    }
+    if (trigger.maxValue === undefined && trigger.minValue === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['maxValue'], message: 'give maxValue, minValue or both' });
+    }
+    if (trigger.metric === 'error_rate') {
+      for (const bound of ['maxValue', 'minValue'] as const) {
+        const value = trigger[bound];
+        if (value !== undefined && value > 1) {
+          ctx.addIssue({ code: 'custom', path: [bound], message: 'an error rate is between 0 and 1' });
+        }
+      }
+    }
+    if (
+      trigger.maxValue !== undefined &&
+      trigger.minValue !== undefined &&
+      trigger.minValue > trigger.maxValue
+    ) {
+      ctx.addIssue({ code: 'custom', path: ['minValue'], message: 'must not be above maxValue' });
+    }
+  });
 
 export const triggerSchema = z
   .discriminatedUnion('type', [timeTriggerSchema, atTriggerSchema, manualTriggerSchema, metricTriggerSchema])
@@ -71,13 +105,6 @@ function checkStages(input: Pick<RolloutInput, 'stages'>, ctx: z.RefinementCtx):
         code: 'custom',
         path: ['stages', i, 'percentage'],
         message: `must not decrease (stage ${i - 1} has ${previous.percentage})`,
-      });
-    }
-    if (stage.trigger.type === 'metric') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['stages', i, 'trigger', 'type'],
-        message: 'metric triggers are not supported yet: use time, at or manual',
       });
     }
   });

@@ -17,9 +17,11 @@ import {
   isStartDue,
   runningScheduleOf,
 } from './lifecycle';
+import { isMetricTriggerMet, metricTriggerStatus, type StageMetrics } from './metric-trigger';
 import type { ListRolloutsQuery, RolloutSchedule } from './requests';
 import { rolloutInputSchema, type RolloutInput, type Stage } from './schema';
 import { bucketByOf, replacedVariation, sameServe, stageSplit } from './split';
+import { isTriggerMetric } from './triggers';
 
 /** The client fields of a stored schedule (what a PUT is merged into). */
 function inputOf(schedule: RolloutSchedule): RolloutInput {
@@ -59,7 +61,46 @@ export class RolloutsService {
     private readonly rollouts: ConfigRepository<RolloutSchedule>,
     private readonly flags: ConfigRepository<Flag>,
     private readonly exactTime: RolloutExactTime = new RolloutExactTime(),
+    /** Measures `metric` triggers; without it (the HTTP function, the exact-time target) they wait for the job. */
+    private readonly stageMetrics?: StageMetrics,
   ) {}
+
+  /**
+   * Whether the job has something to do with the schedule at `now`: a PENDING one's startAt has come, or an
+   * ACTIVE one's next stage is due — by the clock, or (`metric`) by the rolled-out variation's figures since the
+   * current stage began.
+   */
+  async isDue(schedule: RolloutSchedule, now: Date): Promise<boolean> {
+    return isStartDue(schedule, now) || (await this.isNextStageDue(schedule, now));
+  }
+
+  private async isNextStageDue(schedule: RolloutSchedule, now: Date): Promise<boolean> {
+    if (isNextStageDue(schedule, now)) return true;
+    const next = schedule.stages[schedule.currentStage + 1];
+    if (
+      this.stageMetrics === undefined ||
+      schedule.status !== 'ACTIVE' ||
+      schedule.stageStartedAt === undefined ||
+      next?.trigger.type !== 'metric' ||
+      !isTriggerMetric(next.trigger.metric)
+    ) {
+      return false;
+    }
+    const { stageStartedAt } = schedule;
+    const measure = await this.stageMetrics.measure(
+      { flagKey: schedule.flagKey, variation: schedule.variation, stageStartedAt },
+      next.trigger.metric,
+      now,
+    );
+    const met = isMetricTriggerMet(next.trigger, measure);
+    logger.info('rollout metric trigger', {
+      rollout: schedule.key,
+      stage: schedule.currentStage + 1,
+      met,
+      status: metricTriggerStatus(next.trigger, measure),
+    });
+    return met;
+  }
 
   async list(query: ListRolloutsQuery): Promise<Page<RolloutSchedule>> {
     const all = (await this.rollouts.list()).filter(
@@ -226,7 +267,7 @@ export class RolloutsService {
     let current = schedule;
     try {
       if (isStartDue(current, now)) current = await this.start(current, context, now);
-      while (isNextStageDue(current, now)) {
+      while (await this.isNextStageDue(current, now)) {
         current = await this.enter(current, current.currentStage + 1, context, now);
       }
     } finally {

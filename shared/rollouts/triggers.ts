@@ -16,6 +16,19 @@ export function parseDuration(text: string): number | null {
   return Number.isSafeInteger(Math.round(ms)) ? Math.round(ms) : null;
 }
 
+/**
+ * `metric` triggers (SPEC §2.6): the ramp enters the stage once the rolled-out variation, measured since the
+ * current stage began, has `minSampleSize` requests and its figure is within the trigger's bound. The figures are
+ * SPEC §2.7's built-ins, from the safety aggregates the event processor keeps (error and latency events naming
+ * the flag and variation): `error_rate` (error events ÷ latency events) and `latency_p95` (ms). The sample is the
+ * number of latency events, one per request measured.
+ */
+export const TRIGGER_METRICS = ['error_rate', 'latency_p95'] as const;
+export type TriggerMetric = (typeof TRIGGER_METRICS)[number];
+
+export const isTriggerMetric = (metric: string): metric is TriggerMetric =>
+  (TRIGGER_METRICS as readonly string[]).includes(metric);
+
 export type Trigger =
   | { readonly type: 'time'; readonly after: string }
   | { readonly type: 'at'; readonly timestamp: string }

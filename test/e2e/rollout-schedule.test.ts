@@ -168,4 +168,89 @@ engines.describe('a rollout ramps a flag on time triggers (the job, on a fast lo
     },
     scaledMs(240_000),
   );
+
+  it(
+    'a metric trigger holds the ramp while the error rate lacks samples or breaches its bound, and advances once within it',
+    async () => {
+      const flag = await call('POST', '/api/v1/feature-flags', {
+        key: 'search-v2',
+        name: 'Search v2',
+        kind: 'boolean',
+        enabled: true,
+        variations: [
+          { key: 'on', value: true },
+          { key: 'off', value: false },
+        ],
+        offVariation: 'off',
+        fallthrough: { variation: 'off' },
+      });
+      expect(flag.status).toBe(201);
+      const created = await call('POST', '/api/v1/rollout-schedules', {
+        key: 'search-ramp',
+        flagKey: 'search-v2',
+        variation: 'on',
+        stages: [
+          { percentage: 1000, trigger: { type: 'manual' } },
+          {
+            percentage: 5000,
+            trigger: { type: 'metric', metric: 'error_rate', maxValue: 0.05, minSampleSize: 100 },
+          },
+        ],
+      });
+      expect(created.status).toBe(201);
+      const started = await call('POST', '/api/v1/rollout-schedules/search-ramp/advance', { version: 1 });
+      expect(started.json).toMatchObject({ status: 'ACTIVE', currentStage: 0 });
+      const ramp = async () => (await call('GET', '/api/v1/rollout-schedules/search-ramp')).json;
+
+      let sent = 0;
+      /** `requests` latency events of the rolled-out variation, `errors` of them failed (one error event each). */
+      const measure = async (requests: number, errors: number) => {
+        const events = [];
+        for (let i = 0; i < requests; i++) {
+          const unitId = `user-${sent++}`;
+          const common = {
+            unitId,
+            name: 'search.request',
+            timestamp: new Date().toISOString(),
+            flagKey: 'search-v2',
+            variation: 'on',
+          };
+          events.push({ ...common, eventId: crypto.randomUUID(), type: 'latency', value: 40 });
+          if (i < errors) events.push({ ...common, eventId: crypto.randomUUID(), type: 'error' });
+        }
+        const res = await request(platform.url, 'POST', '/api/v1/events', {
+          credential: serverKey,
+          body: { events },
+        });
+        expect(res.status).toBe(200);
+        expect(res.json.refused).toEqual([]);
+      };
+      // The job runs every 250 ms and the processor folds events in within a second or two: a hold is a stage
+      // that stays put well beyond both.
+      const holds = async () => {
+        await new Promise((r) => setTimeout(r, scaledMs(6_000)));
+        expect(await ramp()).toMatchObject({ status: 'ACTIVE', currentStage: 0 });
+      };
+
+      await measure(60, 20); // 60 of 100 requests: too few to judge
+      await holds();
+      await measure(60, 0); // 120 requests, error rate 20/120 = 17 % > 5 %
+      await holds();
+      await measure(300, 0); // 420 requests, 20/420 = 4.8 % ≤ 5 %
+      const done = await eventually(
+        'the metric stage is entered',
+        async () => {
+          const s = await ramp();
+          return s.currentStage === 1 ? s : undefined;
+        },
+        scaledMs(30_000),
+        200,
+      );
+      expect(done).toMatchObject({ status: 'COMPLETED' });
+      expect(done.history).toEqual(
+        expect.arrayContaining([expect.objectContaining({ stage: 1, by: 'system:rollouts' })]),
+      );
+    },
+    scaledMs(120_000),
+  );
 });

@@ -25,6 +25,12 @@ describe('rollout schedule schema', () => {
     expect(
       refusal({ ...valid, stages: [{ percentage: 0, trigger: { type: 'time', after: 'PT0S' } }] }),
     ).toBeNull();
+    const metric = (trigger: object) => ({
+      ...valid,
+      stages: [{ percentage: 10, trigger: { type: 'metric', minSampleSize: 100, ...trigger } }],
+    });
+    expect(refusal(metric({ metric: 'error_rate', maxValue: 0.01 }))).toBeNull();
+    expect(refusal(metric({ metric: 'latency_p95', maxValue: 250, minValue: 0 }))).toBeNull();
   });
 
   it.each([
@@ -71,7 +77,7 @@ describe('rollout schedule schema', () => {
       /./,
     ],
     [
-      'a metric trigger (not evaluated yet)',
+      'a metric trigger on an unknown metric',
       {
         ...valid,
         stages: [
@@ -81,8 +87,60 @@ describe('rollout schedule schema', () => {
           },
         ],
       },
-      'stages.0.trigger.type',
-      /not supported yet/,
+      'stages.0.trigger.metric',
+      /unknown metric "errors": a metric trigger measures error_rate or latency_p95/,
+    ],
+    [
+      'a metric trigger without a bound',
+      {
+        ...valid,
+        stages: [{ percentage: 10, trigger: { type: 'metric', metric: 'error_rate', minSampleSize: 100 } }],
+      },
+      'stages.0.trigger.maxValue',
+      /give maxValue, minValue or both/,
+    ],
+    [
+      'an error rate bound above 1',
+      {
+        ...valid,
+        stages: [
+          {
+            percentage: 10,
+            trigger: { type: 'metric', metric: 'error_rate', maxValue: 5, minSampleSize: 100 },
+          },
+        ],
+      },
+      'stages.0.trigger.maxValue',
+      /between 0 and 1/,
+    ],
+    [
+      'a minValue above maxValue',
+      {
+        ...valid,
+        stages: [
+          {
+            percentage: 10,
+            trigger: {
+              type: 'metric',
+              metric: 'latency_p95',
+              maxValue: 100,
+              minValue: 200,
+              minSampleSize: 100,
+            },
+          },
+        ],
+      },
+      'stages.0.trigger.minValue',
+      /must not be above maxValue/,
+    ],
+    [
+      'a metric trigger without a sample size',
+      {
+        ...valid,
+        stages: [{ percentage: 10, trigger: { type: 'metric', metric: 'latency_p95', maxValue: 100 } }],
+      },
+      'stages.0.trigger.minSampleSize',
+      /./,
     ],
     [
       'an unknown trigger type',

@@ -7,9 +7,11 @@ import type { Flag } from '../../../shared/flags/requests';
 import { flagInputSchema } from '../../../shared/flags/schema';
 import { FlagsService } from '../../../shared/flags/service';
 import { advanceRollouts } from '../../../shared/rollouts/advancer';
+import type { StageMeasure, StageMetrics } from '../../../shared/rollouts/metric-trigger';
 import type { RolloutSchedule } from '../../../shared/rollouts/requests';
 import { rolloutInputSchema, type RolloutInput } from '../../../shared/rollouts/schema';
 import { RolloutsService } from '../../../shared/rollouts/service';
+import type { TriggerMetric } from '../../../shared/rollouts/triggers';
 import type { Segment } from '../../../shared/segments/requests';
 import { MemoryRepository, type Change } from '../../support/memory-config';
 
@@ -445,5 +447,84 @@ describe('FlagsService while a schedule is ACTIVE', () => {
     await expect(
       flagsService.update('checkout', { fallthrough: { variation: 'on' } }, change(owner, version + 1)),
     ).resolves.toMatchObject({ fallthrough: { variation: 'on' } });
+  });
+});
+
+describe('metric triggers (the job)', () => {
+  /** The figures the analytics would give: set by the test, with the calls it was asked. */
+  class Figures implements StageMetrics {
+    current: StageMeasure = { value: null, sampleSize: 0 };
+    readonly calls: { variation: string; metric: TriggerMetric; since: string; now: string }[] = [];
+    async measure(
+      schedule: { flagKey: string; variation: string; stageStartedAt: string },
+      metric: TriggerMetric,
+      now: Date,
+    ): Promise<StageMeasure> {
+      this.calls.push({
+        variation: schedule.variation,
+        metric,
+        since: schedule.stageStartedAt,
+        now: now.toISOString(),
+      });
+      return this.current;
+    }
+  }
+
+  async function ramp(metrics?: Figures) {
+    const parts = setup();
+    const service = new RolloutsService(
+      parts.rollouts.asRepository(),
+      parts.flags.asRepository(),
+      undefined,
+      metrics,
+    );
+    await parts.create({
+      stages: [
+        { percentage: 1000, trigger: { type: 'time', after: 'PT0S' } },
+        {
+          percentage: 5000,
+          trigger: { type: 'metric', metric: 'error_rate', maxValue: 0.02, minSampleSize: 500 },
+        },
+      ],
+      startAt: at(1).toISOString(),
+    });
+    await advanceRollouts(service, 'start', at(1));
+    expect(parts.schedule()).toMatchObject({ status: 'ACTIVE', currentStage: 0 });
+    return { ...parts, service };
+  }
+
+  it('holds while the sample is short or the figure breaches its bound, then advances once both hold', async () => {
+    const figures = new Figures();
+    const { service, schedule, fallthrough } = await ramp(figures);
+
+    figures.current = { value: 0.001, sampleSize: 499 };
+    await advanceRollouts(service, 'short', at(6));
+    expect(schedule().currentStage).toBe(0);
+
+    figures.current = { value: 0.05, sampleSize: 5000 };
+    await advanceRollouts(service, 'breach', at(11));
+    expect(schedule().currentStage).toBe(0);
+    expect(fallthrough()).toEqual(split(1000));
+
+    figures.current = { value: 0.02, sampleSize: 500 };
+    const result = await advanceRollouts(service, 'within', at(16));
+    expect(result.advanced).toEqual(['ramp']);
+    expect(schedule()).toMatchObject({ status: 'COMPLETED', currentStage: 1 });
+    expect(fallthrough()).toEqual(split(5000));
+    // Measured on the rolled-out variation, since stage 0 began.
+    expect(figures.calls.at(-1)).toEqual({
+      variation: 'on',
+      metric: 'error_rate',
+      since: at(1).toISOString(),
+      now: at(16).toISOString(),
+    });
+  });
+
+  it('wait for the job where nothing measures them (the HTTP function), and `advance` still enters them', async () => {
+    const { service, schedule, change } = await ramp();
+    await advanceRollouts(service, 'no figures', at(60));
+    expect(schedule().currentStage).toBe(0);
+    await service.advance('ramp', change(owner, schedule().version), at(61));
+    expect(schedule()).toMatchObject({ status: 'COMPLETED', currentStage: 1 });
   });
 });
