@@ -84,6 +84,13 @@ export const FUNCTIONS = {
     entry: 'lambdas/rollout-schedules/handler.ts',
     uses: ['http', ...CONFIG_WRITER],
   },
+  // Safety settings, per-flag configs and manual rollbacks (a rollback changes the flag and its rollout, records
+  // it and notifies: SNS and EventBridge in AWS, the local outbox under npm start).
+  safety: {
+    kind: 'http',
+    entry: 'lambdas/safety/handler.ts',
+    uses: ['http', ...CONFIG_WRITER, 'notifications'],
+  },
   'api-keys': {
     kind: 'http',
     entry: 'lambdas/api-keys/handler.ts',

@@ -332,6 +332,7 @@ describe('routes that need an API key', () => {
         metrics: fn,
         experiments: fn,
         'rollout-schedules': fn,
+        safety: fn,
         'api-keys': fn,
         evaluation: fn,
         events: fn,

@@ -6,6 +6,7 @@ import {
   eventsCapability,
   exactTimeCapability,
   httpCapability,
+  notificationsCapability,
   searchCapability,
   tableCapability,
   usersCapability,
@@ -36,6 +37,11 @@ const DEPLOYED: {
     auth: 'aws-sigv4',
   }),
   users: usersCapability.render({ kind: 'cognito', userPoolId: 'eu-west-1_pool' }),
+  notifications: notificationsCapability.render({
+    kind: 'aws',
+    topicArn: 'arn:aws:sns:eu-west-1:123456789012:safety',
+    eventBusName: 'default',
+  }),
 };
 
 function deployedEnvironment(registration: FunctionRegistration): Record<string, string> {
