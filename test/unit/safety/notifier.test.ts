@@ -90,12 +90,10 @@ describe('AwsNotifier', () => {
   });
 
   it('treats an event EventBridge refused as a failure', async () => {
-    eventsMock
-      .on(PutEventsCommand)
-      .resolves({
-        FailedEntryCount: 1,
-        Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }],
-      });
+    eventsMock.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }],
+    });
     await expect(notifier.notify(record, targets)).rejects.toThrow(
       'notification not delivered to eventbridge',
     );
