@@ -113,8 +113,10 @@ function configureEnvironment(
       events: eventsCapability.render(EVENTS_STREAM_NAME),
       users: usersCapability.render({ kind: 'local', file: userDirectoryFile }),
       cache: process.env.REDIS_URL === undefined ? {} : cacheCapability.render(process.env.REDIS_URL),
-      // No EventBridge Scheduler locally: the sweep's timer alone starts and ends experiments.
+      // No EventBridge Scheduler locally: the jobs' timers alone start and end experiments and enter rollout
+      // stages (the exact-time target does not run locally).
       exactTime: {},
+      exactTimeTarget: {},
       // No search domain locally; OPENSEARCH_URL set in the shell points the sink at a plain OpenSearch.
       search: {},
       // No SNS or EventBridge locally: safety notifications are appended to the outbox file.

@@ -108,8 +108,8 @@ export const cacheCapability = capability(
 );
 
 /**
- * The exact-time experiment schedules (`ExperimentScheduler.bindManager`): all three set → EventBridge
- * Scheduler, none → no exact-time schedules (checked by exactTimeSchedulerFromEnv).
+ * The exact-time schedules of experiments and rollouts (`ExperimentScheduler.bindManager`): all three set →
+ * EventBridge Scheduler, none → no exact-time schedules (checked by oneTimeSchedulesFromEnv).
  */
 export const EXACT_TIME_ENV = {
   groupName: 'SCHEDULE_GROUP_NAME',
@@ -127,6 +127,27 @@ export const exactTimeCapability = capability(
     [EXACT_TIME_ENV.groupName]: value.groupName,
     [EXACT_TIME_ENV.targetArn]: value.targetArn,
     [EXACT_TIME_ENV.roleArn]: value.roleArn,
+  }),
+);
+
+/**
+ * The exact-time schedules as their target function sees them (it moves a rollout's schedule to the next stage):
+ * the group and the role; the target is itself, whose ARN comes from the invocation (its own ARN in its
+ * environment would be a CloudFormation cycle). Both set or neither (checked by targetSchedulesFromEnv).
+ */
+export const EXACT_TIME_TARGET_ENV = {
+  groupName: EXACT_TIME_ENV.groupName,
+  roleArn: EXACT_TIME_ENV.roleArn,
+} as const;
+export const exactTimeTargetCapability = capability(
+  Object.values(EXACT_TIME_TARGET_ENV),
+  z.object({
+    [EXACT_TIME_TARGET_ENV.groupName]: nonEmpty.optional(),
+    [EXACT_TIME_TARGET_ENV.roleArn]: z.string().startsWith('arn:').optional(),
+  }),
+  (value: { groupName: string; roleArn: string }) => ({
+    [EXACT_TIME_TARGET_ENV.groupName]: value.groupName,
+    [EXACT_TIME_TARGET_ENV.roleArn]: value.roleArn,
   }),
 );
 
@@ -225,6 +246,7 @@ export const CAPABILITIES = {
   events: eventsCapability,
   cache: cacheCapability,
   exactTime: exactTimeCapability,
+  exactTimeTarget: exactTimeTargetCapability,
   search: searchCapability,
   users: usersCapability,
   notifications: notificationsCapability,

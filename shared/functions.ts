@@ -78,11 +78,12 @@ export const FUNCTIONS = {
     entry: 'lambdas/experiments/handler.ts',
     uses: ['http', ...CONFIG_WRITER, 'table:analytics', 'exactTime'],
   },
-  // Rollout schedules: each stage changes the schedule and its flag (both in the config table, both audited).
+  // Rollout schedules: each stage changes the schedule and its flag (both in the config table, both audited);
+  // exactTime: the one schedule at each rollout's next due instant.
   'rollout-schedules': {
     kind: 'http',
     entry: 'lambdas/rollout-schedules/handler.ts',
-    uses: ['http', ...CONFIG_WRITER],
+    uses: ['http', ...CONFIG_WRITER, 'exactTime'],
   },
   // Safety settings, per-flag configs and manual rollbacks (a rollback changes the flag and its rollout, records
   // it and notifies: SNS and EventBridge in AWS, the local outbox under npm start).
@@ -137,19 +138,21 @@ export const FUNCTIONS = {
     schedules: [{ name: 'experiment-sweep', everyMinutes: 15 }],
   },
 
-  // Starts PENDING rollout schedules at their startAt and enters every stage whose trigger is met (SPEC §2.6).
+  // Starts PENDING rollout schedules at their startAt and enters every stage whose trigger is met (SPEC §2.6): the
+  // repair path of the rollouts' exact-time schedules, whose next one it sets after each stage it enters.
   'rollout-advancer': {
     kind: 'background',
     entry: 'lambdas/rollout-advancer/handler.ts',
-    uses: CONFIG_WRITER,
+    uses: [...CONFIG_WRITER, 'exactTime'],
     schedules: [{ name: 'rollout-advancer', everyMinutes: 5 }],
   },
 
-  // Target of the exact-time one-time schedules (AWS only: locally the sweep alone starts and ends experiments).
+  // Target of the exact-time one-time schedules of experiments and rollouts (AWS only: locally the jobs alone start
+  // and end experiments and enter rollout stages); exactTimeTarget: it moves a rollout's schedule to the next stage.
   'experiment-scheduler': {
     kind: 'scheduleTarget',
     entry: 'lambdas/experiment-scheduler/handler.ts',
-    uses: CONFIG_WRITER,
+    uses: [...CONFIG_WRITER, 'exactTimeTarget'],
     runsLocally: false,
   },
   // Deploy-time custom resource installing the events' index template and dashboards (AWS only). It signs as

@@ -4,7 +4,7 @@ import { deleteChange, versionedChange } from '../../shared/config/versioning';
 import { createDynamoClient } from '../../shared/aws/clients';
 import { configRepositories } from '../../shared/config/wiring';
 import type { ExperimentAction } from '../../shared/experiments/lifecycle';
-import { exactTimeSchedulerFromEnv } from '../../shared/experiments/exact-time';
+import { ExperimentExactTime } from '../../shared/experiments/exact-time';
 import { ExperimentsService } from '../../shared/experiments/service';
 import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
@@ -25,11 +25,18 @@ import {
   startExperimentRoute,
 } from '../../shared/http/routes';
 import { ResultsService } from '../../shared/results/service';
+import { oneTimeSchedulesFromEnv } from '../../shared/schedules/one-time';
 
 const env = functionEnv('experiments');
 const { experiments, layers, flags, metrics } = configRepositories(env);
 // Creates, moves and deletes the exact-time start/end schedules after each change (none on the local platform).
-const service = new ExperimentsService(experiments, layers, flags, metrics, exactTimeSchedulerFromEnv());
+const service = new ExperimentsService(
+  experiments,
+  layers,
+  flags,
+  metrics,
+  new ExperimentExactTime(oneTimeSchedulesFromEnv()),
+);
 const results = new ResultsService(
   experiments,
   metrics,

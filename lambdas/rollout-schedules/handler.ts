@@ -14,10 +14,13 @@ import {
   replaceRolloutRoute,
   resumeRolloutRoute,
 } from '../../shared/http/routes';
+import { RolloutExactTime } from '../../shared/rollouts/exact-time';
 import { RolloutsService } from '../../shared/rollouts/service';
+import { oneTimeSchedulesFromEnv } from '../../shared/schedules/one-time';
 
 const { rollouts, flags } = configRepositories(functionEnv('rollout-schedules'));
-const service = new RolloutsService(rollouts, flags);
+// Creates, moves and deletes each rollout's exact-time schedule after each change (none on the local platform).
+const service = new RolloutsService(rollouts, flags, new RolloutExactTime(oneTimeSchedulesFromEnv()));
 
 export const handler = createHttpHandler('rollout-schedules', [
   implement(listRolloutsRoute, ({ query }) => service.list(query)),

@@ -2,7 +2,7 @@ import { Arn, Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { exactTimeCapability } from '../../shared/environment';
+import { exactTimeCapability, exactTimeTargetCapability } from '../../shared/environment';
 import { FUNCTIONS } from '../../shared/functions';
 import { acknowledgeWildcardResource } from '../nag';
 import { SwitchyardFunction, type SwitchyardFunctionProps } from './switchyard-function';
@@ -13,21 +13,23 @@ const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
 export interface ExperimentSchedulerProps {
   /** Settings of the target function; its entry is the registry's (`experiment-scheduler`). */
   readonly function: Omit<SwitchyardFunctionProps, 'entry' | 'handler'>;
-  /** The config table: the target reads the experiment and stores its transition. */
+  /** The config table: the target reads the experiment or rollout and stores its transition or stage. */
   readonly configTable: SwitchyardTable;
-  /** The audit table: each transition is audited as `system:scheduler`. */
+  /** The audit table: each change is audited as `system:scheduler` (experiments) or `system:rollouts`. */
   readonly auditTable: SwitchyardTable;
 }
 
 /**
- * The exact-time side of SPEC §2.4's experiment scheduler: an EventBridge Scheduler schedule group for the
- * one-time start/end schedules (created, moved and deleted at run time by the experiments function, see
- * `bindManager`), the function they invoke, and the role the Scheduler assumes to invoke it, which
- * may do nothing else. The 15-minute sweep (shared/functions.ts) repairs whatever these schedules miss.
+ * The exact-time schedules of SPEC §2.4 (experiment starts and ends) and §2.6 (rollout stages): an EventBridge
+ * Scheduler schedule group for the one-time schedules (created, moved and deleted at run time by the functions
+ * bound with `bindManager`, and by the target itself, which moves a rollout's schedule to its next stage), the
+ * function they invoke, and the role the Scheduler assumes to invoke it, which may do nothing else. The 15-minute
+ * sweep and the 5-minute rollout job (shared/functions.ts) repair whatever these schedules miss. (The construct
+ * keeps its experiments-only name: renaming its id would replace the group and the schedules in it.)
  */
 export class ExperimentScheduler extends Construct {
   public readonly group: ScheduleGroup;
-  /** The function every schedule invokes: runs the sweep's code on one experiment. */
+  /** The function every schedule invokes: runs the sweep's code on one experiment, the rollout job's on one rollout. */
   public readonly target: SwitchyardFunction;
   /** Assumed by EventBridge Scheduler, for this account only; may only invoke `target`. */
   public readonly invokeRole: Role;
@@ -41,8 +43,8 @@ export class ExperimentScheduler extends Construct {
       .writesTable(props.configTable)
       .appendsAudit(props.auditTable);
 
-    // The schedules are derived from the experiments in the config table: losing them with the group costs
-    // at most one sweep interval, so the group goes with the stack instead of being left behind.
+    // The schedules are derived from the experiments and rollouts in the config table: losing them with the group
+    // costs at most one sweep interval, so the group goes with the stack instead of being left behind.
     this.group = new ScheduleGroup(this, 'Group', { removalPolicy: RemovalPolicy.DESTROY });
 
     this.invokeRole = new Role(this, 'InvokeRole', {
@@ -59,6 +61,16 @@ export class ExperimentScheduler extends Construct {
       ':*',
       'grantInvoke covers the versions and aliases of the target function (<function arn>:*): it is still ' +
         'that one function, and the role may invoke nothing else.',
+    );
+
+    // A rollout's fire enters a stage and moves the rollout's schedule to the next one. The target finds its own
+    // ARN in the invocation: in its environment it would be a CloudFormation cycle.
+    this.grantManager(this.target);
+    this.target.receiveEnvironment(
+      exactTimeTargetCapability.render({
+        groupName: this.group.scheduleGroupName,
+        roleArn: this.invokeRole.roleArn,
+      }),
     );
   }
 
@@ -81,20 +93,24 @@ export class ExperimentScheduler extends Construct {
    * SCHEDULE_TARGET_ARN and SCHEDULER_ROLE_ARN (shared/environment.ts).
    */
   public bindManager(fn: SwitchyardFunction): SwitchyardFunction {
-    this.grantManageSchedules(fn.role);
-    acknowledgeWildcardResource(
-      fn.role,
-      this.scheduleArn(''),
-      '*',
-      'Schedules are named at run time after each experiment (shared/experiments/exact-time.ts), so the ' +
-        'grant covers every schedule of the one schedule group the platform owns, and no other group.',
-    );
+    this.grantManager(fn);
     return fn.receiveEnvironment(
       exactTimeCapability.render({
         groupName: this.group.scheduleGroupName,
         targetArn: this.target.function.functionArn,
         roleArn: this.invokeRole.roleArn,
       }),
+    );
+  }
+
+  private grantManager(fn: SwitchyardFunction): void {
+    this.grantManageSchedules(fn.role);
+    acknowledgeWildcardResource(
+      fn.role,
+      this.scheduleArn(''),
+      '*',
+      'Schedules are named at run time after each experiment or rollout (shared/schedules/one-time.ts), so ' +
+        'the grant covers every schedule of the one schedule group the platform owns, and no other group.',
     );
   }
 

@@ -111,11 +111,15 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
           .readsTable(props.tables.analytics),
       ),
   },
-  // A stage changes the schedule and its flag: both items of the config table, each with its audit entry.
+  // A stage changes the schedule and its flag: both items of the config table, each with its audit entry. Also
+  // creates, moves and deletes each rollout's exact-time schedule.
   'rollout-schedules': {
     description: 'Rollout schedules (gradual rollouts of a flag variation)',
     inVpc: false,
-    wire: (fn, props) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+    wire: (fn, props, parts) =>
+      parts.experimentScheduler.bindManager(
+        fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+      ),
   },
   // Settings and per-flag configs in the config table; a rollback changes the flag and its rollout, records it
   // (audited) and announces it on the SNS topic and the default EventBridge bus.
@@ -191,9 +195,10 @@ export class ApiStack extends Stack {
       timeout: config.lambdaTimeout,
     });
 
-    // Exact-time experiment starts and ends (EventBridge Scheduler); the 15-minute sweep is a background job.
+    // Exact-time experiment starts and ends and rollout stages (EventBridge Scheduler); the 15-minute sweep and the
+    // 5-minute rollout job are background jobs.
     this.experimentScheduler = new ExperimentScheduler(this, 'ExperimentScheduler', {
-      function: functionDefaults('experiment scheduler (exact-time starts and ends)'),
+      function: functionDefaults('exact-time schedule target (experiment starts and ends, rollout stages)'),
       configTable: props.tables.config,
       auditTable: props.tables.audit,
     });
@@ -249,10 +254,14 @@ export class ApiStack extends Stack {
           inVpc: false,
           wire: (fn) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
         },
+        // Also moves each rollout's exact-time schedule to the next stage it enters.
         'rollout-advancer': {
           description: 'rollout advancer (starts schedules and enters due stages)',
           inVpc: false,
-          wire: (fn) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+          wire: (fn) =>
+            this.experimentScheduler.bindManager(
+              fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+            ),
         },
         // Events stream → aggregates (unit states and experiment/flag aggregates in the analytics table) and
         // the search domain, which is VPC-only: hence the VPC.

@@ -169,6 +169,81 @@ export function safetyFields(event: StoredSafetyEvent): Fields {
   return nonZero({ lat: 1, ls: v, lss: v * v, [bucketAttribute(bucketOf(v))]: 1 });
 }
 
+/** `2026-01-01T12Z`: the UTC hour of a unit cell, as `minuteOf` gives the minute. */
+export function hourOf(at: number): string {
+  return `${new Date(at).toISOString().slice(0, 13)}Z`;
+}
+
+/** The epoch milliseconds at which an `hourOf` hour starts. */
+export function hourStart(hour: string): number {
+  return Date.parse(`${hour.slice(0, 13)}:00Z`);
+}
+
+/** The unit cell an error/latency event belongs to: its flag, variation and UTC hour. */
+export function unitCellKey(event: Pick<StoredSafetyEvent, 'flagKey' | 'variation' | 'at'>): string {
+  return `${event.flagKey}/${event.variation}/${hourOf(event.at)}`;
+}
+
+export function parseUnitCellKey(key: string): { flagKey: string; variation: string; hour: string } {
+  const [flagKey = '', variation = '', hour = ''] = key.split('/');
+  return { flagKey, variation, hour };
+}
+
+/**
+ * One unit's share of a unit cell, from its error/latency events of one flag, variation and hour: with
+ * e = its error events, l = its latency events (requests) and s = the sum of its latencies, u = 1 (none when
+ * it has no event there), e, l, s, and the squares and products the delta method needs (ee = e², ll = l²,
+ * ss = s², el = e·l, sl = s·l). Summed over units, a cell lets the safety monitor treat the unit-hour as
+ * the unit of analysis: the ratios errors ÷ requests and latency ÷ requests with cluster-robust variances.
+ */
+export function unitCellFields(events: readonly StoredSafetyEvent[]): Fields {
+  if (events.length === 0) return {};
+  let e = 0;
+  let l = 0;
+  let s = 0;
+  for (const event of events) {
+    if (event.type === 'error') e++;
+    else {
+      l++;
+      s += event.value ?? 0;
+    }
+  }
+  return nonZero({ u: 1, e, l, s, ee: e * e, ll: l * l, ss: s * s, el: e * l, sl: s * l });
+}
+
+/**
+ * What a unit's new error/latency events add to the unit cells: for each cell they touch, the unit's fields
+ * with them less its fields without them (`kept`: the events already counted, i.e. in its state and not
+ * `outsideCells`). So u grows by 1 only with the unit's first event in the cell, and squares by
+ * after² − before²: the cell always holds the sums over units of their current figures, exactly once (a
+ * duplicate is no new event) and whatever the order the events came in. `kept` is complete for every hour a
+ * new event can fall in: see SAFETY_KEEP_MS in state.ts.
+ */
+export function unitCellDeltas(
+  kept: readonly StoredSafetyEvent[],
+  fresh: readonly StoredSafetyEvent[],
+): Map<string, AggregateDelta> {
+  const freshByCell = new Map<string, StoredSafetyEvent[]>();
+  for (const event of fresh) {
+    const key = unitCellKey(event);
+    freshByCell.set(key, [...(freshByCell.get(key) ?? []), event]);
+  }
+  const out = new Map<string, AggregateDelta>();
+  for (const [key, added] of freshByCell) {
+    const { flagKey, variation } = added[0]!;
+    const before = kept.filter(
+      (event) =>
+        event.flagKey === flagKey &&
+        event.variation === variation &&
+        event.outsideCells !== true &&
+        unitCellKey(event) === key,
+    );
+    const delta = fieldDeltas(unitCellFields(before), unitCellFields([...before, ...added]));
+    if (delta.size > 0) out.set(key, delta);
+  }
+  return out;
+}
+
 /** One field's change, and the magnitude it came from (what the write rounds against: store.ts). */
 export interface FieldDelta {
   delta: number;

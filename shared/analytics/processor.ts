@@ -14,6 +14,7 @@ import {
   contributions,
   safetyFields,
   safetyKey,
+  unitCellDeltas,
   unitDelta,
   type AggregateDelta,
   type FieldDelta,
@@ -75,6 +76,8 @@ export interface ProcessorOptions {
   readonly now?: () => number;
   /** Attempts per unit when its version moved or a transaction conflicted. */
   readonly maxAttempts?: number;
+  /** The compressed unit state's budget (`fitBudget`); STATE_BYTE_BUDGET unless a test needs a small one. */
+  readonly stateByteBudget?: number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
@@ -196,7 +199,9 @@ interface UnitPlan {
   readonly write: UnitWrite;
   readonly next: UnitState;
   readonly experiments: Map<string, AggregateDelta>;
+  /** Minute aggregates (safetyKey) and unit cells (unitCellKey) of the flags its error/latency events name. */
   readonly safety: Map<string, AggregateDelta>;
+  readonly unitCells: Map<string, AggregateDelta>;
   /** Whether it merges all the unit's events of this batch (else the next round writes the rest). */
   readonly complete: boolean;
   readonly notes: MergeNotes & { trimmed: number };
@@ -220,11 +225,13 @@ function withoutValues(reason: string): string {
 export class EventProcessor {
   private readonly now: () => number;
   private readonly maxAttempts: number;
+  private readonly stateByteBudget: number;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: ProcessorOptions) {
     this.now = options.now ?? Date.now;
     this.maxAttempts = options.maxAttempts ?? 6;
+    this.stateByteBudget = options.stateByteBudget ?? STATE_BYTE_BUDGET;
     this.sleep = options.sleep ?? sleep;
   }
 
@@ -443,7 +450,7 @@ export class EventProcessor {
         take = remaining.length;
         continue;
       }
-      const items = 1 + plan.experiments.size + plan.safety.size;
+      const items = 1 + plan.experiments.size + plan.safety.size + plan.unitCells.size;
       if (items <= TRANSACTION_ITEMS) return plan;
       if (take === 1) {
         throw new Error(`one event changes ${items - 1} aggregates, more than a transaction holds`);
@@ -471,6 +478,7 @@ export class EventProcessor {
           next: work.state,
           experiments: new Map(),
           safety: new Map(),
+          unitCells: new Map(),
           complete,
           notes,
           refresh: true,
@@ -486,8 +494,8 @@ export class EventProcessor {
     let body = encodeState({ ...state, applied });
     let trimmed = 0;
     let safetyDropped = 0;
-    if (body.length > STATE_BYTE_BUDGET) {
-      const fitted = fitBudget(merged.state, merged.newSafety, config);
+    if (body.length > this.stateByteBudget) {
+      const fitted = fitBudget(merged.state, merged.newSafety, config, this.stateByteBudget);
       ({ state, newSafety, trimmed, safetyDropped } = fitted);
       ({ deltas, applied } = unitDelta(work.state.applied, contributions(state, config), config));
       body = encodeState({ ...state, applied });
@@ -514,12 +522,16 @@ export class EventProcessor {
       }
       safety.set(key, delta);
     }
+    // Before-counts from the events already counted (the state as read), after-counts with those kept now:
+    // the ones fitBudget dropped are in neither.
+    const unitCells = unitCellDeltas(work.state.safety, newSafety);
     return {
       work,
       write: { unitId: work.unitId, expectedVersion: work.state.version, body },
       next: { ...state, applied },
       experiments: deltas,
       safety,
+      unitCells,
       complete,
       notes: { ...merged.notes, safetyFull: merged.notes.safetyFull + safetyDropped, trimmed },
       refresh: false,
@@ -539,6 +551,7 @@ function itemKeys(plan: UnitPlan): string[] {
   return [
     ...[...plan.experiments.keys()].map((k) => `e:${k}`),
     ...[...plan.safety.keys()].map((k) => `s:${k}`),
+    ...[...plan.unitCells.keys()].map((k) => `c:${k}`),
   ];
 }
 
@@ -604,9 +617,11 @@ function toTransaction(plans: readonly UnitPlan[]): AggregateTransaction {
   };
   const experiments = new Map<string, AggregateDelta>();
   const safety = new Map<string, AggregateDelta>();
+  const unitCells = new Map<string, AggregateDelta>();
   for (const plan of plans) {
     sum(experiments, plan.experiments);
     sum(safety, plan.safety);
+    sum(unitCells, plan.unitCells);
   }
-  return { units: plans.map((p) => p.write), experiments, safety };
+  return { units: plans.map((p) => p.write), experiments, safety, unitCells };
 }

@@ -17,13 +17,20 @@ export const MAX_UNIT_EVENTS = 2000;
 /** Error/latency events kept per unit for deduplication (within SAFETY_DEDUP_HOURS). */
 export const MAX_UNIT_SAFETY_EVENTS = 1000;
 /**
- * Safety aggregates feed a monitor that looks at the last minutes: an error or latency event older than this
- * when processed is not aggregated, and kept ids are dropped an hour after it (so a late duplicate of a dropped
- * id is itself too old to count).
+ * Safety aggregates feed a monitor that looks at the last minutes and hours: an error or latency event older
+ * than this when processed is not aggregated, and kept events are dropped two hours after it.
  */
 export const SAFETY_DEDUP_HOURS = 48;
 const SAFETY_ACCEPT_MS = SAFETY_DEDUP_HOURS * 3600_000;
-const SAFETY_KEEP_MS = SAFETY_ACCEPT_MS + 3600_000;
+/**
+ * Invariant: SAFETY_KEEP_MS ≥ SAFETY_ACCEPT_MS + 1 h, with room to spare. Two things rest on it.
+ * - Deduplication: a late duplicate of a dropped id is itself too old to be accepted.
+ * - The per-unit cells (`unitCellDeltas`): an accepted event's UTC hour starts less than ACCEPT + 1 h ago, so
+ *   every event the unit kept in that hour is still in its state, and the cell's "before" counts are complete.
+ * The second hour is a margin for clocks: an invocation whose clock runs behind the one that last wrote the
+ * state must still find that hour's events.
+ */
+const SAFETY_KEEP_MS = SAFETY_ACCEPT_MS + 2 * 3600_000;
 /** The compressed state stays below this, well under DynamoDB's 400 KB item limit (see `fitBudget`). */
 export const STATE_BYTE_BUDGET = 350 * 1024;
 /** A unit state expires this long after its last write. */
@@ -83,6 +90,12 @@ export interface StoredSafetyEvent {
   readonly variation: string;
   readonly at: number;
   readonly value?: number;
+  /**
+   * Kept by a processor that predates the per-unit cells: counted in the minute aggregates (and still used for
+   * deduplication), never in a unit cell, so the cells' before/after counts leave it out. Gone within
+   * SAFETY_KEEP_MS of the upgrade.
+   */
+  readonly outsideCells?: true;
 }
 
 export interface UnitState {
@@ -313,8 +326,11 @@ interface StoredBody {
   x: Record<string, [string, number, string]>;
   /** event name → property names and the events as [id, at, value | null, …property values | null] */
   e: Record<string, { p: string[]; l: (string | number | null)[][] }>;
-  /** flag variations, and the safety events as [id, 'e' | 'l', variation index, at, value | null] */
-  s: { f: [string, string][]; l: [string, string, number, number, number | null][] };
+  /**
+   * flag variations, the safety events as [id, 'e' | 'l', variation index, at, value | null], and the ids of
+   * those outside the unit cells (`o`; absent in bodies written before the cells existed: all of them).
+   */
+  s: { f: [string, string][]; l: [string, string, number, number, number | null][]; o?: string[] };
   a: Record<string, Fields>;
 }
 
@@ -345,7 +361,8 @@ export function encodeState(state: UnitState): Buffer {
     }
     return [event.id, event.type === 'error' ? 'e' : 'l', index, event.at, event.value ?? null];
   });
-  const body: StoredBody = { x, e, s: { f: flags, l }, a: state.applied };
+  const o = state.safety.filter((event) => event.outsideCells === true).map((event) => event.id);
+  const body: StoredBody = { x, e, s: { f: flags, l, o }, a: state.applied };
   return deflateRawSync(JSON.stringify(body));
 }
 
@@ -371,6 +388,7 @@ export function decodeState(unitId: string, version: number, data: Uint8Array): 
     }
   }
   events.sort(compare);
+  const outside = body.s.o === undefined ? undefined : new Set(body.s.o);
   const safety = body.s.l.map(([id, type, index, at, value]): StoredSafetyEvent => {
     const [flagKey, variation] = body.s.f[index]!;
     return {
@@ -380,6 +398,7 @@ export function decodeState(unitId: string, version: number, data: Uint8Array): 
       variation,
       at,
       ...(value === null ? {} : { value }),
+      ...(outside === undefined || outside.has(id) ? { outsideCells: true } : {}),
     };
   });
   return { unitId, version, exposures, events, safety, applied: body.a };

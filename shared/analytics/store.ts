@@ -10,15 +10,22 @@ import {
 import { keys } from '../db/keys';
 import { backoffDelayMs, sleep as wait } from '../retry';
 import type { CovariateSummary, SampleSummary } from '../stats/summary';
-import { parseAggregateKey, parseSafetyKey, UNITS, type AggregateDelta } from './contributions';
-import { attributeBucket } from './histogram';
+import {
+  hourStart,
+  parseAggregateKey,
+  parseSafetyKey,
+  parseUnitCellKey,
+  UNITS,
+  type AggregateDelta,
+} from './contributions';
+import { attributeBucket, histogramQuantile } from './histogram';
 import { decodeState, emptyUnitState, unitStateExpiresAt, type UnitState } from './state';
 
 /** DynamoDB limits: keys per BatchGetItem, items per TransactWriteItems, bytes per transaction (4 MB, with margin). */
 export const BATCH_GET_KEYS = 100;
 export const TRANSACTION_ITEMS = 100;
 export const TRANSACTION_BYTES = 3_500_000;
-/** Safety aggregates (per flag × variation × minute) expire this long after their minute. */
+/** Safety aggregates (per flag × variation × minute, and the unit cells per hour) expire this long after it. */
 export const SAFETY_AGGREGATE_TTL_DAYS = 14;
 
 /** One unit's new state, written only if the stored version is still `expectedVersion` (0: no item yet). */
@@ -35,6 +42,8 @@ export interface AggregateTransaction {
   readonly experiments: ReadonlyMap<string, AggregateDelta>;
   /** safetyKey (flag/variation/minute) → field deltas. */
   readonly safety: ReadonlyMap<string, AggregateDelta>;
+  /** unitCellKey (flag/variation/hour) → field deltas. */
+  readonly unitCells: ReadonlyMap<string, AggregateDelta>;
 }
 
 export type CommitOutcome =
@@ -113,24 +122,57 @@ export interface ExperimentAggregates {
   readonly variants: Readonly<Record<string, VariantAggregates>>;
 }
 
-/** Errors and latencies of one flag variation in one UTC minute. */
-export interface SafetyAggregate {
-  readonly variation: string;
-  /** `2026-01-01T12:34Z` */
-  readonly minute: string;
+/** A UTC minute as the safety aggregates name it: `2026-01-01T12:34Z` (`minuteOf`). */
+export type UtcMinute = string;
+/** A UTC hour as the unit cells name it: `2026-01-01T12Z` (`hourOf`). */
+export type UtcHour = string;
+
+/**
+ * One flag variation's error and latency events over a range of UTC minutes (`readFlagMinutes`), summed over
+ * its minute aggregates. Error rate = errors ÷ requests (SPEC §2.7: one latency event per request).
+ */
+export interface FlagMinuteTotals {
+  /** Error events. */
   readonly errors: number;
-  readonly latency: {
-    readonly count: number;
-    readonly sum: number;
-    readonly sumSquares: number;
-    readonly histogram: Readonly<Record<number, number>>;
-  };
+  /** Latency events. */
+  readonly requests: number;
+  /** Σ latency and Σ latency² (ms, ms²) over the latency events. */
+  readonly latencySum: number;
+  readonly latencySquares: number;
+  /** Latency events per log bucket (histogram.ts: bucket → count). */
+  readonly histogram: Readonly<Record<number, number>>;
+  /** `histogramQuantile(histogram, 0.95)`: within 2.2 % of the exact p95; null without latency events. */
+  readonly latencyP95: number | null;
 }
+
+/**
+ * One flag variation's unit cells over a range of UTC hours (`readFlagUnitSums`), summed. A cluster is a
+ * unit-hour: a unit with error/latency events in three hours is three clusters; within one, its requests are
+ * clustered. For cluster i: e = error events, l = latency events (requests), s = Σ latency (ms).
+ */
+export interface FlagUnitSums {
+  /** Clusters (unit-hours with at least one error or latency event). */
+  readonly units: number;
+  /** Σe, Σl, Σs. */
+  readonly errors: number;
+  readonly requests: number;
+  readonly latencySum: number;
+  /** Σe², Σl², Σs². */
+  readonly errorSquares: number;
+  readonly requestSquares: number;
+  readonly latencySquares: number;
+  /** Σe·l, Σs·l. */
+  readonly errorRequestProducts: number;
+  readonly latencyRequestProducts: number;
+}
+
+const UTC_MINUTE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/;
+const UTC_HOUR = /^\d{4}-\d{2}-\d{2}T\d{2}Z$/;
 
 /**
  * The analytics table as the event processor and the results read it: unit states (one item per unit) and
  * aggregates (experiments: one partition per experiment, one item per variant × metric; flags: one
- * partition per flag, one item per variation × minute), changed only by TransactWriteItems that carry the unit
+ * partition per flag, one item per variation × minute and one unit cell per variation × hour), changed only by TransactWriteItems that carry the unit
  * states and the aggregate deltas together, so a unit's events are counted exactly once.
  */
 export class AnalyticsStore {
@@ -225,23 +267,27 @@ export class AnalyticsStore {
         },
       });
     }
-    for (const [key, delta] of tx.safety) {
-      const { flagKey, variation, minute } = parseSafetyKey(key);
+    const flagUpdate = (flagKey: string, sk: string, startsAt: number, delta: AggregateDelta) => {
       const update = addExpression(delta);
-      if (update === null) continue;
-      const ttl = Math.floor(Date.parse(minute) / 1000) + SAFETY_AGGREGATE_TTL_DAYS * 86_400;
+      if (update === null) return;
+      const ttl = Math.floor(startsAt / 1000) + SAFETY_AGGREGATE_TTL_DAYS * 86_400;
       items.push({
         Update: {
           TableName: this.tableName,
-          Key: keyOf({
-            pk: keys.analytics.flagSafety(flagKey),
-            sk: keys.analytics.flagSafetyMinute(variation, minute),
-          }),
+          Key: keyOf({ pk: keys.analytics.flagSafety(flagKey), sk }),
           UpdateExpression: `${update.UpdateExpression} SET expiresAt = :ttl`,
           ExpressionAttributeNames: update.ExpressionAttributeNames,
           ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':ttl': { N: String(ttl) } },
         },
       });
+    };
+    for (const [key, delta] of tx.safety) {
+      const { flagKey, variation, minute } = parseSafetyKey(key);
+      flagUpdate(flagKey, keys.analytics.flagSafetyMinute(variation, minute), Date.parse(minute), delta);
+    }
+    for (const [key, delta] of tx.unitCells) {
+      const { flagKey, variation, hour } = parseUnitCellKey(key);
+      flagUpdate(flagKey, keys.analytics.flagUnitCell(variation, hour), hourStart(hour), delta);
     }
     if (items.length === 0) return { ok: true, items: 0 };
     if (items.length > TRANSACTION_ITEMS) throw new Error(`transaction of ${items.length} items`);
@@ -298,31 +344,95 @@ export class AnalyticsStore {
     return { experimentKey, variants };
   }
 
-  /** A flag's safety aggregates for the minutes in [fromMinute, toMinute] (`2026-01-01T12:34Z`), per variation. */
-  async readFlagSafety(flagKey: string, fromMinute: string, toMinute: string): Promise<SafetyAggregate[]> {
-    const out: SafetyAggregate[] = [];
-    for (const item of await this.queryAll(keys.analytics.flagSafety(flagKey))) {
-      const { head: variation, tail: minute } = splitSortKey(item.sk!.S!);
-      if (minute < fromMinute || minute > toMinute) continue;
+  /**
+   * One flag variation's minute aggregates for the UTC minutes from `fromMinute` to `toMinute`, both included
+   * (`2026-01-01T12:34Z`, `minuteOf`), summed: one Query on that range (strongly consistent). Minutes without
+   * events have no item and add nothing. Throws a RangeError for a malformed minute or variation, or a range
+   * that ends before it starts.
+   */
+  async readFlagMinutes(
+    flagKey: string,
+    variation: string,
+    fromMinute: UtcMinute,
+    toMinute: UtcMinute,
+  ): Promise<FlagMinuteTotals> {
+    checkRange(variation, fromMinute, toMinute, UTC_MINUTE);
+    const items = await this.queryAll(keys.analytics.flagSafety(flagKey), {
+      from: keys.analytics.flagSafetyMinute(variation, fromMinute),
+      to: keys.analytics.flagSafetyMinute(variation, toMinute),
+    });
+    const totals = { errors: 0, requests: 0, latencySum: 0, latencySquares: 0 };
+    const histogram: Record<number, number> = {};
+    for (const item of items) {
       const f = numbers(item);
-      out.push({
-        variation,
-        minute,
-        errors: f.err ?? 0,
-        latency: { count: f.lat ?? 0, sum: f.ls ?? 0, sumSquares: f.lss ?? 0, histogram: histogramOf(f) },
-      });
+      totals.errors += f.err ?? 0;
+      totals.requests += f.lat ?? 0;
+      totals.latencySum += f.ls ?? 0;
+      totals.latencySquares += f.lss ?? 0;
+      for (const [bucket, count] of Object.entries(histogramOf(f))) {
+        histogram[Number(bucket)] = (histogram[Number(bucket)] ?? 0) + count;
+      }
     }
-    return out;
+    return { ...totals, histogram, latencyP95: histogramQuantile(histogram, 0.95) };
   }
 
-  private async queryAll(pk: string): Promise<Record<string, AttributeValue>[]> {
+  /**
+   * One flag variation's unit cells for the UTC hours from `fromHour` to `toHour`, both included
+   * (`2026-01-01T12Z`, `hourOf`), summed: one Query on that range (strongly consistent). Throws a RangeError
+   * for a malformed hour or variation, or a range that ends before it starts.
+   */
+  async readFlagUnitSums(
+    flagKey: string,
+    variation: string,
+    fromHour: UtcHour,
+    toHour: UtcHour,
+  ): Promise<FlagUnitSums> {
+    checkRange(variation, fromHour, toHour, UTC_HOUR);
+    const items = await this.queryAll(keys.analytics.flagSafety(flagKey), {
+      from: keys.analytics.flagUnitCell(variation, fromHour),
+      to: keys.analytics.flagUnitCell(variation, toHour),
+    });
+    const sums = {
+      units: 0,
+      errors: 0,
+      requests: 0,
+      latencySum: 0,
+      errorSquares: 0,
+      requestSquares: 0,
+      latencySquares: 0,
+      errorRequestProducts: 0,
+      latencyRequestProducts: 0,
+    };
+    for (const item of items) {
+      const f = numbers(item);
+      sums.units += f.u ?? 0;
+      sums.errors += f.e ?? 0;
+      sums.requests += f.l ?? 0;
+      sums.latencySum += f.s ?? 0;
+      sums.errorSquares += f.ee ?? 0;
+      sums.requestSquares += f.ll ?? 0;
+      sums.latencySquares += f.ss ?? 0;
+      sums.errorRequestProducts += f.el ?? 0;
+      sums.latencyRequestProducts += f.sl ?? 0;
+    }
+    return sums;
+  }
+
+  /** Every item of a partition, or those whose sort key is in [range.from, range.to]. */
+  private async queryAll(
+    pk: string,
+    range?: { from: string; to: string },
+  ): Promise<Record<string, AttributeValue>[]> {
     const items: Record<string, AttributeValue>[] = [];
     const pages = paginateQuery(
       { client: this.client },
       {
         TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: pk } },
+        KeyConditionExpression: range === undefined ? 'pk = :pk' : 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': { S: pk },
+          ...(range === undefined ? {} : { ':from': { S: range.from }, ':to': { S: range.to } }),
+        },
         ConsistentRead: true,
       },
     );
@@ -333,6 +443,21 @@ export class AnalyticsStore {
 
 function keyOf(key: { pk: string; sk: string }): Record<string, AttributeValue> {
   return { pk: { S: key.pk }, sk: { S: key.sk } };
+}
+
+/**
+ * A variation and a range of minutes or hours fit to build sort keys from: a `#` would let a range reach
+ * another variation's items, and a bound of another shape would compare wrongly (`12:00:00Z` sorts before
+ * `12:00Z`). DynamoDB refuses a BETWEEN whose bounds are reversed; this says why.
+ */
+function checkRange(variation: string, from: string, to: string, shape: RegExp): void {
+  if (variation.length === 0 || variation.includes('#')) {
+    throw new RangeError(`variation must be non-empty without '#', got ${JSON.stringify(variation)}`);
+  }
+  for (const bound of [from, to]) {
+    if (!shape.test(bound)) throw new RangeError(`${JSON.stringify(bound)} does not match ${shape.source}`);
+  }
+  if (from > to) throw new RangeError(`range ends (${to}) before it starts (${from})`);
 }
 
 /** `<variant>#<rest>`: variants and variations never contain `#`. */

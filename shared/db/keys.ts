@@ -44,9 +44,15 @@ export const keys = {
     /** One variant × metric; metric keys never start with `$`, so `$units` (exposed units) cannot collide. */
     experimentMetric: (variant: string, metricKey: string) => `${variant}#${metricKey}`,
     experimentUnits: (variant: string) => `${variant}#$units`,
-    /** Error and latency aggregates of one flag, per variation and UTC minute (`2026-01-01T12:34Z`). */
+    /**
+     * Error and latency aggregates of one flag: per variation and UTC minute (`2026-01-01T12:34Z`), and the
+     * per-unit cells per variation and UTC hour (`2026-01-01T12Z`). Variations start with a letter or digit
+     * and never contain `#`, so `$units#…` cannot be a minute item, and `<variation>#` prefixes only that
+     * variation's minutes: each reads as one `sk BETWEEN` range.
+     */
     flagSafety: (flagKey: string) => `AGG#FLAG#${flagKey}`,
     flagSafetyMinute: (variation: string, minute: string) => `${variation}#${minute}`,
+    flagUnitCell: (variation: string, hour: string) => `$units#${variation}#${hour}`,
   },
   apiKeys: {
     /** One item per key, addressed by the SHA-256 hex of its secret: the authorizer's one GetItem. */

@@ -7,7 +7,7 @@ import { logger } from '../observability';
 import { paginate, type Page } from '../pagination';
 import type { Layer } from '../layers/requests';
 import type { Metric } from '../metrics/schema';
-import { NoExactTimeScheduler, type ExactTimeScheduler } from './exact-time';
+import { ExperimentExactTime, type ExactTimeScheduler } from './exact-time';
 import {
   checkLockedFields,
   FINISHED_STATUSES,
@@ -37,7 +37,7 @@ export class ExperimentsService {
     private readonly layers: ConfigReader<Layer>,
     private readonly flags: ConfigReader<Flag>,
     private readonly metrics: ConfigReader<Metric>,
-    private readonly exactTime: ExactTimeScheduler = new NoExactTimeScheduler(),
+    private readonly exactTime: ExactTimeScheduler = new ExperimentExactTime(),
   ) {}
 
   async list(query: ListExperimentsQuery): Promise<Page<Experiment>> {

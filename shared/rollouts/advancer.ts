@@ -28,9 +28,23 @@ export async function advanceRollouts(
   requestId: string,
   now: Date = new Date(),
 ): Promise<AdvanceResult> {
+  return advanceSchedules(service, await service.all(), requestId, now);
+}
+
+/**
+ * The job's code on the given schedules (all of them for the job, the one whose exact-time schedule fired for
+ * lambdas/experiment-scheduler): each one not due at `now` is left alone, so a fire that is early, late, repeated or
+ * stale changes nothing unless something is due.
+ */
+export async function advanceSchedules(
+  service: RolloutsService,
+  schedules: readonly RolloutSchedule[],
+  requestId: string,
+  now: Date = new Date(),
+): Promise<AdvanceResult> {
   const result: AdvanceResult = { advanced: [], skipped: [], failed: [] };
   const context = systemChange('rollouts', requestId);
-  for (const listed of await service.all()) {
+  for (const listed of schedules) {
     let schedule = listed;
     for (let attempt = 1; isDue(schedule, now); attempt++) {
       try {

@@ -1,5 +1,5 @@
 import { ConflictError } from '../errors';
-import { isTriggerDue, type Trigger } from './triggers';
+import { isTriggerDue, triggerDueAt, type Trigger } from './triggers';
 
 /** SPEC §2.6: PENDING → ACTIVE → (PAUSED ↔ ACTIVE) → COMPLETED | ROLLED_BACK. */
 export const ROLLOUT_STATUSES = ['PENDING', 'ACTIVE', 'PAUSED', 'COMPLETED', 'ROLLED_BACK'] as const;
@@ -93,6 +93,22 @@ export function isNextStageDue(schedule: RolloutState, now: Date): boolean {
   if (schedule.status !== 'ACTIVE' || schedule.stageStartedAt === undefined) return false;
   const next = schedule.stages[schedule.currentStage + 1];
   return next !== undefined && isTriggerDue(next.trigger, schedule.stageStartedAt, now);
+}
+
+/**
+ * The instant the job will next act on the schedule by the clock: a PENDING schedule's startAt, an ACTIVE one's
+ * next stage when its trigger is `time` (the current stage's start + the duration) or `at`; null otherwise (no
+ * startAt, PAUSED, finished, a `manual` or `metric` next trigger, no next stage). isStartDue and isNextStageDue
+ * turn true at this instant.
+ */
+export function nextDueAt(schedule: RolloutState): Date | null {
+  if (schedule.status === 'PENDING') {
+    return schedule.startAt === undefined ? null : new Date(schedule.startAt);
+  }
+  if (schedule.status !== 'ACTIVE' || schedule.stageStartedAt === undefined) return null;
+  const next = schedule.stages[schedule.currentStage + 1];
+  const due = next === undefined ? null : triggerDueAt(next.trigger, schedule.stageStartedAt);
+  return due === null ? null : new Date(due);
 }
 
 /** The running (ACTIVE or PAUSED) schedule of a flag other than `exceptKey`, if any: there is one at most. */

@@ -6,7 +6,9 @@ import type { ConfigRepository } from '../config/repository';
 import { clientFields, mergeChange, type VersionedChange } from '../config/versioning';
 import { ConflictError, ForbiddenError, ValidationError } from '../errors';
 import type { Flag } from '../flags/requests';
+import { logger } from '../observability';
 import { paginate, type Page } from '../pagination';
+import { RolloutExactTime } from './exact-time';
 import {
   checkAction,
   EDITABLE_STATUSES,
@@ -48,11 +50,15 @@ const FLAG_ATTEMPTS = 3;
  * entered, and entering it again finds the flag already serving that split and leaves it alone (no second flag
  * version), so the job's next run (or a person's next advance) completes it. The one window left: a person who
  * pauses the schedule between the two writes pauses it one stage behind its flag; `PUT`/`rollBack` still act on it.
+ *
+ * After every committed change of a schedule (and after the stages the job enters), its one exact-time schedule
+ * follows (`exactTime`: EventBridge Scheduler in AWS, none by default and on the local platform).
  */
 export class RolloutsService {
   constructor(
     private readonly rollouts: ConfigRepository<RolloutSchedule>,
     private readonly flags: ConfigRepository<Flag>,
+    private readonly exactTime: RolloutExactTime = new RolloutExactTime(),
   ) {}
 
   async list(query: ListRolloutsQuery): Promise<Page<RolloutSchedule>> {
@@ -82,11 +88,14 @@ export class RolloutsService {
     await this.checkFlag(input, principal);
     checkFuture(input, -1, now);
     const { key, ...fields } = input;
-    return this.rollouts.create(
+    const created = await this.rollouts.create(
       { ...fields, key: key ?? `ro-${randomUUID()}`, status: 'PENDING', currentStage: -1, history: [] },
       context,
       now,
     );
+    // Without a startAt there is nothing to schedule, and nothing scheduled yet to delete.
+    if (created.startAt !== undefined) await this.followSchedule(created, now);
+    return created;
   }
 
   /** PUT: only while PENDING or PAUSED; once started, the flag, the variation and the entered stages are locked. */
@@ -111,13 +120,14 @@ export class RolloutsService {
     checkFuture(input, before.currentStage, now);
     const { startAt: _startAt, ...kept } = before;
     const { key: _key, ...changed } = input;
-    return this.rollouts.replace(
+    const after = await this.rollouts.replace(
       before,
       { ...kept, ...dropUndefined(changed) },
       change.context,
       'update',
       now,
     );
+    return this.followSchedule(after, now);
   }
 
   /** Not while ACTIVE: pause it (or let it complete) first. */
@@ -130,6 +140,7 @@ export class RolloutsService {
       });
     }
     await this.rollouts.remove(before, change);
+    await this.afterCommit(id, () => this.exactTime.remove(id));
   }
 
   /** `POST …/advance`: a PENDING schedule starts (stage 0), an ACTIVE one enters its next stage now. */
@@ -137,16 +148,25 @@ export class RolloutsService {
     const before = await this.rollouts.forChange(id, change);
     await this.owned(before.flagKey, change.principal);
     checkAction(before, 'advance');
-    return before.status === 'PENDING'
-      ? this.start(before, change.context, now)
-      : this.enter(before, before.currentStage + 1, change.context, now);
+    const after =
+      before.status === 'PENDING'
+        ? await this.start(before, change.context, now)
+        : await this.enter(before, before.currentStage + 1, change.context, now);
+    return this.followSchedule(after, now);
   }
 
   async pause(id: string, change: VersionedChange, now: Date = new Date()): Promise<RolloutSchedule> {
     const before = await this.rollouts.forChange(id, change);
     await this.owned(before.flagKey, change.principal);
     checkAction(before, 'pause');
-    return this.rollouts.replace(before, { ...before, status: 'PAUSED' }, change.context, 'pause', now);
+    const after = await this.rollouts.replace(
+      before,
+      { ...before, status: 'PAUSED' },
+      change.context,
+      'pause',
+      now,
+    );
+    return this.followSchedule(after, now);
   }
 
   /**
@@ -158,7 +178,10 @@ export class RolloutsService {
     await this.owned(before.flagKey, change.principal);
     checkAction(before, 'resume');
     const after: RolloutSchedule = { ...before, status: 'ACTIVE', stageStartedAt: now.toISOString() };
-    return this.rollouts.replace(before, after, change.context, 'resume', now);
+    return this.followSchedule(
+      await this.rollouts.replace(before, after, change.context, 'resume', now),
+      now,
+    );
   }
 
   /**
@@ -186,21 +209,51 @@ export class RolloutsService {
         { stage, percentage, at: now.toISOString(), by: change.context.actor, action: 'rollBack' },
       ],
     };
-    return this.rollouts.replace(before, after, change.context, 'rollBack', now);
+    return this.followSchedule(
+      await this.rollouts.replace(before, after, change.context, 'rollBack', now),
+      now,
+    );
   }
 
   /**
    * What the job does with one schedule at `now`: start it if its startAt has come, then enter every stage that is
    * due, one audited change each. A stage entered now starts its own soak now, so in one run only the stages whose
-   * triggers need no time (PT0S, an `at` in the past) follow it. Returns the schedule as stored at the end.
+   * triggers need no time (PT0S, an `at` in the past) follow it. Returns the schedule as stored at the end. The
+   * exact-time schedule follows the last stage committed, also when a later one failed; nothing due, nothing synced
+   * (an early, repeated or stale fire of the schedule changes nothing).
    */
   async advanceDue(schedule: RolloutSchedule, context: ChangeContext, now: Date): Promise<RolloutSchedule> {
     let current = schedule;
-    if (isStartDue(current, now)) current = await this.start(current, context, now);
-    while (isNextStageDue(current, now)) {
-      current = await this.enter(current, current.currentStage + 1, context, now);
+    try {
+      if (isStartDue(current, now)) current = await this.start(current, context, now);
+      while (isNextStageDue(current, now)) {
+        current = await this.enter(current, current.currentStage + 1, context, now);
+      }
+    } finally {
+      if (current !== schedule) await this.followSchedule(current, now);
     }
     return current;
+  }
+
+  /** Bring the schedule's exact-time schedule in line with it, once the change is committed. */
+  private async followSchedule(schedule: RolloutSchedule, now: Date): Promise<RolloutSchedule> {
+    await this.afterCommit(schedule.key, () => this.exactTime.sync(schedule, now));
+    return schedule;
+  }
+
+  /**
+   * The change is committed: a Scheduler failure must not turn it into an error for the caller (who would retry a
+   * change already made). It is logged, and the 5-minute job enters the stage instead.
+   */
+  private async afterCommit(key: string, update: () => Promise<void>): Promise<void> {
+    try {
+      await update();
+    } catch (error) {
+      logger.error('exact-time schedule not updated; the 5-minute job will advance the rollout', {
+        rollout: key,
+        error,
+      });
+    }
   }
 
   /** PENDING → stage 0: records the variation being replaced, if the flag has no other running schedule. */

@@ -35,14 +35,32 @@ export type Trigger =
  */
 export function isTriggerDue(trigger: Trigger, since: string, now: Date): boolean {
   switch (trigger.type) {
-    case 'time': {
-      const after = parseDuration(trigger.after);
-      return after !== null && Date.parse(since) + after <= now.getTime();
+    case 'time':
+    case 'at': {
+      const due = triggerDueAt(trigger, since);
+      return due !== null && due <= now.getTime();
     }
-    case 'at':
-      return Date.parse(trigger.timestamp) <= now.getTime();
     case 'manual':
     case 'metric':
       return false;
+  }
+}
+
+/**
+ * The instant (epoch ms) a `time` or `at` trigger becomes due, counted from `since`: what isTriggerDue compares with
+ * now, and when an exact-time schedule fires it (shared/rollouts/exact-time.ts). Null for the triggers no clock
+ * decides (`manual`, `metric`).
+ */
+export function triggerDueAt(trigger: Trigger, since: string): number | null {
+  switch (trigger.type) {
+    case 'time': {
+      const after = parseDuration(trigger.after);
+      return after === null ? null : Date.parse(since) + after;
+    }
+    case 'at':
+      return Date.parse(trigger.timestamp);
+    case 'manual':
+    case 'metric':
+      return null;
   }
 }

@@ -1,3 +1,4 @@
+import { normalCdf } from './distributions';
 /**
  * Always-valid p-values (Johari, Koomen, Pekelis & Walsh, "Always valid inference", 2017; the mixture
  * SPRT behind Optimizely's stats engine). With an effect estimate θ̂ ~ N(θ, V) and a N(0, τ²) mixture
@@ -53,4 +54,30 @@ export function mixtureSprtPValue({ effect, variance, mixingVariance }: MixtureS
   const logLambda =
     0.5 * Math.log(variance / total) + (effect * effect * mixingVariance) / (2 * variance * total);
   return logLambda <= 0 ? 1 : Math.exp(-logLambda);
+}
+
+/**
+ * The one-sided version, for H0: θ ≤ 0 against θ > 0 (a regression, where only harm matters): the mixture is
+ * the half-normal N(0, τ²) restricted to θ > 0, which gives
+ *
+ *   Λ₊ = 2 · Λ · Φ(θ̂ τ / √(V (V + τ²)))
+ *
+ * with Λ as above. Each likelihood ratio in the mixture is a martingale at θ = 0 and a supermartingale for
+ * θ < 0, so P(p₊ ever ≤ α) ≤ α under the whole null however often one looks, and for harmful effects it is
+ * more powerful than the two-sided test at the same α.
+ */
+export function oneSidedMixtureSprtPValue(input: MixtureSprtInput): number {
+  const twoSided = mixtureSprtPValue(input);
+  const { effect, variance, mixingVariance } = input;
+  const shift = (effect * Math.sqrt(mixingVariance)) / Math.sqrt(variance * (variance + mixingVariance));
+  // log Λ₊ = log 2 − log p + log Φ(shift); Φ in logs keeps tiny values for strongly negative shifts.
+  const logLambda = Math.log(2) - Math.log(twoSided) + logNormalCdf(shift);
+  return logLambda <= 0 ? 1 : Math.exp(-logLambda);
+}
+
+function logNormalCdf(z: number): number {
+  const p = normalCdf(z);
+  if (p > 1e-300) return Math.log(p);
+  // Mills ratio for the far left tail: Φ(z) ≈ φ(z)/|z|.
+  return -0.5 * z * z - Math.log(-z) - 0.5 * Math.log(2 * Math.PI);
 }

@@ -1,4 +1,4 @@
-import { EXACT_TIME_ENV } from '../../shared/experiments/exact-time';
+import { EXACT_TIME_ENV } from '../../shared/environment';
 import { SCHEDULED_FUNCTIONS } from '../../shared/functions';
 import { onlyResource, resourcesOf, stageOf, type CfnResources } from './synth';
 
@@ -19,7 +19,15 @@ const idOf = (resources: CfnResources, pattern: RegExp) => {
   return ids[0]!;
 };
 
-describe.each(['dev', 'prod'] as const)('exact-time experiment schedules (%s)', (name) => {
+/** The functions that create, move and delete schedules, by the prefix of their logical ids. */
+const MANAGERS = [
+  'ExperimentsHandler',
+  'RolloutSchedulesHandler',
+  'BackgroundRolloutAdvancer',
+  'ExperimentSchedulerTarget',
+];
+
+describe.each(['dev', 'prod'] as const)('exact-time schedules of experiments and rollouts (%s)', (name) => {
   const { api, stateful } = stageOf(name);
   const policies = resourcesOf(api, 'AWS::IAM::Policy');
   const roles = resourcesOf(api, 'AWS::IAM::Role');
@@ -84,49 +92,67 @@ describe.each(['dev', 'prod'] as const)('exact-time experiment schedules (%s)', 
     ]);
   });
 
-  it('only the experiments function manages schedules: create, update, delete, in this group only', () => {
+  it('only the functions that change experiments or rollouts manage schedules: create, update, delete, in this group only', () => {
     const scheduler = statements.filter(({ statement }) =>
       actionsOf(statement).some((a) => a.startsWith('scheduler:')),
     );
     expect(new Set(scheduler.map(({ policy }) => policy.replace(/ServiceRole.*/, '')))).toEqual(
-      new Set(['ExperimentsHandler']),
+      new Set(MANAGERS),
     );
-    expect(scheduler.flatMap(({ statement }) => actionsOf(statement)).sort()).toEqual([
-      'scheduler:CreateSchedule',
-      'scheduler:DeleteSchedule',
-      'scheduler:UpdateSchedule',
-    ]);
+    for (const manager of MANAGERS) {
+      const own = scheduler.filter(({ policy }) => policy.startsWith(`${manager}ServiceRole`));
+      expect(own.flatMap(({ statement }) => actionsOf(statement)).sort()).toEqual([
+        'scheduler:CreateSchedule',
+        'scheduler:DeleteSchedule',
+        'scheduler:UpdateSchedule',
+      ]);
+    }
     for (const { statement } of scheduler) {
       expect(statement.Effect).toBe('Allow');
       expect(resourcesOfStatement(statement)).toEqual([schedulesOfGroup]);
     }
   });
 
-  it('only the experiments function may pass a role: the invoke role, to EventBridge Scheduler only', () => {
+  it('only those functions may pass a role: the invoke role, to EventBridge Scheduler only', () => {
     const passRole = statements.filter(({ statement }) =>
       actionsOf(statement).some((a) => a === 'iam:PassRole' || a === 'iam:*' || a === '*'),
     );
-    expect(passRole).toHaveLength(1);
-    expect(passRole[0]!.roles).toEqual([{ Ref: experimentsRoleId }]);
-    expect(passRole[0]!.statement).toEqual({
-      Action: 'iam:PassRole',
-      Effect: 'Allow',
-      Resource: getAtt(invokeRoleId),
-      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-    });
+    expect(passRole.map(({ policy }) => policy.replace(/ServiceRole.*/, '')).sort()).toEqual(
+      [...MANAGERS].sort(),
+    );
+    expect(passRole.find(({ policy }) => policy.startsWith('ExperimentsHandler'))!.roles).toEqual([
+      { Ref: experimentsRoleId },
+    ]);
+    for (const { statement } of passRole) {
+      expect(statement).toEqual({
+        Action: 'iam:PassRole',
+        Effect: 'Allow',
+        Resource: getAtt(invokeRoleId),
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      });
+    }
   });
 
-  it('the experiments function finds the group, the target and the role in its environment', () => {
-    const experimentsFn = functions[idOf(functions, /^ExperimentsHandlerFunction/)]!;
-    const env = (experimentsFn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env).toMatchObject({
+  it('the managers find the group, the target and the role in their environment; the target its own ARN in the invocation', () => {
+    const variablesOf = (id: string) =>
+      (functions[id]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    for (const manager of MANAGERS.filter((m) => m !== 'ExperimentSchedulerTarget')) {
+      expect(variablesOf(idOf(functions, new RegExp(`^${manager}Function`)))).toMatchObject({
+        [EXACT_TIME_ENV.groupName]: groupName,
+        [EXACT_TIME_ENV.targetArn]: getAtt(targetId),
+        [EXACT_TIME_ENV.roleArn]: getAtt(invokeRoleId),
+      });
+    }
+    // Its own ARN would be a CloudFormation cycle.
+    const target = variablesOf(targetId);
+    expect(target).toMatchObject({
       [EXACT_TIME_ENV.groupName]: groupName,
-      [EXACT_TIME_ENV.targetArn]: getAtt(targetId),
       [EXACT_TIME_ENV.roleArn]: getAtt(invokeRoleId),
     });
-    // No other function gets them: the jobs transition without touching schedules.
+    expect(target).not.toHaveProperty([EXACT_TIME_ENV.targetArn]);
+    // No other function gets them: the sweep's transitions leave no schedule to change.
     for (const [id, fn] of Object.entries(functions)) {
-      if (/^ExperimentsHandlerFunction/.test(id)) continue;
+      if (MANAGERS.some((m) => id.startsWith(m))) continue;
       const vars = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
       for (const variable of Object.values(EXACT_TIME_ENV)) expect(vars).not.toHaveProperty([variable]);
     }
@@ -137,10 +163,19 @@ describe.each(['dev', 'prod'] as const)('exact-time experiment schedules (%s)', 
     const env = (target.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(Object.keys(env)).toEqual(expect.arrayContaining(['TABLE_CONFIG', 'TABLE_AUDIT']));
     expect(target.VpcConfig).toBeUndefined();
+    // Besides the schedules of the group and the invoke role (above): no other IAM or Scheduler action.
     const own = statements.filter(({ policy }) => policy.startsWith('ExperimentSchedulerTarget'));
     expect(
-      own.flatMap(({ statement }) => actionsOf(statement)).filter((a) => /scheduler:|iam:/.test(a)),
-    ).toEqual([]);
+      own
+        .flatMap(({ statement }) => actionsOf(statement))
+        .filter((a) => /scheduler:|iam:/.test(a))
+        .sort(),
+    ).toEqual([
+      'iam:PassRole',
+      'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
+      'scheduler:UpdateSchedule',
+    ]);
   });
 
   it('keeps the 15-minute sweep rule, which repairs what the exact-time schedules miss', () => {

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { analysisConfig, type AnalysisConfig, CachedAnalysisConfig } from '../../shared/analytics/config';
-import { bucketOf } from '../../shared/analytics/histogram';
+import { bucketOf, histogramQuantile } from '../../shared/analytics/histogram';
 import {
   EventProcessor,
   type BatchStats,
@@ -13,8 +13,13 @@ import {
   UNIT_STATE_REFRESH_DAYS,
   unitStateExpiresAt,
 } from '../../shared/analytics/state';
-import { AnalyticsStore, type AggregateTransaction, type CommitOutcome } from '../../shared/analytics/store';
-import { minuteOf } from '../../shared/analytics/contributions';
+import {
+  AnalyticsStore,
+  SAFETY_AGGREGATE_TTL_DAYS,
+  type AggregateTransaction,
+  type CommitOutcome,
+} from '../../shared/analytics/store';
+import { hourOf, hourStart, minuteOf } from '../../shared/analytics/contributions';
 import { ConfigReader } from '../../shared/config/repository';
 import { keys, type ConfigKind } from '../../shared/db/keys';
 import type { SwitchyardEvent } from '../../shared/events/schema';
@@ -40,7 +45,9 @@ interface Sums {
 /**
  * Every aggregate from the raw log, computed directly: dedupe by eventId, first exposure per unit and
  * experiment by (timestamp, eventId), each metric's value per unit from its events, error/latency events by
- * flag, variation and minute. Keys: `experiment/variant/metric` (or `$units`) and `flag/variation/minute`.
+ * flag, variation and minute, and per unit by flag, variation and hour (the unit cells: u = 1, e, l, s and
+ * their squares and products). Keys: `experiment/variant/metric` (or `$units`), `flag/variation/minute` and
+ * `flag/variation/hour`.
  */
 function recompute(log: readonly SwitchyardEvent[], config: AnalysisConfig, now: number): Map<string, Sums> {
   const unique = new Map<string, SwitchyardEvent>();
@@ -115,6 +122,7 @@ function recompute(log: readonly SwitchyardEvent[], config: AnalysisConfig, now:
         }
       }
     }
+    const cells = new Map<string, { e: number; l: number; s: number }>();
     for (const e of events) {
       if (e.type !== 'error' && e.type !== 'latency') continue;
       if (e.flagKey === undefined || e.variation === undefined) continue;
@@ -122,8 +130,20 @@ function recompute(log: readonly SwitchyardEvent[], config: AnalysisConfig, now:
       const at = Date.parse(e.timestamp);
       if (at < now - SAFETY_DEDUP_HOURS * HOUR) continue;
       const key = `${e.flagKey}/${e.variation}/${minuteOf(at)}`;
-      if (e.type === 'error') add(key, { err: 1 });
-      else add(key, { lat: 1, ls: e.value, lss: e.value * e.value, [`h${bucketOf(e.value)}`]: 1 });
+      const cellKey = `${e.flagKey}/${e.variation}/${hourOf(at)}`;
+      const cell = cells.get(cellKey) ?? { e: 0, l: 0, s: 0 };
+      cells.set(cellKey, cell);
+      if (e.type === 'error') {
+        add(key, { err: 1 });
+        cell.e++;
+      } else {
+        add(key, { lat: 1, ls: e.value, lss: e.value * e.value, [`h${bucketOf(e.value)}`]: 1 });
+        cell.l++;
+        cell.s += e.value;
+      }
+    }
+    for (const [key, { e, l, s }] of cells) {
+      add(key, { u: 1, e, l, s, ee: e * e, ll: l * l, ss: s * s, el: e * l, sl: s * l });
     }
   }
   return out;
@@ -141,7 +161,9 @@ async function storedAggregates(dynamo: TestDynamo): Promise<Map<string, Sums>> 
       const pk = item.pk as string;
       if (!pk.startsWith('AGG#')) continue;
       const [, kind, owner] = pk.split('#');
-      const [variant, rest] = (item.sk as string).split(/#(.*)/s);
+      // Unit cells (`$units#<variation>#<hour>`) keyed as the minutes are: `flag/variation/hour`.
+      const sk = (item.sk as string).replace(/^\$units#/, '');
+      const [variant, rest] = sk.split(/#(.*)/s);
       const key = `${owner}/${variant}/${rest}`;
       const fields: Sums = {};
       for (const [name, value] of Object.entries(item)) {
@@ -154,7 +176,7 @@ async function storedAggregates(dynamo: TestDynamo): Promise<Map<string, Sums>> 
   return out;
 }
 
-const COUNT_FIELDS = /^(n|ev|rd|rdd|err|lat|h\d+)$/;
+const COUNT_FIELDS = /^(n|ev|rd|rdd|err|lat|h\d+|u|e|l|ee|ll|el)$/;
 
 function expectEqualAggregates(actual: Map<string, Sums>, expected: Map<string, Sums>): void {
   const problems: string[] = [];
@@ -276,6 +298,59 @@ class FlakySink implements EventSink {
 
 const sumStats = (all: BatchStats[], field: keyof BatchStats) => all.reduce((a, s) => a + s[field], 0);
 
+const SAFETY_FLAG = 'checkout-api';
+
+/**
+ * Error/latency events of one flag in bursts, so unit-hours hold many requests and errors: each unit active in
+ * 1–3 hours of the last 47 (its variation chosen per hour among on, off and on-x, whose sort keys start like
+ * on's), 1–12 events per active hour, a fifth of them errors; a few units also send events 49–50 h old (too
+ * old to aggregate).
+ */
+function generateSafetyLog(seed: number, units = 150): SwitchyardEvent[] {
+  const random = prng(seed);
+  const events: SwitchyardEvent[] = [];
+  const id = () => {
+    const hex = (n: number) =>
+      Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
+    return `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
+  };
+  for (let u = 0; u < units; u++) {
+    const unitId = `burst-${u}`;
+    const hours = [
+      1 + Math.floor(random() * 46),
+      1 + Math.floor(random() * 46),
+      1 + Math.floor(random() * 46),
+    ];
+    const active = hours.slice(0, 1 + Math.floor(random() * 3));
+    if (random() < 0.05) active.push(49);
+    for (const hoursAgo of active) {
+      const variation = ['on', 'off', 'on-x'][Math.floor(random() * 3)]!;
+      const count = 1 + Math.floor(random() * 12);
+      for (let i = 0; i < count; i++) {
+        const at = LOG_NOW - hoursAgo * HOUR + Math.floor(random() * HOUR);
+        const common = {
+          eventId: id(),
+          unitId,
+          timestamp: new Date(at).toISOString(),
+          flagKey: SAFETY_FLAG,
+          variation,
+        };
+        events.push(
+          random() < 0.2
+            ? { ...common, type: 'error', name: 'api-error' }
+            : {
+                ...common,
+                type: 'latency',
+                name: 'api-latency',
+                value: Math.round(Math.exp(3 + random() * 3) * 100) / 100,
+              },
+        );
+      }
+    }
+  }
+  return events;
+}
+
 engines.describe('event processor against DynamoDB Local', () => {
   let dynamo: TestDynamo;
   let config: CachedAnalysisConfig;
@@ -387,6 +462,10 @@ engines.describe('event processor against DynamoDB Local', () => {
       const expected = recompute(stream, await config.get(), LOG_NOW);
       const stored = await storedAggregates(dynamo);
       expect(stored.size).toBeGreaterThan(50);
+      // Unit cells among them (`new-api/on/<hour>`), holding more than one unit-hour each.
+      const cells = [...stored].filter(([key]) => /T\d\dZ$/.test(key));
+      expect(cells.length).toBeGreaterThan(20);
+      expect(cells.some(([, fields]) => fields.u! > 1)).toBe(true);
       expectEqualAggregates(stored, expected);
 
       // Everything again, in one process without failures: nothing changes.
@@ -422,6 +501,141 @@ engines.describe('event processor against DynamoDB Local', () => {
       expect((await store.readExperimentAggregates('retired')).variants).toEqual({});
     },
     scaledMs(240_000),
+  );
+
+  it(
+    'keeps per-unit-hour cells and minute aggregates equal to the raw log whatever the delivery, and reads ranges of them',
+    async () => {
+      const random = prng(23);
+      const log = generateSafetyLog(29);
+      // 10 % duplicated, shuffled over 2 shards; a few duplicates on the other shard too (races on one unit).
+      const duplicates = log.filter(() => random() < 0.1);
+      const shards = toShards(shuffle([...log, ...duplicates], random), 2);
+      for (const event of duplicates.slice(0, 20)) {
+        const other = shards[Math.floor(random() * 2)]!;
+        other.splice(Math.floor(random() * other.length), 0, {
+          id: `${other.length}`.padStart(20, '0') + 'x',
+          data: Buffer.from(JSON.stringify(event)).toString('base64'),
+        });
+      }
+      const stores = shards.map(() => new FlakyStore(dynamo.client, dynamo.tableNames.analytics));
+      stores[0]!.failures = [{ at: 2, mode: 'after' }]; // committed, the answer lost: the batch comes again
+      stores[1]!.failures = [{ at: 3, mode: 'before' }];
+      const delivery = { deliveries: 0, partial: 0, crashes: 0 };
+      await Promise.all(
+        shards.map(async (records, i) => {
+          const processor = processorWith({
+            store: stores[i]!,
+            config: () => config.get(),
+            sleep: () => Promise.resolve(),
+          });
+          for (const batch of batches(records, 200)) {
+            await deliver(async (r) => (await processor.process(r)).failed, batch, delivery);
+          }
+        }),
+      );
+      expect(delivery.partial).toBeGreaterThanOrEqual(2);
+
+      const ofFlag = (all: Map<string, Sums>) =>
+        new Map([...all].filter(([key]) => key.startsWith(`${SAFETY_FLAG}/`)));
+      const expected = ofFlag(recompute(log, await config.get(), LOG_NOW));
+      const cellKeys = [...expected.keys()].filter((key) => /T\d\dZ$/.test(key));
+      // Bursts: many unit-hours per cell, several requests and errors per unit-hour.
+      expect(cellKeys.length).toBeGreaterThan(60);
+      expect(cellKeys.some((key) => expected.get(key)!.u! >= 3 && expected.get(key)!.ee! >= 4)).toBe(true);
+      expectEqualAggregates(ofFlag(await storedAggregates(dynamo)), expected);
+
+      // The read API: one variation's cells over a range of hours, summed (on-x and off left out).
+      const store = new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics);
+      const total = (prefix: RegExp, from: string, to: string, field: string) =>
+        [...expected]
+          .filter(([key]) => prefix.test(key) && key.split('/')[2]! >= from && key.split('/')[2]! <= to)
+          .reduce((sum, [, fields]) => sum + (fields[field] ?? 0), 0);
+      const [fromHour, toHour] = [hourOf(LOG_NOW - 30 * HOUR), hourOf(LOG_NOW - 10 * HOUR)];
+      const cellsOf = new RegExp(`^${SAFETY_FLAG}/on/[^/]*T\\d\\dZ$`);
+      const sums = await store.readFlagUnitSums(SAFETY_FLAG, 'on', fromHour, toHour);
+      const cell = (field: string) => total(cellsOf, fromHour, toHour, field);
+      expect(sums.units).toBeGreaterThan(20);
+      expect([sums.units, sums.errors, sums.requests, sums.errorSquares, sums.requestSquares]).toEqual([
+        cell('u'),
+        cell('e'),
+        cell('l'),
+        cell('ee'),
+        cell('ll'),
+      ]);
+      expect(sums.errorRequestProducts).toBe(cell('el'));
+      expect(sums.latencySum).toBeCloseTo(cell('s'), 6);
+      expect(sums.latencySquares / cell('ss')).toBeCloseTo(1, 9);
+      expect(sums.latencyRequestProducts / cell('sl')).toBeCloseTo(1, 9);
+      // The whole 48 h of variation on: every unit-hour once.
+      const all = await store.readFlagUnitSums(
+        SAFETY_FLAG,
+        'on',
+        hourOf(LOG_NOW - 48 * HOUR),
+        hourOf(LOG_NOW),
+      );
+      const hours = cellKeys.filter((key) => cellsOf.test(key)).map((key) => key.split('/')[2]!);
+      expect(all.units).toBe(total(cellsOf, hours.sort()[0]!, hours.at(-1)!, 'u'));
+
+      // Minutes: a 6-hour window, summed, with the histogram and its p95.
+      const [fromMinute, toMinute] = [minuteOf(LOG_NOW - 20 * HOUR), minuteOf(LOG_NOW - 14 * HOUR - 60_000)];
+      const minutesOf = new RegExp(`^${SAFETY_FLAG}/on/.*:\\d\\dZ$`);
+      const minutes = await store.readFlagMinutes(SAFETY_FLAG, 'on', fromMinute, toMinute);
+      const minute = (field: string) => total(minutesOf, fromMinute, toMinute, field);
+      const histogram: Record<number, number> = {};
+      for (const [key, fields] of expected) {
+        const at = key.split('/')[2]!;
+        if (!minutesOf.test(key) || at < fromMinute || at > toMinute) continue;
+        for (const [field, count] of Object.entries(fields)) {
+          if (/^h\d+$/.test(field))
+            histogram[Number(field.slice(1))] = (histogram[Number(field.slice(1))] ?? 0) + count;
+        }
+      }
+      expect(minutes.requests).toBeGreaterThan(20);
+      expect([minutes.errors, minutes.requests, minutes.histogram]).toEqual([
+        minute('err'),
+        minute('lat'),
+        histogram,
+      ]);
+      expect(minutes.latencySum).toBeCloseTo(minute('ls'), 6);
+      expect(minutes.latencySquares / minute('lss')).toBeCloseTo(1, 9);
+      expect(minutes.latencyP95).toBe(histogramQuantile(histogram, 0.95));
+      // An hour with nothing in it, and arguments that would read the wrong items.
+      const quiet = hourOf(LOG_NOW + 5 * HOUR);
+      expect(await store.readFlagUnitSums(SAFETY_FLAG, 'on', quiet, quiet)).toMatchObject({
+        units: 0,
+        requests: 0,
+      });
+      expect(
+        await store.readFlagMinutes(SAFETY_FLAG, 'on', minuteOf(LOG_NOW + HOUR), minuteOf(LOG_NOW + HOUR)),
+      ).toEqual({
+        errors: 0,
+        requests: 0,
+        latencySum: 0,
+        latencySquares: 0,
+        histogram: {},
+        latencyP95: null,
+      });
+      await expect(store.readFlagUnitSums(SAFETY_FLAG, 'on', toHour, fromHour)).rejects.toThrow(RangeError);
+      await expect(
+        store.readFlagMinutes(SAFETY_FLAG, 'on', `${fromMinute.slice(0, 16)}:00Z`, toMinute),
+      ).rejects.toThrow(RangeError);
+      await expect(store.readFlagUnitSums(SAFETY_FLAG, 'on#', fromHour, toHour)).rejects.toThrow(RangeError);
+
+      // A cell expires 14 days after its hour.
+      const someHour = hours[0]!;
+      const cellItem = await dynamo.doc.send(
+        new GetCommand({
+          TableName: dynamo.tableNames.analytics,
+          Key: {
+            pk: keys.analytics.flagSafety(SAFETY_FLAG),
+            sk: keys.analytics.flagUnitCell('on', someHour),
+          },
+        }),
+      );
+      expect(cellItem.Item?.expiresAt).toBe(hourStart(someHour) / 1000 + SAFETY_AGGREGATE_TTL_DAYS * 86_400);
+    },
+    scaledMs(120_000),
   );
 
   it('reads a unit again when another invocation changed it between read and write', async () => {

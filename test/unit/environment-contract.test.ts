@@ -5,6 +5,7 @@ import {
   deployedVariables,
   eventsCapability,
   exactTimeCapability,
+  exactTimeTargetCapability,
   httpCapability,
   notificationsCapability,
   searchCapability,
@@ -30,6 +31,10 @@ const DEPLOYED: {
   exactTime: exactTimeCapability.render({
     groupName: 'experiments',
     targetArn: 'arn:aws:lambda:eu-west-1:123456789012:function:target',
+    roleArn: 'arn:aws:iam::123456789012:role/invoke',
+  }),
+  exactTimeTarget: exactTimeTargetCapability.render({
+    groupName: 'experiments',
     roleArn: 'arn:aws:iam::123456789012:role/invoke',
   }),
   search: searchCapability.render({

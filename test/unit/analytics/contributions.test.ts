@@ -1,11 +1,17 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { analysisConfig } from '../../../shared/analytics/config';
 import {
   aggregateKey,
   contributions,
+  hourOf,
+  hourStart,
   safetyFields,
   safetyKey,
+  unitCellDeltas,
+  unitCellFields,
   unitDelta,
   UNITS,
+  type AggregateDelta,
 } from '../../../shared/analytics/contributions';
 import { bucketOf, histogramQuantile } from '../../../shared/analytics/histogram';
 import {
@@ -17,6 +23,7 @@ import {
   mergeEvents,
   SAFETY_DEDUP_HOURS,
   type Fields,
+  type StoredSafetyEvent,
   type UnitState,
 } from '../../../shared/analytics/state';
 import { quantize } from '../../../shared/analytics/store';
@@ -391,6 +398,203 @@ describe('unit state', () => {
       ls: 250,
       lss: 62_500,
       [`h${bucketOf(250)}`]: 1,
+    });
+  });
+});
+
+describe('unit cells (per unit, flag, variation and UTC hour)', () => {
+  const H = Date.parse('2026-03-01T11:00:00.000Z');
+  const safetyEvent = (
+    type: 'error' | 'latency',
+    at: number,
+    value?: number,
+    variation = 'on',
+  ): SwitchyardEvent =>
+    ({
+      eventId: uuid(),
+      type,
+      name: 'api',
+      unitId: 'u1',
+      timestamp: iso(at),
+      flagKey: 'new-api',
+      variation,
+      ...(value === undefined ? {} : { value }),
+    }) as SwitchyardEvent;
+  /** Every event merged batch after batch into one state, and the cell deltas each batch adds, summed. */
+  const cellsAfter = (batches: SwitchyardEvent[][]) => {
+    let state = emptyUnitState('u1');
+    const cells = new Map<string, Record<string, number>>();
+    for (const batch of batches) {
+      const merged = merge(state, batch);
+      for (const [key, delta] of unitCellDeltas(state.safety, merged.newSafety)) {
+        const into = cells.get(key) ?? {};
+        for (const [field, { delta: d }] of delta) into[field] = (into[field] ?? 0) + d;
+        cells.set(key, into);
+      }
+      state = merged.state;
+    }
+    return cells;
+  };
+  const values = (delta: AggregateDelta | undefined) =>
+    Object.fromEntries([...(delta ?? [])].map(([field, { delta: d }]) => [field, d]));
+
+  it('names the UTC hour as minuteOf names the minute', () => {
+    expect(hourOf(Date.parse('2026-03-01T11:59:59.999Z'))).toBe('2026-03-01T11Z');
+    expect(hourOf(Date.parse('2026-03-01T13:00:00.000+02:00'))).toBe('2026-03-01T11Z');
+    expect(hourStart('2026-03-01T11Z')).toBe(H);
+  });
+
+  it('holds u = 1 and the unit’s e, l, s with their squares and products', () => {
+    // 2 errors and 3 requests of 100, 200 and 300.5 ms in one hour: e = 2, l = 3, s = 600.5.
+    const events = [
+      safetyEvent('error', H + 1),
+      safetyEvent('latency', H + 2, 100),
+      safetyEvent('latency', H + 30 * 60_000, 200),
+      safetyEvent('error', H + 59 * 60_000),
+      safetyEvent('latency', H + 3600_000 - 1, 300.5),
+    ];
+    const cells = cellsAfter([events]);
+    expect([...cells.keys()]).toEqual(['new-api/on/2026-03-01T11Z']);
+    expect(cells.get('new-api/on/2026-03-01T11Z')).toEqual({
+      u: 1,
+      e: 2,
+      l: 3,
+      s: 600.5,
+      ee: 4,
+      ll: 9,
+      ss: 360_600.25,
+      el: 6,
+      sl: 1801.5,
+    });
+    // Only errors: no latency fields at all.
+    expect(unitCellFields(merge(emptyUnitState('u1'), [safetyEvent('error', H)]).newSafety)).toEqual({
+      u: 1,
+      e: 1,
+      ee: 1,
+    });
+  });
+
+  it('adds the difference when later batches bring more events: u once, squares as after² − before²', () => {
+    const first = [safetyEvent('error', H + 1), safetyEvent('latency', H + 2, 100)];
+    const second = [safetyEvent('latency', H + 3, 50), safetyEvent('error', H + 4)];
+    const state = merge(emptyUnitState('u1'), first).state;
+    const more = merge(state, second);
+    // Before: e = 1, l = 1, s = 100. After: e = 2, l = 2, s = 150.
+    expect(values(unitCellDeltas(state.safety, more.newSafety).get('new-api/on/2026-03-01T11Z'))).toEqual({
+      e: 1,
+      l: 1,
+      s: 50,
+      ee: 3,
+      ll: 3,
+      ss: 12_500,
+      el: 3,
+      sl: 200,
+    });
+  });
+
+  it('counts duplicates once and gives the same cells whatever the batches and their order', () => {
+    const events = [
+      safetyEvent('error', H + 1),
+      safetyEvent('latency', H + 2, 100),
+      safetyEvent('latency', H + 3, 7.25),
+      safetyEvent('latency', H + 4, 40),
+      safetyEvent('error', H + 5),
+      safetyEvent('latency', H + 3600_000 + 10, 900),
+      safetyEvent('latency', H + 6, 12, 'off'),
+    ];
+    const once = cellsAfter([events]);
+    expect(once).toEqual(
+      new Map([
+        [
+          'new-api/on/2026-03-01T11Z',
+          { u: 1, e: 2, l: 3, s: 147.25, ee: 4, ll: 9, ss: 147.25 ** 2, el: 6, sl: 3 * 147.25 },
+        ],
+        ['new-api/on/2026-03-01T12Z', { u: 1, l: 1, s: 900, ll: 1, ss: 810_000, sl: 900 }],
+        ['new-api/off/2026-03-01T11Z', { u: 1, l: 1, s: 12, ll: 1, ss: 144, sl: 12 }],
+      ]),
+    );
+    const orders = [
+      [[...events].reverse()],
+      [events.slice(0, 2), events.slice(2)],
+      [[events[4]!, events[1]!], [events[4]!, events[0]!, events[6]!], [...events].reverse()],
+      events.map((e) => [e, e]),
+      [events.slice(3), events, events.slice(0, 3)],
+    ];
+    for (const batches of orders) {
+      const cells = cellsAfter(batches);
+      expect([...cells.keys()].sort()).toEqual([...once.keys()].sort());
+      for (const [key, fields] of once) {
+        const got = cells.get(key)!;
+        for (const field of new Set([...Object.keys(fields), ...Object.keys(got)])) {
+          expect([key, field, got[field] ?? 0]).toEqual([key, field, expect.closeTo(fields[field] ?? 0, 9)]);
+        }
+      }
+    }
+  });
+
+  it('gives two cells to a unit active in two hours, and none to events too old to aggregate', () => {
+    const stale = safetyEvent('latency', T0 - (SAFETY_DEDUP_HOURS + 1) * HOUR, 10);
+    const cells = cellsAfter([[safetyEvent('error', H - 1), safetyEvent('error', H), stale]]);
+    expect(cells).toEqual(
+      new Map([
+        ['new-api/on/2026-03-01T10Z', { u: 1, e: 1, ee: 1 }],
+        ['new-api/on/2026-03-01T11Z', { u: 1, e: 1, ee: 1 }],
+      ]),
+    );
+  });
+
+  it('finds every kept event of the hour, even for an event accepted at the very edge of the 48 h', () => {
+    const first = merge(emptyUnitState('u1'), [safetyEvent('error', H)], H + 1);
+    // The hour's last millisecond, processed when it is just young enough to be aggregated.
+    const now = H + HOUR - 1 + SAFETY_DEDUP_HOURS * HOUR;
+    const last = merge(first.state, [safetyEvent('error', H + HOUR - 1)], now);
+    expect(last.newSafety).toHaveLength(1);
+    expect(
+      values(unitCellDeltas(first.state.safety, last.newSafety).get('new-api/on/2026-03-01T11Z')),
+    ).toEqual({
+      e: 1,
+      ee: 3,
+    });
+    // The state written then still holds both (kept ≥ an hour longer than accepted), for whatever comes next.
+    expect(last.state.safety).toHaveLength(2);
+  });
+
+  it('leaves out events fitBudget dropped: they were never counted, so later ones do not count them as before', () => {
+    const kept = merge(emptyUnitState('u1'), [safetyEvent('latency', H + 1, 100)]);
+    const extra = merge(
+      kept.state,
+      Array.from({ length: 20 }, (_, i) => safetyEvent('latency', H + 10 + i, 10)),
+    );
+    const fitted = fitBudget(extra.state, extra.newSafety, config, encodeState(kept.state).length + 8);
+    expect(fitted.safetyDropped).toBe(20);
+    expect(unitCellDeltas(kept.state.safety, fitted.newSafety).size).toBe(0);
+    const later = merge(fitted.state, [safetyEvent('error', H + 100)]);
+    expect(
+      values(unitCellDeltas(fitted.state.safety, later.newSafety).get('new-api/on/2026-03-01T11Z')),
+    ).toEqual({ e: 1, ee: 1, el: 1 });
+  });
+
+  it('leaves out events kept before cells existed (a body without `o`), which still deduplicate', () => {
+    const old = merge(emptyUnitState('u1'), [safetyEvent('latency', H + 1, 100)]).state;
+    const body = JSON.parse(inflateRawSync(encodeState(old)).toString('utf8')) as { s: { o?: string[] } };
+    delete body.s.o;
+    const legacy = decodeState('u1', 1, deflateRawSync(JSON.stringify(body)));
+    expect(legacy.safety.map((e: StoredSafetyEvent) => e.outsideCells)).toEqual([true]);
+    // Still marked after another write, and still a duplicate.
+    const again = decodeState('u1', 2, encodeState(legacy));
+    expect(again.safety).toEqual(legacy.safety);
+    expect(
+      merge(again, [{ ...safetyEvent('latency', H + 1, 100), eventId: old.safety[0]!.id }]).changed,
+    ).toBe(false);
+    // A new event in the same hour: the cell gets a unit of its own figures, as if the old one were not there.
+    const next = merge(again, [safetyEvent('latency', H + 2, 30)]);
+    expect(values(unitCellDeltas(again.safety, next.newSafety).get('new-api/on/2026-03-01T11Z'))).toEqual({
+      u: 1,
+      l: 1,
+      s: 30,
+      ll: 1,
+      ss: 900,
+      sl: 30,
     });
   });
 });

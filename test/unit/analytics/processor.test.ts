@@ -4,10 +4,13 @@ import {
   type ConfigLists,
   type ConfigRequest,
 } from '../../../shared/analytics/config';
+import { hourOf, minuteOf } from '../../../shared/analytics/contributions';
+import { bucketOf } from '../../../shared/analytics/histogram';
 import { EventProcessor, type StreamRecord } from '../../../shared/analytics/processor';
 import {
   decodeState,
   emptyUnitState,
+  encodeState,
   UNIT_STATE_REFRESH_DAYS,
   unitStateExpiresAt,
   type UnitState,
@@ -54,10 +57,22 @@ const exposure = (unitId: string, experimentKey = 'checkout', eventId = uuid()):
 const records = (events: SwitchyardEvent[]): StreamRecord[] =>
   events.map((e) => ({ id: e.eventId, data: Buffer.from(JSON.stringify(e)) }));
 
+type Sums = Record<string, number>;
+
+/** Adds field deltas (or plain numbers) into a map of sums. */
+function addInto(into: Map<string, Sums>, key: string, fields: Iterable<[string, number]>): void {
+  const sums = into.get(key) ?? {};
+  for (const [field, value] of fields) sums[field] = (sums[field] ?? 0) + value;
+  into.set(key, sums);
+}
+
 /** The analytics table in memory: unit states with versions and TTLs, aggregates summed as numbers. */
 class MemoryStore implements Pick<AnalyticsStore, 'readUnitStates' | 'commit'> {
   readonly states = new Map<string, UnitState>();
-  readonly aggregates = new Map<string, Record<string, number>>();
+  readonly aggregates = new Map<string, Sums>();
+  /** Safety aggregates by safetyKey (flag/variation/minute) and unit cells by unitCellKey (flag/variation/hour). */
+  readonly minutes = new Map<string, Sums>();
+  readonly cells = new Map<string, Sums>();
   readonly commits: AggregateTransaction[] = [];
   /** Transactions containing one of these units are refused as invalid, as DynamoDB refuses a 39-digit sum. */
   readonly poisoned = new Set<string>();
@@ -80,12 +95,15 @@ class MemoryStore implements Pick<AnalyticsStore, 'readUnitStates' | 'commit'> {
       const state = decodeState(unit.unitId, unit.expectedVersion + 1, unit.body);
       this.states.set(unit.unitId, { ...state, expiresAt: unitStateExpiresAt(Date.now()) });
     }
-    for (const [key, delta] of tx.experiments) {
-      const fields = this.aggregates.get(key) ?? {};
-      for (const [field, { delta: d }] of delta) fields[field] = (fields[field] ?? 0) + d;
-      this.aggregates.set(key, fields);
-    }
-    return Promise.resolve({ ok: true, items: tx.units.length + tx.experiments.size + tx.safety.size });
+    const deltas = (delta: AggregateTransaction['safety'] extends ReadonlyMap<string, infer D> ? D : never) =>
+      [...delta].map(([field, { delta: d }]): [string, number] => [field, d]);
+    for (const [key, delta] of tx.experiments) addInto(this.aggregates, key, deltas(delta));
+    for (const [key, delta] of tx.safety) addInto(this.minutes, key, deltas(delta));
+    for (const [key, delta] of tx.unitCells) addInto(this.cells, key, deltas(delta));
+    return Promise.resolve({
+      ok: true,
+      items: tx.units.length + tx.experiments.size + tx.safety.size + tx.unitCells.size,
+    });
   }
 }
 
@@ -315,5 +333,216 @@ describe('event processor: refused transactions', () => {
     expect(stats.refusedTransactions).toBe(1);
     expect(stats.unitStateWrites).toBe(3);
     expect(store.aggregates.get('checkout/control/$units')).toEqual({ n: 3 });
+  });
+});
+
+describe('event processor: unit cells', () => {
+  const H = Date.parse('2026-03-01T10:00:00.000Z');
+  const MINUTE = 60_000;
+  const safety = (
+    unitId: string,
+    type: 'error' | 'latency',
+    at: number,
+    variation = 'on',
+    value = 100,
+  ): SwitchyardEvent =>
+    type === 'error'
+      ? {
+          eventId: uuid(),
+          type,
+          name: 'api',
+          unitId,
+          timestamp: new Date(at).toISOString(),
+          flagKey: 'api',
+          variation,
+        }
+      : {
+          eventId: uuid(),
+          type,
+          name: 'api',
+          unitId,
+          timestamp: new Date(at).toISOString(),
+          flagKey: 'api',
+          variation,
+          value,
+        };
+  const processorOn = (store: MemoryStore, options: { stateByteBudget?: number } = {}) =>
+    new EventProcessor({
+      store,
+      sink: new FixedSink(),
+      config: checkoutConfig(),
+      logger: quiet(),
+      now: () => T0,
+      ...options,
+    });
+
+  /** The cells and minute aggregates straight from the raw events: dedupe by id, group, sum. */
+  const recompute = (events: readonly SwitchyardEvent[]) => {
+    const unique = new Map(events.map((e) => [e.eventId, e]));
+    const perUnit = new Map<string, { e: number; l: number; s: number }>();
+    const minutes = new Map<string, Sums>();
+    for (const event of unique.values()) {
+      if ((event.type !== 'error' && event.type !== 'latency') || event.variation === undefined) continue;
+      const at = Date.parse(event.timestamp);
+      const unitKey = `${event.flagKey}/${event.variation}/${hourOf(at)}|${event.unitId}`;
+      const unit = perUnit.get(unitKey) ?? { e: 0, l: 0, s: 0 };
+      const minute = `${event.flagKey}/${event.variation}/${minuteOf(at)}`;
+      if (event.type === 'error') {
+        unit.e++;
+        addInto(minutes, minute, [['err', 1]]);
+      } else {
+        unit.l++;
+        unit.s += event.value;
+        addInto(minutes, minute, [
+          ['lat', 1],
+          ['ls', event.value],
+          ['lss', event.value ** 2],
+          [`h${bucketOf(event.value)}`, 1],
+        ]);
+      }
+      perUnit.set(unitKey, unit);
+    }
+    const cells = new Map<string, Sums>();
+    for (const [unitKey, { e, l, s }] of perUnit) {
+      const fields: [string, number][] = [
+        ['u', 1],
+        ['e', e],
+        ['l', l],
+        ['s', s],
+        ['ee', e * e],
+        ['ll', l * l],
+        ['ss', s * s],
+        ['el', e * l],
+        ['sl', s * l],
+      ];
+      addInto(cells, unitKey.split('|')[0]!, fields);
+    }
+    return { cells, minutes };
+  };
+
+  const expectSums = (actual: Map<string, Sums>, expected: Map<string, Sums>) => {
+    const problems: string[] = [];
+    for (const key of new Set([...actual.keys(), ...expected.keys()])) {
+      const [a, e] = [actual.get(key) ?? {}, expected.get(key) ?? {}];
+      for (const field of new Set([...Object.keys(a), ...Object.keys(e)])) {
+        const [got, want] = [a[field] ?? 0, e[field] ?? 0];
+        if (Math.abs(got - want) > 1e-9 * Math.max(1, Math.abs(want))) {
+          problems.push(`${key} ${field}: ${got} ≠ ${want}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  };
+
+  it('sums each unit’s e, l, s and their squares and products per flag, variation and hour', async () => {
+    const store = new MemoryStore();
+    const events = [
+      // a: 1 error and 2 requests (100 + 300 ms) in 10:00–11:00, 1 request at 11:05.
+      safety('a', 'error', H + 5 * MINUTE),
+      safety('a', 'latency', H + 6 * MINUTE, 'on', 100),
+      safety('a', 'latency', H + 59 * MINUTE, 'on', 300),
+      safety('a', 'latency', H + 65 * MINUTE, 'on', 40),
+      // b: 3 requests of 10 ms in 10:00–11:00, and one of variation off.
+      safety('b', 'latency', H + 1, 'on', 10),
+      safety('b', 'latency', H + 2, 'on', 10),
+      safety('b', 'latency', H + 3, 'on', 10),
+      safety('b', 'latency', H + 4, 'off', 70),
+    ];
+    const { failed } = await processorOn(store).process(records(events));
+    expect(failed.size).toBe(0);
+    expect(store.cells).toEqual(
+      new Map([
+        // a (e 1, l 2, s 400) + b (e 0, l 3, s 30)
+        ['api/on/2026-03-01T10Z', { u: 2, e: 1, l: 5, s: 430, ee: 1, ll: 13, ss: 160_900, el: 2, sl: 890 }],
+        ['api/on/2026-03-01T11Z', { u: 1, l: 1, s: 40, ll: 1, ss: 1600, sl: 40 }],
+        ['api/off/2026-03-01T10Z', { u: 1, l: 1, s: 70, ll: 1, ss: 4900, sl: 70 }],
+      ]),
+    );
+  });
+
+  it('counts each event once, whatever the duplicates, redeliveries, batches and their order', async () => {
+    const random = (() => {
+      let x = 12345;
+      return () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    })();
+    const events: SwitchyardEvent[] = [];
+    for (let unit = 0; unit < 12; unit++) {
+      for (let i = 0; i < 20; i++) {
+        const at = H + Math.floor(random() * 3 * 60) * MINUTE + Math.floor(random() * MINUTE);
+        const variation = random() < 0.7 ? 'on' : 'off';
+        const value = Math.round(random() * 50_000) / 100;
+        events.push(safety(`u${unit}`, random() < 0.25 ? 'error' : 'latency', at, variation, value));
+      }
+    }
+    const expected = recompute(events);
+    // 2 variations × 3 hours, and in them more unit-hours than units.
+    expect(expected.cells.size).toBe(6);
+    expect([...expected.cells.values()].reduce((sum, c) => sum + c.u!, 0)).toBeGreaterThan(20);
+    // Some unit-hours must hold several requests and errors, or squares prove nothing.
+    expect([...expected.cells.values()].some((c) => c.ee! >= 4 && c.ll! >= 9)).toBe(true);
+
+    const inOneBatch = new MemoryStore();
+    await processorOn(inOneBatch).process(records(events));
+    expectSums(inOneBatch.cells, expected.cells);
+    expectSums(inOneBatch.minutes, expected.minutes);
+
+    for (let run = 0; run < 5; run++) {
+      // 20 % duplicated, shuffled, cut into batches of 1–40 records, then the first half delivered again.
+      const stream = [...events, ...events.filter(() => random() < 0.2)];
+      for (let i = stream.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [stream[i], stream[j]] = [stream[j]!, stream[i]!];
+      }
+      const store = new MemoryStore();
+      const processor = processorOn(store);
+      for (let i = 0; i < stream.length;) {
+        const size = 1 + Math.floor(random() * 40);
+        expect((await processor.process(records(stream.slice(i, i + size)))).failed.size).toBe(0);
+        i += size;
+      }
+      const replay = await processor.process(records(stream.slice(0, stream.length / 2)));
+      expect(replay.stats.writes).toBe(0);
+      expectSums(store.cells, expected.cells);
+      expectSums(store.minutes, expected.minutes);
+      // Integer fields exactly, the rest within rounding of the in-memory sums.
+      for (const [key, cell] of expected.cells) {
+        const got = store.cells.get(key)!;
+        expect([key, got.u, got.e ?? 0, got.l ?? 0, got.ee ?? 0, got.ll ?? 0, got.el ?? 0]).toEqual([
+          key,
+          cell.u,
+          cell.e,
+          cell.l,
+          cell.ee,
+          cell.ll,
+          cell.el,
+        ]);
+      }
+    }
+  });
+
+  it('does not count error/latency events the byte budget kept out of the state', async () => {
+    const store = new MemoryStore();
+    await processorOn(store).process(records([safety('a', 'latency', H + 1, 'on', 100)]));
+    const body = encodeState(store.states.get('a')!).length;
+    // A budget the state fits in as it is, but not with 20 more events.
+    const tight = processorOn(store, { stateByteBudget: body + 8 });
+    const dropped = Array.from({ length: 20 }, (_, i) => safety('a', 'latency', H + 10 + i, 'on', 5));
+    const { stats } = await tight.process(records(dropped));
+    expect(stats.safetyDropped).toBe(20);
+    expect(store.states.get('a')!.safety).toHaveLength(1);
+    // A later event of that hour: before = the one kept, after = it and the new one; the 20 are in neither.
+    await processorOn(store).process(records([safety('a', 'error', H + 100)]));
+    expect(store.cells.get('api/on/2026-03-01T10Z')).toEqual({
+      u: 1,
+      e: 1,
+      l: 1,
+      s: 100,
+      ee: 1,
+      ll: 1,
+      ss: 10_000,
+      el: 1,
+      sl: 100,
+    });
+    expect(store.minutes.get('api/on/2026-03-01T10:00Z')).toMatchObject({ lat: 1, ls: 100, err: 1 });
   });
 });

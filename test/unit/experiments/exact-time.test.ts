@@ -8,18 +8,14 @@ import {
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ConfigurationError } from '../../../shared/errors';
 import {
-  atExpression,
-  EventBridgeExactTimeScheduler,
+  ExperimentExactTime,
   exactTimeFireSchema,
-  exactTimeSchedulerFromEnv,
-  NoExactTimeScheduler,
   plannedSchedules,
   scheduleName,
 } from '../../../shared/experiments/exact-time';
 import type { Experiment } from '../../../shared/experiments/requests';
-import { resourceKeySchema } from '../../../shared/rules/schema';
+import { EventBridgeOneTimeSchedules } from '../../../shared/schedules/one-time';
 
 const scheduler = mockClient(SchedulerClient);
 /** An error as the Scheduler client throws it. */
@@ -32,7 +28,9 @@ const settings = {
   targetArn: 'arn:aws:lambda:eu-west-1:123456789012:function:experiment-scheduler',
   roleArn: 'arn:aws:iam::123456789012:role/scheduler-invoke',
 };
-const exactTime = new EventBridgeExactTimeScheduler(new SchedulerClient({ region: 'eu-west-1' }), settings);
+const exactTime = new ExperimentExactTime(
+  new EventBridgeOneTimeSchedules(new SchedulerClient({ region: 'eu-west-1' }), settings),
+);
 const NOW = new Date('2026-06-01T12:00:00.000Z');
 const experiment = (status: Experiment['status'], startAt?: string, endAt?: string) =>
   ({
@@ -56,39 +54,11 @@ beforeEach(() => {
 });
 
 describe('schedule names', () => {
-  const longest = 'a'.repeat(64);
-
-  it('fit the Scheduler: at most 64 characters of [0-9a-zA-Z-_.], for every valid experiment key', () => {
-    for (const key of ['a', 'checkout-test', 'x.y_z-1', longest, `9${'._-'.repeat(21)}`]) {
-      expect(resourceKeySchema.safeParse(key).success).toBe(true);
-      for (const name of Object.values(names(key))) {
-        expect(name.length).toBeLessThanOrEqual(64);
-        expect(name).toMatch(/^[0-9a-zA-Z\-_.]{1,64}$/);
-      }
-    }
-    expect(names(longest).start).toHaveLength(64);
-  });
-
+  // Names, hashes and at() expressions in general: test/unit/schedules/one-time.test.ts.
   it('are stable, readable, and tell start from end', () => {
     expect(names('checkout-test')).toEqual(names('checkout-test'));
     expect(names('checkout-test').start).toMatch(/^checkout-test-[0-9a-f]{10}-start$/);
     expect(names('checkout-test').end).toMatch(/^checkout-test-[0-9a-f]{10}-end$/);
-  });
-
-  it('differ for keys that share the part of the key a name keeps', () => {
-    const a = `${'k'.repeat(60)}-aaa`;
-    const b = `${'k'.repeat(60)}-bbb`;
-    expect(names(a).start).not.toBe(names(b).start);
-    expect(names(a).end).not.toBe(names(b).end);
-  });
-});
-
-describe('at() expressions', () => {
-  it('are UTC to the second, rounded up so a schedule never fires before the instant', () => {
-    expect(atExpression(new Date('2026-06-01T12:30:00.000Z'))).toBe('at(2026-06-01T12:30:00)');
-    expect(atExpression(new Date('2026-06-01T12:30:00.001Z'))).toBe('at(2026-06-01T12:30:01)');
-    expect(atExpression(new Date('2026-12-31T23:59:59.500Z'))).toBe('at(2027-01-01T00:00:00)');
-    expect(atExpression(new Date('2026-06-01T14:30:00+02:00'))).toBe('at(2026-06-01T12:30:00)');
   });
 });
 
@@ -135,7 +105,7 @@ describe('which schedules an experiment should have', () => {
   });
 });
 
-describe('EventBridge exact-time scheduler', () => {
+describe('an experiment’s schedules in EventBridge Scheduler', () => {
   it('creates one-time schedules at startAt and endAt that invoke the target with {experimentKey, action}', async () => {
     await exactTime.sync(experiment('DRAFT', '2026-06-02T09:00:00.000Z', '2026-06-09T09:00:00.250Z'), NOW);
     const byName = new Map(creates().map((input) => [input.Name, input]));
@@ -215,33 +185,5 @@ describe('EventBridge exact-time scheduler', () => {
 
     scheduler.on(DeleteScheduleCommand).rejects(new Error('AccessDenied'));
     await expect(exactTime.remove('checkout-test')).rejects.toThrow('AccessDenied');
-  });
-});
-
-describe('choosing the scheduler from the environment', () => {
-  const full = {
-    SCHEDULE_GROUP_NAME: settings.groupName,
-    SCHEDULE_TARGET_ARN: settings.targetArn,
-    SCHEDULER_ROLE_ARN: settings.roleArn,
-  };
-
-  it('EventBridge when the group, target and role are all given', () => {
-    expect(exactTimeSchedulerFromEnv(full)).toBeInstanceOf(EventBridgeExactTimeScheduler);
-  });
-
-  it('none when none is given (the local platform)', () => {
-    expect(exactTimeSchedulerFromEnv({})).toBeInstanceOf(NoExactTimeScheduler);
-  });
-
-  it('refuses a partial or malformed configuration, naming what is wrong', () => {
-    const { SCHEDULER_ROLE_ARN: _r, ...partial } = full;
-    expect(() => exactTimeSchedulerFromEnv(partial)).toThrow(ConfigurationError);
-    expect(() => exactTimeSchedulerFromEnv(partial)).toThrow(/missing SCHEDULER_ROLE_ARN/);
-    expect(() => exactTimeSchedulerFromEnv({ ...full, SCHEDULE_TARGET_ARN: 'experiment-scheduler' })).toThrow(
-      /SCHEDULE_TARGET_ARN/,
-    );
-    expect(() => exactTimeSchedulerFromEnv({ ...full, SCHEDULE_GROUP_NAME: '' })).toThrow(
-      /SCHEDULE_GROUP_NAME/,
-    );
   });
 });
