@@ -86,11 +86,12 @@ export const FUNCTIONS = {
     uses: ['http', ...CONFIG_WRITER, 'exactTime'],
   },
   // Safety settings, per-flag configs and manual rollbacks (a rollback changes the flag and its rollout, records
-  // it and notifies: SNS and EventBridge in AWS, the local outbox under npm start).
+  // it and notifies: SNS and EventBridge in AWS, the local outbox under npm start); exactTime: a rolled-back
+  // rollout's one-time schedule is deleted.
   safety: {
     kind: 'http',
     entry: 'lambdas/safety/handler.ts',
-    uses: ['http', ...CONFIG_WRITER, 'notifications'],
+    uses: ['http', ...CONFIG_WRITER, 'exactTime', 'notifications'],
   },
   'api-keys': {
     kind: 'http',

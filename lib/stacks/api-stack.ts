@@ -121,14 +121,16 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
         fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
       ),
   },
-  // Settings and per-flag configs in the config table; a rollback changes the flag and its rollout, records it
-  // (audited) and announces it on the SNS topic and the default EventBridge bus.
+  // Settings and per-flag configs in the config table; a rollback changes the flag and its rollout (deleting the
+  // rollout's exact-time schedule), records it (audited) and announces it on the SNS topic and the default bus.
   safety: {
     description: 'Safety settings, per-flag configs and rollbacks',
     inVpc: false,
     wire: (fn, props, parts) =>
       parts.safetyNotifications.bindNotifier(
-        fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+        parts.experimentScheduler.bindManager(
+          fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+        ),
       ),
   },
   audit: {

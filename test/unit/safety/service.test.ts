@@ -5,7 +5,9 @@ import type { Flag } from '../../../shared/flags/requests';
 import { flagInputSchema } from '../../../shared/flags/schema';
 import type { RolloutSchedule } from '../../../shared/rollouts/requests';
 import { rolloutInputSchema } from '../../../shared/rollouts/schema';
+import { RolloutExactTime, rolloutScheduleName } from '../../../shared/rollouts/exact-time';
 import { RolloutsService } from '../../../shared/rollouts/service';
+import type { OneTimeSchedule, OneTimeSchedules } from '../../../shared/schedules/one-time';
 import type { Notifier } from '../../../shared/safety/notifier';
 import type {
   RollbackFilter,
@@ -68,6 +70,17 @@ class RecordingNotifier implements Notifier {
   }
 }
 
+/** The rollouts' exact-time schedules, in memory: what exists by name. */
+class RecordingSchedules implements OneTimeSchedules {
+  readonly live = new Map<string, OneTimeSchedule>();
+  async put(schedule: OneTimeSchedule) {
+    this.live.set(schedule.name, schedule);
+  }
+  async delete(name: string) {
+    this.live.delete(name);
+  }
+}
+
 function setup(options: { safety?: Partial<StoredSafetySettings> | null } = {}) {
   const log: Change[] = [];
   const flags = new MemoryRepository<Flag>('flag', log);
@@ -76,7 +89,12 @@ function setup(options: { safety?: Partial<StoredSafetySettings> | null } = {}) 
   const flagConfigs = new MemoryRepository<StoredFlagSafety>('safetyConfig', log);
   const rollbacks = new MemoryRollbackLog(log);
   const notifier = new RecordingNotifier();
-  const rolloutsService = new RolloutsService(rollouts.asRepository(), flags.asRepository());
+  const schedules = new RecordingSchedules();
+  const rolloutsService = new RolloutsService(
+    rollouts.asRepository(),
+    flags.asRepository(),
+    new RolloutExactTime(schedules),
+  );
   const service = new SafetyService({
     settings: settings.asRepository(),
     flagConfigs: flagConfigs.asRepository(),
@@ -135,7 +153,20 @@ function setup(options: { safety?: Partial<StoredSafetySettings> | null } = {}) 
   };
   const flag = () => flags.items.get('checkout')!;
   const schedule = () => rollouts.items.get('ramp')!;
-  return { log, flags, rollouts, settings, flagConfigs, rollbacks, notifier, service, ramp, flag, schedule };
+  return {
+    log,
+    flags,
+    rollouts,
+    settings,
+    flagConfigs,
+    rollbacks,
+    notifier,
+    schedules,
+    service,
+    ramp,
+    flag,
+    schedule,
+  };
 }
 
 const split = (on: number) => ({
@@ -300,6 +331,24 @@ describe('SafetyService: rollBack, previous_stage (the default)', () => {
     expect(rollbacks.records).toHaveLength(1);
     expect(notifier.sent).toHaveLength(1);
     expect(flag().enabled).toBe(true);
+  });
+
+  it('deletes the rolled-back rollout’s exact-time schedule (its next stage will not come)', async () => {
+    const { service, ramp, rollouts, schedules } = setup();
+    await ramp(0);
+    // A timed next stage: the rollout service keeps a one-time schedule for it.
+    const stored = rollouts.items.get('ramp')!;
+    const timed = { percentage: 5000, trigger: { type: 'time' as const, after: 'PT1H' } };
+    rollouts.items.set('ramp', { ...stored, stages: [stored.stages[0]!, timed] });
+    await schedules.put({
+      name: rolloutScheduleName('ramp'),
+      at: at(60),
+      input: {},
+      description: 'stage 1',
+      deleteAfterFiring: false,
+    });
+    await service.rollBack('checkout', { trigger: 'auto', reason: 'breach' }, monitor, at(30));
+    expect(schedules.live.size).toBe(0);
   });
 
   it('rolls back to 0 % from the first stage', async () => {
