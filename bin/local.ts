@@ -104,6 +104,7 @@ async function main(): Promise<void> {
       `  TOKEN=$(npm run -s token -- --role admin${tokenArgs})`,
       `  curl -H "Authorization: Bearer $TOKEN" ${platform.url}/api/v1/users/me`,
       `  OpenAPI: ${platform.url}/api/v1/openapi.json`,
+      `  Safety notifications (one JSON line per rollback): ${platform.outboxFile}`,
       '',
       'Ctrl-C to stop.',
     ].join('\n'),

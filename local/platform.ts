@@ -5,6 +5,7 @@ import {
   cacheCapability,
   eventsCapability,
   httpCapability,
+  notificationsCapability,
   tableCapability,
   usersCapability,
   type CapabilityId,
@@ -17,6 +18,9 @@ import {
   type StreamFunctionDefinition,
 } from '../shared/functions';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deleteTables, ensureTables, relayDynamoLocal, startDynamoLocal } from './dynamodb';
 import { LocalGateway } from './gateway';
@@ -79,6 +83,11 @@ export interface RunningPlatform {
   readonly eventsStreamName: string;
   /** An in-memory platform's token endpoint on 127.0.0.1 (`npm run token -- --port N`); null on disk. */
   readonly tokenPort: number | null;
+  /**
+   * The safety notifications' outbox: one JSON line per rollback, what SNS and EventBridge would have received
+   * (`<dataDir>/outbox/notifications.ndjson`; with `memory`, in a temporary directory removed on stop).
+   */
+  readonly outboxFile: string;
   stop(): Promise<void>;
 }
 
@@ -95,6 +104,7 @@ function configureEnvironment(
   endpoints: { dynamo: string; kinesis: string },
   tableNames: Record<TableId, string>,
   userDirectoryFile: string,
+  outboxFile: string,
 ) {
   // One local value per capability: a new capability does not compile until it says what it is here.
   const capabilities: { [K in Exclude<CapabilityId, `table:${TableId}`>]: Readonly<Record<string, string>> } =
@@ -109,6 +119,8 @@ function configureEnvironment(
       exactTimeTarget: {},
       // No search domain locally; OPENSEARCH_URL set in the shell points the sink at a plain OpenSearch.
       search: {},
+      // No SNS or EventBridge locally: safety notifications are appended to the outbox file.
+      notifications: notificationsCapability.render({ kind: 'local', outboxFile }),
     };
   Object.assign(
     process.env,
@@ -180,6 +192,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     if (relay !== null) stops.push(() => relay.stop());
     const kinesisPort = await freePort();
     const tableNames = localTableNames(options.tablePrefix);
+    // In memory, nothing goes to the data directory: the outbox is a temporary file (created by the first
+    // notification), removed when the platform stops.
+    const outboxDir = options.memory
+      ? join(tmpdir(), `switchyard-outbox-${randomUUID()}`)
+      : join(dataDir, 'outbox');
+    if (options.memory) stops.push(() => rm(outboxDir, { recursive: true, force: true }));
+    const outboxFile = join(outboxDir, 'notifications.ndjson');
     configureEnvironment(
       {
         dynamo: relay?.endpoint ?? `http://127.0.0.1:${dynamoPort}`,
@@ -187,6 +206,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       },
       tableNames,
       identity.directoryFile,
+      outboxFile,
     );
 
     // Side by side: DynamoDB Local, kinesalite, and bundling then loading the functions.
@@ -318,6 +338,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       tableNames,
       eventsStreamName: EVENTS_STREAM_NAME,
       tokenPort: tokens?.port ?? null,
+      outboxFile,
       stop: stopAll,
     };
   } catch (error) {

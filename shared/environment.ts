@@ -191,6 +191,43 @@ export const usersCapability = capability(
       : { [USERS_ENV.directory]: 'local', [USERS_ENV.localFile]: value.file },
 );
 
+/**
+ * Safety notifications (`SafetyNotifications.bindNotifier`): in AWS, the SNS topic and the EventBridge bus a
+ * rollback is published to; on the local platform, the outbox file it is appended to (local-only variable).
+ */
+export const NOTIFICATIONS_ENV = {
+  kind: 'SAFETY_NOTIFIER',
+  topicArn: 'SAFETY_TOPIC_ARN',
+  eventBus: 'SAFETY_EVENT_BUS',
+  outboxFile: 'SAFETY_OUTBOX_FILE',
+} as const;
+export const notificationsCapability = capability(
+  [NOTIFICATIONS_ENV.kind, NOTIFICATIONS_ENV.topicArn, NOTIFICATIONS_ENV.eventBus],
+  z.discriminatedUnion(NOTIFICATIONS_ENV.kind, [
+    z.object({
+      [NOTIFICATIONS_ENV.kind]: z.literal('aws'),
+      [NOTIFICATIONS_ENV.topicArn]: z.string().startsWith('arn:'),
+      [NOTIFICATIONS_ENV.eventBus]: nonEmpty,
+      [BASE_ENV.stage]: nonEmpty,
+    }),
+    z.object({
+      [NOTIFICATIONS_ENV.kind]: z.literal('local'),
+      [NOTIFICATIONS_ENV.outboxFile]: nonEmpty,
+      [BASE_ENV.stage]: nonEmpty,
+    }),
+  ]),
+  (
+    value: { kind: 'aws'; topicArn: string; eventBusName: string } | { kind: 'local'; outboxFile: string },
+  ): Record<string, string> =>
+    value.kind === 'aws'
+      ? {
+          [NOTIFICATIONS_ENV.kind]: 'aws',
+          [NOTIFICATIONS_ENV.topicArn]: value.topicArn,
+          [NOTIFICATIONS_ENV.eventBus]: value.eventBusName,
+        }
+      : { [NOTIFICATIONS_ENV.kind]: 'local', [NOTIFICATIONS_ENV.outboxFile]: value.outboxFile },
+);
+
 /** One capability per table (the type makes a new table id fail to compile until it is listed). */
 const TABLE_CAPABILITIES: { readonly [T in TableId as `table:${T}`]: ReturnType<typeof tableCapability<T>> } =
   {
@@ -212,6 +249,7 @@ export const CAPABILITIES = {
   exactTimeTarget: exactTimeTargetCapability,
   search: searchCapability,
   users: usersCapability,
+  notifications: notificationsCapability,
 };
 export type CapabilityId = keyof typeof CAPABILITIES;
 
@@ -232,6 +270,7 @@ export type EnvOf<Ids extends CapabilityId> =
 export const CONTRACT_VARIABLES: ReadonlySet<string> = new Set([
   ...Object.values(CAPABILITIES).flatMap((c) => c.variables),
   USERS_ENV.localFile,
+  NOTIFICATIONS_ENV.outboxFile,
 ]);
 
 /** Variables a deployed function with these capabilities receives, besides BASE_ENV. */

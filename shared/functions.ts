@@ -85,6 +85,14 @@ export const FUNCTIONS = {
     entry: 'lambdas/rollout-schedules/handler.ts',
     uses: ['http', ...CONFIG_WRITER, 'exactTime'],
   },
+  // Safety settings, per-flag configs and manual rollbacks (a rollback changes the flag and its rollout, records
+  // it and notifies: SNS and EventBridge in AWS, the local outbox under npm start); exactTime: a rolled-back
+  // rollout's one-time schedule is deleted.
+  safety: {
+    kind: 'http',
+    entry: 'lambdas/safety/handler.ts',
+    uses: ['http', ...CONFIG_WRITER, 'exactTime', 'notifications'],
+  },
   'api-keys': {
     kind: 'http',
     entry: 'lambdas/api-keys/handler.ts',

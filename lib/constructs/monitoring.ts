@@ -8,6 +8,7 @@ import {
   GraphWidget,
   TreatMissingData,
   type IMetric,
+  type Metric,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
@@ -34,6 +35,12 @@ export interface MonitoringProps {
    * stream would not take after the retries, counted from the logs and alarmed on from the first one.
    */
   readonly exposureLogGroups: readonly ILogGroup[];
+  /**
+   * Safety rollbacks and the notifications of them that were lost (SafetyNotifications' metrics): alarmed on
+   * from the first one, and graphed.
+   * @default - no safety alarms
+   */
+  readonly safety?: { readonly rollbacks: Metric; readonly notificationsFailed: Metric };
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -106,6 +113,21 @@ export class Monitoring extends Construct {
     });
     this.alarm('SearchClusterRed', searchRed, 1, 'OpenSearch cluster status is red', 5);
 
+    if (props.safety) {
+      this.alarm(
+        'SafetyRollbacks',
+        props.safety.rollbacks,
+        1,
+        'A flag was rolled back by safety monitoring or by hand (GET /api/v1/safety/rollbacks)',
+      );
+      this.alarm(
+        'SafetyNotificationsFailed',
+        props.safety.notificationsFailed,
+        1,
+        'A safety rollback happened but its SNS or EventBridge notification was not delivered',
+      );
+    }
+
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
     this.dashboard.addWidgets(
       new GraphWidget({
@@ -125,6 +147,16 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
+    if (props.safety) {
+      this.dashboard.addWidgets(
+        new GraphWidget({
+          title: 'Safety: rollbacks and lost notifications',
+          left: [props.safety.rollbacks.with({ label: 'rollbacks' })],
+          right: [props.safety.notificationsFailed.with({ label: 'notifications lost' })],
+          width: 24,
+        }),
+      );
+    }
     this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));
   }
 

@@ -21,6 +21,7 @@ import { BackgroundFunctions } from '../constructs/background-functions';
 import { ExperimentScheduler } from '../constructs/experiment-scheduler';
 import { ApiKeyAuthorizer } from '../constructs/api-key-authorizer';
 import { Monitoring } from '../constructs/monitoring';
+import { SafetyNotifications } from '../constructs/safety-notifications';
 import { SearchSetup } from '../constructs/search-setup';
 import { SwitchyardApi } from '../constructs/switchyard-api';
 import { SwitchyardFunction, type SwitchyardFunctionProps } from '../constructs/switchyard-function';
@@ -58,6 +59,7 @@ interface HandlerSettings {
 /** What the stack builds before the handler functions, for them to use. */
 interface StackParts {
   readonly experimentScheduler: ExperimentScheduler;
+  readonly safetyNotifications: SafetyNotifications;
 }
 
 /**
@@ -119,6 +121,18 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
         fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
       ),
   },
+  // Settings and per-flag configs in the config table; a rollback changes the flag and its rollout (deleting the
+  // rollout's exact-time schedule), records it (audited) and announces it on the SNS topic and the default bus.
+  safety: {
+    description: 'Safety settings, per-flag configs and rollbacks',
+    inVpc: false,
+    wire: (fn, props, parts) =>
+      parts.safetyNotifications.bindNotifier(
+        parts.experimentScheduler.bindManager(
+          fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+        ),
+      ),
+  },
   audit: {
     description: 'Audit log queries and export',
     inVpc: false,
@@ -164,6 +178,8 @@ export class ApiStack extends Stack {
   /** Index template, retention, writer role and dashboards on the search domain; `bindIndexer` binds to it. */
   public readonly searchSetup: SearchSetup;
   public readonly experimentScheduler: ExperimentScheduler;
+  /** The safety rollbacks' SNS topic (KMS) and EventBridge bus; `bindNotifier` lets a function announce them. */
+  public readonly safetyNotifications: SafetyNotifications;
   /** Every function of the stack by its registered name (shared/functions.ts); the authorizer only with SDK routes. */
   public readonly registeredFunctions: Readonly<Partial<Record<FunctionName, SwitchyardFunction>>>;
 
@@ -188,7 +204,14 @@ export class ApiStack extends Stack {
       configTable: props.tables.config,
       auditTable: props.tables.audit,
     });
-    const parts: StackParts = { experimentScheduler: this.experimentScheduler };
+    this.safetyNotifications = new SafetyNotifications(this, 'SafetyNotifications', {
+      emails: config.alarms.email === undefined ? [] : [config.alarms.email],
+      keyRemovalPolicy: config.removalPolicy,
+    });
+    const parts: StackParts = {
+      experimentScheduler: this.experimentScheduler,
+      safetyNotifications: this.safetyNotifications,
+    };
 
     // Before any function that indexes events (SearchSetup.bindIndexer) is built.
     this.searchSetup = new SearchSetup(this, 'SearchSetup', {
@@ -324,6 +347,10 @@ export class ApiStack extends Stack {
       searchDomain: props.searchDomain,
       alarms: config.alarms,
       exposureLogGroups: [functions.evaluation.logGroup],
+      safety: {
+        rollbacks: this.safetyNotifications.metricRollbacks(),
+        notificationsFailed: this.safetyNotifications.metricNotificationsFailed(),
+      },
     });
   }
 }

@@ -41,7 +41,9 @@ export const ROLE_GRANTS: Readonly<Record<Role, Readonly<Partial<Record<Resource
     experiments: WRITE,
     results: READ,
     rollouts: WRITE,
-    safety: READ,
+    // Read the settings and rollbacks; `update`: a flag's safety config and a manual rollback, of the flags they
+    // own only (checked by shared/safety/service.ts). The settings need `manage`: ADMIN only (SPEC §1).
+    safety: ['read', 'update'],
   },
   analyst: {
     flags: READ,

@@ -1,5 +1,15 @@
 /** The kinds of resource the config table holds, one item each. */
-export const CONFIG_KINDS = ['flag', 'segment', 'experiment', 'layer', 'metric', 'rollout'] as const;
+export const CONFIG_KINDS = [
+  'flag',
+  'segment',
+  'experiment',
+  'layer',
+  'metric',
+  'rollout',
+  // Safety (shared/safety): the stage's settings (one item, key `global`) and per-flag configs (key = flag key).
+  'safetySettings',
+  'safetyConfig',
+] as const;
 export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
 const configPrefixes = new Map(CONFIG_KINDS.map((kind) => [`${kind.toUpperCase()}#`, kind]));
@@ -14,6 +24,9 @@ export const keys = {
     meta: 'META',
     /** gsi1: every resource of one kind, ordered by key. */
     kind: (kind: ConfigKind) => `KIND#${kind}`,
+    /** Safety rollback records: append-only, one partition (rollbacks are rare), sorted by time. */
+    safetyRollbacks: 'SAFETY#ROLLBACKS',
+    safetyRollback: (isoTimestamp: string, id: string) => `${isoTimestamp}#${id}`,
   },
   rulesets: {
     /** The pointer to the published revision. */

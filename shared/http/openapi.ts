@@ -107,6 +107,7 @@ function parameters(route: RouteDefinition, components: Record<string, JsonSchem
 
 /** Whether a route changes one versioned resource, so it takes `If-Match` (or `version` in the body). */
 export function takesVersion(route: RouteDefinition): boolean {
+  if (route.versioned === true) return true;
   return (
     route.auth === 'cognito' &&
     route.method !== 'GET' &&
@@ -141,6 +142,7 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   metrics: 'Metric definitions that experiments measure',
   experiments: 'A/B experiments, their lifecycle and results',
   'rollout-schedules': 'Gradual rollouts: a variation ramped over a flag’s fallthrough, stage by stage',
+  safety: 'Guarded rollouts: safety settings, per-flag configs, rollbacks and the monitor’s report',
   'api-keys': 'SDK API keys (server and client)',
   sdk: 'For SDKs, with an API key: evaluation, assignments, events, the compiled ruleset',
   ofrep: 'OpenFeature Remote Evaluation Protocol, with an API key',

@@ -76,6 +76,18 @@ import {
 } from '../rollouts/requests';
 import { rolloutInputSchema } from '../rollouts/schema';
 import {
+  flagSafetyConfigSchema,
+  listRollbacksQuerySchema,
+  putFlagSafetyBodySchema,
+  putSafetySettingsBodySchema,
+  rollbackBodySchema,
+  rollbackPageSchema,
+  rollbackRecordSchema,
+  safetyFlagParams,
+  safetyReportSchema,
+  safetySettingsSchema,
+} from '../safety/schema';
+import {
   evaluateBodySchema,
   evaluateResponseSchema,
   ofrepBodySchema,
@@ -151,6 +163,12 @@ export interface RouteDefinition {
    * OpenAPI document (shared/http/openapi.ts) derives the rest from auth, method, params and body.
    */
   readonly responses?: Readonly<Partial<Record<400 | 404 | 409, RouteResponse>>>;
+  /**
+   * The route changes a versioned resource the permission does not name as one (the safety settings and
+   * per-flag configs): it takes If-Match (or `version` in the body) and may answer 409.
+   * @default - derived from the permission's resource (shared/http/openapi.ts)
+   */
+  readonly versioned?: true;
 }
 
 export interface RouteResponse {
@@ -954,6 +972,115 @@ export const resumeRolloutRoute = {
   response: rolloutSchema,
 } as const satisfies RouteDefinition;
 
+export const getSafetySettingsRoute = {
+  operationId: 'getSafetySettings',
+  method: 'GET',
+  path: '/api/v1/safety/settings',
+  handler: 'safety',
+  auth: 'cognito',
+  permission: { resource: 'safety', action: 'read' },
+  summary: 'The stage’s safety settings; before the first PUT, the defaults at version 0.',
+  tag: 'safety',
+  response: safetySettingsSchema,
+} as const satisfies RouteDefinition;
+
+export const putSafetySettingsRoute = {
+  operationId: 'putSafetySettings',
+  method: 'PUT',
+  path: '/api/v1/safety/settings',
+  handler: 'safety',
+  auth: 'cognito',
+  permission: { resource: 'safety', action: 'manage' },
+  summary:
+    'Replace the safety settings (ADMIN; fields left out take their default) at the version read — 0 before ' +
+    'the first PUT — in the body or If-Match; a stale version gives 409.',
+  tag: 'safety',
+  request: { body: putSafetySettingsBodySchema },
+  response: safetySettingsSchema,
+  versioned: true,
+} as const satisfies RouteDefinition;
+
+const SAFETY_FLAG_CONFIG = '/api/v1/safety/feature-flags/{key}/config';
+
+export const getFlagSafetyConfigRoute = {
+  operationId: 'getFlagSafetyConfig',
+  method: 'GET',
+  path: SAFETY_FLAG_CONFIG,
+  handler: 'safety',
+  auth: 'cognito',
+  permission: { resource: 'safety', action: 'read' },
+  summary: 'A flag’s safety overrides (none at version 0) and its effective safety configuration.',
+  tag: 'safety',
+  request: { params: safetyFlagParams },
+  response: flagSafetyConfigSchema,
+} as const satisfies RouteDefinition;
+
+export const putFlagSafetyConfigRoute = {
+  operationId: 'putFlagSafetyConfig',
+  method: 'PUT',
+  path: SAFETY_FLAG_CONFIG,
+  handler: 'safety',
+  auth: 'cognito',
+  permission: { resource: 'safety', action: 'update' },
+  summary:
+    'Replace a flag’s safety overrides and rollback action (an admin, or a developer who owns the flag) at the ' +
+    'version read — 0 before the first PUT — in the body or If-Match; a stale version gives 409.',
+  tag: 'safety',
+  request: { params: safetyFlagParams, body: putFlagSafetyBodySchema },
+  response: flagSafetyConfigSchema,
+  versioned: true,
+} as const satisfies RouteDefinition;
+
+export const rollBackFlagRoute = {
+  operationId: 'rollBackFlag',
+  method: 'POST',
+  path: '/api/v1/safety/rollback/{key}',
+  handler: 'safety',
+  auth: 'cognito',
+  permission: { resource: 'safety', action: 'update' },
+  summary:
+    'Roll a flag back by hand (an admin, or a developer who owns the flag) with its configured action: ' +
+    'previous_stage (its running rollout back one stage, ROLLED_BACK; the flag off when none runs) or off. ' +
+    'Answers the rollback record; audited and notified. 409 when there is nothing to roll back.',
+  tag: 'safety',
+  request: { params: safetyFlagParams, body: rollbackBodySchema },
+  response: rollbackRecordSchema,
+  successStatus: 201,
+  responses: {
+    409: {
+      description: 'Nothing to roll back (the message says why), or a concurrent change; nothing changed',
+      schema: errorBodySchema,
+    },
+  },
+} as const satisfies RouteDefinition;
+
+export const listRollbacksRoute = {
+  operationId: 'listSafetyRollbacks',
+  method: 'GET',
+  path: '/api/v1/safety/rollbacks',
+  handler: 'safety',
+  auth: 'cognito',
+  permission: { resource: 'safety', action: 'read' },
+  summary: 'Rollback records (automatic and manual), newest first, filtered by flagKey and time (from, to).',
+  tag: 'safety',
+  request: { query: listRollbacksQuerySchema },
+  response: rollbackPageSchema,
+} as const satisfies RouteDefinition;
+
+export const getSafetyReportRoute = {
+  operationId: 'getSafetyReport',
+  method: 'GET',
+  path: '/api/v1/safety/report',
+  handler: 'safety',
+  auth: 'cognito',
+  permission: { resource: 'safety', action: 'read' },
+  summary:
+    'The monitored flags (safety on, and a running rollout or their own config enabled) with their effective ' +
+    'configuration, rollout and recent rollbacks, and the last rollbacks of any flag.',
+  tag: 'safety',
+  response: safetyReportSchema,
+} as const satisfies RouteDefinition;
+
 export const listApiKeysRoute = {
   operationId: 'listApiKeys',
   method: 'GET',
@@ -1158,6 +1285,13 @@ export const ROUTES: readonly RouteDefinition[] = [
   advanceRolloutRoute,
   pauseRolloutRoute,
   resumeRolloutRoute,
+  getSafetySettingsRoute,
+  putSafetySettingsRoute,
+  getFlagSafetyConfigRoute,
+  putFlagSafetyConfigRoute,
+  rollBackFlagRoute,
+  listRollbacksRoute,
+  getSafetyReportRoute,
   listApiKeysRoute,
   createApiKeyRoute,
   revokeApiKeyRoute,

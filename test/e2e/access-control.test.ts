@@ -101,6 +101,15 @@ const EXPECTED: Record<string, string> = {
   advanceRolloutSchedule: ' 200 200 403 403 403 403 401 401 401',
   pauseRolloutSchedule: '   200 200 403 403 403 403 401 401 401',
   resumeRolloutSchedule: '  200 200 403 403 403 403 401 401 401',
+  // Safety: everyone but viewers reads it (developers, to understand a rollback); only admins change the
+  // settings; a flag's config and a manual rollback: admins, and developers for the flags they own (SPEC §1).
+  getSafetySettings: '      200 200 200 200 403 403 401 401 401',
+  putSafetySettings: '      200 403 403 403 403 403 401 401 401',
+  getFlagSafetyConfig: '    200 200 200 200 403 403 401 401 401',
+  putFlagSafetyConfig: '    200 200 403 403 403 403 401 401 401',
+  rollBackFlag: '           201 201 403 403 403 403 401 401 401',
+  listSafetyRollbacks: '    200 200 200 200 403 403 401 401 401',
+  getSafetyReport: '        200 200 200 200 403 403 401 401 401',
   // API keys are ADMIN-only (SPEC §1); revoking answers the revoked key.
   listApiKeys: '     200   403 403      403     403    403     401     401     401',
   createApiKey: '    201   403 403      403     403    403     401     401     401',
@@ -705,6 +714,80 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
         },
       };
     },
+    getSafetySettings: async () => ({ path: '/api/v1/safety/settings' }),
+    putSafetySettings: async () => {
+      // Version 0 creates them (audited `safetySettings.create`): make sure they exist, so that this is an update.
+      if ((await versionOf('/api/v1/safety/settings')) === 0) {
+        await call('PUT', '/api/v1/safety/settings', tokens.admin, { version: 0 });
+      }
+      const version = await versionOf('/api/v1/safety/settings');
+      return {
+        path: '/api/v1/safety/settings',
+        body: { enabled: true, windowMinutes: 5, version },
+        audit: {
+          action: 'safetySettings.update',
+          kind: 'safetySettings',
+          key: 'global',
+          before: { version },
+          after: { enabled: true, windowMinutes: 5, version: version + 1 },
+        },
+      };
+    },
+    getFlagSafetyConfig: async () => ({ path: `/api/v1/safety/feature-flags/${await freshFlag()}/config` }),
+    putFlagSafetyConfig: async () => {
+      const key = await freshFlag();
+      return {
+        path: `/api/v1/safety/feature-flags/${key}/config`,
+        body: { action: 'off', maxErrorRate: 0.1, version: 0 },
+        audit: {
+          action: 'safetyConfig.create',
+          kind: 'safetyConfig',
+          key,
+          before: null,
+          after: { key, action: 'off', maxErrorRate: 0.1, version: 1 },
+        },
+      };
+    },
+    rollBackFlag: async () => {
+      // A ramp at its first stage (10 % of `off`): rolling it back takes it to 0 %, ROLLED_BACK.
+      const { key, flagKey } = await freshRollout('advance');
+      return {
+        path: `/api/v1/safety/rollback/${flagKey}`,
+        body: { reason: 'fixture' },
+        audit: {
+          action: 'safetyRollback.create',
+          kind: 'safetyRollback',
+          before: null,
+          after: { flagKey, trigger: 'manual', applied: 'rollout_previous_stage', reason: 'fixture' },
+        },
+        alsoAudits: [
+          {
+            action: 'rollout.rollBack',
+            kind: 'rollout',
+            key,
+            before: { status: 'ACTIVE', currentStage: 0 },
+            after: { status: 'ROLLED_BACK', version: 3 },
+          },
+          {
+            action: 'flag.rollout',
+            kind: 'flag',
+            key: flagKey,
+            before: { version: 2 },
+            after: {
+              fallthrough: {
+                allocations: [
+                  { variation: 'off', weight: 0 },
+                  { variation: 'on', weight: 10000 },
+                ],
+              },
+              version: 3,
+            },
+          },
+        ],
+      };
+    },
+    listSafetyRollbacks: async () => ({ path: '/api/v1/safety/rollbacks?page_size=5' }),
+    getSafetyReport: async () => ({ path: '/api/v1/safety/report' }),
     listApiKeys: async () => ({ path: '/api/v1/api-keys?type=server' }),
     evaluate: async () => ({ path: '/api/v1/evaluate', body: { context: { targetingKey: 'u' } } }),
     assign: async () => ({ path: '/api/v1/assignments', body: { unitId: 'u' } }),
@@ -848,8 +931,8 @@ engines.describe('access control, audit and input hardening over HTTP on the loc
       const added = (await auditEntries()).filter((e) => !before.some((b) => b.id === e.id));
       const expectations = [expected, ...(fixture.alsoAudits ?? [])];
       expect(added).toHaveLength(expectations.length);
-      // Creates name their resource in the answer: a user's id, an API key's id.
-      const createdId = ['createUser', 'createApiKey'].includes(route.operationId)
+      // Creates name their resource in the answer: a user's id, an API key's id, a rollback record's id.
+      const createdId = ['createUser', 'createApiKey', 'rollBackFlag'].includes(route.operationId)
         ? (res.json as { id: string }).id
         : undefined;
       for (const expectation of expectations) {

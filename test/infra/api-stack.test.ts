@@ -284,7 +284,11 @@ describe.each(STAGE_NAMES)('API stack (%s)', (name) => {
     );
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
     // Lost exposures: counted from the evaluation function's log, alarmed on from the first one.
-    const filters = Object.values(resourcesOf(api, 'AWS::Logs::MetricFilter'));
+    // (Safety rollbacks are counted the same way: test/infra/safety-notifications.test.ts.)
+    const filters = Object.values(resourcesOf(api, 'AWS::Logs::MetricFilter')).filter(
+      (f) =>
+        !/^Safety/.test((f.Properties!.MetricTransformations as { MetricName: string }[])[0]!.MetricName),
+    );
     expect(filters).toHaveLength(1);
     expect(filters[0]!.Properties).toMatchObject({
       FilterPattern: '{ $.message = "exposures not delivered" }',
@@ -332,6 +336,7 @@ describe('routes that need an API key', () => {
         metrics: fn,
         experiments: fn,
         'rollout-schedules': fn,
+        safety: fn,
         'api-keys': fn,
         evaluation: fn,
         events: fn,

@@ -25,6 +25,8 @@ const MANAGERS = [
   'RolloutSchedulesHandler',
   'BackgroundRolloutAdvancer',
   'ExperimentSchedulerTarget',
+  // A safety rollback deletes the rolled-back rollout's schedule.
+  'SafetyHandler',
 ];
 
 describe.each(['dev', 'prod'] as const)('exact-time schedules of experiments and rollouts (%s)', (name) => {

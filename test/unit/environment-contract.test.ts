@@ -7,6 +7,7 @@ import {
   exactTimeCapability,
   exactTimeTargetCapability,
   httpCapability,
+  notificationsCapability,
   searchCapability,
   tableCapability,
   usersCapability,
@@ -41,6 +42,11 @@ const DEPLOYED: {
     auth: 'aws-sigv4',
   }),
   users: usersCapability.render({ kind: 'cognito', userPoolId: 'eu-west-1_pool' }),
+  notifications: notificationsCapability.render({
+    kind: 'aws',
+    topicArn: 'arn:aws:sns:eu-west-1:123456789012:safety',
+    eventBusName: 'default',
+  }),
 };
 
 function deployedEnvironment(registration: FunctionRegistration): Record<string, string> {

@@ -51,6 +51,9 @@ describe('the permission matrix (SPEC §1)', () => {
     expect(isGranted('developer', { resource: 'flags', action: 'create' })).toBe(true);
     expect(isGranted('developer', { resource: 'users', action: 'read' })).toBe(false);
     expect(isGranted('developer', { resource: 'apiKeys', action: 'create' })).toBe(false);
-    expect(isGranted('developer', { resource: 'safety', action: 'update' })).toBe(false);
+    // Safety settings need `manage`; `update` (a flag's safety config, a manual rollback) is theirs for the flags
+    // they own, which the safety service checks.
+    expect(isGranted('developer', { resource: 'safety', action: 'manage' })).toBe(false);
+    expect(isGranted('developer', { resource: 'safety', action: 'update' })).toBe(true);
   });
 });

@@ -53,6 +53,8 @@ const VERSIONED_CHANGES = [
   'advanceRolloutSchedule',
   'pauseRolloutSchedule',
   'resumeRolloutSchedule',
+  'putSafetySettings',
+  'putFlagSafetyConfig',
 ];
 
 describe('the OpenAPI document', () => {
@@ -132,6 +134,7 @@ describe('the OpenAPI document', () => {
         'createMetric',
         'createExperiment',
         'createRolloutSchedule',
+        'rollBackFlag',
         'createUser',
         'setUserRole',
         'disableUser',
