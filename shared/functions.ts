@@ -91,7 +91,8 @@ export const FUNCTIONS = {
   safety: {
     kind: 'http',
     entry: 'lambdas/safety/handler.ts',
-    uses: ['http', ...CONFIG_WRITER, 'exactTime', 'notifications'],
+    // analytics: the report's health figures.
+    uses: ['http', ...CONFIG_WRITER, 'exactTime', 'notifications', 'table:analytics'],
   },
   'api-keys': {
     kind: 'http',
@@ -137,6 +138,15 @@ export const FUNCTIONS = {
     entry: 'lambdas/experiment-sweep/handler.ts',
     uses: CONFIG_WRITER,
     schedules: [{ name: 'experiment-sweep', everyMinutes: 15 }],
+  },
+
+  // Every minute: judges each monitored flag from the error/latency aggregates (analytics) and rolls back those
+  // that breach, like a manual rollback (config, audit, notifications, exactTime) — SPEC §2.7.
+  'safety-monitor': {
+    kind: 'background',
+    entry: 'lambdas/safety-monitor/handler.ts',
+    uses: [...CONFIG_WRITER, 'exactTime', 'notifications', 'table:analytics'],
+    schedules: [{ name: 'safety-monitor', everyMinutes: 1 }],
   },
 
   // Starts PENDING rollout schedules at their startAt and enters every stage whose trigger is met (SPEC §2.6): the

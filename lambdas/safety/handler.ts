@@ -1,4 +1,6 @@
+import { AnalyticsStore } from '../../shared/analytics/store';
 import { userChange } from '../../shared/audit/actor';
+import { createDynamoClient } from '../../shared/aws/clients';
 import { versionedChange } from '../../shared/config/versioning';
 import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
@@ -11,9 +13,13 @@ import {
   putSafetySettingsRoute,
   rollBackFlagRoute,
 } from '../../shared/http/routes';
+import { flagHealth } from '../../shared/safety/monitor';
 import { safetyService } from '../../shared/safety/wiring';
 
-const service = safetyService(functionEnv('safety'));
+const env = functionEnv('safety');
+const store = new AnalyticsStore(createDynamoClient(), env.TABLE_ANALYTICS);
+// The report shows each monitored flag's health as the monitor sees it now.
+const service = safetyService(env, { health: (monitored) => flagHealth(store, monitored, new Date()) });
 
 export const handler = createHttpHandler('safety', [
   implement(getSafetySettingsRoute, () => service.settings()),

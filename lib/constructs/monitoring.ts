@@ -40,7 +40,12 @@ export interface MonitoringProps {
    * from the first one, and graphed.
    * @default - no safety alarms
    */
-  readonly safety?: { readonly rollbacks: Metric; readonly notificationsFailed: Metric };
+  readonly safety?: {
+    readonly rollbacks: Metric;
+    readonly notificationsFailed: Metric;
+    /** The every-minute safety monitor: alarmed on when it has not run for 5 minutes (its errors alarm too). */
+    readonly monitor: IFunction;
+  };
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -126,6 +131,18 @@ export class Monitoring extends Construct {
         1,
         'A safety rollback happened but its SNS or EventBridge notification was not delivered',
       );
+      // Invocations, not errors: a rule disabled or a function that cannot start does not fail, it is missing.
+      const monitorRuns = props.safety.monitor.metricInvocations({ period: FIVE_MINUTES, statistic: 'Sum' });
+      const notRunning = new Alarm(this, 'SafetyMonitorNotRunning', {
+        metric: monitorRuns,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.BREACHING,
+        alarmDescription:
+          'The safety monitor (every minute) has not run for 5 minutes: no flag is being watched',
+      });
+      this.track(notRunning);
     }
 
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
@@ -151,7 +168,10 @@ export class Monitoring extends Construct {
       this.dashboard.addWidgets(
         new GraphWidget({
           title: 'Safety: rollbacks and lost notifications',
-          left: [props.safety.rollbacks.with({ label: 'rollbacks' })],
+          left: [
+            props.safety.rollbacks.with({ label: 'rollbacks' }),
+            props.safety.monitor.metricInvocations({ period: FIVE_MINUTES, label: 'monitor runs' }),
+          ],
           right: [props.safety.notificationsFailed.with({ label: 'notifications lost' })],
           width: 24,
         }),
@@ -175,6 +195,10 @@ export class Monitoring extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: description,
     });
+    this.track(alarm);
+  }
+
+  private track(alarm: Alarm): void {
     alarm.addAlarmAction(new SnsAction(this.alarmTopic));
     alarm.addOkAction(new SnsAction(this.alarmTopic));
     this.alarms.push(alarm);

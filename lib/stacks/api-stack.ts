@@ -129,7 +129,11 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
     wire: (fn, props, parts) =>
       parts.safetyNotifications.bindNotifier(
         parts.experimentScheduler.bindManager(
-          fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+          // analytics: the report's health figures.
+          fn
+            .writesTable(props.tables.config)
+            .appendsAudit(props.tables.audit)
+            .readsTable(props.tables.analytics),
         ),
       ),
   },
@@ -269,6 +273,20 @@ export class ApiStack extends Stack {
                 .readsTable(props.tables.analytics),
             ),
         },
+        // Judges monitored flags from the analytics table and rolls back, like the safety routes.
+        'safety-monitor': {
+          description: 'safety monitor (every minute: judges monitored flags, rolls back on breach)',
+          inVpc: false,
+          wire: (fn) =>
+            this.safetyNotifications.bindNotifier(
+              this.experimentScheduler.bindManager(
+                fn
+                  .writesTable(props.tables.config)
+                  .appendsAudit(props.tables.audit)
+                  .readsTable(props.tables.analytics),
+              ),
+            ),
+        },
         // Events stream → aggregates (unit states and experiment/flag aggregates in the analytics table) and
         // the search domain, which is VPC-only: hence the VPC.
         'event-processor': {
@@ -350,6 +368,7 @@ export class ApiStack extends Stack {
       safety: {
         rollbacks: this.safetyNotifications.metricRollbacks(),
         notificationsFailed: this.safetyNotifications.metricNotificationsFailed(),
+        monitor: this.background.functions.get('safety-monitor')!.function,
       },
     });
   }

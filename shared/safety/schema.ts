@@ -226,6 +226,65 @@ export type ListRollbacksQuery = z.output<typeof listRollbacksQuerySchema>;
 
 export const rollbackPageSchema = pageSchema(rollbackRecordSchema);
 
+const unitSumsSchema = z.strictObject({
+  units: z.number().describe('Unit-hours with events since the stage began (the unit of analysis)'),
+  errors: z.number(),
+  requests: z.number(),
+  latencySum: z.number(),
+  errorSquares: z.number(),
+  requestSquares: z.number(),
+  latencySquares: z.number(),
+  errorRequestProducts: z.number(),
+  latencyRequestProducts: z.number(),
+});
+
+const variationFiguresSchema = z
+  .strictObject({
+    variation: z.string(),
+    window: z
+      .strictObject({
+        requests: z.number().describe('Latency events in the window'),
+        errors: z.number(),
+        latencyP95Ms: z.number().nullable(),
+      })
+      .describe('The last windowMinutes minutes'),
+    sinceStage: unitSumsSchema.describe('Per-unit sums since the current stage began'),
+  })
+  .meta({ id: 'SafetyVariationFigures' });
+
+const checkResultSchema = z
+  .strictObject({
+    check: z.enum(['error_rate', 'latency_p95', 'error_rate_regression', 'latency_regression']),
+    variation: z.string(),
+    observed: z
+      .number()
+      .nullable()
+      .describe('A rate, milliseconds, or for regressions the ratio to the control'),
+    limit: z.number(),
+    pValue: z.number().optional().describe('Regressions: the always-valid one-sided p-value'),
+    level: z.number().optional().describe('Regressions: the level it is compared with (alpha / 2)'),
+    evaluated: z.boolean().describe('False while the sample is too small to judge'),
+    breached: z.boolean(),
+    message: z.string(),
+  })
+  .meta({ id: 'SafetyCheck' });
+
+/** The monitor's figures and verdict for one flag (shared/safety/monitor.ts assessFlag). */
+export const flagHealthSchema = z
+  .strictObject({
+    healthy: z.boolean(),
+    reason: z.string().nullable().describe('The breached checks, or null'),
+    variations: z.array(
+      z.strictObject({
+        guarded: variationFiguresSchema,
+        control: variationFiguresSchema.nullable().describe('The variation it is compared with, if any'),
+        checks: z.array(checkResultSchema),
+      }),
+    ),
+  })
+  .meta({ id: 'SafetyFlagHealth' });
+export type FlagHealth = z.output<typeof flagHealthSchema>;
+
 export const safetyReportSchema = z
   .strictObject({
     generatedAt: z.iso.datetime(),
@@ -245,10 +304,7 @@ export const safetyReportSchema = z
           })
           .nullable()
           .describe('The ACTIVE or PAUSED schedule ramping the flag, if any'),
-        health: z
-          .looseObject({})
-          .optional()
-          .describe('Per-variation health figures, when the monitor has them'),
+        health: flagHealthSchema.optional().describe('The monitor’s figures and verdict now'),
         recentRollbacks: z.array(rollbackRecordSchema).describe('The flag’s last rollbacks, newest first'),
       }),
     ),

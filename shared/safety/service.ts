@@ -29,6 +29,7 @@ import {
   type EffectiveSafetyConfig,
   type FlagSafetyConfig,
   type FlagSafetyInput,
+  type FlagHealth,
   type FlagSafetyState,
   type ListRollbacksQuery,
   type RollbackRecord,
@@ -74,7 +75,7 @@ export interface SafetyServiceDependencies {
    * Per-variation health figures of a monitored flag, for the report (the monitor's figures).
    * @default - none: the report's `health` is left out
    */
-  readonly health?: (monitored: MonitoredFlag) => Promise<Record<string, unknown> | undefined>;
+  readonly health?: (monitored: MonitoredFlag) => Promise<FlagHealth>;
 }
 
 /** What a rollback of a flag in a given state does; `null` with a reason when there is nothing to do. */

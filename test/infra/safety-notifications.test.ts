@@ -132,10 +132,14 @@ describe.each(['dev', 'prod'] as const)('safety notifications (%s)', (name) => {
         f.Properties!.FilterPattern,
         (f.Properties!.MetricTransformations as { MetricName: string }[])[0]!.MetricName,
       ]),
-    ).toEqual([
-      ['{ $.message = "safety rollback" }', 'SafetyRollbacks'],
-      ['{ $.message = "safety notification failed" }', 'SafetyNotificationsFailed'],
-    ]);
+    ).toEqual(
+      // One pair per notifier (the safety routes and the monitor), into the same two metrics.
+      notifiers.flatMap(() => [
+        ['{ $.message = "safety rollback" }', 'SafetyRollbacks'],
+        ['{ $.message = "safety notification failed" }', 'SafetyNotificationsFailed'],
+      ]),
+    );
+    expect(notifiers).toHaveLength(2);
     const alarms = Object.values(resourcesOf(api, 'AWS::CloudWatch::Alarm')).filter((a) =>
       /^Safety/.test(String(a.Properties!.MetricName)),
     );

@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import type { RunningPlatform } from '../../local/platform';
+import { scaledMs } from '../../local/timing';
+import type { OutboxEntry } from '../../shared/safety/notifier';
+import { requireEngines } from '../support/engines';
+import { apiCaller, eventually, request } from '../support/http';
+import { startTestPlatform } from '../support/platform';
+
+const engines = requireEngines(['java']);
+
+interface Measured {
+  /** Units (one request each) of the variation. */
+  readonly units: number;
+  /** How many of them failed (an error event besides the latency event). */
+  readonly errors: number;
+  /** The latency of the i-th unit's request, in ms. */
+  readonly latency: (i: number) => number;
+}
+
+engines.describe(
+  'the safety monitor rolls back a ramp that hurts (every minute, on a fast local timer)',
+  () => {
+    let platform: RunningPlatform;
+    let serverKey = '';
+    const tokens = { admin: '', developer: '' };
+    const admin = apiCaller(
+      () => platform.url,
+      () => tokens.admin,
+    );
+    const dev = apiCaller(
+      () => platform.url,
+      () => tokens.developer,
+    );
+
+    const outbox = (): OutboxEntry[] =>
+      existsSync(platform.outboxFile)
+        ? readFileSync(platform.outboxFile, 'utf8')
+            .trimEnd()
+            .split('\n')
+            .map((line) => JSON.parse(line) as OutboxEntry)
+        : [];
+    const rollbacksOf = async (flagKey: string) =>
+      (await admin('GET', `/api/v1/safety/rollbacks?flagKey=${flagKey}`)).json.items as {
+        trigger: string;
+        by: string;
+        reason: string;
+        metricsSnapshot: {
+          variations: { guarded: { variation: string }; checks: { breached: boolean }[] }[];
+        };
+      }[];
+    const rampOf = async (key: string) =>
+      (await dev('GET', `/api/v1/rollout-schedules/${key}`)).json as {
+        status: string;
+        currentStage: number;
+        history: { action: string; by: string; percentage: number }[];
+      };
+    const share = async (flagKey: string) => {
+      const flag = (await dev('GET', `/api/v1/feature-flags/${flagKey}`)).json as {
+        fallthrough: { allocations?: { variation: string; weight: number }[] };
+      };
+      return flag.fallthrough.allocations?.find((a) => a.variation === 'on')?.weight;
+    };
+
+    /** A boolean flag ramping `on` at 50 % (stage 1 of 10 % → 50 % → 100 %, all manual). */
+    const ramping = async (flagKey: string) => {
+      const flag = await dev('POST', '/api/v1/feature-flags', {
+        key: flagKey,
+        name: flagKey,
+        kind: 'boolean',
+        enabled: true,
+        variations: [
+          { key: 'on', value: true },
+          { key: 'off', value: false },
+        ],
+        offVariation: 'off',
+        fallthrough: { variation: 'off' },
+      });
+      expect(flag.status).toBe(201);
+      const ramp = `${flagKey}-ramp`;
+      const created = await dev('POST', '/api/v1/rollout-schedules', {
+        key: ramp,
+        flagKey,
+        variation: 'on',
+        stages: [1000, 5000, 10000].map((percentage) => ({ percentage, trigger: { type: 'manual' } })),
+      });
+      expect(created.status).toBe(201);
+      expect((await dev('POST', `/api/v1/rollout-schedules/${ramp}/advance`, { version: 1 })).status).toBe(
+        200,
+      );
+      expect((await dev('POST', `/api/v1/rollout-schedules/${ramp}/advance`, { version: 2 })).status).toBe(
+        200,
+      );
+      return ramp;
+    };
+
+    /** What an SDK measuring a code path sends: one latency event per request, an error event when it failed. */
+    const measure = async (flagKey: string, variation: string, m: Measured) => {
+      const events: object[] = [];
+      for (let i = 0; i < m.units; i++) {
+        const common = {
+          unitId: `${variation}-${randomUUID()}`,
+          name: 'checkout.request',
+          timestamp: new Date().toISOString(),
+          flagKey,
+          variation,
+        };
+        events.push({ ...common, eventId: randomUUID(), type: 'latency', value: m.latency(i) });
+        if (i < m.errors) events.push({ ...common, eventId: randomUUID(), type: 'error' });
+      }
+      for (let i = 0; i < events.length; i += 500) {
+        const res = await request(platform.url, 'POST', '/api/v1/events', {
+          credential: serverKey,
+          body: { events: events.slice(i, i + 500) },
+        });
+        expect(res.status).toBe(200);
+        expect(res.json.refused).toEqual([]);
+      }
+    };
+    const steady = (i: number) => 50 + (i % 100);
+    /** Long enough for the processor to fold events in and for the monitor (every 100 ms) to look many times. */
+    const settle = () => new Promise((r) => setTimeout(r, scaledMs(5_000)));
+
+    beforeAll(async () => {
+      // One "minute" = 100 ms: the monitor looks every 100 ms, the rollout job every 500 ms.
+      platform = await startTestPlatform({ msPerMinute: 100 });
+      tokens.admin = (await platform.identity.signIn({ role: 'admin' })).token;
+      tokens.developer = (await platform.identity.signIn({ role: 'developer' })).token;
+      serverKey = (await admin('POST', '/api/v1/api-keys', { name: 'backend', type: 'server' })).json
+        .secret as string;
+      const settings = await admin('GET', '/api/v1/safety/settings');
+      // Absolute limits out of reach: what rolls back here is the regression test against the control.
+      const put = await admin('PUT', '/api/v1/safety/settings', {
+        ...settings.json,
+        enabled: true,
+        maxErrorRate: 0.9,
+        maxLatencyP95Ms: 60_000,
+        minSampleSize: 200,
+        version: settings.json.version,
+      });
+      expect(put.status).toBe(200);
+    }, scaledMs(90_000));
+    afterAll(() => platform?.stop());
+
+    it(
+      'a five-fold error rate: held below the minimum sample, then rolled back once to the previous stage, with its record, audit and one notification',
+      async () => {
+        const ramp = await ramping('pay-v2');
+        // 100 units a side: 5× the errors, but under the 200 requests needed.
+        await measure('pay-v2', 'off', { units: 100, errors: 2, latency: steady });
+        await measure('pay-v2', 'on', { units: 100, errors: 10, latency: steady });
+        await settle();
+        expect(await rampOf(ramp)).toMatchObject({ status: 'ACTIVE', currentStage: 1 });
+        expect(await rollbacksOf('pay-v2')).toEqual([]);
+
+        await measure('pay-v2', 'off', { units: 300, errors: 6, latency: steady });
+        await measure('pay-v2', 'on', { units: 300, errors: 30, latency: steady });
+        const rolled = await eventually(
+          'the monitor rolls the ramp back',
+          async () => {
+            const s = await rampOf(ramp);
+            return s.status === 'ROLLED_BACK' ? s : undefined;
+          },
+          scaledMs(30_000),
+          200,
+        );
+        expect(rolled.history.at(-1)).toMatchObject({
+          action: 'rollBack',
+          by: 'system:safety',
+          percentage: 1000,
+        });
+        expect(await share('pay-v2')).toBe(1000);
+
+        const [record, ...more] = await rollbacksOf('pay-v2');
+        expect(more).toEqual([]);
+        expect(record).toMatchObject({ trigger: 'auto', by: 'system:safety' });
+        expect(record!.reason).toMatch(
+          /^on vs off: error rate ×[3-7](\.\d+)? \(significantly above ×1\.1, always-valid p = /,
+        );
+        expect(record!.metricsSnapshot.variations[0]!.guarded.variation).toBe('on');
+        const audit = (await admin('GET', '/api/v1/audit?actor=system:safety')).json.items as {
+          action: string;
+          resourceKey: string;
+        }[];
+        expect(
+          audit
+            .filter((e) => e.resourceKey.startsWith('pay-v2'))
+            .map((e) => e.action)
+            .sort(),
+        ).toEqual(['flag.rollout', 'rollout.rollBack']);
+        expect(audit.filter((e) => e.action === 'safetyRollback.create')).toHaveLength(1);
+        const notices = () => outbox().filter((n) => n.eventBridge?.detail.record.flagKey === 'pay-v2');
+        expect(notices()).toHaveLength(1);
+
+        // The monitor keeps looking (every 100 ms) and sees the same breach: nothing more is done.
+        await settle();
+        expect(await rollbacksOf('pay-v2')).toHaveLength(1);
+        expect(notices()).toHaveLength(1);
+      },
+      scaledMs(120_000),
+    );
+
+    it(
+      'a p95 latency +50 % is caught the same way; a healthy ramp is never rolled back',
+      async () => {
+        const slow = await ramping('search-v3');
+        const healthy = await ramping('cart-v4');
+        await measure('search-v3', 'off', { units: 300, errors: 0, latency: steady });
+        await measure('search-v3', 'on', { units: 300, errors: 0, latency: (i) => 1.5 * steady(i) });
+        await measure('cart-v4', 'off', { units: 300, errors: 15, latency: steady });
+        await measure('cart-v4', 'on', { units: 300, errors: 15, latency: steady });
+
+        const [record] = await eventually(
+          'the slow ramp is rolled back',
+          async () => {
+            const records = await rollbacksOf('search-v3');
+            return records.length > 0 ? records : undefined;
+          },
+          scaledMs(30_000),
+          200,
+        );
+        expect(record!.reason).toMatch(/^on vs off: mean latency ×1\.[3-7]\d* \(significantly above ×1\.1/);
+        expect(await rampOf(slow)).toMatchObject({ status: 'ROLLED_BACK' });
+
+        await settle();
+        expect(await rampOf(healthy)).toMatchObject({ status: 'ACTIVE', currentStage: 1 });
+        expect(await rollbacksOf('cart-v4')).toEqual([]);
+        const report = await admin('GET', '/api/v1/safety/report');
+        const cart = (report.json.flags as { flagKey: string; health?: { healthy: boolean } }[]).find(
+          (f) => f.flagKey === 'cart-v4',
+        );
+        expect(cart?.health).toMatchObject({ healthy: true });
+      },
+      scaledMs(120_000),
+    );
+  },
+);
