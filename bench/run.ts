@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- engine assign evaluate events]`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
+ * `npm run bench [-- engine assign evaluate events safety]`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
  * then reports medians and p99 (the machines are shared; single runs mean little).
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
@@ -89,6 +89,8 @@ async function main(): Promise<void> {
   // Issue 6: events per second through the event processor (10 000-event batches), DynamoDB writes per batch.
   if (wanted('events'))
     result.eventProcessor = await (await import('./event-processor')).benchEventProcessor();
+  // Issue 13: the safety monitor's run time per 1 000 monitored flags.
+  if (wanted('safety')) result.safetyMonitor = await (await import('./safety-monitor')).benchSafetyMonitor();
   console.log(JSON.stringify(result, null, 2));
 }
 
