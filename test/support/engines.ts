@@ -1,7 +1,11 @@
 import { spawnSync } from 'node:child_process';
 
+/** Debian's Chromium, which the browser tests drive through playwright-core (no browser download). */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
 /**
- * Integration and end-to-end tests need real engines: Java (DynamoDB Local) and redis-server. Where one is
+ * Integration and end-to-end tests need real engines: Java (DynamoDB Local), redis-server and, for the browser
+ * tests, Chromium. Where one is
  * missing on a developer machine the suite is skipped and says why in the run's summary (a todo test named
  * "SKIPPED: …", which jest.skip-reporter.js lists after the summary); with CI=true it fails instead,
  * so CI can never go green without running them.
@@ -9,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 const probes = {
   java: { command: 'java', args: ['-version'], install: 'openjdk-17-jre-headless' },
   redis: { command: 'redis-server', args: ['--version'], install: 'redis-server' },
+  chromium: { command: CHROMIUM_PATH, args: ['--version'], install: 'chromium' },
 } as const;
 
 export type Engine = keyof typeof probes;
