@@ -315,7 +315,14 @@ export function buildOpenApiDocument(
       responses: Object.fromEntries(
         Object.entries(ERROR_RESPONSES).map(([name, description]) => [
           name,
-          { description, content: errorContent },
+          {
+            description,
+            // API Gateway's throttle says when to retry (OFREP's 429 declares the same header).
+            ...(name === 'RateLimited'
+              ? { headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } }
+              : {}),
+            content: errorContent,
+          },
         ]),
       ),
       parameters: {
@@ -342,6 +349,11 @@ export function buildOpenApiDocument(
             'Entity tag of this answer (the ruleset revision, with a digest of the context for OFREP)',
           required: true,
           schema: { type: 'string' },
+        },
+        RetryAfter: {
+          description: 'Seconds to wait before trying again',
+          required: false,
+          schema: { type: 'string', pattern: '^[0-9]+$' },
         },
       },
       securitySchemes: {

@@ -245,6 +245,8 @@ describe('the HTTP chain', () => {
     });
     for (const res of [ok, err]) {
       expect(res.headers['Access-Control-Allow-Origin']).toBe('https://app.example.com');
+      // Browsers read only the headers the actual answer exposes (ETag for revalidation, Retry-After on 429).
+      expect(res.headers['Access-Control-Expose-Headers']).toBe('ETag,Retry-After');
       expect(res.headers['X-Content-Type-Options']).toBe('nosniff');
       expect(res.headers['Strict-Transport-Security']).toBeDefined();
     }

@@ -179,6 +179,15 @@ describe('the OpenAPI document', () => {
     expect(JSON.stringify(bulk['400'])).toContain('#/components/schemas/OfrepBulkEvaluationFailure');
   });
 
+  it('says when to retry after a 429', () => {
+    const components = doc.components as unknown as {
+      responses: Record<string, { headers?: Record<string, { $ref: string }> }>;
+    };
+    expect(components.responses.RateLimited?.headers).toEqual({
+      'Retry-After': { $ref: '#/components/headers/RetryAfter' },
+    });
+  });
+
   it('declares the audit export as NDJSON of audit entries, and typed event items', () => {
     expect(op('/api/v1/audit/export', 'get').responses['200']?.content).toEqual({
       'application/x-ndjson': {
