@@ -346,7 +346,8 @@ export function buildOpenApiDocument(
       headers: {
         ETag: {
           description:
-            'Entity tag of this answer (the ruleset revision, with a digest of the context for OFREP)',
+            'Entity tag of this answer: the ruleset revision for the ruleset; for OFREP bulk, a digest of the ' +
+            'answer itself, so it moves only when what this key and context get moves',
           required: true,
           schema: { type: 'string' },
         },
