@@ -13,8 +13,13 @@ import {
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { API_KEY_AUTHORIZER } from '../shared/api-keys/authorizer';
-import { CORS_ALLOWED_HEADERS, CORS_ALLOWED_METHODS } from '../shared/http/cors';
-import { gatewayErrorBody, GATEWAY_ERRORS, type GatewayError } from '../shared/http/gateway-responses';
+import { CORS_ALLOWED_HEADERS, CORS_ALLOWED_METHODS, CORS_EXPOSED_HEADERS } from '../shared/http/cors';
+import {
+  gatewayErrorBody,
+  gatewayErrorHeaders,
+  GATEWAY_ERRORS,
+  type GatewayError,
+} from '../shared/http/gateway-responses';
 import type { LambdaHttpResult } from '../shared/http/response';
 import { handlerEntry, ROUTES, type RouteDefinition } from '../shared/http/routes';
 import { LOCAL_REGION, type LocalIdentity } from './identity';
@@ -245,7 +250,13 @@ export class LocalGateway {
       : origin !== undefined && allowed.includes(origin)
         ? origin
         : null;
-    return allow === null ? {} : { 'access-control-allow-origin': allow, vary: 'Origin' };
+    return allow === null
+      ? {}
+      : {
+          'access-control-allow-origin': allow,
+          'access-control-expose-headers': CORS_EXPOSED_HEADERS.join(','),
+          vary: 'Origin',
+        };
   }
 
   private sendError(res: ServerResponse, error: GatewayError, requestId: string, origin?: string): void {
@@ -256,6 +267,7 @@ export class LocalGateway {
     res.writeHead(error.status, {
       'content-type': 'application/json',
       'x-amzn-requestid': requestId,
+      ...gatewayErrorHeaders(error),
       ...this.corsHeaders(origin),
     });
     res.end(gatewayErrorBody(error, requestId));

@@ -45,17 +45,17 @@ export const handler = createHttpHandler('evaluation', [
     );
   }),
   implement(ofrepFlagRoute, async ({ params, body, principal }) =>
-    ofrepResponse(await evaluation.ofrepFlag(principal, params.key, body.context)),
+    ofrepResponse(await evaluation.ofrepFlag(principal, params.key, body)),
   ),
   implement(ofrepBulkRoute, async ({ body, principal, headers }) => {
-    const answer = await evaluation.ofrepBulk(principal, body.context, headers['if-none-match']);
+    const answer = await evaluation.ofrepBulk(principal, body, headers['if-none-match']);
     if ('outcome' in answer) return ofrepResponse(answer);
     return conditional(answer, (value) => new HttpResponse(200, value, { etag: answer.etag }));
   }),
 ]);
 
-/** OFREP's statuses: 200 evaluated, 400 invalid context or failed evaluation, 404 flag not found. */
-const OFREP_STATUS = { evaluated: 200, invalidContext: 400, failed: 400, flagNotFound: 404 } as const;
+/** OFREP's statuses: 200 evaluated, 400 unreadable request or failed evaluation, 404 flag not found. */
+const OFREP_STATUS = { evaluated: 200, badRequest: 400, failed: 400, flagNotFound: 404 } as const;
 
 function ofrepResponse(answer: OfrepAnswer): HttpResponse {
   return new HttpResponse(OFREP_STATUS[answer.outcome], answer.body);

@@ -22,7 +22,12 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS } from '../../shared/http/cors';
-import { GATEWAY_ERRORS, gatewayErrorBody, type GatewayError } from '../../shared/http/gateway-responses';
+import {
+  GATEWAY_ERRORS,
+  gatewayErrorBody,
+  gatewayErrorHeaders,
+  type GatewayError,
+} from '../../shared/http/gateway-responses';
 import { ROUTES, routeKey, type HandlerGroup, type RouteDefinition } from '../../shared/http/routes';
 
 export interface SwitchyardApiProps {
@@ -213,7 +218,7 @@ export class SwitchyardApi extends Construct {
       this.restApi.addGatewayResponse(`${pascal(spec.type.responseType)}Response`, {
         type: spec.type,
         statusCode: spec.keepStatus ? undefined : String(spec.error.status),
-        responseHeaders: headers,
+        responseHeaders: { ...headers, ...staticValues(gatewayErrorHeaders(spec.error)) },
         templates: { 'application/json': gatewayErrorBody(spec.error, '$context.requestId') },
       });
     }
@@ -252,9 +257,16 @@ function pathParameters(path: string): string[] {
  */
 function corsErrorHeaders(origins: readonly string[]): Record<string, string> {
   if (origins.length === 0) return {};
-  if (origins.includes('*')) return { 'Access-Control-Allow-Origin': "'*'" };
-  if (origins.length === 1) return { 'Access-Control-Allow-Origin': `'${origins[0]}'` };
-  return { 'Access-Control-Allow-Origin': 'method.request.header.origin', Vary: "'Origin'" };
+  // A browser reads Retry-After on a 429 only if the answer itself exposes it.
+  const expose = { 'Access-Control-Expose-Headers': `'${CORS_EXPOSED_HEADERS.join(',')}'` };
+  if (origins.includes('*')) return { 'Access-Control-Allow-Origin': "'*'", ...expose };
+  if (origins.length === 1) return { 'Access-Control-Allow-Origin': `'${origins[0]}'`, ...expose };
+  return { 'Access-Control-Allow-Origin': 'method.request.header.origin', Vary: "'Origin'", ...expose };
+}
+
+/** Gateway response header values are mapping expressions: a fixed value is quoted. */
+function staticValues(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, `'${value}'`]));
 }
 
 function accessLogFormat(): AccessLogFormat {

@@ -33,9 +33,3 @@ export const evaluationResultSchema = z
 export const evaluateResponseSchema = z
   .object({ revision: z.number().int(), results: z.array(evaluationResultSchema) })
   .meta({ id: 'EvaluateResponse' });
-
-/** OFREP request bodies are checked by the service, which answers in OFREP's own error shape. */
-export const ofrepBodySchema = z
-  .looseObject({ context: z.unknown().optional() })
-  .meta({ id: 'OfrepRequest' });
-export const ofrepKeyParams = z.strictObject({ key: z.string().min(1).max(200) });

@@ -1,49 +1,40 @@
 import { createHash } from 'node:crypto';
-import type { CompiledRuleset, EvaluationResult } from '../rules';
+import type { CompiledRuleset, EvaluationContext, EvaluationResult, Ruleset } from '../rules';
 import type { RulesetSource } from '../rulesets/source';
 import { exposuresOf } from '../assignments/service';
 import type { ExposureLog } from '../assignments/exposures';
 import type { SdkCaller } from '../auth/principal';
+import { flagFacts, type FlagFacts } from './flag-facts';
+import {
+  readOfrepRequest,
+  toOfrep,
+  type OfrepFailure,
+  type OfrepRequestError,
+  type OfrepResult,
+  type OfrepSuccess,
+} from './ofrep';
 import type { UsageRecorder } from './usage';
 
 /**
  * A read the caller may already hold: `etag` names the answer (equal tags, equal answers), and when the caller
- * sent a matching tag the answer is `unchanged` and not built at all. The HTTP layer makes it a 304.
+ * sent a matching tag the answer is `unchanged` and not sent again. The HTTP layer makes it a 304.
  */
 export type Conditional<T> =
   | { readonly unchanged: true; readonly etag: string }
   | { readonly unchanged: false; readonly etag: string; readonly value: T };
 
-/** OFREP's error body (open-feature/protocol), and the evaluation success body. */
-export interface OfrepError {
-  readonly key?: string;
-  readonly errorCode: string;
-  readonly errorDetails: string;
-}
-export interface OfrepSuccess {
-  readonly key: string;
-  readonly value: unknown;
-  readonly reason: string;
-  readonly variant: string | null;
-  readonly metadata: Record<string, unknown>;
-}
-
 /**
- * The outcome of one OFREP flag evaluation: `evaluated`, or why not — the context is not an object
- * (`invalidContext`), the flag is unknown or hidden (`flagNotFound`), or evaluation failed (`failed`).
+ * The answer to one OFREP request: a flag's result (see ./ofrep.ts), or `badRequest` when the body cannot be
+ * evaluated at all (not a JSON object, or a context that is not one). The HTTP layer picks the status.
  */
 export type OfrepAnswer =
-  | { readonly outcome: 'evaluated'; readonly body: OfrepSuccess }
-  | { readonly outcome: 'invalidContext' | 'flagNotFound' | 'failed'; readonly body: OfrepError };
+  | OfrepResult
+  | { readonly outcome: 'badRequest'; readonly body: OfrepRequestError & { readonly key?: string } };
 
-const invalidContext = (key?: string): OfrepAnswer => ({
-  outcome: 'invalidContext',
-  body: {
-    ...(key === undefined ? {} : { key }),
-    errorCode: 'INVALID_CONTEXT',
-    errorDetails: 'context must be a JSON object',
-  },
-});
+/** OFREP's bulk answer: every flag the caller may see, evaluated or failed. */
+export interface OfrepBulk {
+  readonly flags: readonly (OfrepSuccess | OfrepFailure)[];
+}
 
 const notFound = (flagKey: string): EvaluationResult => ({
   flagKey,
@@ -54,16 +45,7 @@ const notFound = (flagKey: string): EvaluationResult => ({
   errorMessage: `No flag ${flagKey}`,
 });
 
-function isContext(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** An entity tag per revision and (for evaluations) per context: equal tags mean equal answers. */
-function etag(revision: number, ...parts: unknown[]): string {
-  if (parts.length === 0) return `"${revision}"`;
-  const digest = createHash('sha1').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
-  return `"${revision}-${digest}"`;
-}
+const digest = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 22);
 
 function matchesEtag(ifNoneMatch: string | undefined, tag: string): boolean {
   if (ifNoneMatch === undefined) return false;
@@ -72,6 +54,9 @@ function matchesEtag(ifNoneMatch: string | undefined, tag: string): boolean {
 
 /** Flag evaluation for SDKs: the Switchyard API, the ruleset download and OFREP. */
 export class EvaluationService {
+  /** The flags' facts (change identity, …) of the last revision seen, derived once per revision. */
+  private facts: { readonly revision: number; readonly byKey: ReadonlyMap<string, FlagFacts> } | null = null;
+
   constructor(
     private readonly source: RulesetSource,
     private readonly usage: UsageRecorder,
@@ -83,21 +68,45 @@ export class EvaluationService {
     return info !== undefined && (caller.keyType === 'server' || info.clientSide);
   }
 
-  /** Evaluates, counts usage, and logs an exposure for every flag a running experiment served. */
+  /** Every flag the caller may see, or the named ones (those it may not see are not found). */
+  private resultsFor(
+    ruleset: CompiledRuleset,
+    caller: SdkCaller,
+    context: EvaluationContext,
+    flagKeys?: readonly string[],
+  ): EvaluationResult[] {
+    const keys =
+      flagKeys ?? ruleset.flags.filter((f) => caller.keyType === 'server' || f.clientSide).map((f) => f.key);
+    return keys.map((key) =>
+      this.visible(ruleset, caller, key) ? ruleset.evaluate(key, context) : notFound(key),
+    );
+  }
+
+  /** Results handed to a caller: usage is counted, and an exposure logged for every flag an experiment served. */
+  private async served(ruleset: CompiledRuleset, context: EvaluationContext, results: EvaluationResult[]) {
+    this.usage.record(results.filter((r) => r.errorCode !== 'FLAG_NOT_FOUND').map((r) => r.flagKey));
+    await this.exposures.log(exposuresOf(ruleset, context, results));
+  }
+
   private async evaluateKeys(
     ruleset: CompiledRuleset,
     caller: SdkCaller,
-    context: Record<string, unknown>,
+    context: EvaluationContext,
     flagKeys?: readonly string[],
   ) {
-    const keys =
-      flagKeys ?? ruleset.flags.filter((f) => caller.keyType === 'server' || f.clientSide).map((f) => f.key);
-    const results = keys.map((key) =>
-      this.visible(ruleset, caller, key) ? ruleset.evaluate(key, context) : notFound(key),
-    );
-    this.usage.record(results.filter((r) => r.errorCode !== 'FLAG_NOT_FOUND').map((r) => r.flagKey));
-    await this.exposures.log(exposuresOf(ruleset, context, results));
+    const results = this.resultsFor(ruleset, caller, context, flagKeys);
+    await this.served(ruleset, context, results);
     return results;
+  }
+
+  /** The current ruleset and the facts of its flags, both of one revision. */
+  private async snapshot(): Promise<{ ruleset: CompiledRuleset; facts: ReadonlyMap<string, FlagFacts> }> {
+    const ruleset = await this.source.get();
+    if (this.facts?.revision === ruleset.revision) return { ruleset, facts: this.facts.byKey };
+    const { revision, body } = await this.source.body();
+    this.facts = { revision, byKey: flagFacts(JSON.parse(body) as Ruleset) };
+    // The source may have moved on between the two reads: then take the revision the facts describe.
+    return revision === ruleset.revision ? { ruleset, facts: this.facts.byKey } : this.snapshot();
   }
 
   async evaluate(caller: SdkCaller, context: Record<string, unknown>, flagKeys?: readonly string[]) {
@@ -111,60 +120,45 @@ export class EvaluationService {
   /** The compiled ruleset (its JSON text) for local evaluation, tagged by revision. */
   async ruleset(ifNoneMatch: string | undefined): Promise<Conditional<string>> {
     const { revision, body } = await this.source.body();
-    const tag = etag(revision);
+    const tag = `"${revision}"`;
     if (matchesEtag(ifNoneMatch, tag)) return { unchanged: true, etag: tag };
     return { unchanged: false, etag: tag, value: body };
   }
 
-  /** OFREP single-flag evaluation. */
-  async ofrepFlag(caller: SdkCaller, key: string, context: unknown): Promise<OfrepAnswer> {
-    if (context !== undefined && !isContext(context)) return invalidContext(key);
-    const ruleset = await this.source.get();
-    const [result] = await this.evaluateKeys(ruleset, caller, context ?? {}, [key]);
-    return ofrepAnswer(result!, ruleset.revision);
+  /** OFREP single-flag evaluation of the request body's text. */
+  async ofrepFlag(caller: SdkCaller, key: string, requestBody: string | undefined): Promise<OfrepAnswer> {
+    const request = readOfrepRequest(requestBody);
+    if ('error' in request) return { outcome: 'badRequest', body: { key, ...request.error } };
+    const { ruleset, facts } = await this.snapshot();
+    const [result] = await this.evaluateKeys(ruleset, caller, request.context, [key]);
+    return toOfrep(result!, facts.get(key));
   }
 
   /**
-   * OFREP bulk evaluation of every visible flag, tagged by revision, key type and context: a caller holding
-   * the tag gets `unchanged` and no exposure is logged, since nothing was served again.
+   * OFREP bulk evaluation of every flag the caller may see, tagged by a digest of the answer itself: the tag
+   * moves only when what this caller gets moves (a value, a variant, a reason, a flag's change identity, a flag
+   * appearing or going), never because a flag it cannot see changed. A caller holding the tag gets `unchanged`,
+   * and nothing is counted or logged as an exposure, since nothing was served again.
    */
   async ofrepBulk(
     caller: SdkCaller,
-    context: unknown,
+    requestBody: string | undefined,
     ifNoneMatch: string | undefined,
-  ): Promise<Conditional<{ flags: (OfrepSuccess | OfrepError)[] }> | OfrepAnswer> {
-    if (context !== undefined && !isContext(context)) return invalidContext();
-    const ruleset = await this.source.get();
-    const tag = etag(ruleset.revision, caller.keyType, context ?? {});
-    if (matchesEtag(ifNoneMatch, tag)) return { unchanged: true, etag: tag };
-    const flags = (await this.evaluateKeys(ruleset, caller, context ?? {})).map(
-      (r) => ofrepAnswer(r, ruleset.revision).body,
-    );
-    return { unchanged: false, etag: tag, value: { flags } };
-  }
-}
-
-/** One result in OFREP's shape. */
-function ofrepAnswer(result: EvaluationResult, revision: number): OfrepAnswer {
-  const { flagKey: key } = result;
-  if (result.errorCode === undefined) {
-    return {
-      outcome: 'evaluated',
-      body: {
-        key,
-        value: result.value,
-        reason: result.reason,
-        variant: result.variation,
-        metadata: { revision, ...(result.ruleId === undefined ? {} : { ruleId: result.ruleId }) },
-      },
+  ): Promise<Conditional<OfrepBulk> | OfrepAnswer> {
+    const request = readOfrepRequest(requestBody);
+    if ('error' in request) return { outcome: 'badRequest', body: request.error };
+    const { ruleset, facts } = await this.snapshot();
+    const results = this.resultsFor(ruleset, caller, request.context);
+    const value: OfrepBulk = {
+      // Only flags the caller may see are evaluated, so none is FLAG_NOT_FOUND (nor could OFREP list one).
+      flags: results.flatMap((r) => {
+        const answer = toOfrep(r, facts.get(r.flagKey));
+        return answer.outcome === 'flagNotFound' ? [] : [answer.body];
+      }),
     };
+    const tag = `"${digest(JSON.stringify(value))}"`;
+    if (matchesEtag(ifNoneMatch, tag)) return { unchanged: true, etag: tag };
+    await this.served(ruleset, request.context, results);
+    return { unchanged: false, etag: tag, value };
   }
-  const errorDetails = result.errorMessage ?? result.errorCode;
-  if (result.errorCode === 'FLAG_NOT_FOUND') {
-    return { outcome: 'flagNotFound', body: { key, errorCode: 'FLAG_NOT_FOUND', errorDetails } };
-  }
-  const errorCode = ['PARSE_ERROR', 'TARGETING_KEY_MISSING'].includes(result.errorCode)
-    ? result.errorCode
-    : 'GENERAL';
-  return { outcome: 'failed', body: { key, errorCode, errorDetails } };
 }

@@ -4,8 +4,10 @@
  * - Request headers: credentials travel as `Authorization: Bearer …` only (SPEC §3: `X-API-Key` is refused, so it
  *   is not offered), plus the conditional headers of optimistic concurrency and ETag caching.
  * - Exposed response headers: a browser reads a response header only when the actual answer lists it (the
- *   preflight's list is not enough), and SDKs in a browser revalidate the ruleset and OFREP bulk answers by ETag.
+ *   preflight's list is not enough): SDKs in a browser revalidate the ruleset and OFREP bulk answers by ETag,
+ *   and OFREP clients wait as long as a 429's Retry-After says. Every answer lists them — the functions',
+ *   API Gateway's own errors and the local gateway's.
  */
 export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match'] as const;
-export const CORS_EXPOSED_HEADERS = ['ETag'] as const;
+export const CORS_EXPOSED_HEADERS = ['ETag', 'Retry-After'] as const;
 export const CORS_ALLOWED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;

@@ -9,6 +9,8 @@ export interface GatewayError {
   readonly status: number;
   readonly code: string;
   readonly message: string;
+  /** Sent as `Retry-After` (seconds): when a throttled caller may try again. */
+  readonly retryAfterSeconds?: number;
 }
 
 export const GATEWAY_ERRORS = {
@@ -16,7 +18,8 @@ export const GATEWAY_ERRORS = {
   notFound: { status: 404, code: 'NOT_FOUND', message: 'No such route' },
   unauthorized: { status: 401, code: 'UNAUTHORIZED', message: 'Missing or invalid credentials' },
   accessDenied: { status: 403, code: 'FORBIDDEN', message: 'Access denied' },
-  throttled: { status: 429, code: 'RATE_LIMITED', message: 'Too many requests' },
+  /** The stage's token bucket refills every second (rate limit per second), so a second is enough to wait. */
+  throttled: { status: 429, code: 'RATE_LIMITED', message: 'Too many requests', retryAfterSeconds: 1 },
   tooLarge: { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' },
   /** Request line and headers over the gateway's limit (10 KB for API Gateway REST APIs). */
   headersTooLarge: {
@@ -32,6 +35,11 @@ export const GATEWAY_ERRORS = {
   },
   internal: { status: 500, code: 'INTERNAL_ERROR', message: 'Internal error' },
 } as const satisfies Record<string, GatewayError>;
+
+/** The headers a gateway error carries besides CORS: `Retry-After` when it says when to retry. */
+export function gatewayErrorHeaders(error: GatewayError): Record<string, string> {
+  return error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) };
+}
 
 export function gatewayErrorBody(error: GatewayError, requestId: string): string {
   return JSON.stringify({ code: error.code, message: error.message, requestId });

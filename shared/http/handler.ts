@@ -89,6 +89,12 @@ function validate<S extends z.ZodType | undefined>(where: string, schema: S, val
   return result.data as Out<S>;
 }
 
+/** The request body as text, for routes that parse it themselves (`request.rawBody`). */
+function bodyText(event: APIGatewayProxyEvent): string | undefined {
+  if (event.body === null || event.body === undefined) return undefined;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
 function authorize(route: RouteDefinition, event: APIGatewayProxyEvent): Principal | null {
   if (route.auth === 'none') return null;
   if (route.auth === 'apiKey') {
@@ -149,7 +155,11 @@ export function createHttpHandler(
     const input: UntypedRouteInput = {
       params: validate('params', route.request?.params, event.pathParameters ?? {}),
       query: validate('query', route.request?.query, event.queryStringParameters ?? {}),
-      body: validate('body', route.request?.body, event.body ?? undefined),
+      body: validate(
+        'body',
+        route.request?.body,
+        route.request?.rawBody ? bodyText(event) : (event.body ?? undefined),
+      ),
       principal,
       headers: event.headers,
       requestId,
@@ -179,5 +189,11 @@ export function createHttpHandler(
       }),
     );
   }
-  return chain.use(requestGuards(env.MAX_BODY_BYTES)).use(jsonBody()).use(errorMapper()).handler(core);
+  const readsOwnBody = (event: APIGatewayProxyEvent) =>
+    byKey.get(routeKey(event.httpMethod, event.resource))?.route.request?.rawBody === true;
+  return chain
+    .use(requestGuards(env.MAX_BODY_BYTES))
+    .use(jsonBody(readsOwnBody))
+    .use(errorMapper())
+    .handler(core);
 }

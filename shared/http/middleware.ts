@@ -35,12 +35,18 @@ export function requestGuards(maxBodyBytes: number): HttpMiddleware {
   };
 }
 
-/** middy's JSON body parser, applied only when there is a body (a GET has none and needs no content type). */
-export function jsonBody(): HttpMiddleware {
+/**
+ * middy's JSON body parser, applied only when there is a body (a GET has none and needs no content type) and
+ * the route does not read its body text itself (`readsOwnBody`: OFREP answers malformed JSON in its own shape).
+ */
+export function jsonBody(
+  readsOwnBody: (event: APIGatewayProxyEvent) => boolean = () => false,
+): HttpMiddleware {
   const parser = httpJsonBodyParser() as HttpMiddleware;
   return {
     before: async (request) => {
-      if (hasBody(request.event) && parser.before) await parser.before(request);
+      if (hasBody(request.event) && !readsOwnBody(request.event) && parser.before)
+        await parser.before(request);
     },
   };
 }

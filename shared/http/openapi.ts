@@ -315,7 +315,14 @@ export function buildOpenApiDocument(
       responses: Object.fromEntries(
         Object.entries(ERROR_RESPONSES).map(([name, description]) => [
           name,
-          { description, content: errorContent },
+          {
+            description,
+            // API Gateway's throttle says when to retry (OFREP's 429 declares the same header).
+            ...(name === 'RateLimited'
+              ? { headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } }
+              : {}),
+            content: errorContent,
+          },
         ]),
       ),
       parameters: {
@@ -339,9 +346,15 @@ export function buildOpenApiDocument(
       headers: {
         ETag: {
           description:
-            'Entity tag of this answer (the ruleset revision, with a digest of the context for OFREP)',
+            'Entity tag of this answer: the ruleset revision for the ruleset; for OFREP bulk, a digest of the ' +
+            'answer itself, so it moves only when what this key and context get moves',
           required: true,
           schema: { type: 'string' },
+        },
+        RetryAfter: {
+          description: 'Seconds to wait before trying again',
+          required: false,
+          schema: { type: 'string', pattern: '^[0-9]+$' },
         },
       },
       securitySchemes: {

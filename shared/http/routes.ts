@@ -87,18 +87,16 @@ import {
   safetyReportSchema,
   safetySettingsSchema,
 } from '../safety/schema';
+import { evaluateBodySchema, evaluateResponseSchema } from '../evaluation/schema';
 import {
-  evaluateBodySchema,
-  evaluateResponseSchema,
-  ofrepBodySchema,
-  ofrepKeyParams,
-} from '../evaluation/schema';
-import {
+  ofrepBodyText,
   ofrepBulkFailureSchema,
   ofrepBulkSuccessSchema,
   ofrepEvaluationFailureSchema,
   ofrepEvaluationSuccessSchema,
   ofrepFlagNotFoundSchema,
+  ofrepKeyParams,
+  ofrepRequestSchema,
 } from '../evaluation/ofrep-schema';
 import { rulesetSchema } from '../rulesets/schema';
 import { assignBodySchema, assignResponseSchema } from '../assignments/schema';
@@ -135,6 +133,12 @@ export interface RouteRequestSchemas {
   readonly body?: z.ZodType;
   /** What clients should send, for the document, where `body` is deliberately more lenient. */
   readonly documentedBody?: z.ZodType;
+  /**
+   * The route parses its body text itself: the chain skips JSON parsing and `body` validates the text
+   * (`string | undefined`), so malformed JSON reaches the route (OFREP answers it as its own PARSE_ERROR).
+   * Document the JSON with `documentedBody`.
+   */
+  readonly rawBody?: true;
 }
 
 export interface RouteDefinition {
@@ -1193,16 +1197,21 @@ export const ofrepFlagRoute = {
   handler: 'evaluation',
   auth: 'apiKey',
   permission: 'authenticated',
-  summary: 'OpenFeature Remote Evaluation Protocol: one flag (200, 400 evaluation failure, 404 not found).',
+  summary:
+    'OpenFeature Remote Evaluation Protocol: one flag (200; 400 unreadable request or failed evaluation; 404 no such flag).',
   tag: 'ofrep',
-  request: { params: ofrepKeyParams, body: ofrepBodySchema },
+  request: { params: ofrepKeyParams, body: ofrepBodyText, documentedBody: ofrepRequestSchema, rawBody: true },
   response: ofrepEvaluationSuccessSchema,
   responses: {
     400: {
-      description: 'The evaluation failed (OFREP), or the request is not a JSON object (Error)',
-      schema: z.union([ofrepEvaluationFailureSchema, errorBodySchema]),
+      description:
+        'The body is not a JSON object (PARSE_ERROR), its context is not an object (INVALID_CONTEXT), or the evaluation failed',
+      schema: ofrepEvaluationFailureSchema,
     },
-    404: { description: 'No such flag, or not visible to this key (OFREP)', schema: ofrepFlagNotFoundSchema },
+    404: {
+      description: 'No such flag, or not one this key may see (any key, however long or odd)',
+      schema: ofrepFlagNotFoundSchema,
+    },
   },
 } as const satisfies RouteDefinition;
 
@@ -1213,15 +1222,17 @@ export const ofrepBulkRoute = {
   handler: 'evaluation',
   auth: 'apiKey',
   permission: 'authenticated',
-  summary: 'OpenFeature Remote Evaluation Protocol: every flag, with ETag / If-None-Match.',
+  summary:
+    'OpenFeature Remote Evaluation Protocol: every flag this key may see, with ETag / If-None-Match (304 while the answer is the same).',
   tag: 'ofrep',
-  request: { body: ofrepBodySchema },
+  request: { body: ofrepBodyText, documentedBody: ofrepRequestSchema, rawBody: true },
   response: ofrepBulkSuccessSchema,
   etag: true,
   responses: {
     400: {
-      description: 'The context is not an object (OFREP), or the request is not a JSON object (Error)',
-      schema: z.union([ofrepBulkFailureSchema, errorBodySchema]),
+      description:
+        'The body is not a JSON object (PARSE_ERROR), or its context is not an object (INVALID_CONTEXT)',
+      schema: ofrepBulkFailureSchema,
     },
   },
 } as const satisfies RouteDefinition;

@@ -230,7 +230,7 @@ engines.describe('flag evaluation end to end on the local platform', () => {
       const first = await call('POST', '/ofrep/v1/evaluate/flags', withKey(clientKey), body);
       expect(first.status).toBe(200);
       expect(first.json.flags).toEqual([
-        { key: 'banner', value: true, reason: 'DEFAULT', variant: 'on', metadata: expect.any(Object) },
+        { key: 'banner', value: true, reason: 'STATIC', variant: 'on', metadata: expect.any(Object) },
       ]);
       const res = await call(
         'POST',

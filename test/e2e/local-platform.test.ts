@@ -187,7 +187,7 @@ engines.describe('the local platform over HTTP (npm start)', () => {
       headers: { Origin: 'http://localhost:5173' },
     });
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    expect(res.headers.get('access-control-expose-headers')).toBe('ETag');
+    expect(res.headers.get('access-control-expose-headers')).toBe('ETag,Retry-After');
   });
 
   it('stops cleanly on Ctrl-C', async () => {

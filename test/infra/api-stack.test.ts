@@ -248,6 +248,20 @@ describe.each(STAGE_NAMES)('API stack (%s)', (name) => {
         expect(response!.ResponseParameters).toHaveProperty([
           'gatewayresponse.header.Access-Control-Allow-Origin',
         ]);
+        // A browser reads Retry-After (and ETag) only where the answer itself exposes them.
+        expect(response!.ResponseParameters).toHaveProperty(
+          ['gatewayresponse.header.Access-Control-Expose-Headers'],
+          "'ETag,Retry-After'",
+        );
+      }
+    });
+
+    it('says when a throttled caller may retry (Retry-After, as OFREP clients read it)', () => {
+      for (const type of ['THROTTLED', 'QUOTA_EXCEEDED']) {
+        expect(byType.get(type)?.ResponseParameters).toHaveProperty(
+          ['gatewayresponse.header.Retry-After'],
+          "'1'",
+        );
       }
     });
   });

@@ -57,7 +57,20 @@ const publicRoute = {
   tag: 'test',
 } as const satisfies RouteDefinition;
 
-const routes = [createThing, getThing, failing, publicRoute];
+/** A route that reads its body text itself (as OFREP does, to answer malformed JSON in its own shape). */
+const rawThing = {
+  operationId: 'rawThing',
+  method: 'POST',
+  path: '/api/v1/raw',
+  handler: 'users',
+  auth: 'cognito',
+  permission: 'authenticated',
+  summary: 'test',
+  tag: 'test',
+  request: { body: z.string().optional(), rawBody: true },
+} as const satisfies RouteDefinition;
+
+const routes = [createThing, getThing, failing, publicRoute, rawThing];
 const received: unknown[] = [];
 const handler = createHttpHandler(
   'users',
@@ -72,6 +85,7 @@ const handler = createHttpHandler(
       throw new Error('database password is hunter2');
     }),
     implement(publicRoute, () => new HttpResponse(204)),
+    implement(rawThing, ({ body }) => ({ text: body ?? null })),
   ],
   routes,
 );
@@ -233,6 +247,34 @@ describe('the HTTP chain', () => {
     expect(conflict.json).toEqual({ code: 'CONFLICT', message: 'Version 3 is stale', requestId: 'req-123' });
   });
 
+  it('hands a route that reads its own body the text, malformed or absent, still refusing non-JSON types', async () => {
+    const raw = (body?: string, headers: Record<string, string> = json) =>
+      call({
+        method: 'POST',
+        resource: '/api/v1/raw',
+        headers,
+        claims: developer,
+        ...(body === undefined ? {} : { body }),
+      });
+    expect((await raw('{"key":')).json).toEqual({ text: '{"key":' });
+    expect((await raw()).json).toEqual({ text: null });
+    const base64 = await handler(
+      {
+        ...apiEvent({
+          method: 'POST',
+          resource: '/api/v1/raw',
+          headers: json,
+          claims: developer,
+          body: 'eyJhIjoxfQ==',
+        }),
+        isBase64Encoded: true,
+      },
+      lambdaContext,
+    );
+    expect(JSON.parse(base64.body)).toEqual({ text: '{"a":1}' });
+    expect((await raw('{}', { 'Content-Type': 'text/plain' })).statusCode).toBe(415);
+  });
+
   it('decorates success and error responses with security headers and the stage’s CORS origin', async () => {
     const headers = { ...json, Origin: 'https://app.example.com' };
     const ok = await call({ resource: '/public', headers });
@@ -245,6 +287,8 @@ describe('the HTTP chain', () => {
     });
     for (const res of [ok, err]) {
       expect(res.headers['Access-Control-Allow-Origin']).toBe('https://app.example.com');
+      // Browsers read only the headers the actual answer exposes (ETag for revalidation, Retry-After on 429).
+      expect(res.headers['Access-Control-Expose-Headers']).toBe('ETag,Retry-After');
       expect(res.headers['X-Content-Type-Options']).toBe('nosniff');
       expect(res.headers['Strict-Transport-Security']).toBeDefined();
     }

@@ -174,9 +174,39 @@ describe('the OpenAPI document', () => {
     expect(single['404']?.content?.['application/json']?.schema).toEqual({
       $ref: '#/components/schemas/OfrepFlagNotFound',
     });
-    expect(JSON.stringify(single['400'])).toContain('#/components/schemas/OfrepEvaluationFailure');
+    // Every 400 of an OFREP route is OFREP's (the routes parse their own bodies): no Error alternative.
+    expect(single['400']?.content?.['application/json']?.schema).toEqual({
+      $ref: '#/components/schemas/OfrepEvaluationFailure',
+    });
     const bulk = op('/ofrep/v1/evaluate/flags', 'post').responses;
-    expect(JSON.stringify(bulk['400'])).toContain('#/components/schemas/OfrepBulkEvaluationFailure');
+    expect(bulk['400']?.content?.['application/json']?.schema).toEqual({
+      $ref: '#/components/schemas/OfrepBulkEvaluationFailure',
+    });
+    for (const path of ['/ofrep/v1/evaluate/flags/{key}', '/ofrep/v1/evaluate/flags']) {
+      expect(op(path, 'post').requestBody?.content['application/json']?.schema).toEqual({
+        $ref: '#/components/schemas/OfrepRequest',
+      });
+    }
+    const reason = doc.components.schemas.OfrepEvaluationSuccess?.properties.reason;
+    expect(reason?.enum).toEqual(['STATIC', 'TARGETING_MATCH', 'SPLIT', 'DISABLED', 'UNKNOWN']);
+  });
+
+  it('says when to retry after a 429', () => {
+    const components = doc.components as unknown as {
+      responses: Record<string, { headers?: Record<string, { $ref: string }> }>;
+    };
+    expect(components.responses.RateLimited?.headers).toEqual({
+      'Retry-After': { $ref: '#/components/headers/RetryAfter' },
+    });
+  });
+
+  it('says when to retry after a 429', () => {
+    const components = doc.components as unknown as {
+      responses: Record<string, { headers?: Record<string, { $ref: string }> }>;
+    };
+    expect(components.responses.RateLimited?.headers).toEqual({
+      'Retry-After': { $ref: '#/components/headers/RetryAfter' },
+    });
   });
 
   it('declares the audit export as NDJSON of audit entries, and typed event items', () => {
