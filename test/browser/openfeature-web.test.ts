@@ -218,6 +218,42 @@ engines.describe('the OpenFeature web provider in headless Chromium, on a page o
     expect([headline.value, headline.variant]).toEqual(['Welcome back!', 'bold']);
   });
 
+  it('names no flag when a definition changes but the page’s answers do not', async () => {
+    const before = (await pageEvents('ConfigurationChanged')).length;
+    const from = exchanges.length;
+    // A rule for staff only: the page's visitor (no email) is still served the fallthrough.
+    const patched = await asAdmin('PATCH', '/api/v1/feature-flags/max-items', {
+      rules: [
+        {
+          id: 'staff',
+          conditions: { attribute: 'email', op: 'ends_with', values: ['@staff.example'] },
+          serve: { variation: 'few' },
+        },
+      ],
+      version: 1,
+    });
+    expect(patched.status).toBe(200);
+    await eventually(
+      'the rule is published',
+      async () => {
+        const answer = await request(platform.url, 'POST', '/api/v1/evaluate', {
+          credential: serverKey,
+          body: { context: { targetingKey: 'probe', email: 'a@staff.example' }, flags: ['max-items'] },
+        });
+        return (answer.json.results as { value: unknown }[])[0]?.value === 3;
+      },
+      scaledMs(15_000),
+    );
+    await nextPolls(3);
+    // The page did get a new answer (the flag's identity in its metadata moved), and still hears of nothing.
+    expect(exchanges.slice(from).map((e) => e.status)).toContain(200);
+    expect(await pageEvents('ConfigurationChanged')).toHaveLength(before);
+    const maxItems = await page.evaluate(() =>
+      (globalThis as PageGlobals).switchyard!.client.getNumberDetails('max-items', 1),
+    );
+    expect([maxItems.value, maxItems.variant]).toEqual([10, 'many']);
+  });
+
   it('tells the page nothing when a flag its key cannot see changes', async () => {
     const before = (await pageEvents('ConfigurationChanged')).length;
     const from = exchanges.length;
