@@ -222,7 +222,7 @@ class Switchyard:
         results: List[EvaluationResult] = []
         if askable is None or askable:
             body_context = dict(context) if isinstance(context, Mapping) else {}
-            chunks = [None] if askable is None else [
+            chunks: List[Optional[List[str]]] = [None] if askable is None else [
                 askable[i : i + _MAX_FLAGS_PER_REQUEST] for i in range(0, len(askable), _MAX_FLAGS_PER_REQUEST)
             ]
             for chunk in chunks:
@@ -243,11 +243,13 @@ class Switchyard:
             return results
         out = []
         for key in keys:
-            result = answers.get(key) if isinstance(key, str) else None
-            if result is None:
+            found = answers.get(key) if isinstance(key, str) else None
+            if found is None:
                 result = _error(key, "FLAG_NOT_FOUND", "no such flag")
-            elif kind is not None and result.reason != "ERROR" and not _is_kind(kind, result.value):
+            elif kind is not None and found.reason != "ERROR" and not _is_kind(kind, found.value):
                 result = _error(key, "TYPE_MISMATCH", f"value is not a {kind}")
+            else:
+                result = found
             out.append(result)
         return out
 
@@ -294,7 +296,7 @@ class Switchyard:
         askable = None if keys is None else [k for k in keys if isinstance(k, str) and _RESOURCE_KEY.fullmatch(k)]
         answers: Dict[str, Assignment] = {}
         ordered: List[Assignment] = []
-        chunks = [None] if askable is None else [
+        chunks: List[Optional[List[str]]] = [None] if askable is None else [
             askable[i : i + _MAX_EXPERIMENTS_PER_REQUEST] for i in range(0, len(askable), _MAX_EXPERIMENTS_PER_REQUEST)
         ]
         for chunk in chunks:

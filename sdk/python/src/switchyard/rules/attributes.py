@@ -44,17 +44,19 @@ def attribute_getter(path: str) -> AttributeGetter:
         first, second = segments
 
         def two(context: Context) -> Any:
-            parent = context.get(first)
+            parent: Any = context.get(first)
             return own(parent.get(second)) if is_record(parent) else None
 
         return two
 
+    steps = segments
+
     def nested(context: Context) -> Any:
         value: Any = context
-        for segment in segments:
+        for step in steps:
             if not is_record(value):
                 return None
-            value = value.get(segment)
+            value = value.get(step)
         return own(value)
 
     return nested

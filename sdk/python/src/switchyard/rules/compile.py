@@ -43,6 +43,11 @@ class _CompiledFlag:
         self.evaluate = evaluate
 
 
+def _always(result: EvaluationResult) -> FlagEvaluator:
+    """A flag whose every evaluation has one answer (off, a cycle, a flag that does not compile)."""
+    return lambda context, depth: result
+
+
 def _error_result(flag_key: str, error_code: str, message: str, rule_id: Any = None) -> EvaluationResult:
     return EvaluationResult(flag_key, None, None, "ERROR", rule_id=rule_id, error_code=error_code, error_message=message)
 
@@ -135,7 +140,7 @@ def _compile_flag(c: _FlagCompilation) -> FlagEvaluator:
     flag, env = c.flag, c.env
     key: str = flag["key"]
     variations: Dict[Any, Any] = {}
-    raw_variations = flag.get("variations")
+    raw_variations: Any = flag.get("variations")
     if not is_list(raw_variations):
         raise RuleCompileError("variations must be a list")
     for variation in raw_variations:
@@ -161,7 +166,7 @@ def _compile_flag(c: _FlagCompilation) -> FlagEvaluator:
         if _is_variation_serve(serve):
             result = EvaluationResult(key, value_of(serve["variation"]), serve["variation"], reason, rule_id=rule_id)
             return lambda context: result
-        allocations = serve.get("allocations")
+        allocations: Any = serve.get("allocations")
         if not is_list(allocations) or not all(is_record(a) for a in allocations):
             raise RuleCompileError("allocations must be a list of objects")
         weights = [a.get("weight") for a in allocations]
@@ -206,7 +211,7 @@ def _compile_flag(c: _FlagCompilation) -> FlagEvaluator:
 
     prerequisite_failed = EvaluationResult(key, off.value, off_variation, "PREREQUISITE_FAILED")
     too_deep = _error_result(key, "GENERAL", f"prerequisites nested deeper than {MAX_PREREQUISITE_DEPTH}")
-    raw_prerequisites = flag.get("prerequisites")
+    raw_prerequisites: Any = flag.get("prerequisites")
     if raw_prerequisites is None:
         raw_prerequisites = []
     if not is_list(raw_prerequisites) or any(p is None for p in raw_prerequisites):
@@ -220,7 +225,7 @@ def _compile_flag(c: _FlagCompilation) -> FlagEvaluator:
     rule_ids: set = set()
     matchers: List[Callable[[Context], bool]] = []
     serves: List[ServeEvaluator] = []
-    raw_rules = flag.get("rules")
+    raw_rules: Any = flag.get("rules")
     if not is_list(raw_rules):
         raise RuleCompileError("rules must be a list")
     for rule in raw_rules:
@@ -233,7 +238,7 @@ def _compile_flag(c: _FlagCompilation) -> FlagEvaluator:
         matchers.append(compile_condition(rule.get("conditions"), env))
         serve = rule.get("serve")
         serves.append(compile_serve(serve, "TARGETING_MATCH" if _is_variation_serve(serve) else "SPLIT", rule_id))
-    fallthrough_serve = flag.get("fallthrough")
+    fallthrough_serve: Any = flag.get("fallthrough")
     fallthrough = compile_serve(fallthrough_serve, "DEFAULT" if _is_variation_serve(fallthrough_serve) else "SPLIT")
     rules = list(zip(matchers, serves))
 
@@ -417,17 +422,17 @@ def compile_ruleset(ruleset: Any) -> CompiledRuleset:
         if depth == float("inf"):
             message = "prerequisite cycle" + ("" if cycle is None else ": " + " → ".join(cycle))
             result = _error_result(key, "GENERAL", message)
-            compiled[key] = _CompiledFlag(info, lambda context, d, result=result: result)
+            compiled[key] = _CompiledFlag(info, _always(result))
             continue
         if depth > MAX_PREREQUISITE_DEPTH:
             result = _error_result(key, "GENERAL", f"prerequisites nested deeper than {MAX_PREREQUISITE_DEPTH}")
-            compiled[key] = _CompiledFlag(info, lambda context, d, result=result: result)
+            compiled[key] = _CompiledFlag(info, _always(result))
             continue
-        entry = _CompiledFlag(info, lambda context, d: _error_result(key, "GENERAL", "not compiled"))
+        entry = _CompiledFlag(info, _always(_error_result(key, "GENERAL", "not compiled")))
         compiled[key] = entry
         try:
             entry.evaluate = _compile_flag(_FlagCompilation(flag, env, lookup, by_flag.get(key)))
         except Exception as error:  # noqa: BLE001 — any failure is this flag's PARSE_ERROR, never the ruleset's
             result = _error_result(key, "PARSE_ERROR", f"flag {key}: {error}")
-            entry.evaluate = lambda context, d, result=result: result
+            entry.evaluate = _always(result)
     return CompiledRuleset(ruleset.get("revision"), compiled, by_key)

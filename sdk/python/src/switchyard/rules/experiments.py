@@ -89,8 +89,8 @@ def compile_experiment(
 ) -> CompiledExperiment:
     """experiments.ts `compileExperiment`: raises for a broken experiment (the ruleset treats it as not running)."""
     key = experiment["key"]
-    variants = experiment.get("variants")
-    traffic = experiment.get("trafficAllocation")
+    variants: Any = experiment.get("variants")
+    traffic: Any = experiment.get("trafficAllocation")
     # Revisions come from storage: check the shape even though the write side promises it.
     if not is_list(variants) or len(variants) < 2:
         raise RuleCompileError("needs 2 or more variants")
@@ -98,7 +98,7 @@ def compile_experiment(
         raise RuleCompileError("trafficAllocation must be 0..10000")
     if not all(is_record(v) for v in variants):
         raise RuleCompileError("variants must be objects")
-    weights = [v.get("weight") for v in variants]
+    weights: List[Any] = [v.get("weight") for v in variants]
     if not all(_is_basis_point(w) for w in weights) or sum(weights) != BUCKET_COUNT:
         raise RuleCompileError(f"variant weights must be integers summing to {BUCKET_COUNT}")
     ranges = variant_ranges([int(w) for w in weights], int(traffic))
@@ -119,7 +119,7 @@ def compile_experiment(
         layer = layers.get(layer_key) if isinstance(layer_key, str) else None
         if layer is None:
             raise RuleCompileError(f"unknown layer {layer_key!r}")
-        layer_range = experiment.get("layerRange")
+        layer_range: Any = experiment.get("layerRange")
         start = layer_range[0] if is_list(layer_range) and len(layer_range) > 0 else None
         end = layer_range[1] if is_list(layer_range) and len(layer_range) > 1 else None
         if not _is_basis_point(start) or not _is_basis_point(end) or start >= end:

@@ -7,7 +7,7 @@ JavaScript's `\\d`), and the whole text must match (JavaScript's `$` does not ac
 
 import re
 from functools import lru_cache
-from typing import NamedTuple, Optional, Tuple, Union
+from typing import List, NamedTuple, Optional, Tuple, Union
 
 from ._js import MAX_SAFE_INTEGER
 
@@ -42,7 +42,7 @@ def parse_semver(text: str) -> Optional[SemVer]:
     pre = match.group(4)
     if pre is None:
         return SemVer(major, minor, patch, ())
-    prerelease = []
+    prerelease: List[Union[int, str]] = []
     for identifier in pre.split("."):
         if _NUMERIC.fullmatch(identifier):
             number = int(identifier)
@@ -56,13 +56,15 @@ def parse_semver(text: str) -> Optional[SemVer]:
 
 def compare_semver(a: SemVer, b: SemVer) -> int:
     """semver.ts `compareSemver`: negative, zero or positive as `a` ranks below, equal to or above `b`."""
-    for x, y in ((a.major, b.major), (a.minor, b.minor), (a.patch, b.patch)):
-        if x != y:
-            return -1 if x < y else 1
+    for left, right in ((a.major, b.major), (a.minor, b.minor), (a.patch, b.patch)):
+        if left != right:
+            return -1 if left < right else 1
     pa, pb = a.prerelease, b.prerelease
     # A release ranks above any of its prereleases.
     if not pa or not pb:
         return 0 if len(pa) == len(pb) else (1 if not pa else -1)
+    x: Union[int, str]
+    y: Union[int, str]
     for x, y in zip(pa, pb):
         if x == y and type(x) is type(y):
             continue
