@@ -145,6 +145,34 @@ class LocalMode(ClientTest):
         self.assertLess(time.monotonic() - changed_at, 0.2 * 1.1 + 0.3)
         self.assertEqual(client.evaluate("new-checkout", CONTEXTS[1]).reason, "DISABLED")
 
+    def test_threads_evaluating_while_revisions_swap_see_one_revision_or_the_other(self) -> None:
+        import threading
+
+        on, off = compile_ruleset(revision(10)), compile_ruleset(revision(11, enabled=False))
+        client = self.client(poll_interval=0.01)
+        errors = []
+
+        def evaluate() -> None:
+            try:
+                for i in range(1500):
+                    context = CONTEXTS[i % len(CONTEXTS)]
+                    result = client.evaluate("new-checkout", context)
+                    if result not in (on.evaluate("new-checkout", context), off.evaluate("new-checkout", context)):
+                        errors.append(result)
+            except Exception as error:  # noqa: BLE001
+                errors.append(error)
+
+        threads = [threading.Thread(target=evaluate) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for n in range(10, 40):
+            self.api.set_ruleset(revision(10 + n % 2, enabled=n % 2 == 0))
+            time.sleep(0.01)
+        for thread in threads:
+            thread.join()
+        self.assertEqual(errors, [])
+        self.assertGreater(client.stats["polls"], 3)
+
     def test_keeps_serving_the_previous_revision_when_a_new_one_is_unusable(self) -> None:
         client = self.client(poll_interval=0.1)
         broken = revision(3)
@@ -348,6 +376,11 @@ class NeverRaises(ClientTest):
             self.assertFalse(client.track("x", "u", properties={"bad": object()}) and False)
             self.assertEqual(client.assign("not a context", ["pricing-test"])[0].reason, "UNIT_MISSING")  # type: ignore[arg-type]
             client.evaluate_all(None)  # type: ignore[arg-type]
+
+    def test_a_context_that_is_not_json_is_an_error_in_remote_mode(self) -> None:
+        client = self.client(mode="remote")
+        result = client.evaluate("new-checkout", {"targetingKey": "u", "x": float("nan")}, default=False)
+        self.assertEqual((result.value, result.reason, result.error_code), (False, "ERROR", "GENERAL"))
 
     def test_a_bad_url_is_logged_not_raised(self) -> None:
         client = Switchyard("k", "not a url", mode="remote", send_events=False, max_retries=0)

@@ -94,7 +94,8 @@ class Switchyard:
         :param api_key: a server key (local mode) or a client key (remote mode, client-side flags only).
         :param base_url: the API's URL, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod`.
         :param mode: "local" or "remote".
-        :param poll_interval: local mode: seconds between ruleset polls (an unchanged ruleset is a 304).
+        :param poll_interval: local mode: seconds between ruleset polls (an unchanged ruleset is a 304); 0
+            downloads the ruleset once.
         :param ready_timeout: local mode: seconds the constructor waits for the first ruleset (0: do not wait).
         :param timeout: seconds per HTTP attempt.
         :param max_retries: retries of a failed request (network, 429, 5xx), with backoff and jitter.

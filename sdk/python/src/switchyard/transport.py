@@ -116,7 +116,10 @@ class Transport:
         (any status, 304 included); raises TransportError when there is none, or when retries ran out on a
         retryable status. `deadline` (time.monotonic()) bounds the whole call, waits included."""
         retries = self.max_retries if max_retries is None else max_retries
-        data = None if body is None else json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        try:
+            data = None if body is None else json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as error:
+            raise TransportError(f"{method} {path}: the body is not JSON ({error})") from error
         all_headers: Dict[str, str] = {
             "Authorization": f"Bearer {self._api_key}",
             "Accept": "application/json",

@@ -256,14 +256,17 @@ def _compile_flag(c: _FlagCompilation) -> FlagEvaluator:
     if not prerequisites:
         return lambda context, depth: targeting(context)
 
-    # Resolved on first use: prerequisite flags are compiled in the same pass, possibly after this one.
-    targets: List[Optional[_CompiledFlag]] = []
+    # Resolved on first use: prerequisite flags are compiled in the same pass, possibly after this one. The list
+    # is built whole, then published by one assignment, so a concurrent evaluation never sees part of it.
+    resolved: Optional[List[Optional[_CompiledFlag]]] = None
 
     def with_prerequisites(context: Context, depth: int) -> EvaluationResult:
+        nonlocal resolved
         if depth >= MAX_PREREQUISITE_DEPTH:
             return too_deep
-        if not targets:
-            targets.extend(c.lookup(flag_key) for flag_key, _ in prerequisites)
+        targets = resolved
+        if targets is None:
+            targets = resolved = [c.lookup(flag_key) for flag_key, _ in prerequisites]
         for target, (_, variation) in zip(targets, prerequisites):
             if target is None:
                 return prerequisite_failed
