@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import type { RunningPlatform } from '../../local/platform';
-import { scaledMs } from '../../local/timing';
+import { scaledMs, timeScale } from '../../local/timing';
 import { createKinesisClient } from '../../shared/aws/clients';
 import { startTestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
@@ -346,7 +346,7 @@ engines.describe('Python SDK against the local platform', () => {
     const { revision } = await local.send<{ revision: number }>({
       cmd: 'waitRevision',
       above: before,
-      timeout: POLL_SECONDS * 1.1 + 1,
+      timeout: (POLL_SECONDS * 1.1 + 1) * timeScale(),
     });
     expect(revision).toBe(served);
     expect(Date.now() - at).toBeLessThan(scaledMs(POLL_SECONDS * 1100 + 500));

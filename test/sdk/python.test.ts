@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { scaledMs } from '../../local/timing';
+import { scaledMs, timeScale } from '../../local/timing';
 import { compileRuleset } from '../../shared/rules';
 import type { EvaluationResult, Ruleset } from '../../shared/rules';
 import { requireEngines } from '../support/engines';
@@ -27,7 +27,8 @@ function python(args: string[], input?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn('python3', args, {
       cwd: ROOT,
-      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+      // The Python tests stretch their waits by the run's time scale, as scaledMs does here.
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', SWITCHYARD_TIME_SCALE: String(timeScale()) },
     });
     let stdout = '';
     let stderr = '';

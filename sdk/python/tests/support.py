@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,18 @@ VECTORS = REPO_ROOT / "test" / "vectors"
 
 if str(SDK_ROOT / "src") not in sys.path:
     sys.path.insert(0, str(SDK_ROOT / "src"))
+
+
+def time_scale() -> float:
+    """How many times slower than an idle machine this one runs (local/timing.ts): SWITCHYARD_TIME_SCALE when set
+    (npm test passes its own), else the load average per core; in [1, 8]. Upper bounds on waits scale with it."""
+    configured = os.environ.get("SWITCHYARD_TIME_SCALE")
+    if configured:
+        return min(8.0, max(1.0, float(configured)))
+    try:
+        return min(8.0, max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1)))
+    except OSError:
+        return 1.0
 
 
 def load_vectors(name: str) -> Any:
