@@ -4,15 +4,20 @@ import { spawnSync } from 'node:child_process';
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
- * Integration and end-to-end tests need real engines: Java (DynamoDB Local), redis-server and, for the browser
- * tests, Chromium. Where one is
- * missing on a developer machine the suite is skipped and says why in the run's summary (a todo test named
- * "SKIPPED: …", which jest.skip-reporter.js lists after the summary); with CI=true it fails instead,
- * so CI can never go green without running them.
+ * Integration and end-to-end tests need real engines: Java (DynamoDB Local), redis-server, python3 (3.9+, the
+ * Python SDK's tests) and Chromium (the browser tests). Where one is missing on a developer machine the suite is
+ * skipped and says why in the run's summary (a todo test named "SKIPPED: …", which jest.skip-reporter.js lists
+ * after the summary); with CI=true it fails instead, so CI can never go green without running them.
  */
 const probes = {
   java: { command: 'java', args: ['-version'], install: 'openjdk-17-jre-headless' },
   redis: { command: 'redis-server', args: ['--version'], install: 'redis-server' },
+  // The Python SDK (sdk/python) supports 3.9+; Debian's python3, and pip for its packaging test.
+  python: {
+    command: 'python3',
+    args: ['-c', 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 9) else 1)'],
+    install: 'python3 python3-pip',
+  },
   chromium: { command: CHROMIUM_PATH, args: ['--version'], install: 'chromium' },
 } as const;
 
