@@ -6,7 +6,7 @@ import { bundleOptions } from './build';
  * What the provider costs a page, minified and gzipped (level 9), measured on esbuild bundles for browsers:
  * the provider alone (what this package adds to an app that already uses OpenFeature), the OpenFeature web SDK
  * as an app imports it (`OpenFeature` and the event types, with @openfeature/core), and both together.
- * `npm run size -w @switchyard/openfeature-web` prints them; a unit test holds the provider to its budget.
+ * `npm run size --prefix sdk/openfeature-web` prints them; a unit test holds the provider to its budget.
  */
 export interface SizeReport {
   readonly provider: Size;
