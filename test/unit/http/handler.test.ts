@@ -1,5 +1,14 @@
+import {
+  InternalServerError,
+  ProvisionedThroughputExceededException,
+  ResourceNotFoundException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { z } from 'zod';
-import { ConflictError } from '../../../shared/errors';
+import { createDocumentClient } from '../../../shared/aws/clients';
+import { ConflictError, ServiceUnavailableError } from '../../../shared/errors';
 import { createHttpHandler, implement } from '../../../shared/http/handler';
 import { HttpResponse } from '../../../shared/http/response';
 import type { RouteDefinition } from '../../../shared/http/routes';
@@ -70,7 +79,22 @@ const rawThing = {
   request: { body: z.string().optional(), rawBody: true },
 } as const satisfies RouteDefinition;
 
-const routes = [createThing, getThing, failing, publicRoute, rawThing];
+/** A route that reads a table: what it answers when the table does not. */
+const readStore = {
+  operationId: 'readStore',
+  method: 'GET',
+  path: '/store',
+  handler: 'users',
+  auth: 'none',
+  permission: 'public',
+  summary: 'test',
+  tag: 'test',
+} as const satisfies RouteDefinition;
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const doc = createDocumentClient();
+
+const routes = [createThing, getThing, failing, publicRoute, rawThing, readStore];
 const received: unknown[] = [];
 const handler = createHttpHandler(
   'users',
@@ -86,6 +110,10 @@ const handler = createHttpHandler(
     }),
     implement(publicRoute, () => new HttpResponse(204)),
     implement(rawThing, ({ body }) => ({ text: body ?? null })),
+    implement(readStore, async () => {
+      const out = await doc.send(new GetCommand({ TableName: 't', Key: { pk: 'p', sk: 's' } }));
+      return out.Item ?? {};
+    }),
   ],
   routes,
 );
@@ -275,6 +303,106 @@ describe('the HTTP chain', () => {
     expect((await raw('{}', { 'Content-Type': 'text/plain' })).statusCode).toBe(415);
   });
 
+  describe('a store that is down or throttling (the SDK gave up retrying): 503 with Retry-After, not 500', () => {
+    const meta = { $metadata: { httpStatusCode: 500 } };
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' });
+    it.each([
+      ['nothing listening (DynamoDB unreachable)', refused, '5'],
+      [
+        'every address refused (happy eyeballs)',
+        new AggregateError([
+          refused,
+          Object.assign(new Error('connect ECONNREFUSED ::1:8000'), { code: 'ECONNREFUSED' }),
+        ]),
+        '5',
+      ],
+      ['a 500 from the service', new InternalServerError({ message: 'internal', ...meta }), '5'],
+      [
+        'a 503 from the service',
+        Object.assign(new Error('unavailable'), {
+          name: 'ServiceUnavailable',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 503 },
+        }),
+        '5',
+      ],
+      ['a timeout', Object.assign(new Error('timed out'), { name: 'TimeoutError' }), '5'],
+      [
+        'throttling',
+        new ProvisionedThroughputExceededException({
+          message: 'slow down',
+          $metadata: { httpStatusCode: 400 },
+        }),
+        '1',
+      ],
+      [
+        'a transaction cancelled by throttling',
+        new TransactionCanceledException({
+          message: 'cancelled',
+          $metadata: { httpStatusCode: 400 },
+          CancellationReasons: [{ Code: 'ThrottlingError' }, { Code: 'None' }],
+        }),
+        '1',
+      ],
+    ])('%s', async (_label, error, retryAfter) => {
+      dynamo.reset();
+      dynamo.on(GetCommand).rejects(error);
+      const res = await call({ resource: '/store' });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe(retryAfter);
+      expect(res.json).toEqual({
+        code: 'SERVICE_UNAVAILABLE',
+        message: expect.stringMatching(/send the request again shortly$/),
+        requestId: 'req-123',
+      });
+      expect(res.body).not.toMatch(/127\.0\.0\.1|8000/);
+    });
+
+    it.each([
+      [
+        'a missing table (a deployment bug)',
+        new ResourceNotFoundException({ message: 'no table', $metadata: {} }),
+      ],
+      [
+        'a request DynamoDB refuses (a bug)',
+        Object.assign(new Error('bad key'), {
+          name: 'ValidationException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      ],
+      [
+        'a condition that failed',
+        new TransactionCanceledException({
+          message: 'cancelled',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }],
+        }),
+      ],
+    ])('but %s stays a 500 INTERNAL_ERROR', async (_label, error) => {
+      dynamo.reset();
+      dynamo.on(GetCommand).rejects(error);
+      const res = await call({ resource: '/store' });
+      expect(res.statusCode).toBe(500);
+      expect(res.headers['retry-after']).toBeUndefined();
+      expect(res.json).toEqual({ code: 'INTERNAL_ERROR', message: 'Internal error', requestId: 'req-123' });
+    });
+
+    it('answers a service’s own ServiceUnavailableError with its details and wait', async () => {
+      dynamo.reset();
+      dynamo.on(GetCommand).rejects(new ServiceUnavailableError('stream down', 7, { refused: [] }));
+      const res = await call({ resource: '/store' });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('7');
+      expect(res.json).toEqual({
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'stream down',
+        details: { refused: [] },
+        requestId: 'req-123',
+      });
+    });
+  });
+
   it('decorates success and error responses with security headers and the stage’s CORS origin', async () => {
     const headers = { ...json, Origin: 'https://app.example.com' };
     const ok = await call({ resource: '/public', headers });
@@ -311,6 +439,6 @@ describe('the HTTP chain', () => {
   it('refuses at cold start a handler that does not implement its routes', () => {
     expect(() =>
       createHttpHandler('users', [implement(publicRoute, () => new HttpResponse(204))], routes),
-    ).toThrow(/createThing, getThing, failing/);
+    ).toThrow(/createThing, getThing, failing, rawThing, readStore/);
   });
 });
