@@ -49,6 +49,24 @@ engines.describe('flag and segment management over HTTP', () => {
     expect(again.json.message).toMatch(/already exists/);
   });
 
+  it('refuses tokens without exp or from the future, and takes each group name whole (issue 16)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const claims of [
+      { exp: undefined },
+      { iat: now + 600 },
+      { auth_time: now + 600 },
+      { nbf: now + 600 },
+    ]) {
+      const token = platform.identity.mint({ role: 'admin', claims });
+      expect((await call('GET', '/api/v1/feature-flags', token)).status).toBe(401);
+    }
+    const spaced = platform.identity.mint({ groups: ['viewer admin'] });
+    const me = await call('GET', '/api/v1/users/me', spaced);
+    expect(me.json).toMatchObject({ groups: ['viewer admin'], role: null });
+    expect((await call('GET', '/api/v1/feature-flags', spaced)).status).toBe(403);
+    expect((await call('POST', '/api/v1/feature-flags', spaced, flag('never'))).status).toBe(403);
+  });
+
   it('says which field is wrong and why', async () => {
     const res = await call(
       'POST',

@@ -118,8 +118,8 @@ const handler = createHttpHandler(
   routes,
 );
 
-const developer = { sub: 'user-1', 'cognito:groups': 'developer' };
-const viewer = { sub: 'user-2', 'cognito:groups': 'viewer' };
+const developer = { sub: 'user-1', groups: ['developer'] };
+const viewer = { sub: 'user-2', groups: ['viewer'] };
 const json = { 'Content-Type': 'application/json' };
 
 async function call(options: Parameters<typeof apiEvent>[0]) {
@@ -139,7 +139,7 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers: json,
       body: JSON.stringify({ key: 'abc', count: 3 }),
-      claims: developer,
+      user: developer,
     });
     expect(res.statusCode).toBe(201);
     expect(res.json).toEqual({ key: 'abc', count: 3, owner: 'user-1' });
@@ -147,7 +147,7 @@ describe('the HTTP chain', () => {
   });
 
   it('coerces and defaults query parameters and passes path parameters', async () => {
-    const res = await call({ resource: '/api/v1/things/{key}', params: { key: 'abcd' }, claims: viewer });
+    const res = await call({ resource: '/api/v1/things/{key}', params: { key: 'abcd' }, user: viewer });
     expect(res.statusCode).toBe(200);
     expect(res.json).toEqual({ key: 'abcd', limit: 2 });
   });
@@ -158,7 +158,7 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers: json,
       body: '{"key":',
-      claims: developer,
+      user: developer,
     });
     expect(res.statusCode).toBe(400);
     expect(res.json).toMatchObject({ code: 'VALIDATION_ERROR', requestId: 'req-123' });
@@ -171,7 +171,7 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers: json,
       body: JSON.stringify({ key: 'ABC', count: 1.5, extra: true }),
-      claims: developer,
+      user: developer,
     });
     expect(res.statusCode).toBe(400);
     expect(res.json?.code).toBe('VALIDATION_ERROR');
@@ -181,14 +181,14 @@ describe('the HTTP chain', () => {
   });
 
   it('validates path and query parameters', async () => {
-    const short = await call({ resource: '/api/v1/things/{key}', params: { key: 'ab' }, claims: viewer });
+    const short = await call({ resource: '/api/v1/things/{key}', params: { key: 'ab' }, user: viewer });
     expect(short.statusCode).toBe(400);
     expect(short.json?.message).toMatch(/^params\.key/);
     const big = await call({
       resource: '/api/v1/things/{key}',
       params: { key: 'abcd' },
       query: { limit: '50' },
-      claims: viewer,
+      user: viewer,
     });
     expect(big.statusCode).toBe(400);
     expect(big.json?.message).toMatch(/^query\.limit/);
@@ -200,7 +200,7 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers: { 'Content-Type': 'text/plain' },
       body: 'key=abc',
-      claims: developer,
+      user: developer,
     });
     expect(res.statusCode).toBe(415);
     expect(res.json?.code).toBe('UNSUPPORTED_MEDIA_TYPE');
@@ -212,7 +212,7 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers: json,
       body: JSON.stringify({ key: 'a'.repeat(2000), count: 1 }),
-      claims: developer,
+      user: developer,
     });
     expect(res.statusCode).toBe(413);
     expect(res.json?.code).toBe('PAYLOAD_TOO_LARGE');
@@ -224,13 +224,38 @@ describe('the HTTP chain', () => {
     expect(res.json?.code).toBe('UNAUTHORIZED');
   });
 
+  it('answers 401 to a verified token the platform refuses: no exp, iat in the future', async () => {
+    for (const [token, message] of [
+      [{ exp: undefined }, 'Invalid credentials: the token has no exp'],
+      [{ iat: Math.floor(Date.now() / 1000) + 600 }, 'Invalid credentials: iat is in the future'],
+    ] as const) {
+      const res = await call({
+        resource: '/api/v1/things/{key}',
+        params: { key: 'abcd' },
+        user: { sub: 'x', groups: ['admin'], token },
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.json).toEqual({ code: 'UNAUTHORIZED', message, requestId: 'req-123' });
+    }
+  });
+
+  it('takes each group name whole: "viewer admin" is no role', async () => {
+    const res = await call({
+      resource: '/api/v1/things/{key}',
+      params: { key: 'abcd' },
+      user: { sub: 'x', groups: ['viewer admin'] },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json?.message).toMatch(/no role/);
+  });
+
   it('answers 403 naming the refused action when the role lacks the permission', async () => {
     const res = await call({
       method: 'POST',
       resource: '/api/v1/things',
       headers: json,
       body: JSON.stringify({ key: 'abc', count: 3 }),
-      claims: viewer,
+      user: viewer,
     });
     expect(res.statusCode).toBe(403);
     expect(res.json).toMatchObject({
@@ -244,7 +269,7 @@ describe('the HTTP chain', () => {
     const res = await call({
       resource: '/api/v1/things/{key}',
       params: { key: 'abcd' },
-      claims: { sub: 'x' },
+      user: { sub: 'x' },
     });
     expect(res.statusCode).toBe(403);
   });
@@ -255,13 +280,13 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers: json,
       body: JSON.stringify({ key: 'abc', count: 3 }),
-      claims: { sub: 'x', 'cognito:groups': '[viewer developer]' },
+      user: { sub: 'x', groups: ['viewer', 'developer'] },
     });
     expect(res.statusCode).toBe(201);
   });
 
   it('maps domain errors and hides everything about unexpected ones', async () => {
-    const res = await call({ method: 'DELETE', resource: '/api/v1/things/{key}', claims: viewer });
+    const res = await call({ method: 'DELETE', resource: '/api/v1/things/{key}', user: viewer });
     expect(res.statusCode).toBe(500);
     expect(res.json).toEqual({ code: 'INTERNAL_ERROR', message: 'Internal error', requestId: 'req-123' });
     expect(res.body).not.toContain('hunter2');
@@ -269,7 +294,7 @@ describe('the HTTP chain', () => {
       method: 'DELETE',
       resource: '/api/v1/things/{key}',
       headers: { 'X-Conflict': '1' },
-      claims: viewer,
+      user: viewer,
     });
     expect(conflict.statusCode).toBe(409);
     expect(conflict.json).toEqual({ code: 'CONFLICT', message: 'Version 3 is stale', requestId: 'req-123' });
@@ -281,7 +306,7 @@ describe('the HTTP chain', () => {
         method: 'POST',
         resource: '/api/v1/raw',
         headers,
-        claims: developer,
+        user: developer,
         ...(body === undefined ? {} : { body }),
       });
     expect((await raw('{"key":')).json).toEqual({ text: '{"key":' });
@@ -292,7 +317,7 @@ describe('the HTTP chain', () => {
           method: 'POST',
           resource: '/api/v1/raw',
           headers: json,
-          claims: developer,
+          user: developer,
           body: 'eyJhIjoxfQ==',
         }),
         isBase64Encoded: true,
@@ -411,7 +436,7 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers,
       body: '{',
-      claims: developer,
+      user: developer,
     });
     for (const res of [ok, err]) {
       expect(res.headers['Access-Control-Allow-Origin']).toBe('https://app.example.com');
