@@ -135,6 +135,16 @@ export class FlagsService {
         `flag ${key} is served by experiment ${serving.map((e) => e.key).join(', ')}: complete or delete it first`,
       );
     }
+    // A schedule of a deleted flag could neither advance nor roll back; any status holds (deleting a schedule
+    // that is not ACTIVE is the way out, and keeps its history in the audit log).
+    const ramps = (await this.rollouts.list()).filter((s) => s.flagKey === key);
+    if (ramps.length > 0) {
+      throw new ConflictError(
+        `flag ${key} has rollout schedules ${ramps.map((s) => `${s.key} (${s.status})`).join(', ')}: ` +
+          'delete them first',
+        { rollouts: ramps.map((s) => s.key) },
+      );
+    }
     await this.flags.remove(before, change);
   }
 
