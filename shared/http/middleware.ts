@@ -7,7 +7,9 @@ import {
   PayloadTooLargeError,
   ServiceUnavailableError,
   UnsupportedMediaTypeError,
+  ValidationError,
 } from '../errors';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json';
 import { logger } from '../observability';
 import { jsonResult, type LambdaHttpResult } from './response';
 
@@ -41,9 +43,18 @@ export function requestGuards(maxBodyBytes: number): HttpMiddleware {
   };
 }
 
+interface MiddyParseError {
+  readonly statusCode: number;
+  readonly message: string;
+  readonly cause?: { readonly data?: unknown; readonly message?: unknown };
+}
+
 /**
  * middy's JSON body parser, applied only when there is a body (a GET has none and needs no content type) and
- * the route does not read its body text itself (`readsOwnBody`: OFREP answers malformed JSON in its own shape).
+ * the route does not read its body text itself (`readsOwnBody`: OFREP answers malformed JSON in its own shape),
+ * with messages that name the real problem: a body nested deeper than {@link MAX_JSON_DEPTH} (refused before parsing),
+ * a forbidden key (`__proto__`, or `constructor` with a `prototype`: middy refuses them against prototype
+ * pollution), or text that is not JSON (with the parser's reason).
  */
 export function jsonBody(
   readsOwnBody: (event: APIGatewayProxyEvent) => boolean = () => false,
@@ -51,8 +62,28 @@ export function jsonBody(
   const parser = httpJsonBodyParser() as HttpMiddleware;
   return {
     before: async (request) => {
-      if (hasBody(request.event) && !readsOwnBody(request.event) && parser.before)
+      const { event } = request;
+      if (!hasBody(event) || readsOwnBody(event) || !parser.before) return;
+      const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+      if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+        const message = `nesting deeper than ${MAX_JSON_DEPTH} levels`;
+        throw new ValidationError(`body: ${message}`, [{ path: 'body', message }]);
+      }
+      try {
         await parser.before(request);
+      } catch (error) {
+        if (!isMiddyHttpError(error)) throw error;
+        const { message, cause } = error as MiddyParseError;
+        if (message === 'Forbidden key in JSON body' && typeof cause?.data === 'string') {
+          const problem =
+            cause.data === '__proto__'
+              ? '"__proto__" is not allowed as a key'
+              : `"${cause.data}" holding a "prototype" is not allowed`;
+          throw new ValidationError(`body: ${problem}`, [{ path: 'body', message: problem }]);
+        }
+        const reason = typeof cause?.message === 'string' ? `: ${cause.message}` : '';
+        throw new ValidationError(`Request body is not valid JSON${reason}`);
+      }
     },
   };
 }

@@ -2,7 +2,7 @@ import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
 import { startTestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
-import { httpCaller } from '../support/http';
+import { httpCaller, request } from '../support/http';
 
 const engines = requireEngines(['java']);
 
@@ -90,6 +90,30 @@ engines.describe('flag and segment management over HTTP', () => {
     );
     expect(kind.status).toBe(400);
     expect(kind.json.message).toBe('body.variations.0.value: must be a string');
+  });
+
+  it('names the real problem of a body: too deep, or a forbidden key (issue 16)', async () => {
+    const deep =
+      '{"all":['.repeat(1500) + '{"attribute":"country","op":"eq","values":["NL"]}' + ']}'.repeat(1500);
+    const body = JSON.stringify(
+      flag('deep', { rules: [{ id: 'r', conditions: '@', serve: { variation: 'a' } }] }),
+    );
+    const tooDeep = await request(platform.url, 'POST', '/api/v1/feature-flags', {
+      credential: dev,
+      rawBody: body.replace('"@"', deep),
+    });
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.json.message).toBe('body: nesting deeper than 64 levels');
+    const proto = await request(platform.url, 'POST', '/api/v1/feature-flags', {
+      credential: dev,
+      rawBody: JSON.stringify(flag('proto', { kind: 'json' })).replace(
+        '"value":"A"',
+        '"value":{"__proto__":{"isAdmin":true}}',
+      ),
+    });
+    expect(proto.status).toBe(400);
+    expect(proto.json.message).toBe('body: "__proto__" is not allowed as a key');
+    expect((await call('GET', '/api/v1/feature-flags/proto', dev)).status).toBe(404);
   });
 
   it('updates with optimistic concurrency (body version or If-Match), changing nothing on a stale version', async () => {

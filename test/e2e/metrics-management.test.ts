@@ -325,6 +325,27 @@ engines.describe('metric definitions over HTTP', () => {
       'metric.update',
       'metric.update',
     ]);
+    // A filter that can match nothing is a mistake, not an empty answer (issue 16).
+    for (const route of ['/api/v1/audit', '/api/v1/audit/export']) {
+      const bogus = await call('GET', `${route}?resourceKind=bogus`, admin);
+      expect(bogus.status).toBe(400);
+      expect(bogus.json).toMatchObject({
+        code: 'VALIDATION_ERROR',
+        message: expect.stringMatching(/^query\.resourceKind: .*"metric"/),
+      });
+    }
+    for (const kind of [
+      'flag',
+      'segment',
+      'layer',
+      'experiment',
+      'rollout',
+      'user',
+      'apiKey',
+      'safetyRollback',
+    ]) {
+      expect((await call('GET', `/api/v1/audit?resourceKind=${kind}`, admin)).status).toBe(200);
+    }
     const deleted = await call('GET', '/api/v1/audit?resourceKind=metric&resourceKey=draft-only', admin);
     expect(deleted.json.items).toContainEqual(
       expect.objectContaining({

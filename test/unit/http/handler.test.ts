@@ -165,6 +165,48 @@ describe('the HTTP chain', () => {
     expect(received).toHaveLength(0);
   });
 
+  describe('bodies refused for what they are, not as "not valid JSON" (issue 16)', () => {
+    const post = (body: string) =>
+      call({ method: 'POST', resource: '/api/v1/things', headers: json, body, user: developer });
+
+    it.each([
+      [
+        'a __proto__ key',
+        '{"key":"abc","count":1,"x":{"__proto__":{"admin":true}}}',
+        'body: "__proto__" is not allowed as a key',
+      ],
+      [
+        'a constructor holding a prototype',
+        '{"key":"abc","count":1,"constructor":{"prototype":{"admin":true}}}',
+        'body: "constructor" holding a "prototype" is not allowed',
+      ],
+      [
+        'nesting past 64 levels',
+        `{"key":${'['.repeat(65)}${']'.repeat(65)}}`,
+        'body: nesting deeper than 64 levels',
+      ],
+      ['300 unclosed levels', `${'['.repeat(300)}`, 'body: nesting deeper than 64 levels'],
+    ])('%s', async (_label, body, message) => {
+      const res = await post(body);
+      expect(res.statusCode).toBe(400);
+      expect(res.json).toMatchObject({ code: 'VALIDATION_ERROR', message });
+      expect(received).toHaveLength(0);
+    });
+
+    it('counts only structure: brackets inside strings, and 64 levels, are fine', async () => {
+      const deep = `${'['.repeat(63)}${']'.repeat(63)}`;
+      const res = await post(`{"key":"abc","count":1,"deep":${deep},"s":"${'['.repeat(100)}\\"{"}`);
+      // Parsed and handed to validation, which names the unknown fields.
+      expect(res.statusCode).toBe(400);
+      expect(res.json?.message).not.toMatch(/nesting|JSON/);
+    });
+
+    it('says why text is not JSON', async () => {
+      const res = await post('{"key":');
+      expect(res.json?.message).toMatch(/^Request body is not valid JSON: .+/);
+    });
+  });
+
   it('names the field and the reason of a validation failure', async () => {
     const res = await call({
       method: 'POST',
