@@ -11,6 +11,7 @@ import {
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Role } from '../shared/auth/roles';
+import { CLOCK_SKEW_SECONDS, tokenTimeProblem } from '../shared/auth/token';
 import type { DirectoryUser } from '../shared/users/directory';
 import {
   dropInMemoryDirectory,
@@ -22,7 +23,9 @@ import {
  * The local stand-in for a Cognito user pool's token endpoint: it signs ID tokens shaped like Cognito's
  * (issuer, `aud`, `token_use: id`, `cognito:groups`, `cognito:username`) with an RS256 key kept in the data
  * directory, and verifies them with aws-jwt-verify's CognitoJwtVerifier — the same checks API Gateway's
- * Cognito authorizer makes (signature, issuer, audience, token use, expiry).
+ * Cognito authorizer makes (signature, issuer, audience, token use, expiry) — plus the platform's own
+ * (shared/auth/token.ts: `exp` required, no `iat`/`nbf`/`auth_time` in the future), which the functions make
+ * again on the token they receive.
  *
  * Signing is ten lines of node:crypto; a JWT library would add an ESM-only dependency for no gain.
  */
@@ -48,6 +51,8 @@ export interface TokenRequest {
   readonly audience?: string;
   readonly tokenUse?: 'id' | 'access';
   readonly now?: Date;
+  /** For tests: claims set over the minted ones (`undefined` removes one, e.g. `exp`). */
+  readonly claims?: Readonly<Record<string, unknown>>;
 }
 
 function base64url(value: string | Buffer): string {
@@ -103,6 +108,13 @@ export class LocalIdentity {
       userPoolId: LOCAL_USER_POOL_ID,
       clientId: LOCAL_CLIENT_ID,
       tokenUse: 'id',
+      // One clock skew for every time claim: aws-jwt-verify applies it to `exp` and `nbf`.
+      graceSeconds: CLOCK_SKEW_SECONDS,
+      // aws-jwt-verify accepts a token without `exp` and never looks at `iat` or `auth_time`.
+      customJwtCheck: ({ payload }) => {
+        const problem = tokenTimeProblem(payload, Math.floor(Date.now() / 1000));
+        if (problem !== null) throw new Error(problem);
+      },
     });
     this.verifier.cacheJwks({ keys: [this.publicJwk()] } as Parameters<JwksCache['addJwks']>[1]);
   }
@@ -134,6 +146,7 @@ export class LocalIdentity {
       iat: now,
       jti: randomUUID(),
       ...(request.email === undefined ? {} : { email: request.email }),
+      ...request.claims,
     };
     const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
     const signature = sign('RSA-SHA256', Buffer.from(signingInput), {

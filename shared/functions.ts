@@ -63,11 +63,12 @@ export const FUNCTIONS = {
   system: { kind: 'http', entry: 'lambdas/system/handler.ts', uses: ['http'] },
   users: { kind: 'http', entry: 'lambdas/users/handler.ts', uses: ['http', 'users', 'table:audit'] },
   audit: { kind: 'http', entry: 'lambdas/audit/handler.ts', uses: ['http', 'table:audit'] },
-  // analytics: the evaluation counters behind the stale filter.
+  // analytics: the evaluation counters behind the stale filter; users: an owner transfer names an existing,
+  // enabled user.
   'feature-flags': {
     kind: 'http',
     entry: 'lambdas/feature-flags/handler.ts',
-    uses: ['http', ...CONFIG_WRITER, 'table:analytics'],
+    uses: ['http', ...CONFIG_WRITER, 'table:analytics', 'users'],
   },
   segments: { kind: 'http', entry: 'lambdas/segments/handler.ts', uses: ['http', ...CONFIG_WRITER] },
   layers: { kind: 'http', entry: 'lambdas/layers/handler.ts', uses: ['http', ...CONFIG_WRITER] },

@@ -13,9 +13,9 @@ import { RolloutsService } from '../../shared/rollouts/service';
 import { targetSchedulesFromEnv } from '../../shared/schedules/one-time';
 
 const env = functionEnv('experiment-scheduler');
-const { experiments, layers, flags, metrics, rollouts } = configRepositories(env);
+const { experiments, layers, flags, metrics, segments, rollouts } = configRepositories(env);
 // Like the sweep, no exact-time scheduler: a fired schedule deletes itself and the end one already exists.
-const experimentsService = new ExperimentsService(experiments, layers, flags, metrics);
+const experimentsService = new ExperimentsService(experiments, layers, flags, metrics, segments);
 // A rollout's fire enters a stage, after which its schedule moves to the next one: this function is the target.
 const schedulesFor = targetSchedulesFromEnv(env);
 

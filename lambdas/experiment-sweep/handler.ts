@@ -5,10 +5,10 @@ import { sweepSchedules } from '../../shared/experiments/sweep';
 import { functionEnv } from '../../shared/functions';
 import { logger } from '../../shared/observability';
 
-const { experiments, layers, flags, metrics } = configRepositories(functionEnv('experiment-sweep'));
+const { experiments, layers, flags, metrics, segments } = configRepositories(functionEnv('experiment-sweep'));
 // No exact-time scheduler: the sweep's transitions leave no schedule to change (a start is past, the end
 // schedule was made with the experiment's schedule; see docs/architecture.md), so it needs no Scheduler access.
-const service = new ExperimentsService(experiments, layers, flags, metrics);
+const service = new ExperimentsService(experiments, layers, flags, metrics, segments);
 
 /** EventBridge rule every 15 minutes (a timer under `npm start`): start and end experiments on schedule. */
 export const handler = async (_event: ScheduledEvent, context: Context): Promise<void> => {

@@ -28,13 +28,14 @@ import { ResultsService } from '../../shared/results/service';
 import { oneTimeSchedulesFromEnv } from '../../shared/schedules/one-time';
 
 const env = functionEnv('experiments');
-const { experiments, layers, flags, metrics } = configRepositories(env);
+const { experiments, layers, flags, metrics, segments } = configRepositories(env);
 // Creates, moves and deletes the exact-time start/end schedules after each change (none on the local platform).
 const service = new ExperimentsService(
   experiments,
   layers,
   flags,
   metrics,
+  segments,
   new ExperimentExactTime(oneTimeSchedulesFromEnv()),
 );
 const results = new ResultsService(

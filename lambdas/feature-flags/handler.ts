@@ -16,11 +16,17 @@ import {
   toggleFlagRoute,
   transferFlagOwnerRoute,
 } from '../../shared/http/routes';
+import { userDirectory } from '../../shared/users/wiring';
 
 const env = functionEnv('feature-flags');
 const { flags, segments, experiments, rollouts, doc } = configRepositories(env);
-const service = new FlagsService(flags, segments, experiments, rollouts, (keys) =>
-  lastEvaluated(doc, env.TABLE_ANALYTICS, keys),
+const service = new FlagsService(
+  flags,
+  segments,
+  experiments,
+  rollouts,
+  (keys) => lastEvaluated(doc, env.TABLE_ANALYTICS, keys),
+  userDirectory(env),
 );
 
 export const handler = createHttpHandler('feature-flags', [

@@ -14,8 +14,8 @@ import {
 } from '../../shared/http/routes';
 import { SegmentsService } from '../../shared/segments/service';
 
-const { flags, segments } = configRepositories(functionEnv('segments'));
-const service = new SegmentsService(segments, flags);
+const { flags, segments, experiments } = configRepositories(functionEnv('segments'));
+const service = new SegmentsService(segments, flags, experiments);
 
 export const handler = createHttpHandler('segments', [
   implement(listSegmentsRoute, ({ query }) => service.list(query)),

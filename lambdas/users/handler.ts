@@ -1,4 +1,3 @@
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { userChange } from '../../shared/audit/actor';
 import { AuditRepository } from '../../shared/audit/repository';
 import { createDocumentClient } from '../../shared/aws/clients';
@@ -13,16 +12,14 @@ import {
   listUsersRoute,
   setUserRoleRoute,
 } from '../../shared/http/routes';
-import { CognitoDirectory } from '../../shared/users/cognito-directory';
-import { LocalDirectory } from '../../shared/users/local-directory';
 import { currentUser, UsersService } from '../../shared/users/service';
+import { userDirectory } from '../../shared/users/wiring';
 
 const env = functionEnv('users');
-const directory =
-  env.USER_DIRECTORY === 'cognito'
-    ? new CognitoDirectory(new CognitoIdentityProviderClient({}), env.USER_POOL_ID)
-    : new LocalDirectory(env.LOCAL_USER_DIRECTORY_FILE);
-const users = new UsersService(directory, new AuditRepository(createDocumentClient(), env.TABLE_AUDIT));
+const users = new UsersService(
+  userDirectory(env),
+  new AuditRepository(createDocumentClient(), env.TABLE_AUDIT),
+);
 
 export const handler = createHttpHandler('users', [
   implement(getCurrentUserRoute, ({ principal }) => currentUser(principal)),

@@ -55,6 +55,9 @@ export const USER_ADMIN_ACTIONS = [
   'cognito-idp:AdminEnableUser',
 ] as const;
 
+/** What `readsUsers` allows on the user pool: looking one user up (the directory's `get`), nothing more. */
+export const USER_READ_ACTIONS = ['cognito-idp:AdminGetUser', 'cognito-idp:AdminListGroupsForUser'] as const;
+
 export interface SwitchyardFunctionProps {
   /** Entry file, absolute or relative to the repository root (e.g. `lambdas/users/handler.ts`). */
   readonly entry: string;
@@ -293,6 +296,17 @@ export class SwitchyardFunction extends Construct implements IGrantable {
    */
   public managesUsers(userPool: IUserPool): this {
     userPool.grant(this.role, ...USER_ADMIN_ACTIONS);
+    return this.receiveEnvironment(
+      usersCapability.render({ kind: 'cognito', userPoolId: userPool.userPoolId }),
+    );
+  }
+
+  /**
+   * Look users of `userPool` up (whether one exists and is enabled: a flag's new owner), without changing any:
+   * `AdminGetUser` and `AdminListGroupsForUser` on that pool. Found in USER_POOL_ID (with USER_DIRECTORY=cognito).
+   */
+  public readsUsers(userPool: IUserPool): this {
+    userPool.grant(this.role, ...USER_READ_ACTIONS);
     return this.receiveEnvironment(
       usersCapability.render({ kind: 'cognito', userPoolId: userPool.userPoolId }),
     );

@@ -78,9 +78,13 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
   'feature-flags': {
     description: 'Feature flag management',
     inVpc: false,
-    // analytics: the evaluation counters behind the stale filter.
+    // analytics: the evaluation counters behind the stale filter; users: a new owner must exist and be enabled.
     wire: (fn, props) =>
-      fn.writesTable(props.tables.config).appendsAudit(props.tables.audit).readsTable(props.tables.analytics),
+      fn
+        .writesTable(props.tables.config)
+        .appendsAudit(props.tables.audit)
+        .readsTable(props.tables.analytics)
+        .readsUsers(props.userPool),
   },
   segments: {
     description: 'Segment management',

@@ -7,7 +7,7 @@ import type { ApiKeyRecord, ApiKeyRepository } from './repository';
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey, ListApiKeysQuery } from './schema';
 import { newSecret, timeOrderedId } from './secret';
 
-const resource = (id: string) => ({ kind: 'apiKey', key: id });
+const resource = (id: string) => ({ kind: 'apiKey' as const, key: id });
 
 /** What the API and the audit log show of a key: everything but the hash. */
 export function apiKeyView(record: ApiKeyRecord): ApiKey {

@@ -1,14 +1,12 @@
 import { z } from 'zod';
 import { evaluationContextSchema } from '../evaluation/schema';
+import { unitIdSchema } from '../events/schema';
 import { ASSIGNMENT_REASONS } from '../rules';
 import { resourceKeySchema } from '../rules/schema';
 
 export const assignBodySchema = z
   .strictObject({
-    unitId: z
-      .string()
-      .min(1)
-      .max(256)
+    unitId: unitIdSchema
       .optional()
       .describe('The unit to assign; default each experiment’s unitAttribute of the context'),
     context: evaluationContextSchema

@@ -2,7 +2,9 @@ import { notRunning, type Assignment, type CompiledRuleset, type EvaluationResul
 import type { SdkCaller } from '../auth/principal';
 import type { RulesetSource } from '../rulesets/source';
 import type { Exposure, ExposureLog } from './exposures';
+import { ValidationError } from '../errors';
 import type { AssignBody } from './schema';
+import { unitIdIssue } from './units';
 
 /** The exposures in a set of answers: assignments in an experiment, and flags an experiment served. */
 export function exposuresOf(
@@ -28,6 +30,12 @@ export function exposuresOf(
   return exposures;
 }
 
+/** 400 naming the attribute when a unit id of the context is longer than events take (shared/assignments/units.ts). */
+export function refuseLongUnits(ruleset: CompiledRuleset, context: Readonly<Record<string, unknown>>): void {
+  const issue = unitIdIssue(ruleset, context);
+  if (issue !== null) throw new ValidationError(`${issue.path}: ${issue.message}`, [issue]);
+}
+
 /** `POST /api/v1/assignments` (SPEC §2.4): the same compiled ruleset, revision and caches as evaluation. */
 export class AssignmentService {
   constructor(
@@ -45,6 +53,7 @@ export class AssignmentService {
   ): Promise<{ revision: number; assignments: Assignment[] }> {
     const ruleset = await this.source.get();
     const context = body.context ?? {};
+    refuseLongUnits(ruleset, context);
     const visible = (key: string) => {
       if (caller.keyType === 'server') return true;
       const flagKey = ruleset.experiment(key)?.flagKey;

@@ -1,5 +1,5 @@
 import type { UserPrincipal } from '../auth/principal';
-import type { AuditRecord } from './schema';
+import type { AuditRecord, AuditResourceKind } from './schema';
 
 /** Who made a change and in which request: what every audited service method receives. */
 export interface ChangeContext {
@@ -20,7 +20,7 @@ export function systemChange(job: string, requestId: string): ChangeContext {
 export function auditRecord(
   context: ChangeContext,
   action: string,
-  resource: { kind: string; key: string },
+  resource: { kind: AuditResourceKind; key: string },
   before: unknown,
   after: unknown,
 ): AuditRecord {

@@ -1,5 +1,14 @@
 import { z } from 'zod';
+import { CONFIG_KINDS } from '../db/keys';
 import { pageSchema, paginationQuery } from '../pagination';
+
+/**
+ * Every kind of resource the audit log records: the configuration kinds, and the users, API keys and safety
+ * rollbacks changed outside the config table. `auditRecord` takes only these, so a new kind is listed here before
+ * it can be audited, and the `resourceKind` filter refuses anything else (400) rather than answering nothing.
+ */
+export const AUDIT_RESOURCE_KINDS = [...CONFIG_KINDS, 'user', 'apiKey', 'safetyRollback'] as const;
+export type AuditResourceKind = (typeof AUDIT_RESOURCE_KINDS)[number];
 
 export const auditEntrySchema = z
   .object({
@@ -26,7 +35,7 @@ export const MAX_AUDIT_RANGE_DAYS = 366;
 const DEFAULT_RANGE_DAYS = 30;
 
 const filters = {
-  resourceKind: z.string().min(1).max(64).optional(),
+  resourceKind: z.enum(AUDIT_RESOURCE_KINDS).optional().describe('Only changes to this kind of resource'),
   resourceKey: z.string().min(1).max(256).optional(),
   actor: z.string().min(1).max(256).optional(),
   from: z.iso.datetime({ offset: true }).optional(),

@@ -10,17 +10,3 @@ export function isRole(value: string): value is Role {
 export function strongestRole(groups: readonly string[]): Role | null {
   return ROLES.find((role) => groups.includes(role)) ?? null;
 }
-
-/**
- * `cognito:groups` arrives as a JSON array in a raw token, but API Gateway's Cognito authorizer hands it
- * to the Lambda as a string ("admin,developer" or "[admin developer]"). Accept all three shapes.
- */
-export function parseGroupsClaim(claim: unknown): string[] {
-  if (Array.isArray(claim)) return claim.filter((g): g is string => typeof g === 'string');
-  if (typeof claim !== 'string') return [];
-  return claim
-    .replace(/^\[|\]$/g, '')
-    .split(/[,\s]+/)
-    .map((g) => g.trim())
-    .filter((g) => g.length > 0);
-}

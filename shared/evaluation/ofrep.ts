@@ -1,5 +1,6 @@
 import type { EvaluationContext, EvaluationReason, EvaluationResult, JsonValue } from '../rules';
 import type { FlagFacts } from './flag-facts';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json';
 
 /**
  * The OpenFeature Remote Evaluation Protocol as Switchyard speaks it, after OFREP's OpenAPI document
@@ -92,6 +93,14 @@ export function readOfrepRequest(
   if (text === undefined || text.trim() === '') {
     return {
       error: { errorCode: 'PARSE_ERROR', errorDetails: `The request needs a JSON body such as ${EXAMPLE}` },
+    };
+  }
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    return {
+      error: {
+        errorCode: 'PARSE_ERROR',
+        errorDetails: `The request body nests deeper than ${MAX_JSON_DEPTH} levels`,
+      },
     };
   }
   let body: unknown;

@@ -1,10 +1,25 @@
 import { z } from 'zod';
+import { unitIdTooLong } from '../assignments/units';
+import { MAX_UNIT_ID_LENGTH } from '../events/schema';
 import { EVALUATION_ERROR_CODES, EVALUATION_REASONS } from '../rules';
 import { resourceKeySchema } from '../rules/schema';
 
 export const evaluationContextSchema = z
   .record(z.string(), z.unknown())
-  .describe('Evaluation context: `targetingKey` (or `userId`) is the default unit; any other attributes');
+  .superRefine((context, ctx) => {
+    // The one unit-id rule (shared/events/schema.ts): an experiment's unit attribute is checked by the services.
+    for (const attribute of ['targetingKey', 'userId']) {
+      const value = context[attribute];
+      if (typeof value === 'string' && value.length > MAX_UNIT_ID_LENGTH) {
+        ctx.addIssue({ code: 'custom', path: [attribute], message: unitIdTooLong(value.length) });
+      }
+    }
+  })
+  .describe(
+    `Evaluation context: \`targetingKey\` (or \`userId\`) is the default unit; any other attributes. A unit id ` +
+      `(targetingKey, userId, an experiment's unit attribute) takes at most ${MAX_UNIT_ID_LENGTH} characters, ` +
+      'as events do',
+  );
 
 export const evaluateBodySchema = z
   .strictObject({

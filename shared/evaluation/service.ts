@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { CompiledRuleset, EvaluationContext, EvaluationResult, Ruleset } from '../rules';
 import type { RulesetSource } from '../rulesets/source';
-import { exposuresOf } from '../assignments/service';
+import { exposuresOf, refuseLongUnits } from '../assignments/service';
+import { unitIdIssue } from '../assignments/units';
 import type { ExposureLog } from '../assignments/exposures';
 import type { SdkCaller } from '../auth/principal';
 import { flagFacts, type FlagFacts } from './flag-facts';
@@ -30,6 +31,20 @@ export type Conditional<T> =
 export type OfrepAnswer =
   | OfrepResult
   | { readonly outcome: 'badRequest'; readonly body: OfrepRequestError & { readonly key?: string } };
+
+/**
+ * OFREP's answer to a context with a unit id longer than events take (shared/assignments/units.ts): INVALID_CONTEXT
+ * naming the attribute, or null.
+ */
+function longUnit(ruleset: CompiledRuleset, context: EvaluationContext, key?: string): OfrepAnswer | null {
+  const issue = unitIdIssue(ruleset, context);
+  if (issue === null) return null;
+  const errorDetails = `${issue.path.replace(/^body\./, '')}: ${issue.message}`;
+  return {
+    outcome: 'badRequest',
+    body: { ...(key === undefined ? {} : { key }), errorCode: 'INVALID_CONTEXT', errorDetails },
+  };
+}
 
 /** OFREP's bulk answer: every flag the caller may see, evaluated or failed. */
 export interface OfrepBulk {
@@ -111,6 +126,7 @@ export class EvaluationService {
 
   async evaluate(caller: SdkCaller, context: Record<string, unknown>, flagKeys?: readonly string[]) {
     const ruleset = await this.source.get();
+    refuseLongUnits(ruleset, context);
     return {
       revision: ruleset.revision,
       results: await this.evaluateKeys(ruleset, caller, context, flagKeys),
@@ -130,6 +146,8 @@ export class EvaluationService {
     const request = readOfrepRequest(requestBody);
     if ('error' in request) return { outcome: 'badRequest', body: { key, ...request.error } };
     const { ruleset, facts } = await this.snapshot();
+    const refused = longUnit(ruleset, request.context, key);
+    if (refused !== null) return refused;
     const [result] = await this.evaluateKeys(ruleset, caller, request.context, [key]);
     return toOfrep(result!, facts.get(key));
   }
@@ -148,6 +166,8 @@ export class EvaluationService {
     const request = readOfrepRequest(requestBody);
     if ('error' in request) return { outcome: 'badRequest', body: request.error };
     const { ruleset, facts } = await this.snapshot();
+    const refused = longUnit(ruleset, request.context);
+    if (refused !== null) return refused;
     const results = this.resultsFor(ruleset, caller, request.context);
     const value: OfrepBulk = {
       // Only flags the caller may see are evaluated, so none is FLAG_NOT_FOUND (nor could OFREP list one).

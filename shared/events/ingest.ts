@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { PayloadTooLargeError } from '../errors';
+import { RETRY_AFTER_SECONDS } from '../aws/errors';
+import { PayloadTooLargeError, ServiceUnavailableError } from '../errors';
 import type { SdkCaller } from '../auth/principal';
 import type { EventPublisher } from './publisher';
 import {
@@ -60,7 +61,10 @@ export const MAX_PAST_MS = 30 * 24 * 60 * 60 * 1000;
  * `POST /api/v1/events`: validates each event, puts the good ones on the stream (PutRecords, partition key =
  * unit, only failed records retried) and answers which were accepted and why the others were refused. An
  * event is accepted only once Kinesis has it: one the stream would not take is refused as NOT_STORED, so the
- * SDK keeps it and sends it again; nothing reported accepted is lost.
+ * SDK keeps it and sends it again; nothing reported accepted is lost. When the stream took none of the valid
+ * events (an outage), the request as a whole fails with {@link ServiceUnavailableError} (503, `Retry-After`):
+ * a client that looks only at the status must not take that answer for a success. Partial acceptance stays a
+ * 200 with the per-event results.
  */
 export class EventIngestService {
   constructor(
@@ -127,6 +131,14 @@ export class EventIngestService {
         });
     }
     refused.sort((a, b) => a.index - b.index);
+    if (failed.length > 0 && accepted.length === 0) {
+      const throttled = failed.every((f) => /ProvisionedThroughputExceeded|Throttl/.test(f.error));
+      throw new ServiceUnavailableError(
+        `The events stream is unavailable: none of the ${failed.length} valid events was stored; send them again`,
+        RETRY_AFTER_SECONDS[throttled ? 'throttled' : 'unavailable'],
+        { refused },
+      );
+    }
     return { accepted, refused };
   }
 }

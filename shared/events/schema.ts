@@ -22,7 +22,13 @@ export const MAX_EVENT_VALUE = 1e12;
 /** The name every exposure carries; the experiment and variant are fields of their own. */
 export const EXPOSURE_EVENT_NAME = '$exposure';
 
-const unitIdSchema = z.string().min(1).max(256);
+/**
+ * The one unit-id rule of every route (SPEC §2.5): events take unit ids of 1–256 characters, so `/assignments`,
+ * `/evaluate` and OFREP refuse a longer unit too (shared/assignments/units.ts) — an answered assignment's exposure
+ * is never refused downstream.
+ */
+export const MAX_UNIT_ID_LENGTH = 256;
+export const unitIdSchema = z.string().min(1).max(MAX_UNIT_ID_LENGTH);
 
 const commonFields = {
   eventId: z.uuid().describe('Unique per event: duplicates with the same id count once'),

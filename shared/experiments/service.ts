@@ -7,6 +7,8 @@ import { logger } from '../observability';
 import { paginate, type Page } from '../pagination';
 import type { Layer } from '../layers/requests';
 import type { Metric } from '../metrics/schema';
+import { segmentKeysOf } from '../rules';
+import type { Segment } from '../segments/requests';
 import { ExperimentExactTime, type ExactTimeScheduler } from './exact-time';
 import {
   checkLockedFields,
@@ -37,6 +39,7 @@ export class ExperimentsService {
     private readonly layers: ConfigReader<Layer>,
     private readonly flags: ConfigReader<Flag>,
     private readonly metrics: ConfigReader<Metric>,
+    private readonly segments: ConfigReader<Segment>,
     private readonly exactTime: ExactTimeScheduler = new ExperimentExactTime(),
   ) {}
 
@@ -192,6 +195,19 @@ export class ExperimentsService {
    * The flag, metrics and layer exist; the flag serves no other unfinished experiment; the layer range overlaps
    * no other running or draft experiment of the layer.
    */
+  /** Segments named by the eligibility conditions exist (as for flags' rules): an unknown one would match nobody. */
+  private async checkSegments(input: ExperimentInput): Promise<void> {
+    if (input.conditions === undefined) return;
+    const named = [...segmentKeysOf(input.conditions)];
+    if (named.length === 0) return;
+    const known = new Set((await this.segments.list()).map((s) => s.key));
+    const missing = named.filter((k) => !known.has(k));
+    if (missing.length > 0) {
+      const message = `unknown segment ${missing.join(', ')}`;
+      throw new ValidationError(`body.conditions: ${message}`, [{ path: 'body.conditions', message }]);
+    }
+  }
+
   private async checkReferences(input: ExperimentInput): Promise<void> {
     let listed: Promise<Experiment[]> | undefined;
     const others = async () =>
@@ -223,6 +239,7 @@ export class ExperimentsService {
       }
     }
     await this.checkMetrics(input);
+    await this.checkSegments(input);
     if (input.layer === undefined || input.layerRange === undefined) return;
     if ((await this.layers.get(input.layer)) === null) {
       throw new ValidationError(`body.layer: no layer ${input.layer}`, [

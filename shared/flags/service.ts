@@ -10,16 +10,25 @@ import {
   mergeChange,
   type PersonChange,
 } from '../config/versioning';
-import { ConflictError, ForbiddenError, ValidationError } from '../errors';
+import { ConfigurationError, ConflictError, ForbiddenError, ValidationError } from '../errors';
 import { paginate, type Page } from '../pagination';
 import { findPrerequisiteCycle, segmentKeysOf } from '../rules';
 import type { RolloutSchedule } from '../rollouts/requests';
 import { sameServe } from '../rollouts/split';
 import type { Segment } from '../segments/requests';
+import type { UserDirectory } from '../users/directory';
 import { flagInputSchema, type FlagInput } from './schema';
 import type { Flag, ListFlagsQuery } from './requests';
 
 export const STALE_AFTER_DAYS = 30;
+
+/** Who may own a flag: the directory's users (shared/users), looked up by id (`sub`). */
+export type UserLookup = Pick<UserDirectory, 'get'>;
+
+const NO_DIRECTORY: UserLookup = {
+  get: () =>
+    Promise.reject(new ConfigurationError('FlagsService has no user directory: owners cannot be checked')),
+};
 
 /** Serves one variation to everyone: off, or on with no rules and a single-variation fallthrough. */
 function servesOneVariation(flag: Flag): boolean {
@@ -48,6 +57,8 @@ export class FlagsService {
     /** lastEvaluatedAt per flag key, from the evaluation functions' usage counters. */
     private readonly lastEvaluated: (keys: readonly string[]) => Promise<Map<string, string>> = async () =>
       new Map(),
+    /** Where an owner transfer finds the new owner. */
+    private readonly users: UserLookup = NO_DIRECTORY,
   ) {}
 
   async list(query: ListFlagsQuery): Promise<Page<Flag>> {
@@ -113,9 +124,17 @@ export class FlagsService {
     return this.update(key, { enabled: enabled ?? !current.enabled }, change, 'toggle');
   }
 
-  /** ADMIN only (the route's permission): the new owner may then change the flag. */
+  /**
+   * ADMIN only (the route's permission): the new owner may then change the flag. The owner is a user of the
+   * directory, enabled — a flag owned by nobody, or by someone who cannot sign in, would be left to admins alone.
+   */
   async transferOwner(key: string, owner: string, change: PersonChange): Promise<Flag> {
     const before = await this.flags.forChange(key, change);
+    const user = await this.users.get(owner);
+    if (user === null || !user.enabled) {
+      const message = user === null ? `no user ${owner}` : `user ${owner} is disabled`;
+      throw new ValidationError(`body.owner: ${message}`, [{ path: 'body.owner', message }]);
+    }
     return this.flags.replace(before, { ...before, owner }, change.context, 'transferOwner');
   }
 
@@ -133,6 +152,16 @@ export class FlagsService {
     if (serving.length > 0) {
       throw new ConflictError(
         `flag ${key} is served by experiment ${serving.map((e) => e.key).join(', ')}: complete or delete it first`,
+      );
+    }
+    // A schedule of a deleted flag could neither advance nor roll back; any status holds (deleting a schedule
+    // that is not ACTIVE is the way out, and keeps its history in the audit log).
+    const ramps = (await this.rollouts.list()).filter((s) => s.flagKey === key);
+    if (ramps.length > 0) {
+      throw new ConflictError(
+        `flag ${key} has rollout schedules ${ramps.map((s) => `${s.key} (${s.status})`).join(', ')}: ` +
+          'delete them first',
+        { rollouts: ramps.map((s) => s.key) },
       );
     }
     await this.flags.remove(before, change);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { FUNCTIONS } from '../functions';
 import { errorBodySchema, GATEWAY_ERRORS } from './gateway-responses';
 import { ROUTES, type RouteDefinition, type RouteResponse } from './routes';
 
@@ -160,6 +161,10 @@ const ERROR_RESPONSES = {
   HeadersTooLarge: `${GATEWAY_ERRORS.headersTooLarge.message} (the gateway takes at most 10 KB)`,
   RateLimited: 'Throttled by the API stage (RATE_LIMITED)',
   InternalError: 'Internal error (INTERNAL_ERROR): no details, a requestId to find the log line',
+  ServiceUnavailable:
+    'A store the route needs is down or throttling (SERVICE_UNAVAILABLE): nothing changed; send the same ' +
+    'request again after `Retry-After` seconds. `POST /api/v1/events` answers it when none of the valid events ' +
+    'could be stored (`details.refused` lists every event with its reason); a partial success is a 200',
   GatewayError: 'The function failed or timed out (API Gateway answers 502 or 504 in the same shape)',
 } as const;
 type ErrorResponseName = keyof typeof ERROR_RESPONSES;
@@ -167,8 +172,8 @@ type ErrorResponseName = keyof typeof ERROR_RESPONSES;
 /**
  * Every status a route can answer with the API's Error body, from its properties: credentials (401, and
  * 403 where a role or key type is checked), input (400; 413 and 415 for any method that can carry a body),
- * path parameters (404), versioned changes and creates under a chosen key (409), and what any request may
- * meet at the gateway (429, 431) or beyond (5xx).
+ * path parameters (404), versioned changes and creates under a chosen key (409), what any request may meet at
+ * the gateway (429, 431) or beyond (5xx), and 503 with `Retry-After` where the function uses a store.
  */
 function derivedErrors(route: RouteDefinition): Map<string, ErrorResponseName> {
   const out = new Map<string, ErrorResponseName>();
@@ -186,6 +191,11 @@ function derivedErrors(route: RouteDefinition): Map<string, ErrorResponseName> {
   out.set('429', 'RateLimited');
   out.set('431', 'HeadersTooLarge');
   out.set('500', 'InternalError');
+  // Any route whose function talks to a store (a table, the stream, the user pool…); health and this document
+  // use none.
+  if (FUNCTIONS[route.handler].uses.some((capability) => capability !== 'http')) {
+    out.set('503', 'ServiceUnavailable');
+  }
   out.set('5XX', 'GatewayError');
   return out;
 }
@@ -317,8 +327,8 @@ export function buildOpenApiDocument(
           name,
           {
             description,
-            // API Gateway's throttle says when to retry (OFREP's 429 declares the same header).
-            ...(name === 'RateLimited'
+            // API Gateway's throttle and a store that is down say when to retry (OFREP's 429 declares it too).
+            ...(name === 'RateLimited' || name === 'ServiceUnavailable'
               ? { headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } }
               : {}),
             content: errorContent,

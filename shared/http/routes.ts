@@ -1165,7 +1165,8 @@ export const ingestEventsRoute = {
   summary:
     'Up to 500 events (exposure, track, error, latency; 32 KiB each, 1 MiB per request). Each is checked on ' +
     'its own: the answer lists the accepted eventIds and, for the others, why (INVALID, TOO_LARGE, ' +
-    'DUPLICATE, OUT_OF_RANGE, NOT_ALLOWED (exposures need a server key), NOT_STORED — send those again).',
+    'DUPLICATE, OUT_OF_RANGE, NOT_ALLOWED (exposures need a server key), NOT_STORED — send those again). ' +
+    'When the stream stored none of the valid events: 503 SERVICE_UNAVAILABLE with Retry-After.',
   tag: 'sdk',
   request: {
     body: ingestBodySchema,

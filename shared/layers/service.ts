@@ -7,7 +7,7 @@ import type { Experiment } from '../experiments/requests';
 import { paginate, type Page, type PaginationQuery } from '../pagination';
 import { layerInputSchema, type Layer, type LayerInput } from './requests';
 
-/** Layers (SPEC §2.4): one still named by an experiment cannot be deleted. */
+/** Layers (SPEC §2.4): one still named by an experiment, whatever its status, cannot be deleted. */
 export class LayersService {
   constructor(
     private readonly layers: ConfigRepository<Layer>,
@@ -59,7 +59,9 @@ export class LayersService {
     const users = await this.inLayer(key);
     if (users.length > 0) {
       throw new ConflictError(
-        `layer ${key} is used by experiments ${users.map((e) => e.key).join(', ')}: move or delete them first`,
+        `layer ${key} is used by experiments ${users.map((e) => `${e.key} (${e.status})`).join(', ')}: ` +
+          'move or delete them first',
+        { experiments: users.map((e) => e.key) },
       );
     }
     await this.layers.remove(before, change);

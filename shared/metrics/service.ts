@@ -2,7 +2,6 @@ import type { ChangeContext } from '../audit/actor';
 import type { ConfigReader, ConfigRepository } from '../config/repository';
 import { clientFields, matchesQuery, mergeChange, type VersionedChange } from '../config/versioning';
 import { ConflictError } from '../errors';
-import { LOCKED_STATUSES } from '../experiments/lifecycle';
 import type { Experiment } from '../experiments/requests';
 import { metricsOf } from '../experiments/schema';
 import { paginate, type Page } from '../pagination';
@@ -20,7 +19,7 @@ export function measures(experiment: Experiment, metric: string): boolean {
   return metricsOf(experiment).some((m) => m.key === metric);
 }
 
-/** Metric definitions (SPEC §2.5): one measured by a running experiment cannot be deleted. */
+/** Metric definitions (SPEC §2.5): one that any experiment measures cannot be deleted. */
 export class MetricsService {
   constructor(
     private readonly metrics: ConfigRepository<Metric>,
@@ -79,13 +78,20 @@ export class MetricsService {
       .map((e) => e.key);
   }
 
-  /** Refused while an ACTIVE or PAUSED experiment measures the metric: its results would lose it. */
+  /**
+   * Refused (409 naming them) while any experiment measures the metric, whatever its status: a DRAFT would start
+   * without it and its results silently leave it out, a running or finished one reads its results under it. A
+   * draft can drop the metric or be deleted; a started experiment keeps its metrics for good.
+   */
   async remove(key: string, change: VersionedChange): Promise<void> {
     const before = await this.metrics.require(key);
-    const running = await this.experimentsMeasuring(key, (status) => LOCKED_STATUSES.includes(status));
-    if (running.length > 0) {
+    const users = (await this.experiments.list()).filter((e) => measures(e, key));
+    if (users.length > 0) {
+      const named = users.map((e) => `${e.key} (${e.status})`).join(', ');
       throw new ConflictError(
-        `metric ${key} is measured by running experiments ${running.join(', ')}: complete them first`,
+        `metric ${key} is measured by experiments ${named}: take it off the drafts (or delete them); ` +
+          'an experiment that has started keeps its metrics for its results',
+        { experiments: users.map((e) => ({ key: e.key, status: e.status })) },
       );
     }
     await this.metrics.remove(before, change);

@@ -24,6 +24,8 @@ export interface CompiledExperiment {
   readonly flagKey: string | undefined;
   /** Variant keys, in order. */
   readonly variants: readonly string[];
+  /** The context attribute (a dotted path) the experiment buckets by; `userId` by default. */
+  readonly unitAttribute: string;
   /** The unit the experiment buckets by, from a context. */
   readonly unitOf: UnitGetter;
   assign(context: Context, unitId?: string): Assignment;
@@ -114,13 +116,15 @@ export function compileExperiment(
     };
   }
   const state = saltState(experiment.salt ?? key);
-  const unitOf = unitGetterFor(experiment.unitAttribute ?? UNIT_ATTRIBUTE_DEFAULT);
+  const unitAttribute = experiment.unitAttribute ?? UNIT_ATTRIBUTE_DEFAULT;
+  const unitOf = unitGetterFor(unitAttribute);
   const count = ranges.length;
 
   return Object.freeze({
     key,
     flagKey: experiment.flagKey,
     variants: Object.freeze(variants.map((v) => v.key)),
+    unitAttribute,
     unitOf,
     assign(context: Context, unitId?: string): Assignment {
       // An explicit unit id follows the same rule as one from the context: '' is no unit.

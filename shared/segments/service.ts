@@ -2,17 +2,19 @@ import type { ChangeContext } from '../audit/actor';
 import type { ConfigReader, ConfigRepository } from '../config/repository';
 import { clientFields, matchesQuery, mergeChange, type VersionedChange } from '../config/versioning';
 import { ConflictError } from '../errors';
+import type { Experiment } from '../experiments/requests';
 import type { Flag } from '../flags/requests';
 import { paginate, type Page, type PaginationQuery } from '../pagination';
 import { segmentKeysOf } from '../rules';
 import type { Segment } from './requests';
 import { segmentInputSchema, type SegmentInput } from './schema';
 
-/** Segments (SPEC §2.2): reusable audiences; one still used by a flag cannot be deleted. */
+/** Segments (SPEC §2.2): reusable audiences; one still used by a flag or an experiment cannot be deleted. */
 export class SegmentsService {
   constructor(
     private readonly segments: ConfigRepository<Segment>,
     private readonly flags: ConfigReader<Flag>,
+    private readonly experiments: ConfigReader<Experiment>,
   ) {}
 
   async list(
@@ -45,15 +47,29 @@ export class SegmentsService {
     return this.segments.replace(before, input, change.context);
   }
 
+  /**
+   * Refused (409 naming them) while a flag's rules or an experiment's eligibility conditions name the segment,
+   * whatever the flag's or the experiment's state: an unknown segment matches nobody, silently.
+   */
   async remove(key: string, change: VersionedChange): Promise<void> {
     const before = await this.segments.require(key);
-    const users = (await this.flags.list()).filter((f) =>
+    const flags = (await this.flags.list()).filter((f) =>
       f.rules.some((r) => segmentKeysOf(r.conditions).has(key)),
     );
-    if (users.length > 0) {
-      throw new ConflictError(
-        `segment ${key} is used by flags ${users.map((f) => f.key).join(', ')}: remove it there first`,
-      );
+    const experiments = (await this.experiments.list()).filter(
+      (e) => e.conditions !== undefined && segmentKeysOf(e.conditions).has(key),
+    );
+    if (flags.length > 0 || experiments.length > 0) {
+      const users = [
+        ...(flags.length > 0 ? [`flags ${flags.map((f) => f.key).join(', ')}`] : []),
+        ...(experiments.length > 0
+          ? [`experiments ${experiments.map((e) => `${e.key} (${e.status})`).join(', ')}`]
+          : []),
+      ];
+      throw new ConflictError(`segment ${key} is used by ${users.join(' and ')}: remove it there first`, {
+        flags: flags.map((f) => f.key),
+        experiments: experiments.map((e) => e.key),
+      });
     }
     await this.segments.remove(before, change);
   }

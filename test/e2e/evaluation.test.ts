@@ -136,6 +136,28 @@ engines.describe('flag evaluation end to end on the local platform', () => {
     expect(unknown.results[0]).toMatchObject({ reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' });
   });
 
+  it('takes unit ids as events do: at most 256 characters, else 400 naming the field (issue 16)', async () => {
+    const huge = 'u'.repeat(100 * 1024);
+    for (const [path, body, field] of [
+      ['/api/v1/evaluate', { context: { targetingKey: huge } }, 'body.context.targetingKey'],
+      ['/api/v1/assignments', { context: { userId: huge } }, 'body.context.userId'],
+      ['/api/v1/assignments', { unitId: huge }, 'body.unitId'],
+    ] as const) {
+      const res = await call('POST', path, withKey(serverKey), body);
+      expect([path, res.status]).toEqual([path, 400]);
+      expect(res.json.message).toMatch(new RegExp(`^${field.replaceAll('.', '\\.')}: `));
+    }
+    const ofrep = await call('POST', '/ofrep/v1/evaluate/flags/new-checkout', withKey(serverKey), {
+      context: { targetingKey: huge },
+    });
+    expect(ofrep.status).toBe(400);
+    expect(ofrep.json).toMatchObject({ key: 'new-checkout', errorCode: 'INVALID_CONTEXT' });
+    const longest = await call('POST', '/api/v1/evaluate', withKey(serverKey), {
+      context: { targetingKey: 'u'.repeat(256) },
+    });
+    expect(longest.status).toBe(200);
+  });
+
   it('shows client keys only client-side flags, and the ruleset only to server keys', async () => {
     const { results } = await evaluate(clientKey, { targetingKey: 'x' });
     expect(results.map((r) => r.flagKey)).toEqual(['banner']);

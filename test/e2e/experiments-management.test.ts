@@ -292,6 +292,26 @@ engines.describe('experiment and layer management over HTTP', () => {
     expect(start).toMatchObject({ before: { status: 'DRAFT' }, after: { status: 'ACTIVE' } });
   });
 
+  it('names only existing segments in conditions, and keeps a segment an experiment names, whatever its state', async () => {
+    const inSegment = (key: string) => ({
+      conditions: { all: [{ attribute: 'targetingKey', op: 'in_segment', values: [key] }] },
+    });
+    const unknown = await call('POST', '/api/v1/experiments', dev, experiment('seg-x', inSegment('vips')));
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.message).toBe('body.conditions: unknown segment vips');
+    expect((await call('POST', '/api/v1/segments', dev, { key: 'vips', name: 'VIPs' })).status).toBe(201);
+    expect(
+      (await call('POST', '/api/v1/experiments', dev, experiment('seg-x', inSegment('vips')))).status,
+    ).toBe(201);
+    for (const action of ['start', 'complete', 'archive']) await act('seg-x', action);
+    const held = await call('DELETE', '/api/v1/segments/vips', dev);
+    expect(held.status).toBe(409);
+    expect(held.json.message).toBe(
+      'segment vips is used by experiments seg-x (ARCHIVED): remove it there first',
+    );
+    expect((await call('GET', '/api/v1/segments/vips', dev)).status).toBe(200);
+  });
+
   describe('layers', () => {
     it('manages a layer and keeps the experiments in it on disjoint ranges', async () => {
       const layer = await call('POST', '/api/v1/layers', dev, { key: 'checkout', name: 'Checkout' });
@@ -328,7 +348,7 @@ engines.describe('experiment and layer management over HTTP', () => {
 
       const inUse = await call('DELETE', '/api/v1/layers/checkout', dev);
       expect(inUse.status).toBe(409);
-      expect(inUse.json.message).toMatch(/layer-a, layer-b/);
+      expect(inUse.json.message).toMatch(/layer-a \(DRAFT\), layer-b \(DRAFT\)/);
 
       // A finished experiment frees its range.
       for (const action of ['start', 'complete']) await act('layer-a', action);
@@ -351,6 +371,18 @@ engines.describe('experiment and layer management over HTTP', () => {
         version: 1,
       });
       expect(renamed.json).toMatchObject({ name: 'Checkout page', version: 2 });
+
+      // A finished experiment (layer-a is COMPLETED) still holds its layer, as every state does.
+      await act('layer-b', 'complete');
+      await act('layer-c', 'start');
+      await act('layer-c', 'complete');
+      await act('layer-c', 'archive');
+      const held = await call('DELETE', '/api/v1/layers/checkout', dev);
+      expect(held.status).toBe(409);
+      expect(held.json.message).toBe(
+        'layer checkout is used by experiments layer-a (COMPLETED), layer-b (COMPLETED), layer-c (ARCHIVED): ' +
+          'move or delete them first',
+      );
 
       await call('POST', '/api/v1/layers', dev, { key: 'spare', name: 'Spare' });
       expect((await call('DELETE', '/api/v1/layers/spare', dev)).status).toBe(204);

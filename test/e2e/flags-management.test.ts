@@ -2,7 +2,7 @@ import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
 import { startTestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
-import { httpCaller } from '../support/http';
+import { httpCaller, request } from '../support/http';
 
 const engines = requireEngines(['java']);
 
@@ -49,6 +49,24 @@ engines.describe('flag and segment management over HTTP', () => {
     expect(again.json.message).toMatch(/already exists/);
   });
 
+  it('refuses tokens without exp or from the future, and takes each group name whole (issue 16)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const claims of [
+      { exp: undefined },
+      { iat: now + 600 },
+      { auth_time: now + 600 },
+      { nbf: now + 600 },
+    ]) {
+      const token = platform.identity.mint({ role: 'admin', claims });
+      expect((await call('GET', '/api/v1/feature-flags', token)).status).toBe(401);
+    }
+    const spaced = platform.identity.mint({ groups: ['viewer admin'] });
+    const me = await call('GET', '/api/v1/users/me', spaced);
+    expect(me.json).toMatchObject({ groups: ['viewer admin'], role: null });
+    expect((await call('GET', '/api/v1/feature-flags', spaced)).status).toBe(403);
+    expect((await call('POST', '/api/v1/feature-flags', spaced, flag('never'))).status).toBe(403);
+  });
+
   it('says which field is wrong and why', async () => {
     const res = await call(
       'POST',
@@ -72,6 +90,30 @@ engines.describe('flag and segment management over HTTP', () => {
     );
     expect(kind.status).toBe(400);
     expect(kind.json.message).toBe('body.variations.0.value: must be a string');
+  });
+
+  it('names the real problem of a body: too deep, or a forbidden key (issue 16)', async () => {
+    const deep =
+      '{"all":['.repeat(1500) + '{"attribute":"country","op":"eq","values":["NL"]}' + ']}'.repeat(1500);
+    const body = JSON.stringify(
+      flag('deep', { rules: [{ id: 'r', conditions: '@', serve: { variation: 'a' } }] }),
+    );
+    const tooDeep = await request(platform.url, 'POST', '/api/v1/feature-flags', {
+      credential: dev,
+      rawBody: body.replace('"@"', deep),
+    });
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.json.message).toBe('body: nesting deeper than 64 levels');
+    const proto = await request(platform.url, 'POST', '/api/v1/feature-flags', {
+      credential: dev,
+      rawBody: JSON.stringify(flag('proto', { kind: 'json' })).replace(
+        '"value":"A"',
+        '"value":{"__proto__":{"isAdmin":true}}',
+      ),
+    });
+    expect(proto.status).toBe(400);
+    expect(proto.json.message).toBe('body: "__proto__" is not allowed as a key');
+    expect((await call('GET', '/api/v1/feature-flags/proto', dev)).status).toBe(404);
   });
 
   it('updates with optimistic concurrency (body version or If-Match), changing nothing on a stale version', async () => {
@@ -153,6 +195,82 @@ engines.describe('flag and segment management over HTTP', () => {
     expect((await call('GET', '/api/v1/segments/doomed', dev)).status).toBe(404);
   });
 
+  it('every versioned DELETE refuses a stale version, wherever it is sent, changing nothing (issue 16)', async () => {
+    const ramp = {
+      flagKey: 'doomed-flag',
+      variation: 'b',
+      stages: [{ percentage: 1000, trigger: { type: 'manual' } }],
+    };
+    const metric = { key: 'doomed-metric', name: 'M', type: 'count', eventName: 'click' };
+    const resources: { path: string; create: [string, unknown]; bump: [string, unknown] }[] = [
+      {
+        path: '/api/v1/feature-flags/doomed-flag',
+        create: ['/api/v1/feature-flags', flag('doomed-flag')],
+        bump: ['PATCH', { name: 'Doomed flag', version: 1 }],
+      },
+      {
+        path: '/api/v1/segments/doomed-segment',
+        create: ['/api/v1/segments', { key: 'doomed-segment', name: 'S' }],
+        bump: ['PATCH', { name: 'Doomed segment', version: 1 }],
+      },
+      {
+        path: '/api/v1/layers/doomed-layer',
+        create: ['/api/v1/layers', { key: 'doomed-layer', name: 'L' }],
+        bump: ['PATCH', { name: 'Doomed layer', version: 1 }],
+      },
+      {
+        path: '/api/v1/metrics/doomed-metric',
+        create: ['/api/v1/metrics', metric],
+        bump: ['PATCH', { name: 'Doomed metric', version: 1 }],
+      },
+      {
+        path: '/api/v1/experiments/doomed-experiment',
+        create: [
+          '/api/v1/experiments',
+          {
+            key: 'doomed-experiment',
+            name: 'E',
+            variants: [
+              { key: 'control', name: 'Control', weight: 5000, isControl: true },
+              { key: 'green', name: 'Green', weight: 5000 },
+            ],
+          },
+        ],
+        bump: ['PATCH', { name: 'Doomed experiment', version: 1 }],
+      },
+      {
+        path: '/api/v1/rollout-schedules/doomed-ramp',
+        create: ['/api/v1/rollout-schedules', { key: 'doomed-ramp', ...ramp }],
+        bump: ['PUT', { ...ramp, stages: [{ percentage: 2000, trigger: { type: 'manual' } }], version: 1 }],
+      },
+    ];
+    for (const { create, path, bump } of resources) {
+      expect((await call('POST', create[0], admin, create[1])).status).toBe(201);
+      expect((await call(bump[0], path, admin, bump[1])).status).toBe(200);
+      for (const stale of [
+        call('DELETE', `${path}?version=1`, admin),
+        call('DELETE', path, admin, { version: 1 }),
+        call('DELETE', path, admin, undefined, { 'If-Match': '"1"' }),
+        call('DELETE', path, admin, undefined, { 'If-Match': 'W/"1"' }),
+      ]) {
+        const answer = await stale;
+        expect([path, answer.status]).toEqual([path, 409]);
+        expect(answer.json.message).toMatch(/is at version 2, not 1: read it again$/);
+      }
+      expect((await call('GET', path, admin)).json).toMatchObject({ version: 2 });
+    }
+    // A flag under a rollout schedule (whatever its status) cannot go: the schedule would dangle.
+    const ramped = await call('DELETE', '/api/v1/feature-flags/doomed-flag?version=2', admin);
+    expect(ramped.status).toBe(409);
+    expect(ramped.json.message).toBe(
+      'flag doomed-flag has rollout schedules doomed-ramp (PENDING): delete them first',
+    );
+    for (const { path } of [...resources].reverse()) {
+      expect([path, (await call('DELETE', `${path}?version=2`, admin)).status]).toEqual([path, 204]);
+      expect((await call('GET', path, admin)).status).toBe(404);
+    }
+  });
+
   it('toggles, filters and searches', async () => {
     expect(
       (await call('POST', '/api/v1/feature-flags/checkout/toggle', dev, { version: 3 })).json,
@@ -182,6 +300,26 @@ engines.describe('flag and segment management over HTTP', () => {
       (await call('PUT', '/api/v1/feature-flags/checkout/owner', dev, { owner: otherSub, version: 4 }))
         .status,
     ).toBe(403);
+    // The new owner must be a user, and an enabled one (issue 16): 400 naming the field, nothing changed.
+    const nobody = await call('PUT', '/api/v1/feature-flags/checkout/owner', admin, {
+      owner: 'no-such-user',
+      version: 4,
+    });
+    expect(nobody.status).toBe(400);
+    expect(nobody.json).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      message: 'body.owner: no user no-such-user',
+      details: { issues: [{ path: 'body.owner', message: 'no user no-such-user' }] },
+    });
+    const gone = await platform.identity.signIn({ role: 'developer', email: 'gone@example.com' });
+    expect((await call('POST', `/api/v1/users/${gone.user.id}/disable`, admin)).status).toBe(200);
+    const disabled = await call('PUT', '/api/v1/feature-flags/checkout/owner', admin, {
+      owner: gone.user.id,
+      version: 4,
+    });
+    expect(disabled.status).toBe(400);
+    expect(disabled.json.message).toBe(`body.owner: user ${gone.user.id} is disabled`);
+    expect((await call('GET', '/api/v1/feature-flags/checkout', admin)).json).toMatchObject({ version: 4 });
     expect(
       (await call('PUT', '/api/v1/feature-flags/checkout/owner', admin, { owner: otherSub, version: 4 }))
         .json,

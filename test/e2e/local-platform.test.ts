@@ -182,7 +182,7 @@ engines.describe('the local platform over HTTP (npm start)', () => {
     );
   });
 
-  it('lets a browser read the ETag of an actual answer (a preflight list is not enough)', async () => {
+  it('lets a browser read the ETag and Retry-After of an actual answer (a preflight list is not enough)', async () => {
     const res = await get('/api/v1/openapi.json', undefined, {
       headers: { Origin: 'http://localhost:5173' },
     });

@@ -207,7 +207,7 @@ engines.describe('metric definitions over HTTP', () => {
     expect((await call('PATCH', path('no-such-metric'), dev, { name: 'X', version: 1 })).status).toBe(404);
   });
 
-  it('refuses to delete a metric that an ACTIVE or PAUSED experiment measures, naming them', async () => {
+  it('refuses to delete a metric that any experiment measures, whatever its status, naming them (issue 16)', async () => {
     await call(
       'POST',
       '/api/v1/experiments',
@@ -228,14 +228,14 @@ engines.describe('metric definitions over HTTP', () => {
     );
     await act('checkout-a', 'start');
     await act('checkout-c', 'start', 'pause');
-    // checkout-b stays a DRAFT: a draft does not hold its metrics.
 
+    const held =
+      'take it off the drafts (or delete them); an experiment that has started keeps its metrics for its results';
     const inUse = await call('DELETE', path('purchase-rate'), dev);
     expect(inUse.status).toBe(409);
     expect(inUse.json).toMatchObject({
       code: 'CONFLICT',
-      message:
-        'metric purchase-rate is measured by running experiments checkout-a, checkout-c: complete them first',
+      message: `metric purchase-rate is measured by experiments checkout-a (ACTIVE), checkout-c (PAUSED): ${held}`,
     });
     // Its definition is locked too (the running aggregates follow it); its name is not.
     const metricVersion = (await call('GET', path('purchase-rate'), dev)).json.version as number;
@@ -254,22 +254,47 @@ engines.describe('metric definitions over HTTP', () => {
       version: metricVersion,
     });
     expect(renamed.status).toBe(200);
+    // A DRAFT holds its metrics too: it could start without them, and its results would leave them out.
     const guardrail = await call('DELETE', path('page-load'), dev);
     expect(guardrail.status).toBe(409);
-    expect(guardrail.json.message).toMatch(/running experiments checkout-c:/);
+    expect(guardrail.json.message).toBe(
+      `metric page-load is measured by experiments checkout-b (DRAFT), checkout-c (PAUSED): ${held}`,
+    );
+
+    // Finished experiments still read their results under the metric.
+    await act('checkout-a', 'complete', 'archive');
+    await act('checkout-c', 'complete');
+    const finished = await call('DELETE', path('purchase-rate'), dev);
+    expect(finished.status).toBe(409);
+    expect(finished.json.message).toBe(
+      `metric purchase-rate is measured by experiments checkout-a (ARCHIVED), checkout-c (COMPLETED): ${held}`,
+    );
     expect((await call('GET', path('purchase-rate'), dev)).status).toBe(200);
 
-    await act('checkout-a', 'complete');
-    await act('checkout-c', 'complete');
-    expect((await call('DELETE', path('purchase-rate'), dev)).status).toBe(204);
-    expect((await call('GET', path('purchase-rate'), dev)).status).toBe(404);
-    expect((await call('DELETE', path('purchase-rate'), dev)).status).toBe(404);
+    // A draft can let go: then the metric can be deleted (below, at the version read).
+    expect((await call('POST', '/api/v1/metrics', dev, metric('draft-only'))).status).toBe(201);
+    await call(
+      'POST',
+      '/api/v1/experiments',
+      dev,
+      experiment('checkout-d', { secondaryMetrics: ['draft-only'] }),
+    );
+    expect((await call('DELETE', path('draft-only'), dev)).status).toBe(409);
+    const dropped = await call('PATCH', '/api/v1/experiments/checkout-d', dev, {
+      secondaryMetrics: [],
+      version: 1,
+    });
+    expect(dropped.status).toBe(200);
   });
 
   it('deletes only at the version read when one is sent', async () => {
-    const stale = await call('DELETE', path('page-load'), dev, undefined, { 'If-Match': '"7"' });
+    const stale = await call('DELETE', path('draft-only'), dev, undefined, { 'If-Match': '"7"' });
     expect(stale.status).toBe(409);
-    expect((await call('DELETE', path('page-load'), dev, undefined, { 'If-Match': '"1"' })).status).toBe(204);
+    expect((await call('DELETE', path('draft-only'), dev, undefined, { 'If-Match': '"1"' })).status).toBe(
+      204,
+    );
+    expect((await call('GET', path('draft-only'), dev)).status).toBe(404);
+    expect((await call('DELETE', path('draft-only'), dev)).status).toBe(404);
   });
 
   it('lets analysts read, developers and admins write, and viewers nothing', async () => {
@@ -300,11 +325,32 @@ engines.describe('metric definitions over HTTP', () => {
       'metric.update',
       'metric.update',
     ]);
-    const deleted = await call('GET', '/api/v1/audit?resourceKind=metric&resourceKey=purchase-rate', admin);
+    // A filter that can match nothing is a mistake, not an empty answer (issue 16).
+    for (const route of ['/api/v1/audit', '/api/v1/audit/export']) {
+      const bogus = await call('GET', `${route}?resourceKind=bogus`, admin);
+      expect(bogus.status).toBe(400);
+      expect(bogus.json).toMatchObject({
+        code: 'VALIDATION_ERROR',
+        message: expect.stringMatching(/^query\.resourceKind: .*"metric"/),
+      });
+    }
+    for (const kind of [
+      'flag',
+      'segment',
+      'layer',
+      'experiment',
+      'rollout',
+      'user',
+      'apiKey',
+      'safetyRollback',
+    ]) {
+      expect((await call('GET', `/api/v1/audit?resourceKind=${kind}`, admin)).status).toBe(200);
+    }
+    const deleted = await call('GET', '/api/v1/audit?resourceKind=metric&resourceKey=draft-only', admin);
     expect(deleted.json.items).toContainEqual(
       expect.objectContaining({
         action: 'metric.delete',
-        before: expect.objectContaining({ key: 'purchase-rate' }),
+        before: expect.objectContaining({ key: 'draft-only' }),
         after: null,
       }),
     );

@@ -21,12 +21,23 @@ const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Act
 describe.each(['dev', 'prod'] as const)('least-privilege grants (%s)', (name) => {
   const all = statements(name);
 
-  it('gives only the users function Cognito actions, exactly the Users API ones, on the user pool', () => {
+  it('gives the users function exactly the Users API’s Cognito actions and the flags function only user lookups, on the user pool', () => {
     const cognito = all.filter(({ statement }) =>
       actionsOf(statement).some((a) => a.startsWith('cognito-idp:')),
     );
-    expect(cognito.map((c) => c.policy)).toEqual([expect.stringMatching(/^UsersHandler/)]);
-    expect([...actionsOf(cognito[0]!.statement)].sort()).toEqual(
+    expect(cognito.map((c) => c.policy).sort()).toEqual([
+      expect.stringMatching(/^FeatureFlagsHandler/),
+      expect.stringMatching(/^UsersHandler/),
+    ]);
+    const flags = cognito.find((c) => c.policy.startsWith('FeatureFlagsHandler'))!;
+    // An owner transfer checks that the new owner exists and is enabled: reads, no changes.
+    expect([...actionsOf(flags.statement)].sort()).toEqual([
+      'cognito-idp:AdminGetUser',
+      'cognito-idp:AdminListGroupsForUser',
+    ]);
+    expect(JSON.stringify(flags.statement.Resource)).toMatch(/UserPool/);
+    const users = cognito.find((c) => c.policy.startsWith('UsersHandler'))!;
+    expect([...actionsOf(users.statement)].sort()).toEqual(
       [
         'cognito-idp:AdminAddUserToGroup',
         'cognito-idp:AdminCreateUser',
@@ -40,8 +51,10 @@ describe.each(['dev', 'prod'] as const)('least-privilege grants (%s)', (name) =>
         'cognito-idp:ListUsersInGroup',
       ].sort(),
     );
-    expect(JSON.stringify(cognito[0]!.statement.Resource)).toMatch(/UserPool/);
-    expect(JSON.stringify(cognito[0]!.statement.Resource)).not.toContain('"*"');
+    for (const { statement } of cognito) {
+      expect(JSON.stringify(statement.Resource)).toMatch(/UserPool/);
+      expect(JSON.stringify(statement.Resource)).not.toContain('"*"');
+    }
   });
 
   it('lets no function rewrite or delete audit history: PutItem is the only write on the audit table', () => {

@@ -1,22 +1,7 @@
 import { isGranted } from '../../../shared/auth/permissions';
-import { parseGroupsClaim, strongestRole } from '../../../shared/auth/roles';
+import { strongestRole } from '../../../shared/auth/roles';
 
-describe('roles from cognito:groups', () => {
-  it.each([
-    [
-      ['admin', 'developer'],
-      ['admin', 'developer'],
-    ],
-    ['admin,developer', ['admin', 'developer']],
-    ['[viewer analyst]', ['viewer', 'analyst']],
-    ['viewer', ['viewer']],
-    ['', []],
-    [undefined, []],
-    [42, []],
-  ])('parses %p', (claim, groups) => {
-    expect(parseGroupsClaim(claim)).toEqual(groups);
-  });
-
+describe('roles from cognito:groups (the array itself: test/unit/auth/token.test.ts)', () => {
   it('picks the strongest role and ignores unknown groups', () => {
     expect(strongestRole(['viewer', 'developer'])).toBe('developer');
     expect(strongestRole(['analyst', 'admin'])).toBe('admin');

@@ -106,6 +106,11 @@ describe('reading an OFREP request body', () => {
     ['{"context": [1]}', 'INVALID_CONTEXT', /context must be a JSON object, not an array/],
     ['{"context": null}', 'INVALID_CONTEXT', /not null/],
     ['{"context": "user-1"}', 'INVALID_CONTEXT', /not a string/],
+    [
+      `{"context": {"a": ${'['.repeat(3000)}${']'.repeat(3000)}}}`,
+      'PARSE_ERROR',
+      /nests deeper than 64 levels/,
+    ],
   ])('%j → %s', (text, errorCode, details) => {
     const read = readOfrepRequest(text);
     expect(read).toEqual({ error: { errorCode, errorDetails: expect.stringMatching(details) } });

@@ -8,6 +8,7 @@ import type { Flag } from '../../../shared/flags/requests';
 import type { Layer } from '../../../shared/layers/requests';
 import type { Metric } from '../../../shared/metrics/schema';
 import { logger } from '../../../shared/observability';
+import type { Segment } from '../../../shared/segments/requests';
 import { MemoryRepository } from '../../support/memory-config';
 
 /** Records what the service asks of the exact-time scheduler. */
@@ -50,6 +51,7 @@ beforeEach(() => {
     new MemoryRepository<Layer>('layer').asRepository(),
     new MemoryRepository<Flag>('flag').asRepository(),
     new MemoryRepository<Metric>('metric').asRepository(),
+    new MemoryRepository<Segment>('segment').asRepository(),
     exactTime,
   );
 });

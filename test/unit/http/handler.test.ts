@@ -1,5 +1,14 @@
+import {
+  InternalServerError,
+  ProvisionedThroughputExceededException,
+  ResourceNotFoundException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { z } from 'zod';
-import { ConflictError } from '../../../shared/errors';
+import { createDocumentClient } from '../../../shared/aws/clients';
+import { ConflictError, ServiceUnavailableError } from '../../../shared/errors';
 import { createHttpHandler, implement } from '../../../shared/http/handler';
 import { HttpResponse } from '../../../shared/http/response';
 import type { RouteDefinition } from '../../../shared/http/routes';
@@ -70,7 +79,22 @@ const rawThing = {
   request: { body: z.string().optional(), rawBody: true },
 } as const satisfies RouteDefinition;
 
-const routes = [createThing, getThing, failing, publicRoute, rawThing];
+/** A route that reads a table: what it answers when the table does not. */
+const readStore = {
+  operationId: 'readStore',
+  method: 'GET',
+  path: '/store',
+  handler: 'users',
+  auth: 'none',
+  permission: 'public',
+  summary: 'test',
+  tag: 'test',
+} as const satisfies RouteDefinition;
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const doc = createDocumentClient();
+
+const routes = [createThing, getThing, failing, publicRoute, rawThing, readStore];
 const received: unknown[] = [];
 const handler = createHttpHandler(
   'users',
@@ -86,12 +110,16 @@ const handler = createHttpHandler(
     }),
     implement(publicRoute, () => new HttpResponse(204)),
     implement(rawThing, ({ body }) => ({ text: body ?? null })),
+    implement(readStore, async () => {
+      const out = await doc.send(new GetCommand({ TableName: 't', Key: { pk: 'p', sk: 's' } }));
+      return out.Item ?? {};
+    }),
   ],
   routes,
 );
 
-const developer = { sub: 'user-1', 'cognito:groups': 'developer' };
-const viewer = { sub: 'user-2', 'cognito:groups': 'viewer' };
+const developer = { sub: 'user-1', groups: ['developer'] };
+const viewer = { sub: 'user-2', groups: ['viewer'] };
 const json = { 'Content-Type': 'application/json' };
 
 async function call(options: Parameters<typeof apiEvent>[0]) {
@@ -111,7 +139,7 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers: json,
       body: JSON.stringify({ key: 'abc', count: 3 }),
-      claims: developer,
+      user: developer,
     });
     expect(res.statusCode).toBe(201);
     expect(res.json).toEqual({ key: 'abc', count: 3, owner: 'user-1' });
@@ -119,7 +147,7 @@ describe('the HTTP chain', () => {
   });
 
   it('coerces and defaults query parameters and passes path parameters', async () => {
-    const res = await call({ resource: '/api/v1/things/{key}', params: { key: 'abcd' }, claims: viewer });
+    const res = await call({ resource: '/api/v1/things/{key}', params: { key: 'abcd' }, user: viewer });
     expect(res.statusCode).toBe(200);
     expect(res.json).toEqual({ key: 'abcd', limit: 2 });
   });
@@ -130,11 +158,53 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers: json,
       body: '{"key":',
-      claims: developer,
+      user: developer,
     });
     expect(res.statusCode).toBe(400);
     expect(res.json).toMatchObject({ code: 'VALIDATION_ERROR', requestId: 'req-123' });
     expect(received).toHaveLength(0);
+  });
+
+  describe('bodies refused for what they are, not as "not valid JSON" (issue 16)', () => {
+    const post = (body: string) =>
+      call({ method: 'POST', resource: '/api/v1/things', headers: json, body, user: developer });
+
+    it.each([
+      [
+        'a __proto__ key',
+        '{"key":"abc","count":1,"x":{"__proto__":{"admin":true}}}',
+        'body: "__proto__" is not allowed as a key',
+      ],
+      [
+        'a constructor holding a prototype',
+        '{"key":"abc","count":1,"constructor":{"prototype":{"admin":true}}}',
+        'body: "constructor" holding a "prototype" is not allowed',
+      ],
+      [
+        'nesting past 64 levels',
+        `{"key":${'['.repeat(65)}${']'.repeat(65)}}`,
+        'body: nesting deeper than 64 levels',
+      ],
+      ['300 unclosed levels', `${'['.repeat(300)}`, 'body: nesting deeper than 64 levels'],
+    ])('%s', async (_label, body, message) => {
+      const res = await post(body);
+      expect(res.statusCode).toBe(400);
+      expect(res.json).toMatchObject({ code: 'VALIDATION_ERROR', message });
+      expect(received).toHaveLength(0);
+    });
+
+    it('counts only structure: brackets inside strings, and 64 levels, are fine', async () => {
+      const deep = `${'['.repeat(63)}${']'.repeat(63)}`;
+      const res = await post(`{"key":"abc","count":1,"deep":${deep},"s":"${'['.repeat(100)}\\"{"}`);
+      // Parsed and handed to validation, which names the unknown fields.
+      expect(res.statusCode).toBe(400);
+      expect(res.json?.message).not.toMatch(/nesting|JSON/);
+    });
+
+    it('says why text is not JSON', async () => {
+      const res = await post('{"key":');
+      expect(res.json?.message).toMatch(/^Request body is not valid JSON: .+/);
+    });
   });
 
   it('names the field and the reason of a validation failure', async () => {
@@ -143,7 +213,7 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers: json,
       body: JSON.stringify({ key: 'ABC', count: 1.5, extra: true }),
-      claims: developer,
+      user: developer,
     });
     expect(res.statusCode).toBe(400);
     expect(res.json?.code).toBe('VALIDATION_ERROR');
@@ -153,14 +223,14 @@ describe('the HTTP chain', () => {
   });
 
   it('validates path and query parameters', async () => {
-    const short = await call({ resource: '/api/v1/things/{key}', params: { key: 'ab' }, claims: viewer });
+    const short = await call({ resource: '/api/v1/things/{key}', params: { key: 'ab' }, user: viewer });
     expect(short.statusCode).toBe(400);
     expect(short.json?.message).toMatch(/^params\.key/);
     const big = await call({
       resource: '/api/v1/things/{key}',
       params: { key: 'abcd' },
       query: { limit: '50' },
-      claims: viewer,
+      user: viewer,
     });
     expect(big.statusCode).toBe(400);
     expect(big.json?.message).toMatch(/^query\.limit/);
@@ -172,7 +242,7 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers: { 'Content-Type': 'text/plain' },
       body: 'key=abc',
-      claims: developer,
+      user: developer,
     });
     expect(res.statusCode).toBe(415);
     expect(res.json?.code).toBe('UNSUPPORTED_MEDIA_TYPE');
@@ -184,7 +254,7 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers: json,
       body: JSON.stringify({ key: 'a'.repeat(2000), count: 1 }),
-      claims: developer,
+      user: developer,
     });
     expect(res.statusCode).toBe(413);
     expect(res.json?.code).toBe('PAYLOAD_TOO_LARGE');
@@ -196,13 +266,38 @@ describe('the HTTP chain', () => {
     expect(res.json?.code).toBe('UNAUTHORIZED');
   });
 
+  it('answers 401 to a verified token the platform refuses: no exp, iat in the future', async () => {
+    for (const [token, message] of [
+      [{ exp: undefined }, 'Invalid credentials: the token has no exp'],
+      [{ iat: Math.floor(Date.now() / 1000) + 600 }, 'Invalid credentials: iat is in the future'],
+    ] as const) {
+      const res = await call({
+        resource: '/api/v1/things/{key}',
+        params: { key: 'abcd' },
+        user: { sub: 'x', groups: ['admin'], token },
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.json).toEqual({ code: 'UNAUTHORIZED', message, requestId: 'req-123' });
+    }
+  });
+
+  it('takes each group name whole: "viewer admin" is no role', async () => {
+    const res = await call({
+      resource: '/api/v1/things/{key}',
+      params: { key: 'abcd' },
+      user: { sub: 'x', groups: ['viewer admin'] },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json?.message).toMatch(/no role/);
+  });
+
   it('answers 403 naming the refused action when the role lacks the permission', async () => {
     const res = await call({
       method: 'POST',
       resource: '/api/v1/things',
       headers: json,
       body: JSON.stringify({ key: 'abc', count: 3 }),
-      claims: viewer,
+      user: viewer,
     });
     expect(res.statusCode).toBe(403);
     expect(res.json).toMatchObject({
@@ -216,7 +311,7 @@ describe('the HTTP chain', () => {
     const res = await call({
       resource: '/api/v1/things/{key}',
       params: { key: 'abcd' },
-      claims: { sub: 'x' },
+      user: { sub: 'x' },
     });
     expect(res.statusCode).toBe(403);
   });
@@ -227,13 +322,13 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers: json,
       body: JSON.stringify({ key: 'abc', count: 3 }),
-      claims: { sub: 'x', 'cognito:groups': '[viewer developer]' },
+      user: { sub: 'x', groups: ['viewer', 'developer'] },
     });
     expect(res.statusCode).toBe(201);
   });
 
   it('maps domain errors and hides everything about unexpected ones', async () => {
-    const res = await call({ method: 'DELETE', resource: '/api/v1/things/{key}', claims: viewer });
+    const res = await call({ method: 'DELETE', resource: '/api/v1/things/{key}', user: viewer });
     expect(res.statusCode).toBe(500);
     expect(res.json).toEqual({ code: 'INTERNAL_ERROR', message: 'Internal error', requestId: 'req-123' });
     expect(res.body).not.toContain('hunter2');
@@ -241,7 +336,7 @@ describe('the HTTP chain', () => {
       method: 'DELETE',
       resource: '/api/v1/things/{key}',
       headers: { 'X-Conflict': '1' },
-      claims: viewer,
+      user: viewer,
     });
     expect(conflict.statusCode).toBe(409);
     expect(conflict.json).toEqual({ code: 'CONFLICT', message: 'Version 3 is stale', requestId: 'req-123' });
@@ -253,7 +348,7 @@ describe('the HTTP chain', () => {
         method: 'POST',
         resource: '/api/v1/raw',
         headers,
-        claims: developer,
+        user: developer,
         ...(body === undefined ? {} : { body }),
       });
     expect((await raw('{"key":')).json).toEqual({ text: '{"key":' });
@@ -264,7 +359,7 @@ describe('the HTTP chain', () => {
           method: 'POST',
           resource: '/api/v1/raw',
           headers: json,
-          claims: developer,
+          user: developer,
           body: 'eyJhIjoxfQ==',
         }),
         isBase64Encoded: true,
@@ -275,6 +370,106 @@ describe('the HTTP chain', () => {
     expect((await raw('{}', { 'Content-Type': 'text/plain' })).statusCode).toBe(415);
   });
 
+  describe('a store that is down or throttling (the SDK gave up retrying): 503 with Retry-After, not 500', () => {
+    const meta = { $metadata: { httpStatusCode: 500 } };
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' });
+    it.each([
+      ['nothing listening (DynamoDB unreachable)', refused, '5'],
+      [
+        'every address refused (happy eyeballs)',
+        new AggregateError([
+          refused,
+          Object.assign(new Error('connect ECONNREFUSED ::1:8000'), { code: 'ECONNREFUSED' }),
+        ]),
+        '5',
+      ],
+      ['a 500 from the service', new InternalServerError({ message: 'internal', ...meta }), '5'],
+      [
+        'a 503 from the service',
+        Object.assign(new Error('unavailable'), {
+          name: 'ServiceUnavailable',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 503 },
+        }),
+        '5',
+      ],
+      ['a timeout', Object.assign(new Error('timed out'), { name: 'TimeoutError' }), '5'],
+      [
+        'throttling',
+        new ProvisionedThroughputExceededException({
+          message: 'slow down',
+          $metadata: { httpStatusCode: 400 },
+        }),
+        '1',
+      ],
+      [
+        'a transaction cancelled by throttling',
+        new TransactionCanceledException({
+          message: 'cancelled',
+          $metadata: { httpStatusCode: 400 },
+          CancellationReasons: [{ Code: 'ThrottlingError' }, { Code: 'None' }],
+        }),
+        '1',
+      ],
+    ])('%s', async (_label, error, retryAfter) => {
+      dynamo.reset();
+      dynamo.on(GetCommand).rejects(error);
+      const res = await call({ resource: '/store' });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe(retryAfter);
+      expect(res.json).toEqual({
+        code: 'SERVICE_UNAVAILABLE',
+        message: expect.stringMatching(/send the request again shortly$/),
+        requestId: 'req-123',
+      });
+      expect(res.body).not.toMatch(/127\.0\.0\.1|8000/);
+    });
+
+    it.each([
+      [
+        'a missing table (a deployment bug)',
+        new ResourceNotFoundException({ message: 'no table', $metadata: {} }),
+      ],
+      [
+        'a request DynamoDB refuses (a bug)',
+        Object.assign(new Error('bad key'), {
+          name: 'ValidationException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      ],
+      [
+        'a condition that failed',
+        new TransactionCanceledException({
+          message: 'cancelled',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }],
+        }),
+      ],
+    ])('but %s stays a 500 INTERNAL_ERROR', async (_label, error) => {
+      dynamo.reset();
+      dynamo.on(GetCommand).rejects(error);
+      const res = await call({ resource: '/store' });
+      expect(res.statusCode).toBe(500);
+      expect(res.headers['retry-after']).toBeUndefined();
+      expect(res.json).toEqual({ code: 'INTERNAL_ERROR', message: 'Internal error', requestId: 'req-123' });
+    });
+
+    it('answers a service’s own ServiceUnavailableError with its details and wait', async () => {
+      dynamo.reset();
+      dynamo.on(GetCommand).rejects(new ServiceUnavailableError('stream down', 7, { refused: [] }));
+      const res = await call({ resource: '/store' });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('7');
+      expect(res.json).toEqual({
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'stream down',
+        details: { refused: [] },
+        requestId: 'req-123',
+      });
+    });
+  });
+
   it('decorates success and error responses with security headers and the stage’s CORS origin', async () => {
     const headers = { ...json, Origin: 'https://app.example.com' };
     const ok = await call({ resource: '/public', headers });
@@ -283,7 +478,7 @@ describe('the HTTP chain', () => {
       resource: '/api/v1/things',
       headers,
       body: '{',
-      claims: developer,
+      user: developer,
     });
     for (const res of [ok, err]) {
       expect(res.headers['Access-Control-Allow-Origin']).toBe('https://app.example.com');
@@ -311,6 +506,6 @@ describe('the HTTP chain', () => {
   it('refuses at cold start a handler that does not implement its routes', () => {
     expect(() =>
       createHttpHandler('users', [implement(publicRoute, () => new HttpResponse(204))], routes),
-    ).toThrow(/createThing, getThing, failing/);
+    ).toThrow(/createThing, getThing, failing, rawThing, readStore/);
   });
 });

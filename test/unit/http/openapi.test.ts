@@ -120,6 +120,18 @@ describe('the OpenAPI document', () => {
     expect(op('/api/v1/users/me', 'get').responses['403']).toBeUndefined();
   });
 
+  it('declares 503 with Retry-After wherever the function uses a store (all but health and this document)', () => {
+    expect(ids((o) => o.responses['503'] === undefined)).toEqual(['getHealth', 'getOpenApi']);
+    expect(op('/api/v1/events', 'post').responses['503']).toEqual({
+      $ref: '#/components/responses/ServiceUnavailable',
+    });
+    const unavailable = (
+      doc.components as unknown as { responses: Record<string, { headers?: unknown; description: string }> }
+    ).responses.ServiceUnavailable!;
+    expect(unavailable.headers).toEqual({ 'Retry-After': { $ref: '#/components/headers/RetryAfter' } });
+    expect(unavailable.description).toMatch(/POST \/api\/v1\/events/);
+  });
+
   it('declares 404 for routes that address one resource, and 409 where a change can conflict', () => {
     expect(op('/api/v1/feature-flags/{key}', 'get').responses['404']).toEqual({
       $ref: '#/components/responses/NotFound',
