@@ -27,6 +27,8 @@ const MANAGERS = [
   'ExperimentSchedulerTarget',
   // A safety rollback deletes the rolled-back rollout's schedule.
   'SafetyHandler',
+  // Its rollbacks change rollouts (as the safety routes' do), so it deletes their pending schedules.
+  'BackgroundSafetyMonitor',
 ];
 
 describe.each(['dev', 'prod'] as const)('exact-time schedules of experiments and rollouts (%s)', (name) => {
