@@ -1,32 +1,11 @@
-import { notRunning, type Assignment, type CompiledRuleset, type EvaluationResult } from '../rules';
+import { exposuresOf, notRunning, type Assignment } from '../rules';
 import type { SdkCaller } from '../auth/principal';
 import type { RulesetSource } from '../rulesets/source';
-import type { Exposure, ExposureLog } from './exposures';
+import type { ExposureLog } from './exposures';
 import type { AssignBody } from './schema';
 
-/** The exposures in a set of answers: assignments in an experiment, and flags an experiment served. */
-export function exposuresOf(
-  ruleset: CompiledRuleset,
-  context: Record<string, unknown>,
-  answers: readonly (Assignment | EvaluationResult)[],
-  unitId?: string,
-): Exposure[] {
-  const exposures: Exposure[] = [];
-  for (const answer of answers) {
-    const served =
-      'inExperiment' in answer
-        ? answer.inExperiment
-          ? { experimentKey: answer.experimentKey, variant: answer.variant }
-          : null
-        : answer.experimentKey === undefined
-          ? null
-          : { experimentKey: answer.experimentKey, variant: answer.variation };
-    if (served === null || served.variant === null) continue;
-    const unit = unitId ?? ruleset.experiment(served.experimentKey)?.unitOf(context);
-    if (unit !== undefined) exposures.push({ ...served, variant: served.variant, unitId: unit });
-  }
-  return exposures;
-}
+// The engine's, shared with the SDKs' local mode; re-exported for the evaluation service.
+export { exposuresOf };
 
 /** `POST /api/v1/assignments` (SPEC §2.4): the same compiled ruleset, revision and caches as evaluation. */
 export class AssignmentService {

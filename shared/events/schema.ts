@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXPOSURE_EVENT_NAME } from '../rules/exposures';
 import { itemKeySchema, resourceKeySchema } from '../rules/schema';
 
 /**
@@ -18,9 +19,6 @@ export const MAX_EVENTS_REQUEST_BYTES = 1024 * 1024;
  * DynamoDB numbers stop at 38 significant digits.
  */
 export const MAX_EVENT_VALUE = 1e12;
-
-/** The name every exposure carries; the experiment and variant are fields of their own. */
-export const EXPOSURE_EVENT_NAME = '$exposure';
 
 const unitIdSchema = z.string().min(1).max(256);
 
