@@ -7,6 +7,7 @@ export default tseslint.config(
       'cdk.out/**',
       '.switchyard/**',
       'coverage/**',
+      'sdk/*/dist/**',
       '*.js',
       '*.mjs',
       '*.cjs',
@@ -35,7 +36,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.ts', 'local/**/*.ts', 'bench/**/*.ts'],
+    files: ['bin/**/*.ts', 'local/**/*.ts', 'bench/**/*.ts', 'sdk/*/scripts/**/*.ts', 'examples/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   {
