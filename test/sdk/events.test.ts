@@ -169,7 +169,7 @@ describe('SDK events', () => {
   });
 
   it('keeps trying on close until closeTimeoutMs, then gives up and counts the loss', async () => {
-    const api = eventsApi(() => new Error('ECONNREFUSED') as never);
+    const api = eventsApi(() => new Error('ECONNREFUSED'));
     const { client, clock, log } = remote(api, { closeTimeoutMs: 3000 });
     client.track('e', 'u');
     const started = clock.now();
@@ -215,7 +215,7 @@ describe('SDK events', () => {
       const { client, clock } = local(api);
       const result = await client.measure('limits', { targetingKey: 'u1' }, async (served) => {
         clock.advance(42);
-        return `served ${String(served.value)} (${served.variation})`;
+        return `served ${JSON.stringify(served.value)} (${served.variation})`;
       });
       expect(result).toBe('served 100 (high)');
       await client.flush();
