@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scaledMs } from '../../local/timing';
-import { buildPackage, type EntrySize } from '../../sdk/js/scripts/bundle';
+import { installPackage, type EntrySize } from '../../sdk/js/scripts/bundle';
 
 /**
  * The package as npm would ship it: built into a scratch directory laid out like an installation
@@ -11,7 +11,6 @@ import { buildPackage, type EntrySize } from '../../sdk/js/scripts/bundle';
  * CommonJS, type-checked from a consumer's file, and packed (dry run).
  */
 const ROOT = join(__dirname, '../..');
-const PACKAGE = join(ROOT, 'sdk/js');
 
 let scratch: string;
 let installed: string;
@@ -42,18 +41,7 @@ client.close();
 describe('the @switchyard/sdk package', () => {
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'switchyard-sdk-package-'));
-    installed = join(scratch, 'node_modules/@switchyard/sdk');
-    mkdirSync(installed, { recursive: true });
-    sizes = await buildPackage(join(installed, 'dist'));
-    cpSync(join(PACKAGE, 'package.json'), join(installed, 'package.json'));
-    cpSync(join(PACKAGE, 'README.md'), join(installed, 'README.md'));
-    mkdirSync(join(scratch, 'node_modules/@openfeature'));
-    for (const peer of ['server-sdk', 'core']) {
-      symlinkSync(
-        join(ROOT, 'node_modules/@openfeature', peer),
-        join(scratch, 'node_modules/@openfeature', peer),
-      );
-    }
+    ({ packageDir: installed, sizes } = await installPackage(scratch));
   }, scaledMs(120_000));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 

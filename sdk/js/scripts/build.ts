@@ -4,8 +4,9 @@ import { buildPackage } from './bundle';
 buildPackage()
   .then((sizes) => {
     for (const s of sizes) {
+      const shipped = s.bytes === 0 ? '' : `${(s.bytes / 1024).toFixed(1)} KB, `;
       console.log(
-        `${s.entry}: ${(s.bytes / 1024).toFixed(1)} KB, minified ${(s.minifiedBytes / 1024).toFixed(1)} KB, ` +
+        `${s.entry}: ${shipped}minified ${(s.minifiedBytes / 1024).toFixed(1)} KB, ` +
           `gzipped ${(s.gzipBytes / 1024).toFixed(1)} KB`,
       );
     }

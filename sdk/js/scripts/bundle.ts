@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -105,27 +114,31 @@ function listFiles(dir: string): string[] {
   );
 }
 
-/** Each entry's size as shipped, minified and gzipped (minified). */
+/**
+ * Each entry's size as shipped, minified and gzipped (minified); and `remote-only`, what an application that uses
+ * only `RemoteClient` (a browser) carries once its bundler has dropped the unused engine.
+ */
 export async function measureSizes(outDir: string): Promise<EntrySize[]> {
-  const sizes: EntrySize[] = [];
-  for (const entry of ENTRIES) {
-    const file = join(outDir, `${entry.name}.mjs`);
+  const minify = async (code: string, bytes: number, entry: string): Promise<EntrySize> => {
     const minified = await build({
-      entryPoints: [file],
-      bundle: false,
+      stdin: { contents: code, resolveDir: outDir, loader: 'js' },
+      bundle: true,
       minify: true,
       format: 'esm',
+      platform: 'neutral',
+      external: ['@openfeature/server-sdk', '@switchyard/sdk'],
       write: false,
       logLevel: 'silent',
     });
-    const code = minified.outputFiles[0]!.contents;
-    sizes.push({
-      entry: entry.name,
-      bytes: readFileSync(file).length,
-      minifiedBytes: code.length,
-      gzipBytes: gzipSync(code, { level: 9 }).length,
-    });
+    const output = minified.outputFiles[0]!.contents;
+    return { entry, bytes, minifiedBytes: output.length, gzipBytes: gzipSync(output, { level: 9 }).length };
+  };
+  const sizes: EntrySize[] = [];
+  for (const entry of ENTRIES) {
+    const file = join(outDir, `${entry.name}.mjs`);
+    sizes.push(await minify(readFileSync(file, 'utf8'), readFileSync(file).length, entry.name));
   }
+  sizes.push(await minify(`export { RemoteClient } from './index.mjs';`, 0, 'remote-only'));
   return sizes;
 }
 
@@ -138,4 +151,25 @@ export async function buildPackage(
   await bundle(outDir);
   if (types) declarations(outDir);
   return measureSizes(outDir);
+}
+
+/**
+ * The package as an application gets it: built into `<dir>/node_modules/@switchyard/sdk` (package.json, README,
+ * dist) beside links to the project's `@openfeature/server-sdk` and `@openfeature/core` (the peer), so that plain
+ * Node resolves `@switchyard/sdk`, `@switchyard/sdk/openfeature` and the peer from `dir` (tests, benchmarks).
+ */
+export async function installPackage(
+  dir: string,
+  options: { types?: boolean } = {},
+): Promise<{ packageDir: string; sizes: EntrySize[] }> {
+  const packageDir = join(dir, 'node_modules/@switchyard/sdk');
+  mkdirSync(packageDir, { recursive: true });
+  const sizes = await buildPackage(join(packageDir, 'dist'), options);
+  cpSync(join(PACKAGE, 'package.json'), join(packageDir, 'package.json'));
+  cpSync(join(PACKAGE, 'README.md'), join(packageDir, 'README.md'));
+  mkdirSync(join(dir, 'node_modules/@openfeature'), { recursive: true });
+  for (const peer of ['server-sdk', 'core']) {
+    symlinkSync(join(ROOT, 'node_modules/@openfeature', peer), join(dir, 'node_modules/@openfeature', peer));
+  }
+  return { packageDir, sizes };
 }

@@ -147,9 +147,10 @@ function withDefault<T extends FlagValue>(
   return answer as EvaluationDetails<T>;
 }
 
-function asContext(context: unknown): EvaluationContext {
+/** A context as the engine reads it: an object's own attributes; anything else is an empty context. */
+function asContext(context: unknown): Readonly<Record<string, unknown>> {
   return typeof context === 'object' && context !== null && !Array.isArray(context)
-    ? (context as EvaluationContext)
+    ? (context as Readonly<Record<string, unknown>>)
     : {};
 }
 

@@ -7,8 +7,11 @@ import type {
   JsonValue,
 } from '../../../shared/rules';
 
-/** Evaluation context: any JSON-like object; `targetingKey` (or `userId`) is the default unit (SPEC §2.3). */
-export type EvaluationContext = Readonly<Record<string, unknown>>;
+/**
+ * Evaluation context: any object — a literal, a class instance, an interface-typed value — whose attributes rules
+ * read by path (`device.os`); `targetingKey` (or `userId`) is the default unit (SPEC §2.3).
+ */
+export type EvaluationContext = object;
 
 /**
  * Why the caller's default was served: the engine's codes (SPEC §2.1) and OpenFeature's SDK-side ones —
