@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { EXPOSURE_EVENT_NAME } from '../rules/exposures';
 import { itemKeySchema, resourceKeySchema } from '../rules/schema';
 
 /**
