@@ -643,7 +643,10 @@ export class RemoteClient extends BaseClient {
     return (await this.details(flagKey, context, defaultValue, 'json')).value;
   }
 
-  /** Every flag the key may see (or the named ones) for one context; failures keep reason ERROR, value null. */
+  /**
+   * Every flag the key may see (or the named ones) for one context; failures keep reason ERROR and value null.
+   * Without names, an API that cannot answer gives an empty list (there is nothing to name).
+   */
   async evaluateAll(context: EvaluationContext, flagKeys?: readonly string[]): Promise<EvaluationDetails[]> {
     if (this.closed)
       return (flagKeys ?? []).map((k) => failed(k, null, 'PROVIDER_NOT_READY', 'the client is closed'));
