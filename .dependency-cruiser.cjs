@@ -43,6 +43,33 @@ module.exports = {
       from: { path: '^lambdas/([^/]+)/' },
       to: { path: '^lambdas/', pathNot: '^lambdas/$1/' },
     },
+    {
+      name: 'sdk-runs-only-the-engine',
+      severity: 'error',
+      comment:
+        'The SDKs bundle the evaluation engine (shared/rules, its public barrel and what it loads), never the ' +
+        'service: no zod, no AWS, no Node. Write-side validation (schema.ts, regex-safety.ts) is not the engine.',
+      from: { path: '^sdk/' },
+      to: { path: '^(shared/(?!rules/)|shared/rules/(schema|regex-safety)\\.ts|lambdas|lib|local|bin)' },
+    },
+    {
+      name: 'sdk-has-no-runtime-dependencies',
+      severity: 'error',
+      comment:
+        '@switchyard/sdk runs on Node 18+, browsers and edge runtimes with zero runtime dependencies: no npm ' +
+        'packages and no Node built-ins in src/ (the OpenFeature provider uses its peer, @openfeature/server-sdk).',
+      from: { path: '^sdk/js/src/', pathNot: '^sdk/js/src/openfeature/' },
+      to: {
+        dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown', 'core'],
+      },
+    },
+    {
+      name: 'only-clients-import-the-sdk',
+      severity: 'error',
+      comment: 'The platform does not depend on its SDK: only tests, benchmarks and examples use it.',
+      from: { path: '^(shared|lambdas|lib|local|bin)/' },
+      to: { path: '^sdk/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -14,7 +14,12 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   // middy 7 is ESM-only: map it to its entry file and let swc turn it into CommonJS.
-  moduleNameMapper: { '^@middy/([^/]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
+  moduleNameMapper: {
+    '^@middy/([^/]+)$': '<rootDir>/node_modules/@middy/$1/index.js',
+    // The SDK as its users import it (examples/), from source — as tsconfig.json's paths say.
+    '^@switchyard/sdk$': '<rootDir>/sdk/js/src/index.ts',
+    '^@switchyard/sdk/openfeature$': '<rootDir>/sdk/js/src/openfeature/index.ts',
+  },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/test/support/jest-env.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/jest-timeout.ts'],

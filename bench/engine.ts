@@ -94,7 +94,7 @@ function pairAt(i: number): [flag: number, user: number] {
   return [(i + Math.floor(i / USER_COUNT) * 7) % FLAG_COUNT, i % USER_COUNT];
 }
 
-function runSequence(evaluate: EvaluateOne, start: number, count: number): number {
+export function runSequence(evaluate: EvaluateOne, start: number, count: number): number {
   let on = 0;
   const end = start + count;
   for (let i = start; i < end; i++) {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- engine assign evaluate events safety]`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
+ * `npm run bench [-- engine assign evaluate events safety sdk]`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
  * then reports medians and p99 (the machines are shared; single runs mean little).
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
@@ -91,6 +91,8 @@ async function main(): Promise<void> {
     result.eventProcessor = await (await import('./event-processor')).benchEventProcessor();
   // Issue 13: the safety monitor's run time per 1 000 monitored flags.
   if (wanted('safety')) result.safetyMonitor = await (await import('./safety-monitor')).benchSafetyMonitor();
+  // Issue 14: local-mode evaluations per second through the SDK beside the engine's own; the package's sizes.
+  if (wanted('sdk')) result.sdk = await (await import('./sdk')).benchSdk();
   console.log(JSON.stringify(result, null, 2));
 }
 

@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { logger } from '../observability';
 import type { EventPublisher } from '../events/publisher';
-import { EXPOSURE_EVENT_NAME, type ExposureEvent } from '../events/schema';
+import type { ExposureEvent } from '../events/schema';
+import { exposureEvent, type Exposure } from '../rules';
 
-export interface Exposure {
-  readonly experimentKey: string;
-  readonly variant: string;
-  readonly unitId: string;
-}
+export type { Exposure };
 
 /** Where exposures go: one call per request, so one PutRecords per request. */
 export interface ExposureLog {
@@ -29,15 +26,7 @@ export class KinesisExposureLog implements ExposureLog {
   async log(exposures: readonly Exposure[]): Promise<void> {
     if (exposures.length === 0) return;
     const timestamp = this.now().toISOString();
-    const events: ExposureEvent[] = exposures.map((e) => ({
-      eventId: randomUUID(),
-      type: 'exposure',
-      name: EXPOSURE_EVENT_NAME,
-      unitId: e.unitId,
-      timestamp,
-      experimentKey: e.experimentKey,
-      variant: e.variant,
-    }));
+    const events: ExposureEvent[] = exposures.map((e) => exposureEvent(e, randomUUID(), timestamp));
     try {
       const { failed } = await this.publisher.publish(events);
       if (failed.length > 0) {

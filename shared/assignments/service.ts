@@ -1,34 +1,13 @@
-import { notRunning, type Assignment, type CompiledRuleset, type EvaluationResult } from '../rules';
+import { exposuresOf, notRunning, type Assignment, type CompiledRuleset } from '../rules';
 import type { SdkCaller } from '../auth/principal';
 import type { RulesetSource } from '../rulesets/source';
-import type { Exposure, ExposureLog } from './exposures';
+import type { ExposureLog } from './exposures';
 import { ValidationError } from '../errors';
 import type { AssignBody } from './schema';
 import { unitIdIssue } from './units';
 
-/** The exposures in a set of answers: assignments in an experiment, and flags an experiment served. */
-export function exposuresOf(
-  ruleset: CompiledRuleset,
-  context: Record<string, unknown>,
-  answers: readonly (Assignment | EvaluationResult)[],
-  unitId?: string,
-): Exposure[] {
-  const exposures: Exposure[] = [];
-  for (const answer of answers) {
-    const served =
-      'inExperiment' in answer
-        ? answer.inExperiment
-          ? { experimentKey: answer.experimentKey, variant: answer.variant }
-          : null
-        : answer.experimentKey === undefined
-          ? null
-          : { experimentKey: answer.experimentKey, variant: answer.variation };
-    if (served === null || served.variant === null) continue;
-    const unit = unitId ?? ruleset.experiment(served.experimentKey)?.unitOf(context);
-    if (unit !== undefined) exposures.push({ ...served, variant: served.variant, unitId: unit });
-  }
-  return exposures;
-}
+// The engine's, shared with the SDKs' local mode; re-exported for the evaluation service.
+export { exposuresOf };
 
 /** 400 naming the attribute when a unit id of the context is longer than events take (shared/assignments/units.ts). */
 export function refuseLongUnits(ruleset: CompiledRuleset, context: Readonly<Record<string, unknown>>): void {

@@ -19,9 +19,6 @@ export const MAX_EVENTS_REQUEST_BYTES = 1024 * 1024;
  */
 export const MAX_EVENT_VALUE = 1e12;
 
-/** The name every exposure carries; the experiment and variant are fields of their own. */
-export const EXPOSURE_EVENT_NAME = '$exposure';
-
 /**
  * The one unit-id rule of every route (SPEC §2.5): events take unit ids of 1–256 characters, so `/assignments`,
  * `/evaluate` and OFREP refuse a longer unit too (shared/assignments/units.ts) — an answered assignment's exposure

@@ -27,3 +27,5 @@ export { parseIsoInstant, toEpochMillis } from './dates';
 export * from './types';
 export { compileExperiment, variantRanges, notRunning } from './experiments';
 export type { CompiledExperiment } from './experiments';
+export { EXPOSURE_EVENT_NAME, exposureEvent, exposuresOf } from './exposures';
+export type { Exposure, ExposureEventBody } from './exposures';

@@ -1,9 +1,8 @@
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
 import { startTestPlatform } from '../support/platform';
-import { createKinesisClient } from '../../shared/aws/clients';
 import { eventSchema, type SwitchyardEvent } from '../../shared/events/schema';
+import { streamEvents } from '../support/event-stream';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, mapConcurrent } from '../support/http';
 
@@ -15,37 +14,6 @@ interface AssignmentAnswer {
   payload: unknown;
   inExperiment: boolean;
   reason: string;
-}
-
-/** Every record on the stream so far, from each shard's start. */
-async function streamEvents(streamName: string): Promise<SwitchyardEvent[]> {
-  const kinesis = createKinesisClient();
-  const events: SwitchyardEvent[] = [];
-  try {
-    const { Shards } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-    for (const shard of Shards ?? []) {
-      let iterator = (
-        await kinesis.send(
-          new GetShardIteratorCommand({
-            StreamName: streamName,
-            ShardId: shard.ShardId,
-            ShardIteratorType: 'TRIM_HORIZON',
-          }),
-        )
-      ).ShardIterator;
-      while (iterator !== undefined) {
-        const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-        for (const record of page.Records ?? []) {
-          events.push(JSON.parse(Buffer.from(record.Data!).toString('utf8')) as SwitchyardEvent);
-        }
-        if ((page.Records ?? []).length === 0) break;
-        iterator = page.NextShardIterator;
-      }
-    }
-  } finally {
-    kinesis.destroy();
-  }
-  return events;
 }
 
 /** Chi-square goodness of fit with 2 degrees of freedom: the survival function is exp(-x/2). */
