@@ -1,7 +1,6 @@
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { createKinesisClient } from '../../shared/aws/clients';
 import { eventSchema, type SwitchyardEvent } from '../../shared/events/schema';
 import { requireEngines } from '../support/engines';
@@ -64,7 +63,7 @@ const variants = [
 ];
 
 engines.describe('experiment assignment end to end (schedule → sweep → assignments → exposures)', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   let devToken = '';
   let sdkKey = '';
   const url = () => platform.url;
