@@ -17,8 +17,9 @@ import { sharedDynamoEndpoint } from './shared-engines';
  *
  * It runs in a child Node process (test/support/platform-process.ts, with tsx as `npm start`), not in the
  * Jest worker: Jest runs a test file in a `vm` context where every global lookup costs ~40 times more, and the
- * whole platform (gateway, handlers, kinesalite, pollers) paid it — a file sending thousands of requests
- * spent minutes there. What the tests use beyond HTTP crosses the IPC channel: `identity.signIn` and
+ * whole platform (gateway, handlers, kinesalite, pollers) paid it while taking turns with the test's own
+ * client on one event loop. Apart, each request costs less and the two run side by side (docs/architecture.md,
+ * Tests, has the figures). What the tests use beyond HTTP crosses the IPC channel: `identity.signIn` and
  * `identity.directory.list` are calls to the child; `identity.mint` signs here with the child's key; the
  * variables the platform sets (engine endpoints, table names) are copied into this worker's environment,
  * so that the test's own SDK clients reach the same engines as before.
