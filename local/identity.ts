@@ -34,7 +34,8 @@ export const LOCAL_USER_POOL_ID = `${LOCAL_REGION}_SwitchyardLocal`;
 export const LOCAL_CLIENT_ID = 'switchyardlocalclient';
 export const LOCAL_ISSUER = `https://cognito-idp.${LOCAL_REGION}.amazonaws.com/${LOCAL_USER_POOL_ID}`;
 
-interface StoredKey {
+/** The RS256 key tokens are signed with, as kept in `signing-key.json`. */
+export interface SigningKey {
   readonly kid: string;
   readonly privateJwk: JsonWebKey;
 }
@@ -59,18 +60,49 @@ function base64url(value: string | Buffer): string {
   return Buffer.from(value).toString('base64url');
 }
 
-function generateKey(): StoredKey {
+function generateKey(): SigningKey {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return { kid: randomUUID(), privateJwk: privateKey.export({ format: 'jwk' }) };
 }
 
-function loadOrCreateKey(directory: string): StoredKey {
+function loadOrCreateKey(directory: string): SigningKey {
   const file = join(directory, 'signing-key.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as StoredKey;
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as SigningKey;
   mkdirSync(directory, { recursive: true });
   const stored = generateKey();
   writeFileSync(file, JSON.stringify(stored), { mode: 0o600 });
   return stored;
+}
+
+/** An ID token shaped like Cognito's, signed with `key`. */
+export function mintToken(key: SigningKey, request: TokenRequest = {}): string {
+  const now = Math.floor((request.now ?? new Date()).getTime() / 1000);
+  const sub = request.sub ?? randomUUID();
+  const groups = request.groups ?? (request.role === undefined ? [] : [request.role]);
+  const header = { kid: key.kid, alg: 'RS256' };
+  const payload = {
+    sub,
+    ...(groups.length > 0 ? { 'cognito:groups': groups } : {}),
+    email_verified: true,
+    iss: request.issuer ?? LOCAL_ISSUER,
+    'cognito:username': request.email ?? sub,
+    origin_jti: randomUUID(),
+    aud: request.audience ?? LOCAL_CLIENT_ID,
+    event_id: randomUUID(),
+    token_use: request.tokenUse ?? 'id',
+    auth_time: now,
+    exp: now + (request.expiresInSeconds ?? 3600),
+    iat: now,
+    jti: randomUUID(),
+    ...(request.email === undefined ? {} : { email: request.email }),
+    ...request.claims,
+  };
+  const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
+  const signature = sign('RSA-SHA256', Buffer.from(signingInput), {
+    key: key.privateJwk,
+    format: 'jwk',
+  });
+  return `${signingInput}.${base64url(signature)}`;
 }
 
 export interface SignInRequest {
@@ -87,7 +119,7 @@ export class SignInError extends Error {
 }
 
 export class LocalIdentity {
-  private readonly key: StoredKey;
+  private readonly key: SigningKey;
   private readonly verifier;
   /** The users, shared with the users function of the running platform (LOCAL_USER_DIRECTORY_FILE). */
   readonly directory: LocalDirectory;
@@ -127,33 +159,15 @@ export class LocalIdentity {
   }
 
   mint(request: TokenRequest = {}): string {
-    const now = Math.floor((request.now ?? new Date()).getTime() / 1000);
-    const sub = request.sub ?? randomUUID();
-    const groups = request.groups ?? (request.role === undefined ? [] : [request.role]);
-    const header = { kid: this.key.kid, alg: 'RS256' };
-    const payload = {
-      sub,
-      ...(groups.length > 0 ? { 'cognito:groups': groups } : {}),
-      email_verified: true,
-      iss: request.issuer ?? LOCAL_ISSUER,
-      'cognito:username': request.email ?? sub,
-      origin_jti: randomUUID(),
-      aud: request.audience ?? LOCAL_CLIENT_ID,
-      event_id: randomUUID(),
-      token_use: request.tokenUse ?? 'id',
-      auth_time: now,
-      exp: now + (request.expiresInSeconds ?? 3600),
-      iat: now,
-      jti: randomUUID(),
-      ...(request.email === undefined ? {} : { email: request.email }),
-      ...request.claims,
-    };
-    const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
-    const signature = sign('RSA-SHA256', Buffer.from(signingInput), {
-      key: this.key.privateJwk,
-      format: 'jwk',
-    });
-    return `${signingInput}.${base64url(signature)}`;
+    return mintToken(this.key, request);
+  }
+
+  /**
+   * The key itself, for a test harness that runs the platform in a child process and mints its tokens
+   * without a round trip (test/support/platform.ts).
+   */
+  signingKey(): SigningKey {
+    return this.key;
   }
 
   /**

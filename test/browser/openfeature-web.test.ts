@@ -1,11 +1,10 @@
 import { ProviderStatus, type Client, type EvaluationDetails, type FlagValue } from '@openfeature/web-sdk';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { startStaticPageServer, type StaticPageServer } from '../../examples/static-page/serve';
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
 import { CHROMIUM_PATH, requireEngines } from '../support/engines';
 import { eventually, request } from '../support/http';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 /**
  * The web provider as a site runs it: the example page (examples/static-page) served from its own origin, in
@@ -32,7 +31,7 @@ interface Exchange {
 }
 
 engines.describe('the OpenFeature web provider in headless Chromium, on a page of another origin', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   let admin: string;
   let serverKey: string;
   let site: StaticPageServer;

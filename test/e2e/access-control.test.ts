@@ -1,9 +1,8 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 import type { AuditEntry } from '../../shared/audit/schema';
 import { createDocumentClient } from '../../shared/aws/clients';
 import { ROUTES } from '../../shared/http/routes';
@@ -124,7 +123,7 @@ const EXPECTED: Record<string, string> = {
 };
 
 engines.describe('access control, audit and input hardening over HTTP on the local platform', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   const tokens = {} as Record<Caller, string | undefined>;
   let target: User;
   let counter = 0;

@@ -1,7 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { createDocumentClient } from '../../shared/aws/clients';
 import { requireEngines } from '../support/engines';
 import { httpCaller } from '../support/http';
@@ -14,7 +13,7 @@ const engines = requireEngines(['java']);
  * test/integration/api-keys.test.ts drives the real authorizer through the gateway on a stand-in route.
  */
 engines.describe('API keys over HTTP', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   let admin: string;
   let developer: string;
   let analyst: string;

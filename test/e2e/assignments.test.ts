@@ -1,6 +1,5 @@
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { eventSchema, type SwitchyardEvent } from '../../shared/events/schema';
 import { streamEvents } from '../support/event-stream';
 import { requireEngines } from '../support/engines';
@@ -32,7 +31,7 @@ const variants = [
 ];
 
 engines.describe('experiment assignment end to end (schedule → sweep → assignments → exposures)', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   let devToken = '';
   let sdkKey = '';
   const url = () => platform.url;

@@ -1,8 +1,7 @@
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { OpenFeature } from '@openfeature/server-sdk';
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
 import { eventually, request } from '../support/http';
 
@@ -19,7 +18,7 @@ interface Result {
 }
 
 engines.describe('flag evaluation end to end on the local platform', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   let admin: string;
   let serverKey: string;
   let serverKeyId: string;

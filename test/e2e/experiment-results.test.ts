@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 import type { ExperimentResults } from '../../shared/results/service';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, mapConcurrent } from '../support/http';
@@ -14,7 +13,7 @@ const variants = [
 ];
 
 engines.describe('experiment results end to end (assignments → events → processor → results)', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   let devToken = '';
   let analystToken = '';
   let sdkKey = '';

@@ -1,13 +1,12 @@
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually } from '../support/http';
 
 const engines = requireEngines(['java']);
 
 engines.describe('experiments start and end on schedule (the sweep, on a fast local timer)', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   let dev: string;
 
   const call = apiCaller(

@@ -1,13 +1,12 @@
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
 import { httpCaller } from '../support/http';
 
 const engines = requireEngines(['java']);
 
 engines.describe('experiment and layer management over HTTP', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   let admin: string;
   let dev: string;
   let viewer: string;

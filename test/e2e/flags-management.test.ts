@@ -1,13 +1,12 @@
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
 import { httpCaller, request } from '../support/http';
 
 const engines = requireEngines(['java']);
 
 engines.describe('flag and segment management over HTTP', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   let admin: string;
   let dev: string;
 

@@ -3,18 +3,17 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
 import { requireEngines } from '../support/engines';
 import { request } from '../support/http';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 const engines = requireEngines(['java']);
 const ROOT = resolve(__dirname, '../..');
 const run = promisify(execFile);
 
 engines.describe('an in-memory platform (npm start -- --memory) writes nothing, tokens included', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   const dataDir = join(mkdtempSync(join(tmpdir(), 'sy-memory-')), 'data');
   /** Where `npm run token` runs: its default data directory (.switchyard) would appear here. */
   const cwd = mkdtempSync(join(tmpdir(), 'sy-memory-cwd-'));

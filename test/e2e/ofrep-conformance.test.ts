@@ -1,9 +1,8 @@
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
 import { requireEngines } from '../support/engines';
 import { eventually, request, type HttpAnswer, type HttpRequest } from '../support/http';
 import { OfrepDocument } from '../support/ofrep-document';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 const engines = requireEngines(['java']);
 
@@ -15,7 +14,7 @@ const engines = requireEngines(['java']);
 engines.describe('OFREP conformance (local platform)', () => {
   const ofrep = new OfrepDocument();
   const ORIGIN = { Origin: 'http://localhost:5173' };
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   let admin: string;
   let serverKey: string;
   let clientKey: string;

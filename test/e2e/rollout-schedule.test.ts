@@ -1,8 +1,7 @@
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, mapConcurrent, request } from '../support/http';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 const engines = requireEngines(['java']);
 
@@ -16,7 +15,7 @@ interface Schedule {
 }
 
 engines.describe('a rollout ramps a flag on time triggers (the job, on a fast local timer)', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   let dev: string;
   let serverKey: string;
 

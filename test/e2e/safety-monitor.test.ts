@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
 import type { OutboxEntry } from '../../shared/safety/notifier';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, request } from '../support/http';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 const engines = requireEngines(['java']);
 
@@ -21,7 +20,7 @@ interface Measured {
 engines.describe(
   'the safety monitor rolls back a ramp that hurts (every minute, on a fast local timer)',
   () => {
-    let platform: RunningPlatform;
+    let platform: TestPlatform;
     let serverKey = '';
     const tokens = { admin: '', developer: '' };
     const admin = apiCaller(

@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
 import type { OutboxEntry } from '../../shared/safety/notifier';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, mapConcurrent, request } from '../support/http';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 const engines = requireEngines(['java']);
 
@@ -13,7 +12,7 @@ const FLAG = 'checkout-v2';
 const RAMP = 'checkout-v2-ramp';
 
 engines.describe('safety: settings, per-flag config and a manual rollback on the local platform', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   const tokens: Record<'admin' | 'developer' | 'other' | 'analyst' | 'viewer', string> = {
     admin: '',
     developer: '',

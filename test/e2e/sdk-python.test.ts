@@ -2,10 +2,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs, timeScale } from '../../local/timing';
 import { createKinesisClient } from '../../shared/aws/clients';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, mapConcurrent } from '../support/http';
 
@@ -116,7 +115,7 @@ const contexts: Record<string, unknown>[] = Array.from({ length: 120 }, (_, i) =
 }));
 
 engines.describe('Python SDK against the local platform', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   let adminToken = '';
   let serverKey = '';
   const url = () => platform.url;

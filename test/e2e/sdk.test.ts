@@ -1,4 +1,3 @@
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
 import {
   createClient,
@@ -14,7 +13,7 @@ import { requireEngines } from '../support/engines';
 import { streamEvents } from '../support/event-stream';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { apiCaller, eventually } from '../support/http';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 const engines = requireEngines(['java']);
 
@@ -32,7 +31,7 @@ const halves = [
 const comparable = ({ errorMessage: _message, ...rest }: EvaluationDetails) => rest;
 
 engines.describe('the TypeScript SDK against the local platform', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   let serverKey = '';
   let clientKey = '';
   let devToken = '';

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
-import type { RunningPlatform } from '../../local/platform';
 import { scaledMs } from '../../local/timing';
-import { startTestPlatform } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { createDynamoClient, createKinesisClient } from '../../shared/aws/clients';
 import { requireEngines } from '../support/engines';
 
@@ -24,11 +23,13 @@ async function eventually<T>(probe: () => T | undefined, timeoutMs = scaledMs(15
 }
 
 engines.describe('local platform wiring: streams, Kinesis and timers reach the real handlers', () => {
-  let platform: RunningPlatform;
+  let platform: TestPlatform;
   const entry = 'test/support/recording-handler.ts';
 
   beforeAll(async () => {
     platform = await startTestPlatform({
+      // The recording handler keeps what it receives in memory, which the tests read: in this process.
+      inProcess: true,
       streamFunctions: [
         {
           name: 'config-recorder',
