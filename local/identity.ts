@@ -140,7 +140,8 @@ export class LocalIdentity {
       userPoolId: LOCAL_USER_POOL_ID,
       clientId: LOCAL_CLIENT_ID,
       tokenUse: 'id',
-      // One clock skew for every time claim: aws-jwt-verify applies it to `exp` and `nbf`.
+      // aws-jwt-verify applies one grace to `exp` and `nbf`: the skew `nbf` may have. `exp` gets none: the check
+      // below refuses a token past it (shared/auth/token.ts).
       graceSeconds: CLOCK_SKEW_SECONDS,
       // aws-jwt-verify accepts a token without `exp` and never looks at `iat` or `auth_time`.
       customJwtCheck: ({ payload }) => {

@@ -3,9 +3,10 @@
  * verifier checks: API Gateway's Cognito authorizer in AWS, aws-jwt-verify on the local platform), checked in
  * both places with this one code:
  *
- * - `exp` is required (a token without one would never expire) and must not have passed;
+ * - `exp` is required (a token without one would never expire) and must not have passed — no leeway, as
+ *   API Gateway's Cognito authorizer and aws-jwt-verify by default: a token is not used past its expiry;
  * - `iat`, `nbf` and `auth_time`, when present, must be numbers no later than now — each within
- *   {@link CLOCK_SKEW_SECONDS} of clock skew, as for `exp`;
+ *   {@link CLOCK_SKEW_SECONDS} of clock skew (the issuer's clock may run ahead of ours);
  * - the groups come from `cognito:groups` as Cognito issues it, an array of names, never split: a group named
  *   `"viewer admin"` or `"viewer,admin"` is that one group and grants no role.
  */
@@ -29,7 +30,7 @@ const TIME_CLAIMS_NOT_AFTER_NOW = ['iat', 'nbf', 'auth_time'] as const;
 
 /**
  * Why the token's times make it unusable at `nowSeconds`, or null when they do not: no `exp`, an `exp` passed,
- * or an `iat`/`nbf`/`auth_time` in the future (each with {@link CLOCK_SKEW_SECONDS} of skew).
+ * or an `iat`/`nbf`/`auth_time` in the future (each with {@link CLOCK_SKEW_SECONDS} of skew; `exp` with none).
  */
 export function tokenTimeProblem(
   payload: Readonly<Record<string, unknown>>,
@@ -39,7 +40,7 @@ export function tokenTimeProblem(
   const exp = payload.exp;
   if (exp === undefined) return 'the token has no exp';
   if (typeof exp !== 'number' || !Number.isFinite(exp)) return 'exp is not a number';
-  if (exp + skewSeconds < nowSeconds) return 'the token has expired';
+  if (exp < nowSeconds) return 'the token has expired';
   for (const claim of TIME_CLAIMS_NOT_AFTER_NOW) {
     const value = payload[claim];
     if (value === undefined) continue;
