@@ -22,6 +22,9 @@ export interface RunningBound {
   /** Running intersection of the confidence sequences of the absolute effect; lo > hi when it is empty. */
   readonly lo: number;
   readonly hi: number;
+  /** Whether some read's own confidence sequence lay wholly above 0 (`up`), wholly below (`down`). */
+  readonly up: boolean;
+  readonly down: boolean;
 }
 
 /** Per `boundKey(mode, metric, variant)`. */
@@ -46,6 +49,8 @@ export function tightenBound(stored: RunningBound | undefined, look: RunningBoun
     h: Math.min(stored.h, look.h),
     lo: Math.max(stored.lo, look.lo),
     hi: Math.min(stored.hi, look.hi),
+    up: stored.up || look.up,
+    down: stored.down || look.down,
   };
 }
 
@@ -64,7 +69,9 @@ export function mergeBounds(
       merged.p !== before.p ||
       merged.h !== before.h ||
       merged.lo !== before.lo ||
-      merged.hi !== before.hi
+      merged.hi !== before.hi ||
+      merged.up !== before.up ||
+      merged.down !== before.down
     ) {
       changed = true;
     }

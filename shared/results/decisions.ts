@@ -53,7 +53,7 @@ export function lookOf(
   const harm = direction === 'increase' ? -effect : effect;
   const h = oneSidedMixtureSprtPValue({ effect: harm, variance, mixingVariance });
   if (![lo, hi, h].every(Number.isFinite)) return null;
-  return { p, s: Math.sign(effect), h, lo, hi };
+  return { p, s: Math.sign(effect), h, lo, hi, up: lo > 0, down: hi < 0 };
 }
 
 /** The running intersection to show: null before any look, and when it is empty (the effect moved over time). */
@@ -88,7 +88,11 @@ export function decideFamily(
   const adjusted = adjustPValues(raw, correction);
   return members.map(({ comparison, bound, direction }, i) => {
     const p = adjusted[i]!;
-    const counts = basis !== 'fixed-horizon' || horizonReached;
+    // Significant both ways at different reads (a read's own sequence wholly above 0, another's wholly below): the
+    // effect changed sign over time (or the data reached the aggregates unevenly), and no direction can be
+    // claimed. Deciding nothing there only lowers the error rates. A guardrail harm still stands: caution first.
+    const unstable = basis === 'always-valid' && bound !== undefined && bound.up && bound.down;
+    const counts = (basis !== 'fixed-horizon' || horizonReached) && !unstable;
     const significant = counts && p !== null && p <= settings.alpha;
     // The direction of a rejection: for the always-valid p-value, the effect's sign at the look that set it.
     const sign = basis === 'always-valid' ? (bound?.s ?? 0) : Math.sign(comparison.absoluteEffect ?? 0);

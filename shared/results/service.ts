@@ -263,7 +263,8 @@ export class ResultsService {
           comparison: c.comparison,
           bound: bounds[c.key],
           direction: m.metric.direction,
-          key: c.key,
+          // A metric may be both secondary and a guardrail: one bound, two decisions.
+          key: `${role}|${c.key}`,
         })),
       );
       decideFamily(role, members, settings, horizonReached).forEach((d, i) =>
@@ -278,8 +279,12 @@ export class ResultsService {
 
     const metrics: MetricResults[] = measured.map((m) => ({
       ...m.results,
+      ...withNotes(
+        m.results.notes,
+        m.comparisons.flatMap((c) => boundNotes(c.variant, bounds[c.key])),
+      ),
       comparisons: m.comparisons.map(({ variant, comparison, key: boundAt }) => {
-        const decision = decisions.get(boundAt)!;
+        const decision = decisions.get(`${m.role}|${boundAt}`)!;
         const bound = bounds[boundAt];
         return {
           ...comparison,
@@ -515,16 +520,22 @@ export class ResultsService {
     const observed: Record<string, ObservedVariant> = Object.fromEntries(
       primary.variants.map((v) => [v.variant, { units: v.units, mean: v.mean, variance: v.variance }]),
     );
-    return planOf({
-      metricKey: metric.key,
-      type: metric.type,
-      direction: metric.direction,
-      settings,
-      variants: experiment.variants,
-      baseline,
-      observed,
-      unitsPerDay: this.unitsPerDay(experiment, variants, options),
-    });
+    try {
+      return planOf({
+        metricKey: metric.key,
+        type: metric.type,
+        direction: metric.direction,
+        settings,
+        variants: experiment.variants,
+        baseline,
+        observed,
+        unitsPerDay: this.unitsPerDay(experiment, variants, options),
+      });
+    } catch (error) {
+      // Figures no power formula takes (a variance of aggregates that do not fit): no plan, not a failed page.
+      if (!(error instanceof RangeError)) throw error;
+      return null;
+    }
   }
 
   private unitsPerDay(
@@ -542,6 +553,34 @@ export class ResultsService {
     if (!(elapsed >= HOUR_MS) || units === 0) return null;
     return { value: (units * 24 * HOUR_MS) / elapsed, source: 'measured' };
   }
+}
+
+/** What a running bound says that the figures alone do not. */
+function boundNotes(variant: string, bound: RunningBound | undefined): string[] {
+  if (bound === undefined) return [];
+  if (bound.up && bound.down) {
+    return [
+      `${variant}: significant in both directions at different reads — the effect changed sign over time, or ` +
+        'data reached the aggregates unevenly; no direction is claimed.',
+    ];
+  }
+  if (bound.lo > bound.hi) {
+    return [
+      `${variant}: the confidence sequences of different reads no longer overlap — the difference has grown or ` +
+        'shrunk over time (values still accruing after exposure, or a changing effect); no interval is shown, ' +
+        'and decisions rest on the always-valid p-value.',
+    ];
+  }
+  return [];
+}
+
+/** The metric's notes with more appended; no `notes` field when there are none. */
+function withNotes(
+  notes: readonly string[] | undefined,
+  more: readonly string[],
+): { notes?: readonly string[] } {
+  const all = [...(notes ?? []), ...more];
+  return all.length === 0 ? {} : { notes: all };
 }
 
 function identity(metric: Metric, role: MetricRole) {

@@ -96,10 +96,14 @@ export function verdictOf({ variants, srm, metrics, settings, plan }: VerdictInp
   const primary = metrics.find((m) => m.role === 'primary');
   const describe = (metric: MetricFigures, c: ComparisonFigures) => {
     if (settings.sequential) {
+      // A difference of conversion rates reads best in percentage points.
+      const difference = (x: number) =>
+        metric.type === 'conversion' ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)} points` : number(x);
       const sequence =
         c.confidenceSequence === null
           ? ''
-          : `; confidence sequence of the difference ${number(c.confidenceSequence[0])} to ${number(c.confidenceSequence[1])}`;
+          : `; confidence sequence of the difference ${difference(c.confidenceSequence[0])} to ` +
+            difference(c.confidenceSequence[1]);
       return (
         `${c.variant} ${percent(c.relativeEffect)} on ${metric.name} (always-valid p = ${pValueText(c.alwaysValidPValue)}` +
         `, adjusted ${pValueText(c.adjustedPValue)}${sequence})`

@@ -21,13 +21,15 @@ const bound: fc.Arbitrary<RunningBound> = fc.record({
   h: fc.double({ min: 0, max: 1, noNaN: true }),
   lo: fc.double({ min: -10, max: 0, noNaN: true }),
   hi: fc.double({ min: 0, max: 10, noNaN: true }),
+  up: fc.boolean(),
+  down: fc.boolean(),
 });
 
 describe('merging running bounds', () => {
   it('is a join: order, grouping and repetition of looks do not matter (so racing reads lose nothing)', () => {
     fc.assert(
       fc.property(bound, bound, bound, (a, b, c) => {
-        const figures = (x: RunningBound) => [x.p, x.h, x.lo, x.hi];
+        const figures = (x: RunningBound) => [x.p, x.h, x.lo, x.hi, x.up, x.down];
         expect(figures(tightenBound(a, b))).toEqual(figures(tightenBound(b, a)));
         expect(figures(tightenBound(tightenBound(a, b), c))).toEqual(
           figures(tightenBound(a, tightenBound(b, c))),
@@ -43,7 +45,7 @@ describe('merging running bounds', () => {
   });
 
   it('says whether anything moved', () => {
-    const a: RunningBound = { p: 0.2, s: 1, h: 0.9, lo: -1, hi: 2 };
+    const a: RunningBound = { p: 0.2, s: 1, h: 0.9, lo: -1, hi: 2, up: false, down: false };
     expect(mergeBounds({ k: a }, { k: { ...a, p: 0.3, lo: -2 } }).changed).toBe(false);
     expect(mergeBounds({ k: a }, { k: { ...a, hi: 1.5 } }).changed).toBe(true);
     expect(mergeBounds({}, { k: a })).toEqual({ bounds: { k: a }, changed: true });
@@ -51,7 +53,7 @@ describe('merging running bounds', () => {
 
   it('shows the stored bounds, never tighter unstored ones, when the write fails', async () => {
     const store = new MemoryBoundStore();
-    const stored: RunningBound = { p: 0.2, s: 1, h: 0.9, lo: -1, hi: 2 };
+    const stored: RunningBound = { p: 0.2, s: 1, h: 0.9, lo: -1, hi: 2, up: false, down: false };
     await store.write('x', { k: stored }, 0);
     store.write = async () => {
       throw new Error('throttled');
@@ -77,12 +79,15 @@ describe('DynamoBoundStore', () => {
       .on(GetItemCommand)
       .resolvesOnce({})
       .resolvesOnce({
-        Item: { version: { N: '3' }, b: { S: '{"plain/m/t":{"p":0.1,"s":1,"h":1,"lo":0,"hi":1}}' } },
+        Item: {
+          version: { N: '3' },
+          b: { S: '{"plain/m/t":{"p":0.1,"s":1,"h":1,"lo":0,"hi":1,"up":false,"down":false}}' },
+        },
       });
     expect(await store().read('checkout')).toEqual({ version: 0, bounds: {} });
     expect(await store().read('checkout')).toEqual({
       version: 3,
-      bounds: { 'plain/m/t': { p: 0.1, s: 1, h: 1, lo: 0, hi: 1 } },
+      bounds: { 'plain/m/t': { p: 0.1, s: 1, h: 1, lo: 0, hi: 1, up: false, down: false } },
     });
     expect(dynamo.commandCalls(GetItemCommand)[0]!.args[0].input).toMatchObject({
       Key: { pk: { S: 'BOUNDS#EXP#checkout' }, sk: { S: 'SEQUENTIAL' } },

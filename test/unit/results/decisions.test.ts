@@ -156,6 +156,32 @@ describe('running bounds', () => {
     expect(store.writes).toBe(4);
   });
 
+  it('claims no direction once the effect has been significant both ways (it flipped between reads)', async () => {
+    const experiment = experimentOf(['control', 'treatment']);
+    const store = new MemoryBoundStore();
+    const read = (rate: number) =>
+      service(
+        experiment,
+        () =>
+          data({
+            control: { units: 10_000, metrics: { converted: conversion(10_000, 0.1) } },
+            treatment: { units: 10_000, metrics: { converted: conversion(10_000, rate) } },
+          }),
+        store,
+      ).results('checkout');
+    expect((await read(0.08)).verdict.status).toBe('LOSER');
+    const flipped = await read(0.125);
+    expect(comparisonOf(flipped, 'converted', 'treatment')).toMatchObject({
+      confidenceSequence: null,
+      outcome: 'inconclusive',
+      significant: false,
+    });
+    expect(flipped.metrics[0]!.notes).toEqual([
+      expect.stringMatching(/^treatment: significant in both directions at different reads/),
+    ]);
+    expect(flipped.verdict.status).toBe('INCONCLUSIVE');
+  });
+
   it('keeps nothing for a draft, and keeps CUPED and plain figures apart', async () => {
     const store = new MemoryBoundStore();
     const aggregates = data({
@@ -307,6 +333,32 @@ describe('guardrails', () => {
     expect(r.verdict.message).toMatch(
       /^Guardrail harm: better worsens errors .*Do not ship better\. Without a guardrail harm: clean /,
     );
+  });
+
+  it('decides a metric that is both secondary and a guardrail in each family on its own', async () => {
+    const experiment = experimentOf(['control', 'treatment'], {
+      secondaryMetrics: ['errors'],
+      guardrailMetrics: ['errors'],
+    });
+    const r = await service(experiment, () =>
+      data({
+        control: {
+          units: 10_000,
+          metrics: { converted: conversion(10_000, 0.1), errors: [10_000, 500, 700] },
+        },
+        treatment: {
+          units: 10_000,
+          metrics: { converted: conversion(10_000, 0.1), errors: [10_000, 800, 1200] },
+        },
+      }),
+    ).results('checkout');
+    const [secondary, guardrail] = r.metrics.slice(1);
+    expect([secondary!.role, guardrail!.role]).toEqual(['secondary', 'guardrail']);
+    expect(secondary!.decision.basis).toBe('always-valid');
+    expect(guardrail!.decision.basis).toBe('always-valid-harm');
+    expect(secondary!.comparisons[0]!.adjustedPValue).toBe(secondary!.comparisons[0]!.alwaysValidPValue);
+    expect(guardrail!.comparisons[0]!.adjustedPValue).toBe(guardrail!.comparisons[0]!.harmPValue);
+    expect(r.verdict.status).toBe('GUARDRAIL_HARM');
   });
 
   it('does not call an improvement of a guardrail a harm', async () => {

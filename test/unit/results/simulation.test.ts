@@ -146,16 +146,19 @@ describe('verdicts in simulation', () => {
     const rand = random(15);
     const experiment = experimentOf(3, {});
     let falseWinners = 0;
+    let falseDecisions = 0;
     let rises = 0;
     let narrowingViolations = 0;
     for (let r = 0; r < REPLICATIONS; r++) {
       const run = new Run(experiment);
       const last = new Map<string, { p: number | null; cs: readonly [number, number] | null }>();
       let winner = false;
+      let decided = false;
       for (let look = 0; look < 20; look++) {
         run.add(500, [0.1, 0.1, 0.1], rand);
         const result = await run.read();
         if (result.verdict.status === 'WINNER') winner = true;
+        if (result.metrics[0]!.comparisons.some((c) => c.significant)) decided = true;
         for (const c of result.metrics[0]!.comparisons) {
           const before = last.get(c.variant);
           const p = before?.p ?? null;
@@ -167,10 +170,16 @@ describe('verdicts in simulation', () => {
         }
       }
       if (winner) falseWinners++;
+      if (decided) falseDecisions++;
     }
     const rate = falseWinners / REPLICATIONS;
-    report(`A/A, 3 arms × 20 reads × ${REPLICATIONS}: false WINNER ${(rate * 100).toFixed(2)} %`);
+    const anyDirection = falseDecisions / REPLICATIONS;
+    report(
+      `A/A, 3 arms × 20 reads × ${REPLICATIONS}: false WINNER ${(rate * 100).toFixed(2)} %, ` +
+        `any arm significant either way ${(anyDirection * 100).toFixed(2)} %`,
+    );
     expect(rate).toBeLessThanOrEqual(0.05 + 0.01);
+    expect(anyDirection).toBeLessThanOrEqual(0.05 + 0.01);
     expect(rises).toBe(0);
     expect(narrowingViolations).toBe(0);
   }, 600_000);
