@@ -36,7 +36,7 @@ export interface QuantileEstimate {
   readonly bracket: Interval;
   /**
    * Covers the population quantile with probability ≥ 1 − α (order statistics); null when n is too small for
-   * the ranks to exist on one side (e.g. below 59 values for a 95% interval of the 95th percentile).
+   * the ranks to exist on one side (e.g. below 72 values for a 95% interval of the 95th percentile).
    */
   readonly interval: Interval | null;
   /**
