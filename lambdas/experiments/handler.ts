@@ -24,6 +24,7 @@ import {
   scheduleExperimentRoute,
   startExperimentRoute,
 } from '../../shared/http/routes';
+import { DynamoBoundStore } from '../../shared/results/bounds';
 import { ResultsService } from '../../shared/results/service';
 import { oneTimeSchedulesFromEnv } from '../../shared/schedules/one-time';
 
@@ -38,10 +39,13 @@ const service = new ExperimentsService(
   segments,
   new ExperimentExactTime(oneTimeSchedulesFromEnv()),
 );
+const dynamo = createDynamoClient();
+// Reads the aggregates; keeps the running bounds of the always-valid figures next to them.
 const results = new ResultsService(
   experiments,
   metrics,
-  new AnalyticsStore(createDynamoClient(), env.TABLE_ANALYTICS),
+  new AnalyticsStore(dynamo, env.TABLE_ANALYTICS),
+  new DynamoBoundStore(dynamo, env.TABLE_ANALYTICS),
 );
 
 const transitionRoute = (
@@ -59,7 +63,10 @@ const transitionRoute = (
 
 export const handler = createHttpHandler('experiments', [
   implement(getExperimentResultsRoute, ({ params, query }) =>
-    results.results(params.key, { cuped: query.cuped === true }),
+    results.results(params.key, {
+      cuped: query.cuped === true,
+      ...(query.dailyUnits === undefined ? {} : { dailyUnits: query.dailyUnits }),
+    }),
   ),
   implement(listExperimentsRoute, ({ query }) => service.list(query)),
   implement(createExperimentRoute, ({ body, principal, requestId }) =>

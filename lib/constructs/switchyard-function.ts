@@ -17,6 +17,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { TOUCH_ATTRIBUTES } from '../../shared/api-keys/repository';
+import { RESULT_BOUNDS_PREFIX } from '../../shared/db/keys';
 import {
   BASE_ENV,
   baseEnvironment,
@@ -264,6 +265,23 @@ export class SwitchyardFunction extends Construct implements IGrantable {
     if (table.definition.id !== 'audit')
       throw new Error(`appendsAudit needs the audit table, got ${table.definition.id}`);
     table.grant(this.role, 'dynamodb:PutItem');
+    return this.tableGranted(table);
+  }
+
+  /**
+   * Keep the running bounds of experiment results (shared/results/bounds.ts) in the analytics table, and write
+   * nothing else there: PutItem only, on items whose partition key starts with `BOUNDS#` (`dynamodb:LeadingKeys`),
+   * so the function can neither change an aggregate nor a unit state. Reading the table is `readsTable`'s.
+   */
+  public keepsResultBounds(table: SwitchyardTable): this {
+    if (table.definition.id !== 'analytics')
+      throw new Error(`keepsResultBounds needs the analytics table, got ${table.definition.id}`);
+    Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['dynamodb:PutItem'],
+      resourceArns: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RESULT_BOUNDS_PREFIX}*`] } },
+    });
     return this.tableGranted(table);
   }
 

@@ -106,13 +106,15 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
   experiments: {
     description: 'Experiment management, lifecycle and results',
     inVpc: false,
-    // analytics: the aggregates behind GET …/results (one Query per experiment).
+    // analytics: the aggregates behind GET …/results (one Query per experiment), and the running bounds of their
+    // always-valid figures, which each read tightens (PutItem on `BOUNDS#…` items only).
     wire: (fn, props, parts) =>
       parts.experimentScheduler.bindManager(
         fn
           .writesTable(props.tables.config)
           .appendsAudit(props.tables.audit)
-          .readsTable(props.tables.analytics),
+          .readsTable(props.tables.analytics)
+          .keepsResultBounds(props.tables.analytics),
       ),
   },
   // A stage changes the schedule and its flag: both items of the config table, each with its audit entry. Also

@@ -1,5 +1,5 @@
 import { isLive, type AnalysisConfig, type AnalysisMetric } from './config';
-import { bucketAttribute, bucketOf } from './histogram';
+import { bucketAttribute, bucketOf, fineBlockOf, fineBucketAttribute, fineBucketOf } from './histogram';
 import { usableValue, type Fields, type StoredEvent, type StoredSafetyEvent, type UnitState } from './state';
 
 /**
@@ -18,7 +18,8 @@ import { usableValue, type Fields, type StoredEvent, type StoredSafetyEvent, typ
  * | mean         | mean of the events' values           | same, only when ≥ 1 valued event; plus the ratio     |
  * |              |                                      | sums rn = Σvalues, rd = #values, rnn, rdd, rnd       |
  * | duration_p95 | (the values themselves)              | n = 1 when ≥ 1 valued event; ev = #values, sv, svv   |
- * |              |                                      | and a log-bucket histogram h<i> (histogram.ts)       |
+ * |              |                                      | and a log-bucket histogram h<i> (histogram.ts); the  |
+ * |              |                                      | fine histogram q<f> in `<metric>#q<doubling>` items   |
  *
  * A value is `properties[metric.valueProperty]` when the metric names one (a number, else no value), else the
  * event's `value`; beyond ±1e12 it is no value (`usableValue`). The CUPED covariate y is the same metric computed over the events before exposure — within
@@ -35,13 +36,29 @@ export function aggregateKey(experimentKey: string, variant: string, metricKey: 
   return `${experimentKey}/${variant}/${metricKey}`;
 }
 
+/**
+ * `experimentKey/variant/metricKey`, where metricKey may name a block of a metric's fine histogram
+ * (`latency#q10`, `fineBlockKey`): `metric` is then the metric itself.
+ */
 export function parseAggregateKey(key: string): {
   experimentKey: string;
   variant: string;
   metricKey: string;
+  metric: string;
 } {
   const [experimentKey = '', variant = '', metricKey = ''] = key.split('/');
-  return { experimentKey, variant, metricKey };
+  return { experimentKey, variant, metricKey, metric: metricKey.split('#')[0]! };
+}
+
+/** The aggregate (metric key part) of one block of a metric's fine histogram: metric keys never hold `#`. */
+export function fineBlockKey(metricKey: string, block: number): string {
+  return `${metricKey}#q${block}`;
+}
+
+/** The metric and block of a `fineBlockKey`, or null for a metric key. */
+export function parseFineBlockKey(metricKey: string): { metric: string; block: number } | null {
+  const match = /^([^#]+)#q(\d+)$/.exec(metricKey);
+  return match === null ? null : { metric: match[1]!, block: Number(match[2]) };
 }
 
 export function contributions(
@@ -58,8 +75,13 @@ export function contributions(
       const metric = config.metrics.get(metricKey);
       if (metric === undefined) continue;
       byName ??= groupByName(state.events);
-      const fields = metricFields(metric, byName.get(metric.eventName) ?? [], exposure.at);
+      const events = byName.get(metric.eventName) ?? [];
+      const fields = metricFields(metric, events, exposure.at);
       if (fields !== null) out.set(aggregateKey(experimentKey, exposure.variant, metricKey), fields);
+      if (metric.type !== 'duration_p95' || fields === null) continue;
+      for (const [block, counts] of fineHistogram(metric, events, exposure.at)) {
+        out.set(aggregateKey(experimentKey, exposure.variant, fineBlockKey(metricKey, block)), counts);
+      }
     }
   }
   return out;
@@ -106,13 +128,40 @@ function valued(events: readonly StoredEvent[], metric: AnalysisMetric): number[
   return values;
 }
 
+function windowOf(metric: AnalysisMetric): number {
+  return metric.window === undefined ? Infinity : metric.window.hours * 3600_000;
+}
+
+/** The events that count in a unit's value: exposure ≤ timestamp < exposure + window. */
+function afterExposure(metric: AnalysisMetric, events: readonly StoredEvent[], exposedAt: number) {
+  const windowMs = windowOf(metric);
+  return events.filter((e) => e.at >= exposedAt && e.at < exposedAt + windowMs);
+}
+
+/** A duration metric's values in the fine histogram: per block (doubling), the counts q<f>. */
+function fineHistogram(
+  metric: AnalysisMetric,
+  events: readonly StoredEvent[],
+  exposedAt: number,
+): Map<number, Fields> {
+  const blocks = new Map<number, Record<string, number>>();
+  for (const v of valued(afterExposure(metric, events, exposedAt), metric)) {
+    const bucket = fineBucketOf(v);
+    const block = blocks.get(fineBlockOf(bucket)) ?? {};
+    blocks.set(fineBlockOf(bucket), block);
+    const name = fineBucketAttribute(bucket);
+    block[name] = (block[name] ?? 0) + 1;
+  }
+  return blocks;
+}
+
 function metricFields(
   metric: AnalysisMetric,
   events: readonly StoredEvent[],
   exposedAt: number,
 ): Fields | null {
-  const windowMs = metric.window === undefined ? Infinity : metric.window.hours * 3600_000;
-  const post = events.filter((e) => e.at >= exposedAt && e.at < exposedAt + windowMs);
+  const windowMs = windowOf(metric);
+  const post = afterExposure(metric, events, exposedAt);
   if (metric.type === 'duration_p95') {
     const values = valued(post, metric);
     if (values.length === 0) return null;
@@ -284,10 +333,10 @@ export function unitDelta(
 }
 
 function isFrozen(key: string, config: AnalysisConfig): boolean {
-  const { experimentKey, metricKey } = parseAggregateKey(key);
+  const { experimentKey, metric } = parseAggregateKey(key);
   const experiment = config.experiments.get(experimentKey);
   if (!isLive(experiment)) return true;
-  return metricKey !== UNITS && !(experiment.metrics.includes(metricKey) && config.metrics.has(metricKey));
+  return metric !== UNITS && !(experiment.metrics.includes(metric) && config.metrics.has(metric));
 }
 
 function fieldDeltas(from: Fields, to: Fields): AggregateDelta {

@@ -13,12 +13,13 @@ import type { CovariateSummary, SampleSummary } from '../stats/summary';
 import {
   hourStart,
   parseAggregateKey,
+  parseFineBlockKey,
   parseSafetyKey,
   parseUnitCellKey,
   UNITS,
   type AggregateDelta,
 } from './contributions';
-import { attributeBucket, histogramQuantile } from './histogram';
+import { attributeBucket, fineAttributeBucket, histogramQuantile } from './histogram';
 import { decodeState, emptyUnitState, unitStateExpiresAt, type UnitState } from './state';
 
 /** DynamoDB limits: keys per BatchGetItem, items per TransactWriteItems, bytes per transaction (4 MB, with margin). */
@@ -102,12 +103,17 @@ export interface MetricAggregate extends SampleSummary {
     readonly denominatorSquares: number;
     readonly products: number;
   };
-  /** duration_p95: the values themselves (not per unit): how many, Σv, Σv², and the histogram (bucket → count). */
+  /**
+   * duration_p95: the values themselves (not per unit): how many, Σv, Σv², the histogram (bucket → count) and
+   * the fine histogram (fine bucket → count; histogram.ts). Values counted before the fine histogram existed
+   * are only in the coarse one: the fine one is complete when its counts sum to `count`.
+   */
   readonly values: {
     readonly count: number;
     readonly sum: number;
     readonly sumSquares: number;
     readonly histogram: Readonly<Record<number, number>>;
+    readonly fine?: Readonly<Record<number, number>>;
   };
 }
 
@@ -312,10 +318,14 @@ export class AnalyticsStore {
     }
   }
 
-  /** Every aggregate of one experiment: one Query (O(variants × metrics) items). */
+  /**
+   * Every aggregate of one experiment: one Query (O(variants × metrics) items, plus one per doubling a duration
+   * metric's values span).
+   */
   async readExperimentAggregates(experimentKey: string): Promise<ExperimentAggregates> {
     const variants: Record<string, { units: number; metrics: Record<string, MetricAggregate> }> = {};
     const variantOf = (variant: string) => (variants[variant] ??= { units: 0, metrics: {} });
+    const fine = new Map<string, Record<number, number>>();
     for (const item of await this.queryAll(keys.analytics.experiment(experimentKey))) {
       const { head: variant, tail: metricKey } = splitSortKey(item.sk!.S!);
       const f = numbers(item);
@@ -323,23 +333,23 @@ export class AnalyticsStore {
         variantOf(variant).units = f.n ?? 0;
         continue;
       }
-      variantOf(variant).metrics[metricKey] = {
-        variant,
-        metricKey,
-        n: f.n ?? 0,
-        sum: f.sx ?? 0,
-        sumSquares: f.sxx ?? 0,
-        conversions: f.sx ?? 0,
-        covariate: { sum: f.sy ?? 0, sumSquares: f.syy ?? 0, sumProducts: f.sxy ?? 0 },
-        ratio: {
-          numerator: f.rn ?? 0,
-          denominator: f.rd ?? 0,
-          numeratorSquares: f.rnn ?? 0,
-          denominatorSquares: f.rdd ?? 0,
-          products: f.rnd ?? 0,
-        },
-        values: { count: f.ev ?? 0, sum: f.sv ?? 0, sumSquares: f.svv ?? 0, histogram: histogramOf(f) },
-      };
+      const block = parseFineBlockKey(metricKey);
+      if (block !== null) {
+        const counts = fine.get(`${variant}#${block.metric}`) ?? {};
+        fine.set(`${variant}#${block.metric}`, counts);
+        for (const [name, count] of Object.entries(f)) {
+          const bucket = fineAttributeBucket(name);
+          if (bucket !== null && count !== 0) counts[bucket] = count;
+        }
+        continue;
+      }
+      variantOf(variant).metrics[metricKey] = metricAggregate(variant, metricKey, f);
+    }
+    for (const [key, counts] of fine) {
+      const { head: variant, tail: metricKey } = splitSortKey(key);
+      const metrics = variantOf(variant).metrics;
+      const aggregate = metrics[metricKey] ?? metricAggregate(variant, metricKey, {});
+      metrics[metricKey] = { ...aggregate, values: { ...aggregate.values, fine: counts } };
     }
     return { experimentKey, variants };
   }
@@ -495,6 +505,26 @@ function numbers(item: Record<string, AttributeValue>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, value] of Object.entries(item)) if (value.N !== undefined) out[name] = Number(value.N);
   return out;
+}
+
+function metricAggregate(variant: string, metricKey: string, f: Record<string, number>): MetricAggregate {
+  return {
+    variant,
+    metricKey,
+    n: f.n ?? 0,
+    sum: f.sx ?? 0,
+    sumSquares: f.sxx ?? 0,
+    conversions: f.sx ?? 0,
+    covariate: { sum: f.sy ?? 0, sumSquares: f.syy ?? 0, sumProducts: f.sxy ?? 0 },
+    ratio: {
+      numerator: f.rn ?? 0,
+      denominator: f.rd ?? 0,
+      numeratorSquares: f.rnn ?? 0,
+      denominatorSquares: f.rdd ?? 0,
+      products: f.rnd ?? 0,
+    },
+    values: { count: f.ev ?? 0, sum: f.sv ?? 0, sumSquares: f.svv ?? 0, histogram: histogramOf(f) },
+  };
 }
 
 function histogramOf(fields: Record<string, number>): Record<number, number> {

@@ -14,6 +14,12 @@ export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
 const configPrefixes = new Map(CONFIG_KINDS.map((kind) => [`${kind.toUpperCase()}#`, kind]));
 
+/**
+ * The partition key prefix of the results' running bounds in the analytics table: the only items the experiments
+ * function may write there (an IAM condition on it, lib/constructs/switchyard-function.ts).
+ */
+export const RESULT_BOUNDS_PREFIX = 'BOUNDS#';
+
 /** Every DynamoDB key Switchyard builds, in one place (shared/db/tables.ts says which table has which keys). */
 export const keys = {
   config: {
@@ -44,6 +50,15 @@ export const keys = {
     /** One variant × metric; metric keys never start with `$`, so `$units` (exposed units) cannot collide. */
     experimentMetric: (variant: string, metricKey: string) => `${variant}#${metricKey}`,
     experimentUnits: (variant: string) => `${variant}#$units`,
+    /**
+     * The running bounds of an experiment's always-valid figures (shared/results/bounds.ts), written by the
+     * results reads: in a partition of its own, so that an IAM condition on the partition key (`BOUNDS#*`) lets
+     * the experiments function write these items and no aggregate.
+     */
+    experimentBounds: (experimentKey: string) => ({
+      pk: `${RESULT_BOUNDS_PREFIX}EXP#${experimentKey}`,
+      sk: 'SEQUENTIAL',
+    }),
     /**
      * Error and latency aggregates of one flag: per variation and UTC minute (`2026-01-01T12:34Z`), and the
      * per-unit cells per variation and UTC hour (`2026-01-01T12Z`). Variations start with a letter or digit

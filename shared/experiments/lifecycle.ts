@@ -1,4 +1,5 @@
 import { ConflictError } from '../errors';
+import { analysisOf, type AnalysisSettings } from './analysis';
 
 /** SPEC §2.4: DRAFT → ACTIVE → PAUSED ↔ ACTIVE → COMPLETED → ARCHIVED, nothing else. */
 export const EXPERIMENT_STATUSES = ['DRAFT', 'ACTIVE', 'PAUSED', 'COMPLETED', 'ARCHIVED'] as const;
@@ -81,6 +82,7 @@ export interface LockedFields {
   readonly layer?: string | undefined;
   readonly layerRange?: readonly [number, number] | undefined;
   readonly trafficAllocation: number;
+  readonly analysis?: AnalysisSettings | undefined;
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -88,10 +90,19 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 /**
  * While ACTIVE or PAUSED (SPEC §2.4): variants (keys, weights, control), unitAttribute, salt, flagKey, layer and
  * layerRange are locked, and trafficAllocation may only grow. The metrics are locked too: results are
- * aggregated as events arrive, so a metric added mid-run would miss every unit seen before it. Throws a
- * ConflictError naming the field.
+ * aggregated as events arrive, so a metric added mid-run would miss every unit seen before it. The analysis
+ * settings are locked in every status after DRAFT. Throws a ConflictError naming the field.
  */
 export function checkLockedFields(before: LockedFields, after: Omit<LockedFields, 'status'>): void {
+  // The analysis settings are locked from the start for good: results are judged by them ever after, and the
+  // running bounds kept for them (shared/results/bounds.ts) hold for those settings only.
+  if (before.status !== 'DRAFT' && !same(analysisOf(before), analysisOf(after))) {
+    throw new ConflictError(
+      `analysis is locked once the experiment has started (it is ${before.status}): results are judged by ` +
+        'the settings chosen before the first look',
+      { field: 'analysis' },
+    );
+  }
   if (!LOCKED_STATUSES.includes(before.status)) return;
   const locked = (field: string) =>
     new ConflictError(`${field} is locked while the experiment is ${before.status}`, { field });

@@ -8,6 +8,7 @@ import {
 } from '../config/versioning';
 import { pageSchema, paginationQuery } from '../pagination';
 import { resourceKeySchema } from '../rules/schema';
+import { analysisOf, type AnalysisSettings } from './analysis';
 import { EXPERIMENT_STATUSES, type ExperimentStatus } from './lifecycle';
 import { experimentFieldsSchema, type ExperimentInput } from './schema';
 
@@ -20,8 +21,17 @@ export const experimentSchema = experimentFieldsSchema
     endedAt: z.iso.datetime().optional(),
   })
   .meta({ id: 'Experiment' });
-export type Experiment = ExperimentInput &
-  Versioned & { status: ExperimentStatus; startedAt?: string; endedAt?: string };
+/** `analysis` may be missing from experiments stored before it existed: read it with `analysisOf`. */
+export type Experiment = Omit<ExperimentInput, 'analysis'> & {
+  analysis?: AnalysisSettings;
+} & Versioned & { status: ExperimentStatus; startedAt?: string; endedAt?: string };
+
+/** An experiment as the API returns it: with its analysis settings, defaults filled in. */
+export type ExperimentView = Experiment & { analysis: AnalysisSettings };
+
+export function withAnalysis(experiment: Experiment): ExperimentView {
+  return { ...experiment, analysis: analysisOf(experiment) };
+}
 
 export const experimentKeyParams = z.strictObject({ key: resourceKeySchema });
 

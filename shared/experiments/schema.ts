@@ -6,6 +6,7 @@ import {
   resourceKeySchema,
   tagsSchema,
 } from '../rules/schema';
+import { analysisSettingsSchema } from './analysis';
 
 /** Basis points: 1/100 of a percent; 10 000 is everyone. */
 export const BASIS_POINTS = 10_000;
@@ -49,6 +50,10 @@ export const experimentFieldsSchema = z.strictObject({
   endAt: z.iso.datetime().optional(),
   flagKey: resourceKeySchema.optional().describe('A flag whose variations this experiment serves'),
   salt: z.string().min(1).max(128).optional().describe('Bucketing salt; default the experiment key'),
+  analysis: analysisSettingsSchema
+    // A default (not a prefault) so that PATCH bodies drop it (patchBodyOf): the parsed defaults themselves.
+    .default(() => analysisSettingsSchema.parse({}))
+    .describe('How results are judged: locked once the experiment starts (docs/statistics.md)'),
 });
 
 type ExperimentFields = z.infer<typeof experimentFieldsSchema>;

@@ -18,14 +18,16 @@ import {
   transition,
   type ExperimentAction,
 } from './lifecycle';
-import type { Experiment, ListExperimentsQuery } from './requests';
+import { analysisOf } from './analysis';
+import { planningProblems } from './planning';
+import { withAnalysis, type Experiment, type ExperimentView, type ListExperimentsQuery } from './requests';
 import { experimentInputSchema, metricsOf, type ExperimentInput } from './schema';
 
 export type ExperimentFieldsChange = Partial<Omit<ExperimentInput, 'key' | 'startAt' | 'endAt'>>;
 
 /** The fields of a stored experiment a client sent (server-managed fields stripped). */
 function inputOf(experiment: Experiment): ExperimentInput {
-  return clientFields(experiment, 'status', 'startedAt', 'endedAt');
+  return clientFields(withAnalysis(experiment), 'status', 'startedAt', 'endedAt');
 }
 
 /**
@@ -43,25 +45,25 @@ export class ExperimentsService {
     private readonly exactTime: ExactTimeScheduler = new ExperimentExactTime(),
   ) {}
 
-  async list(query: ListExperimentsQuery): Promise<Page<Experiment>> {
+  async list(query: ListExperimentsQuery): Promise<Page<ExperimentView>> {
     const all = (await this.experiments.list()).filter(
       (e) =>
         (query.status === undefined || e.status === query.status) &&
         (query.tag === undefined || e.tags.includes(query.tag)) &&
         matchesQuery(query.q, e.key, e.name, e.description),
     );
-    return paginate(all, query);
+    return paginate(all.map(withAnalysis), query);
   }
 
-  get(key: string): Promise<Experiment> {
-    return this.experiments.require(key);
+  async get(key: string): Promise<ExperimentView> {
+    return withAnalysis(await this.experiments.require(key));
   }
 
-  async create(input: ExperimentInput, context: ChangeContext): Promise<Experiment> {
+  async create(input: ExperimentInput, context: ChangeContext): Promise<ExperimentView> {
     await this.checkReferences(input);
     const created = await this.experiments.create({ ...input, status: 'DRAFT' }, context);
     if (hasSchedule(created)) await this.followSchedule(created);
-    return created;
+    return withAnalysis(created);
   }
 
   /** PUT (`replace`: every editable field from the body) or PATCH (only the fields sent). */
@@ -70,7 +72,7 @@ export class ExperimentsService {
     fields: ExperimentFieldsChange,
     change: VersionedChange,
     replace = false,
-  ): Promise<Experiment> {
+  ): Promise<ExperimentView> {
     const before = await this.experiments.forChange(key, change);
     const current = inputOf(before);
     // The schedule is not the body's to change (PUT …/schedule is): a PUT keeps it.
@@ -83,7 +85,9 @@ export class ExperimentsService {
     );
     checkLockedFields(before, input);
     await this.checkReferences(input);
-    return this.save(before, { ...before, ...blankOptional, ...input }, 'update', change.context);
+    return withAnalysis(
+      await this.save(before, { ...before, ...blankOptional, ...input }, 'update', change.context),
+    );
   }
 
   async remove(key: string, change: VersionedChange): Promise<void> {
@@ -106,11 +110,14 @@ export class ExperimentsService {
     action: ExperimentAction,
     change: VersionedChange,
     now: Date = new Date(),
-  ): Promise<Experiment> {
+  ): Promise<ExperimentView> {
     const before = await this.experiments.forChange(key, change);
-    const after = await this.save(before, transition(before, action, now), action, change.context, now);
+    // The settings the results will be judged by are stored with the experiment from its start (an experiment
+    // created before they existed gets the defaults, explicitly).
+    const next = { ...transition(before, action, now), analysis: analysisOf(before) };
+    const after = await this.save(before, next, action, change.context, now);
     if (hasSchedule(after)) await this.followSchedule(after, now);
-    return after;
+    return withAnalysis(after);
   }
 
   /** Set (or clear) startAt/endAt; only in DRAFT or PAUSED. */
@@ -118,7 +125,7 @@ export class ExperimentsService {
     key: string,
     times: { startAt?: string | undefined; endAt?: string | undefined },
     change: VersionedChange,
-  ): Promise<Experiment> {
+  ): Promise<ExperimentView> {
     const before = await this.experiments.forChange(key, change);
     if (before.status !== 'DRAFT' && before.status !== 'PAUSED') {
       throw new ConflictError(
@@ -145,7 +152,7 @@ export class ExperimentsService {
     const saved = await this.save(before, after, 'schedule', change.context);
     // A cleared schedule still has schedules to delete.
     if (hasSchedule(before) || hasSchedule(saved)) await this.followSchedule(saved);
-    return saved;
+    return withAnalysis(saved);
   }
 
   private followSchedule(experiment: Experiment, now?: Date): Promise<void> {
@@ -177,16 +184,26 @@ export class ExperimentsService {
     return this.experiments.replace(before, dropUndefined(next), context, action, now);
   }
 
-  /** Every metric an experiment names must exist: results are computed from their definitions. */
+  /**
+   * Every metric an experiment names must exist: results are computed from their definitions. A plan
+   * (analysis.minimumDetectableEffect) must be possible for the primary metric.
+   */
   private async checkMetrics(input: ExperimentInput): Promise<void> {
     const named = metricsOf(input);
-    if (named.length === 0) return;
-    const known = new Set((await this.metrics.list()).map((m) => m.key));
-    const missing = named.filter((m) => !known.has(m.key));
+    const definitions = new Map((named.length === 0 ? [] : await this.metrics.list()).map((m) => [m.key, m]));
+    const missing = named.filter((m) => !definitions.has(m.key));
     if (missing.length > 0) {
       throw new ValidationError(
         `no metric ${[...new Set(missing.map((m) => m.key))].join(', ')}: create the metric first`,
         missing.map((m) => ({ path: `body.${m.path}`, message: `no metric ${m.key}` })),
+      );
+    }
+    const primary = input.primaryMetric === undefined ? undefined : definitions.get(input.primaryMetric);
+    const problems = planningProblems(input.analysis, primary);
+    if (problems.length > 0) {
+      throw new ValidationError(
+        problems.map((p) => `body.${p.path}: ${p.message}`).join('; '),
+        problems.map((p) => ({ path: `body.${p.path}`, message: p.message })),
       );
     }
   }

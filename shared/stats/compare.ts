@@ -1,11 +1,17 @@
 import { cupedAdjust, type CupedAdjustment } from './cuped';
 import { normalCdf, normalQuantile, normalSf, studentTQuantile, studentTSf } from './distributions';
 import { defaultMixingVariance, mixtureSprtPValue } from './sequential';
-import { checkSample, summarize, type CovariateSummary, type SampleSummary } from './summary';
+import {
+  centeredSquares,
+  checkSample,
+  summarize,
+  type CovariateSummary,
+  type SampleSummary,
+} from './summary';
 
 export type Interval = readonly [lower: number, upper: number];
 export type Direction = 'increase' | 'decrease';
-export type TestKind = 'welch-t' | 'two-proportion-z';
+export type TestKind = 'welch-t' | 'two-proportion-z' | 'quantile-z';
 
 export interface ComparisonOptions {
   /** Two-sided level: the intervals cover 1 − alpha. @default 0.05 (95% intervals) */
@@ -42,9 +48,9 @@ export interface Comparison {
   readonly relativeCI: Interval | null;
   /** √(Vc/nc + Vt/nt), the standard error behind the intervals, chance to beat and sequential p-value. */
   readonly standardError: number | null;
-  /** t (Welch) or z (pooled, as statsmodels' proportions_ztest). */
+  /** t (Welch) or z (pooled, as statsmodels' proportions_ztest; quantiles: the difference over its SE). */
   readonly statistic: number | null;
-  /** Welch–Satterthwaite degrees of freedom; null for the z-test. */
+  /** Welch–Satterthwaite degrees of freedom; null for the z-tests. */
   readonly degreesOfFreedom: number | null;
   /** Two-sided, fixed-horizon: valid only when looked at once, at the planned sample size. */
   readonly pValue: number | null;
@@ -53,8 +59,13 @@ export interface Comparison {
    * Φ(effect / SE), or Φ(−effect / SE) when the metric's direction is 'decrease'.
    */
   readonly chanceToBeatControl: number | null;
-  /** Always-valid (mixture SPRT) p-value, for looking while the experiment runs; see sequential.ts. */
+  /**
+   * Always-valid (mixture SPRT) p-value of this look, for looking while the experiment runs; see sequential.ts.
+   * Its guarantee is about the running minimum over looks, which shared/results keeps.
+   */
   readonly sequentialPValue: number | null;
+  /** τ², the variance of the mixture behind sequentialPValue (squared metric units). */
+  readonly mixingVariance: number | null;
 }
 
 /** Per-arm figures the shared part of a comparison needs; variances are per unit. */
@@ -154,10 +165,12 @@ export function twoProportionZTest(
 
 export interface CompareOptions extends ComparisonOptions {
   /** 'two-proportion-z' for conversion metrics, 'welch-t' for the others. */
-  readonly test: TestKind;
+  readonly test: 'welch-t' | 'two-proportion-z';
   /**
    * The pre-exposure covariate of each variant, in the same order: the comparisons run on CUPED-adjusted
-   * figures. Adjusted values are no longer 0/1, so a conversion metric is then compared with Welch's test.
+   * figures, with the test of the metric's family (adjusted conversions keep the z-test: see meansZTest).
+   * Covariates that explain nothing (θ = 0: no pre-exposure data, or no variation in it) leave every figure
+   * as without them.
    */
   readonly covariates?: {
     readonly control: CovariateSummary;
@@ -168,14 +181,13 @@ export interface CompareOptions extends ComparisonOptions {
 export interface ControlComparisons {
   /** One per treatment, in input order. */
   readonly comparisons: readonly Comparison[];
-  /** The CUPED adjustment (control first, then the treatments) when covariates were given. */
+  /** The CUPED adjustment (control first, then the treatments) when it was applied (θ ≠ 0). */
   readonly cuped: CupedAdjustment | null;
 }
 
 /**
  * Every treatment against the control, each at level alpha on its own: no multiple-comparison
- * correction. With k treatments, a caller who wants the family-wise rate at α passes alpha = α / k
- * (Bonferroni).
+ * correction here (shared/stats/multiple.ts adjusts the p-values of a family afterwards).
  */
 export function compareToControl(
   control: SampleSummary,
@@ -183,10 +195,11 @@ export function compareToControl(
   options: CompareOptions,
 ): ControlComparisons {
   const { test, covariates, ...rest } = options;
-  if (covariates === undefined) {
+  const plain = () => {
     const run = test === 'welch-t' ? welchTTest : twoProportionZTest;
     return { comparisons: treatments.map((t) => run(control, t, rest)), cuped: null };
-  }
+  };
+  if (covariates === undefined) return plain();
   if (covariates.treatments.length !== treatments.length) {
     throw new RangeError(`${covariates.treatments.length} covariates for ${treatments.length} treatments`);
   }
@@ -194,11 +207,98 @@ export function compareToControl(
     { metric: control, covariate: covariates.control },
     ...treatments.map((metric, i) => ({ metric, covariate: covariates.treatments[i]! })),
   ]);
+  if (cuped.theta === 0) return plain();
   const [adjustedControl, ...adjustedTreatments] = cuped.variants;
+  const run = test === 'welch-t' ? welchTTest : meansZTest;
   return {
-    comparisons: adjustedTreatments.map((t) => welchTTest(adjustedControl!, t, rest)),
+    comparisons: adjustedTreatments.map((t) => run(adjustedControl!, t, rest)),
     cuped,
   };
+}
+
+/**
+ * The two-proportion z-test generalised to any values, for CUPED-adjusted conversions: per-arm variances with
+ * the n denominator (p(1 − p) for 0/1 values), the statistic standardised by the variance of all units of
+ * both arms about their common mean (p̄(1 − p̄) for 0/1 values), the intervals by the unpooled one. On 0/1
+ * values it is twoProportionZTest exactly; adjusted values are not 0/1, so it takes sums, not conversions.
+ */
+export function meansZTest(
+  control: SampleSummary,
+  treatment: SampleSummary,
+  options: ComparisonOptions = {},
+): Comparison {
+  checkSample(control, 'control');
+  checkSample(treatment, 'treatment');
+  const alpha = checkOptions(options);
+  if (control.n === 0 || treatment.n === 0) return unknown('two-proportion-z');
+  const mc = control.sum / control.n;
+  const mt = treatment.sum / treatment.n;
+  const arms: Arms = {
+    nc: control.n,
+    mc,
+    vc: centeredSquares(control.n, control.sum, control.sumSquares) / control.n,
+    nt: treatment.n,
+    mt,
+    vt: centeredSquares(treatment.n, treatment.sum, treatment.sumSquares) / treatment.n,
+  };
+  const units = control.n + treatment.n;
+  const pooled =
+    centeredSquares(units, control.sum + treatment.sum, control.sumSquares + treatment.sumSquares) / units;
+  const pooledSe = Math.sqrt(pooled * (1 / control.n + 1 / treatment.n));
+  const statistic = pooledSe > 0 ? (mt - mc) / pooledSe : null;
+  const figures: TestFigures = {
+    statistic,
+    degreesOfFreedom: null,
+    pValue: statistic === null ? null : Math.min(1, 2 * normalSf(Math.abs(statistic))),
+    quantile: normalQuantile(1 - alpha / 2),
+    normalQuantile: normalQuantile(1 - alpha / 2),
+  };
+  const se = Math.sqrt(arms.vc / arms.nc + arms.vt / arms.nt);
+  if (se === 0) return { ...pointEstimates('two-proportion-z', mc, mt), ...outcome(figures) };
+  return compare('two-proportion-z', arms, se, options, figures);
+}
+
+/** A quantile of one arm: its estimate, the values behind it and its standard error (shared/stats/quantile.ts). */
+export interface QuantileSummary {
+  readonly n: number;
+  readonly value: number;
+  readonly standardError: number | null;
+}
+
+/**
+ * Two quantiles (the same q) compared by a z-test on their difference, with the standard errors the
+ * order-statistic intervals give: asymptotically normal (Bahadur), and no bootstrap. Relative figures by the
+ * delta method as for means, and the always-valid p-value on the same difference and variance.
+ */
+export function quantileZTest(
+  control: QuantileSummary | null,
+  treatment: QuantileSummary | null,
+  options: ComparisonOptions = {},
+): Comparison {
+  const alpha = checkOptions(options);
+  if (control === null || treatment === null) return unknown('quantile-z');
+  const { value: mc, standardError: sc } = control;
+  const { value: mt, standardError: st } = treatment;
+  if (sc === null || st === null) return pointEstimates('quantile-z', mc, mt);
+  const se = Math.sqrt(sc * sc + st * st);
+  if (!(se > 0)) return pointEstimates('quantile-z', mc, mt);
+  const statistic = (mt - mc) / se;
+  // Per-"unit" variances n·SE², so that the shared formulas (relative interval, default τ²) apply as they are.
+  const arms: Arms = {
+    nc: control.n,
+    mc,
+    vc: control.n * sc * sc,
+    nt: treatment.n,
+    mt,
+    vt: treatment.n * st * st,
+  };
+  return compare('quantile-z', arms, se, options, {
+    statistic,
+    degreesOfFreedom: null,
+    pValue: Math.min(1, 2 * normalSf(Math.abs(statistic))),
+    quantile: normalQuantile(1 - alpha / 2),
+    normalQuantile: normalQuantile(1 - alpha / 2),
+  });
 }
 
 function compare(
@@ -211,6 +311,7 @@ function compare(
   const { mc, mt, vc, vt } = arms;
   const effect = mt - mc;
   const better = options.direction === 'decrease' ? -effect : effect;
+  const mixingVariance = options.mixingVariance ?? defaultMixingVariance(vc, vt);
   return finite({
     ...pointEstimates(test, mc, mt),
     absoluteCI: [effect - figures.quantile * se, effect + figures.quantile * se],
@@ -218,11 +319,8 @@ function compare(
     standardError: se,
     ...outcome(figures),
     chanceToBeatControl: normalCdf(better / se),
-    sequentialPValue: sequentialPValue(
-      effect,
-      se * se,
-      options.mixingVariance ?? defaultMixingVariance(vc, vt),
-    ),
+    sequentialPValue: sequentialPValue(effect, se * se, mixingVariance),
+    mixingVariance: mixingVariance > 0 ? mixingVariance : null,
   });
 }
 
@@ -252,6 +350,7 @@ function finite(comparison: Comparison): Comparison {
     pValue: scalar(comparison.pValue),
     chanceToBeatControl: scalar(comparison.chanceToBeatControl),
     sequentialPValue: scalar(comparison.sequentialPValue),
+    mixingVariance: scalar(comparison.mixingVariance),
   };
 }
 
@@ -291,6 +390,7 @@ function unknown(test: TestKind): Comparison {
     pValue: null,
     chanceToBeatControl: null,
     sequentialPValue: null,
+    mixingVariance: null,
   };
 }
 

@@ -106,6 +106,30 @@ export function studentTQuantile(p: number, dof: number): number {
   return p < 0.5 ? -t : t;
 }
 
+/** P(B ≤ k) for B ~ Binomial(n, p): I₁₋ₚ(n − k, k + 1) for 0 ≤ k < n. */
+export function binomialCdf(k: number, n: number, p: number): number {
+  if (!Number.isSafeInteger(n) || n < 0 || !(p >= 0 && p <= 1)) return NaN;
+  const whole = Math.floor(k);
+  if (whole < 0) return 0;
+  if (whole >= n) return 1;
+  if (p === 0) return 1;
+  if (p === 1) return 0;
+  return regularizedBeta(n - whole, whole + 1, 1 - p, p, Math.log1p(-p), Math.log(p));
+}
+
+/** The smallest k with P(B ≤ k) ≥ prob for B ~ Binomial(n, p), as scipy.stats.binom.ppf; by bisection. */
+export function binomialQuantile(prob: number, n: number, p: number): number {
+  if (!(prob >= 0 && prob <= 1) || !Number.isSafeInteger(n) || n < 0 || !(p >= 0 && p <= 1)) return NaN;
+  let low = -1;
+  let high = n;
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (binomialCdf(middle, n, p) >= prob) high = middle;
+    else low = middle;
+  }
+  return high;
+}
+
 const LANCZOS_G = 7;
 const LANCZOS = [
   0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,

@@ -8,9 +8,10 @@ import { normalCdf } from './distributions';
  *
  * and p = min(1, 1/Λ). Under θ = 0, Λ is a martingale, so P(p ever ≤ α) ≤ α however often one looks.
  *
- * This is the p-value at one look. The guarantee is about the running minimum over looks; a caller that
- * peeks should store it and report the minimum so far (it stays valid). The results API recomputes from
- * aggregates and stores nothing, so what it shows is the current value, which may rise again between looks.
+ * This is the p-value at one look. The guarantee is about the running minimum over looks: a caller that
+ * peeks must store it and report the minimum so far (it stays valid), as the results API does
+ * (shared/results/bounds.ts). The same holds for the confidence sequence below: its guarantee is about the
+ * running intersection of the intervals of every look.
  */
 
 /**
@@ -80,4 +81,40 @@ function logNormalCdf(z: number): number {
   if (p > 1e-300) return Math.log(p);
   // Mills ratio for the far left tail: Φ(z) ≈ φ(z)/|z|.
   return -0.5 * z * z - Math.log(-z) - 0.5 * Math.log(2 * Math.PI);
+}
+
+/**
+ * The z threshold of the mixture SPRT at level α: it rejects θ = θ₀ when |θ̂ − θ₀| / √V reaches
+ *
+ *   b = √( (V + τ²)/τ² · (2 ln(1/α) + ln((V + τ²)/V)) ),
+ *
+ * which is Λ(θ₀) ≥ 1/α solved for θ̂. It grows (slowly, like √ln n) as V shrinks: the price of looking at
+ * every sample size.
+ */
+export function mixtureSprtThreshold(variance: number, mixingVariance: number, alpha: number): number {
+  checkPositive('variance', variance);
+  checkPositive('mixingVariance', mixingVariance);
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1) (${alpha})`);
+  const total = variance + mixingVariance;
+  return Math.sqrt((total / mixingVariance) * (2 * Math.log(1 / alpha) + Math.log(total / variance)));
+}
+
+/**
+ * The confidence sequence of the same mixture (Howard, Ramdas, McAuliffe & Sekhon, "Time-uniform, nonparametric,
+ * nonasymptotic confidence sequences", 2021, normal mixture): every θ₀ the test at level α would not reject,
+ * θ̂ ± b·√V. Covering θ at every look at once with probability ≥ 1 − α, so their running intersection does
+ * too; θ = 0 leaves the intersection exactly when the running minimum of the p-value reaches α.
+ */
+export function mixtureConfidenceSequence(
+  input: MixtureSprtInput & { readonly alpha: number },
+): readonly [lower: number, upper: number] {
+  const { effect, variance, mixingVariance, alpha } = input;
+  if (!Number.isFinite(effect)) throw new RangeError(`effect must be finite (${effect})`);
+  const half = mixtureSprtThreshold(variance, mixingVariance, alpha) * Math.sqrt(variance);
+  return [effect - half, effect + half];
+}
+
+function checkPositive(name: string, value: number): void {
+  if (!(value > 0) || !Number.isFinite(value))
+    throw new RangeError(`${name} must be finite and > 0 (${value})`);
 }

@@ -54,6 +54,13 @@ engines.describe('experiment results end to end (assignments → events → proc
     for (const metric of [
       { key: 'purchase', name: 'Purchase', type: 'conversion', eventName: 'purchase' },
       { key: 'revenue', name: 'Revenue', type: 'sum', eventName: 'purchase', valueProperty: 'amount' },
+      {
+        key: 'page-load',
+        name: 'Page load',
+        type: 'duration_p95',
+        eventName: 'page_load',
+        direction: 'decrease',
+      },
     ]) {
       expect((await dev('POST', '/api/v1/metrics', metric)).status).toBe(201);
     }
@@ -84,7 +91,17 @@ engines.describe('experiment results end to end (assignments → events → proc
       const buyers = (variant: string, perFifty: number) =>
         byVariant[variant]!.filter((_, i) => i % 50 < perFifty);
       const at = new Date(Date.now() + 1000).toISOString();
-      const purchases = [...buyers('control', 10), ...buyers('treatment', 11)].map((unitId, i) => ({
+      // Interleaved as real traffic is: the results are read while the processor counts, and a backlog of one
+      // arm's events before the other's would look like a (reversed) effect to those reads.
+      const control = buyers('control', 10);
+      const treatment = buyers('treatment', 11);
+      const interleaved = Array.from({ length: Math.max(control.length, treatment.length) }, (_, i) => [
+        control[i],
+        treatment[i],
+      ])
+        .flat()
+        .filter((unitId): unitId is string => unitId !== undefined);
+      const purchases = interleaved.map((unitId, i) => ({
         eventId: randomUUID(),
         type: 'track',
         name: 'purchase',
@@ -135,12 +152,22 @@ engines.describe('experiment results end to end (assignments → events → proc
       expect(lift!.relativeCI![0]).toBeGreaterThan(0);
       expect(lift!.chanceToBeatControl).toBeGreaterThan(0.95);
       expect(lift!.sequentialPValue).toBeGreaterThanOrEqual(lift!.pValue!);
+      // Sequential by default: the verdict reads the running minimum of the always-valid p-value.
+      expect(lift!.alwaysValidPValue).toBeLessThan(0.05);
+      expect(lift).toMatchObject({ outcome: 'better', significant: true });
       expect(r.verdict.status).toBe('WINNER');
-      expect(r.verdict.message).toMatch(/^Beats control: treatment \+/);
+      expect(r.verdict.winners).toEqual(['treatment']);
+      expect(r.verdict.message).toMatch(
+        /^Beats control: treatment \+[\d.]+% on Purchase \(always-valid p = /,
+      );
+      // The running bound is stored: a second read shows the same (or a lower) figure.
+      const again = (await results('checkout-lift')).metrics[0]!.comparisons[0]!;
+      expect(again.alwaysValidPValue!).toBeLessThanOrEqual(lift!.alwaysValidPValue!);
 
+      // CUPED never changes the test: the conversion metric keeps the z-test.
       const cuped = await analyst('GET', '/api/v1/experiments/checkout-lift/results?cuped=true');
       expect(cuped.status).toBe(200);
-      expect((cuped.json as unknown as ExperimentResults).metrics[0]!.test).toBe('welch-t');
+      expect((cuped.json as unknown as ExperimentResults).metrics[0]!.test).toBe('two-proportion-z');
       expect((await analyst('GET', '/api/v1/experiments/checkout-lift/results?cuped=maybe')).status).toBe(
         400,
       );
@@ -178,6 +205,97 @@ engines.describe('experiment results end to end (assignments → events → proc
       expect(r.sampleRatioMismatch.mismatch).toBe(true);
       expect(r.sampleRatioMismatch.pValue).toBeLessThan(0.001);
       expect(r.verdict.status).toBe('SAMPLE_RATIO_MISMATCH');
+    },
+    scaledMs(300_000),
+  );
+
+  it(
+    'plans a draft, locks the analysis once started, and gives GUARDRAIL_HARM with p95 intervals for a slower arm',
+    async () => {
+      const analysis = { minimumDetectableEffect: 0.1, power: 0.8, baseline: { mean: 0.2 } };
+      // A fixed horizon must be planned: no baseline, no experiment.
+      const unplanned = await dev('POST', '/api/v1/experiments', {
+        key: 'unplanned',
+        name: 'unplanned',
+        variants,
+        primaryMetric: 'purchase',
+        analysis: { sequential: false, minimumDetectableEffect: 0.1 },
+      });
+      expect(unplanned.status).toBe(400);
+      const body = {
+        key: 'slow-page',
+        name: 'Slow page',
+        variants,
+        primaryMetric: 'purchase',
+        guardrailMetrics: ['page-load'],
+        analysis,
+      };
+      expect((await dev('POST', '/api/v1/experiments', body)).status).toBe(201);
+      // The plan of the draft at 10 000 eligible units a day.
+      const draft = (await analyst('GET', '/api/v1/experiments/slow-page/results?dailyUnits=10000'))
+        .json as unknown as ExperimentResults;
+      expect(draft.plan).toMatchObject({ metricKey: 'purchase', sequential: true, unitsPerDay: 10_000 });
+      expect(draft.plan!.expectedDays).toBeCloseTo(draft.plan!.totalUnits / 10_000, 9);
+      expect(draft.verdict.status).toBe('NO_DATA');
+
+      expect((await dev('POST', '/api/v1/experiments/slow-page/start', { version: 1 })).status).toBe(200);
+      const locked = await dev('PATCH', '/api/v1/experiments/slow-page', {
+        analysis: { ...analysis, alpha: 0.1 },
+        version: 2,
+      });
+      expect(locked.status).toBe(409);
+
+      // 3 000 units exposed (as an SDK in local mode logs them); the treatment's pages load 30 % slower.
+      const at = new Date().toISOString();
+      const loadOf = (i: number) => 100 * Math.exp(0.6 * Math.sin(i * 12.9898) + 0.3 * Math.cos(i * 7.77));
+      const loads: Record<string, number[]> = { control: [], treatment: [] };
+      const events = Array.from({ length: 3000 }, (_, i) => {
+        const variant = i % 2 === 0 ? 'control' : 'treatment';
+        const value = loadOf(i) * (variant === 'treatment' ? 1.3 : 1);
+        loads[variant]!.push(value);
+        const common = { unitId: `slow-${i}`, timestamp: at };
+        return [
+          {
+            ...common,
+            eventId: randomUUID(),
+            type: 'exposure',
+            name: '$exposure',
+            experimentKey: 'slow-page',
+            variant,
+          },
+          { ...common, eventId: randomUUID(), type: 'track', name: 'page_load', value },
+        ];
+      }).flat();
+      await send(events);
+      let r = await results('slow-page');
+      await eventually(
+        'the processor has counted every page load',
+        async () => {
+          r = await results('slow-page');
+          const load = r.metrics.find((m) => m.metricKey === 'page-load')!;
+          return load.variants.reduce((sum, v) => sum + (v.units ?? 0), 0) >= 3000;
+        },
+        scaledMs(120_000),
+        1000,
+      );
+      const load = r.metrics.find((m) => m.metricKey === 'page-load')!;
+      expect(load.quantiles).toMatchObject({ tested: 0.95, resolution: 'fine' });
+      for (const figures of load.variants) {
+        const sorted = [...loads[figures.variant]!].sort((a, b) => a - b);
+        const exact = sorted[Math.ceil(0.95 * sorted.length) - 1]!;
+        expect(Math.abs(figures.p95! / exact - 1)).toBeLessThanOrEqual(load.quantiles!.relativeError);
+        const p95 = figures.quantiles!.find((q) => q.quantile === 0.95)!;
+        expect(p95.bracket![0]).toBeLessThanOrEqual(exact);
+        expect(p95.bracket![1]).toBeGreaterThan(exact);
+        expect(p95.interval![0]).toBeLessThan(p95.interval![1]);
+      }
+      expect(load.comparisons[0]).toMatchObject({ test: 'quantile-z', outcome: 'worse', significant: true });
+      expect(r.verdict).toMatchObject({
+        status: 'GUARDRAIL_HARM',
+        harms: [{ variant: 'treatment', metricKey: 'page-load' }],
+      });
+      expect(r.verdict.message).toMatch(/^Guardrail harm: treatment worsens Page load /);
+      expect(r.plan).toMatchObject({ metricKey: 'purchase', baseline: { mean: 0.2, source: 'settings' } });
     },
     scaledMs(300_000),
   );

@@ -101,3 +101,24 @@ describe.each(['dev', 'prod'] as const)('API keys grants (%s)', (name) => {
     );
   });
 });
+
+describe.each(['dev', 'prod'] as const)('results bounds grants (%s)', (name) => {
+  const all = statements(name);
+  const onAnalytics = all.filter(({ statement }) =>
+    /GetAttanalytics[0-9A-F]+Arn/.test(JSON.stringify(statement.Resource)),
+  );
+
+  it('lets the experiments function write the analytics table only with PutItem, only on BOUNDS# items', () => {
+    const writes = onAnalytics
+      .filter(({ policy }) => policy.startsWith('ExperimentsHandler'))
+      .filter(({ statement }) =>
+        actionsOf(statement).some((a) => /dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite)/.test(a)),
+      );
+    expect(writes).toHaveLength(1);
+    const statement = writes[0]!.statement as Statement & { Condition?: unknown };
+    expect(actionsOf(statement)).toEqual(['dynamodb:PutItem']);
+    expect(statement.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['BOUNDS#*'] },
+    });
+  });
+});

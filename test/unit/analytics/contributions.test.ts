@@ -3,8 +3,10 @@ import { analysisConfig } from '../../../shared/analytics/config';
 import {
   aggregateKey,
   contributions,
+  fineBlockKey,
   hourOf,
   hourStart,
+  parseAggregateKey,
   safetyFields,
   safetyKey,
   unitCellDeltas,
@@ -13,7 +15,7 @@ import {
   UNITS,
   type AggregateDelta,
 } from '../../../shared/analytics/contributions';
-import { bucketOf, histogramQuantile } from '../../../shared/analytics/histogram';
+import { bucketOf, fineBlockOf, fineBucketOf, histogramQuantile } from '../../../shared/analytics/histogram';
 import {
   decodeState,
   emptyUnitState,
@@ -153,6 +155,16 @@ describe('contributions of one unit', () => {
       [`h${bucketOf(100)}`]: 1,
       [`h${bucketOf(300)}`]: 1,
     });
+    // The fine histogram: one item per doubling the values span (100 and 300 are in two).
+    const fine = (value: number) => fineBlockKey('load', fineBlockOf(fineBucketOf(value)));
+    expect(fineBlockOf(fineBucketOf(100))).not.toBe(fineBlockOf(fineBucketOf(300)));
+    expect(fields(state, fine(100))).toEqual({ [`q${fineBucketOf(100)}`]: 1 });
+    expect(fields(state, fine(300))).toEqual({ [`q${fineBucketOf(300)}`]: 1 });
+    expect([...contributions(state, config).keys()].filter((k) => k.includes('#q'))).toHaveLength(2);
+    expect(parseAggregateKey(aggregateKey('checkout', 'control', fine(100)))).toMatchObject({
+      metricKey: fine(100),
+      metric: 'load',
+    });
   });
 
   it('is the same whatever the arrival order, including an exposure that arrives after the events', () => {
@@ -209,10 +221,18 @@ describe('contributions of one unit', () => {
       [aggregateKey('checkout', 'control', UNITS)]: { n: 1 },
       [aggregateKey('checkout', 'control', 'converted')]: { n: 1, sx: 1, sxx: 1 },
       [aggregateKey('checkout', 'control', 'retired')]: { n: 1, sx: 5 },
+      [aggregateKey('checkout', 'control', fineBlockKey('retired', 11))]: { q1500: 1 },
+      [aggregateKey('checkout', 'control', fineBlockKey('load', 11))]: { q1500: 1 },
     };
     const { deltas, applied: next } = unitDelta(applied, contributions(state, config), config);
     expect(next[aggregateKey('old', 'a', UNITS)]).toEqual({ n: 1 });
     expect(next[aggregateKey('checkout', 'control', 'retired')]).toEqual({ n: 1, sx: 5 });
+    // A fine-histogram block follows its metric: frozen with a metric taken off, taken back with a moved unit.
+    expect(next[aggregateKey('checkout', 'control', fineBlockKey('retired', 11))]).toEqual({ q1500: 1 });
+    expect(deltas.get(aggregateKey('checkout', 'control', fineBlockKey('load', 11)))!.get('q1500')).toEqual({
+      delta: -1,
+      scale: 1,
+    });
     expect(deltas.has(aggregateKey('old', 'a', UNITS))).toBe(false);
     expect(deltas.get(aggregateKey('checkout', 'control', UNITS))!.get('n')).toEqual({ delta: -1, scale: 1 });
     expect(deltas.get(aggregateKey('checkout', 'treatment', UNITS))!.get('n')).toEqual({

@@ -1,3 +1,4 @@
+import { analysisSettingsSchema } from '../../../shared/experiments/analysis';
 import { ConflictError } from '../../../shared/errors';
 import {
   allowedActions,
@@ -151,7 +152,26 @@ describe('locked fields', () => {
     expect(() => checkLockedFields(base, { ...base, variants: renamed })).not.toThrow();
   });
 
-  it.each(['DRAFT', 'COMPLETED', 'ARCHIVED'] as const)('locks nothing while %s', (status) => {
+  it.each(['ACTIVE', 'PAUSED', 'COMPLETED', 'ARCHIVED'] as const)(
+    'locks the analysis settings from the start for good (%s), an old experiment’s defaults included',
+    (status) => {
+      const settings = analysisSettingsSchema.parse({});
+      const stricter = { ...settings, alpha: 0.01 };
+      expect(() =>
+        checkLockedFields({ ...base, status, analysis: settings }, { ...base, analysis: stricter }),
+      ).toThrow(/analysis is locked once the experiment has started/);
+      // Stored before settings existed: the defaults are what it was judged by.
+      expect(() => checkLockedFields({ ...base, status }, { ...base, analysis: settings })).not.toThrow();
+      expect(() => checkLockedFields({ ...base, status }, { ...base, analysis: stricter })).toThrow(
+        /analysis is locked/,
+      );
+      expect(() =>
+        checkLockedFields({ ...base, status: 'DRAFT' }, { ...base, analysis: stricter }),
+      ).not.toThrow();
+    },
+  );
+
+  it.each(['DRAFT', 'COMPLETED', 'ARCHIVED'] as const)('locks nothing else while %s', (status) => {
     for (const [, change] of changes) {
       expect(() =>
         checkLockedFields({ ...base, status }, { ...base, ...change, trafficAllocation: 1 }),

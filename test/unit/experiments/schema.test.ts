@@ -31,7 +31,43 @@ describe('experiment schema', () => {
       unitAttribute: 'userId',
       secondaryMetrics: [],
       guardrailMetrics: [],
+      analysis: {
+        alpha: 0.05,
+        sequential: true,
+        correction: 'holm',
+        secondaryCorrection: 'benjamini-hochberg',
+        power: 0.8,
+      },
     });
+  });
+
+  it('takes analysis settings, and wants a fixed horizon planned before the start', () => {
+    expect(
+      issues({
+        ...valid,
+        analysis: {
+          alpha: 0.01,
+          sequential: false,
+          correction: 'bonferroni',
+          secondaryCorrection: 'none',
+          minimumDetectableEffect: 0.05,
+          power: 0.9,
+          baseline: { mean: 0.1 },
+        },
+      }),
+    ).toEqual([]);
+    expect(issues({ ...valid, analysis: { sequential: false } })).toEqual([
+      'analysis.minimumDetectableEffect: is required with sequential: false (it plans the sample size the verdict waits for)',
+      'analysis.baseline: is required with sequential: false (it plans the sample size the verdict waits for)',
+    ]);
+    expect(issues({ ...valid, analysis: { alpha: 0.5 } })[0]).toMatch(/^analysis\.alpha: /);
+    expect(issues({ ...valid, analysis: { correction: 'sidak' } })[0]).toMatch(/^analysis\.correction: /);
+    expect(issues({ ...valid, analysis: { baseline: { mean: 0 } } })[0]).toMatch(
+      /^analysis\.baseline\.mean: /,
+    );
+    expect(issues({ ...valid, analysis: { minimumDetectableEffect: 0 } })[0]).toMatch(
+      /^analysis\.minimumDetectableEffect: /,
+    );
   });
 
   it('accepts every optional field', () => {

@@ -4,6 +4,7 @@ import type { Experiment } from '../../../shared/experiments/requests';
 import type { Metric } from '../../../shared/metrics/schema';
 import { ResultsService } from '../../../shared/results/service';
 import { bucketOf } from '../../../shared/analytics/histogram';
+import { MemoryBoundStore } from './memory-bounds';
 
 const experiment: Experiment = {
   key: 'checkout',
@@ -87,6 +88,7 @@ function service(data: ExperimentAggregates) {
       metric('latency', 'duration_p95', 'decrease'),
     ]),
     { readExperimentAggregates: async () => data },
+    new MemoryBoundStore(),
     () => new Date('2026-11-30T00:00:00.000Z'),
   );
 }
@@ -117,12 +119,31 @@ describe('experiment results', () => {
     expect(revenue).toMatchObject({ role: 'secondary', test: 'welch-t' });
     // Identical revenue in both arms: no effect at all.
     expect(revenue!.comparisons[0]).toMatchObject({ absoluteEffect: 0, pValue: 1, significant: false });
-    // No latency aggregates yet: empty figures, no comparison, no NaN.
-    expect(latency).toMatchObject({ role: 'guardrail', test: null, comparisons: [] });
+    // No latency aggregates yet: empty figures, a comparison without figures, no NaN.
+    expect(latency).toMatchObject({ role: 'guardrail', test: 'quantile-z' });
+    expect(latency!.comparisons[0]).toMatchObject({
+      pValue: null,
+      outcome: 'inconclusive',
+      significant: false,
+    });
     expect(latency!.variants[0]).toMatchObject({ units: 0, mean: null, p95: null });
     expect(results.sampleRatioMismatch.mismatch).toBe(false);
+    // Sequential by default: the always-valid p-value (above the fixed one) decides.
+    expect(lift!.alwaysValidPValue).toBe(lift!.sequentialPValue);
+    expect(lift!.alwaysValidPValue!).toBeGreaterThan(lift!.pValue!);
+    expect(lift!.alwaysValidPValue!).toBeLessThan(0.05);
+    expect(converted!.decision).toEqual({
+      basis: 'always-valid',
+      correction: 'holm',
+      alpha: 0.05,
+      sequenceLevel: 0.95,
+    });
+    expect(lift!.confidenceSequence![0]).toBeGreaterThan(0);
     expect(results.verdict.status).toBe('WINNER');
-    expect(results.verdict.message).toMatch(/^Beats control: treatment \+15\.0% on converted \(95% CI/);
+    expect(results.verdict.winners).toEqual(['treatment']);
+    expect(results.verdict.message).toMatch(
+      /^Beats control: treatment \+15\.0% on converted \(always-valid p = /,
+    );
   });
 
   it('flags a sample ratio mismatch and says not to trust the results', async () => {
@@ -169,9 +190,23 @@ describe('experiment results', () => {
     const plain = (await service(data).results('checkout')).metrics[0]!;
     const cuped = (await service(data).results('checkout', { cuped: true })).metrics[0]!;
     expect(plain.cuped).toBeNull();
-    expect(cuped.test).toBe('welch-t');
+    // CUPED never changes a metric's test: adjusted conversions keep the z-test.
+    expect(cuped.test).toBe('two-proportion-z');
+    expect(cuped.comparisons[0]!.test).toBe('two-proportion-z');
     expect(cuped.cuped!.theta).not.toBe(0);
     expect(cuped.comparisons[0]!.standardError!).toBeLessThan(plain.comparisons[0]!.standardError!);
+  });
+
+  it('leaves every figure as it is when CUPED is asked for without pre-exposure data (θ = 0), and says so', async () => {
+    const data = aggregates([1000, 1000], [100, 130]);
+    const plain = (await service(data).results('checkout')).metrics;
+    const asked = (await service(data).results('checkout', { cuped: true })).metrics;
+    expect(asked[0]).toEqual({
+      ...plain[0],
+      notes: [expect.stringMatching(/^CUPED not applied: no unit has pre-exposure data/)],
+    });
+    expect(asked[0]!.test).toBe('two-proportion-z');
+    expect(asked[1]!.comparisons).toEqual(plain[1]!.comparisons);
   });
 
   it('reads the 95th percentile of duration metrics off the histogram', async () => {
@@ -233,15 +268,20 @@ describe('experiment results', () => {
     ]);
     const treatment = control.map(([x, d]): [number, number] => [x * 1.2, d]);
     const withAov = { ...experiment, primaryMetric: 'aov', secondaryMetrics: [], guardrailMetrics: [] };
-    const results = await new ResultsService(repository([withAov]), repository([metric('aov', 'mean')]), {
-      readExperimentAggregates: async () => ({
-        experimentKey: 'checkout',
-        variants: {
-          control: { units: 400, metrics: { aov: ratioAggregate('control', control) } },
-          treatment: { units: 400, metrics: { aov: ratioAggregate('treatment', treatment) } },
-        },
-      }),
-    }).results('checkout', { cuped: true });
+    const results = await new ResultsService(
+      repository([withAov]),
+      repository([metric('aov', 'mean')]),
+      {
+        readExperimentAggregates: async () => ({
+          experimentKey: 'checkout',
+          variants: {
+            control: { units: 400, metrics: { aov: ratioAggregate('control', control) } },
+            treatment: { units: 400, metrics: { aov: ratioAggregate('treatment', treatment) } },
+          },
+        }),
+      },
+      new MemoryBoundStore(),
+    ).results('checkout', { cuped: true });
     const [aov] = results.metrics;
     const pooled = control.reduce((a, [x]) => a + x, 0) / control.reduce((a, [, d]) => a + d, 0);
     expect(aov!.variants[0]!.mean).toBeCloseTo(pooled, 10);

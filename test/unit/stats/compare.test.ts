@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   compareToControl,
+  meansZTest,
   summarize,
   twoProportionZTest,
   welchTTest,
@@ -248,22 +249,63 @@ describe('compareToControl', () => {
     expect(comparisons).toEqual(arms.map((t) => twoProportionZTest(conversions(1000, 100), t)));
   });
 
-  it('applies CUPED when covariates are set, with Welch even for conversions', () => {
+  it('applies CUPED only when the covariates explain something, and never changes the test', () => {
     const covariates = {
       control: covariateOf([], []),
       treatments: [covariateOf([], []), covariateOf([], [])],
     };
-    // A covariate that is 0 for everyone explains nothing: θ = 0 and the figures are the plain ones.
+    // A covariate that is 0 for everyone (no pre-exposure data) explains nothing: θ = 0, no adjustment, and the
+    // figures are the plain ones.
     const { comparisons, cuped } = compareToControl(control, treatments, { test: 'welch-t', covariates });
-    expect(cuped?.theta).toBe(0);
+    expect(cuped).toBeNull();
     expect(comparisons).toEqual(treatments.map((t) => welchTTest(control, t)));
-
     const arms = [conversions(900, 95)];
-    const adjusted = compareToControl(conversions(1000, 100), arms, {
+    const none = compareToControl(conversions(1000, 100), arms, {
       test: 'two-proportion-z',
       covariates: { control: covariates.control, treatments: [covariates.control] },
     });
-    expect(adjusted.comparisons[0]!.test).toBe('welch-t');
+    expect(none).toEqual({
+      comparisons: [twoProportionZTest(conversions(1000, 100), arms[0]!)],
+      cuped: null,
+    });
+
+    // Conversions with a covariate that predicts them: adjusted, and still the z-test.
+    const x = (n: number, k: number) => Array.from({ length: n }, (_, i) => (i < k ? 1 : 0));
+    const y = (n: number, k: number) => Array.from({ length: n }, (_, i) => (i < k ? 2 : 0) + (i % 3));
+    const adjusted = compareToControl(conversions(1000, 100), arms, {
+      test: 'two-proportion-z',
+      covariates: {
+        control: covariateOf(x(1000, 100), y(1000, 100)),
+        treatments: [covariateOf(x(900, 95), y(900, 95))],
+      },
+    });
+    expect(adjusted.cuped!.theta).not.toBe(0);
+    expect(adjusted.comparisons[0]!.test).toBe('two-proportion-z');
+    expect(adjusted.comparisons[0]!.standardError!).toBeLessThan(none.comparisons[0]!.standardError!);
+  });
+
+  it('meansZTest is the two-proportion z-test on 0/1 values', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 100_000 }),
+        fc.integer({ min: 2, max: 100_000 }),
+        fc.double({ min: 0.001, max: 0.999, noNaN: true }),
+        fc.double({ min: 0.001, max: 0.999, noNaN: true }),
+        (nc, nt, pc, pt) => {
+          const c = conversions(nc, Math.round(nc * pc));
+          const t = conversions(nt, Math.round(nt * pt));
+          const expected = twoProportionZTest(c, t);
+          const actual = meansZTest(c, t);
+          for (const field of ['statistic', 'pValue', 'standardError', 'sequentialPValue'] as const) {
+            const [a, e] = [actual[field], expected[field]];
+            if (e === null) expect(a).toBeNull();
+            else expect(Math.abs(a! - e)).toBeLessThanOrEqual(1e-9 * Math.max(Math.abs(e), 1e-300));
+          }
+          expect(actual.test).toBe('two-proportion-z');
+        },
+      ),
+      { numRuns: 300, seed: 61 },
+    );
   });
 
   it('refuses covariates that do not match the treatments', () => {

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import {
   DEFAULT_MIXING_EFFECT_SIZE,
   defaultMixingVariance,
+  mixtureConfidenceSequence,
   mixtureSprtPValue,
+  mixtureSprtThreshold,
   welchTTest,
 } from '../../../shared/stats';
 import { normalSf } from '../../../shared/stats/distributions';
@@ -99,5 +101,40 @@ describe('mixture SPRT p-value', () => {
     // The naive p-value, peeked at 100 times, "finds" an effect in about a third of the A/A tests.
     expect(fixedRejections / experiments).toBeGreaterThan(0.2);
     expect(sequentialRejections / experiments).toBeLessThan(0.05);
+  });
+});
+
+describe('mixture confidence sequence', () => {
+  it('excludes θ₀ = 0 exactly when the always-valid p-value is at most α, and is centred on the effect', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -10, max: 10, noNaN: true }),
+        fc.double({ min: 1e-4, max: 1e4, noNaN: true }),
+        fc.double({ min: 1e-3, max: 1e3, noNaN: true }),
+        fc.constantFrom(0.01, 0.05, 0.1),
+        (z, variance, ratio, alpha) => {
+          const effect = z * Math.sqrt(variance);
+          const input = { effect, variance, mixingVariance: ratio * variance };
+          const [lower, upper] = mixtureConfidenceSequence({ ...input, alpha });
+          expect((lower + upper) / 2).toBeCloseTo(effect, 9);
+          const p = mixtureSprtPValue(input);
+          // Away from the boundary itself (rounding), the two agree.
+          if (Math.abs(p - alpha) > 1e-9) expect(lower > 0 || upper < 0).toBe(p < alpha);
+          expect(mixtureSprtThreshold(variance, ratio * variance, alpha)).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 3000, seed: 33 },
+    );
+  });
+
+  it('is wider than the fixed-horizon interval: the price of looking at every sample size', () => {
+    const [lower, upper] = mixtureConfidenceSequence({
+      effect: 0,
+      variance: 1,
+      mixingVariance: 1,
+      alpha: 0.05,
+    });
+    expect(upper).toBeGreaterThan(1.96);
+    expect(lower).toBe(-upper);
   });
 });
