@@ -87,6 +87,10 @@ export interface LockedFields {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** A flat settings object with its keys in one order (undefined values drop out of JSON either way). */
+const sortedKeys = (value: object) =>
+  Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)));
+
 /**
  * While ACTIVE or PAUSED (SPEC §2.4): variants (keys, weights, control), unitAttribute, salt, flagKey, layer and
  * layerRange are locked, and trafficAllocation may only grow. The metrics are locked too: results are
@@ -96,7 +100,8 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 export function checkLockedFields(before: LockedFields, after: Omit<LockedFields, 'status'>): void {
   // The analysis settings are locked from the start for good: results are judged by them ever after, and the
   // running bounds kept for them (shared/results/bounds.ts) hold for those settings only.
-  if (before.status !== 'DRAFT' && !same(analysisOf(before), analysisOf(after))) {
+  // Compared by content: DynamoDB does not keep the order of a map's keys, so their JSON text may differ.
+  if (before.status !== 'DRAFT' && !same(sortedKeys(analysisOf(before)), sortedKeys(analysisOf(after)))) {
     throw new ConflictError(
       `analysis is locked once the experiment has started (it is ${before.status}): results are judged by ` +
         'the settings chosen before the first look',

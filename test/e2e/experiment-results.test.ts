@@ -95,12 +95,15 @@ engines.describe('experiment results end to end (assignments → events → proc
       // arm's events before the other's would look like a (reversed) effect to those reads.
       const control = buyers('control', 10);
       const treatment = buyers('treatment', 11);
-      const interleaved = Array.from({ length: Math.max(control.length, treatment.length) }, (_, i) => [
-        control[i],
-        treatment[i],
-      ])
-        .flat()
-        .filter((unitId): unitId is string => unitId !== undefined);
+      // Spread in proportion (each arm's i-th buyer at i / its count), as live traffic is: any prefix holds the two
+      // arms' purchases in the ratio of the whole, so a read part-way sees the same lift, not a 1:1 race that a
+      // shard's lag could tip the other way.
+      const interleaved = [
+        ...control.map((unitId, i) => ({ unitId, at: (i + 0.5) / control.length })),
+        ...treatment.map((unitId, i) => ({ unitId, at: (i + 0.5) / treatment.length })),
+      ]
+        .sort((a, b) => a.at - b.at)
+        .map((p) => p.unitId);
       const purchases = interleaved.map((unitId, i) => ({
         eventId: randomUUID(),
         type: 'track',
