@@ -62,9 +62,9 @@ export interface ProcessorOptions {
   readonly sink: EventSink;
   /**
    * The analysis configuration, typically cached (`CachedAnalysisConfig.get`). Asked once per batch, and once
-   * more with `{ fresh: true }` when the batch has events only a newer configuration could use (an exposure to
-   * an experiment, or a track event for a metric, created since the copy was loaded): such events are otherwise
-   * dropped for good. The source decides how often it really reloads.
+   * more when the batch has events only a newer configuration could use, which would otherwise be dropped for
+   * good: `{ current: true }` for an exposure to an unknown experiment (a copy loaded after the batch arrived),
+   * `{ fresh: true }` for a track event no metric reads (the source decides how often it really reloads).
    */
   readonly config: (request?: ConfigRequest) => Promise<AnalysisConfig>;
   readonly logger: ProcessorLogger;
@@ -254,8 +254,13 @@ export class EventProcessor {
     await this.index(valid, stats, failed);
 
     let config = await this.options.config();
-    if (valid.some(({ event }) => mayBecomeRelevant(event) && !isRelevant(event, config))) {
-      // Possibly an experiment or metric created since the copy was loaded: dropping its events would be for good.
+    const unknown = valid.filter(({ event }) => mayBecomeRelevant(event) && !isRelevant(event, config));
+    if (unknown.some(({ event }) => event.type === 'exposure')) {
+      // An experiment created since the copy was loaded: dropping its exposures would be for good (and skew its
+      // sample ratio), so only a copy loaded after the batch arrived will do.
+      config = await this.options.config({ current: true });
+    } else if (unknown.length > 0) {
+      // Possibly a metric created since the copy was loaded.
       config = await this.options.config({ fresh: true });
     }
     const byUnit = new Map<string, UnitWork>();

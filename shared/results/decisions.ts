@@ -38,6 +38,42 @@ export interface Decision {
   readonly outcome: Outcome;
 }
 
+/**
+ * The sample each arm needs before a read's look enters the running bounds (docs/statistics.md §4, "When looks
+ * start counting"). The always-valid tests rest on a normal approximation of each arm's mean; with a handful of
+ * conversions (or a few valued events) an arm's variance is badly underestimated — 3 conversions against 0 make a
+ * confidence sequence wholly on one side — and a running bound keeps that forever. Skipping looks never harms the
+ * guarantee (the running minimum over fewer looks is never lower), so looks wait for these counts.
+ */
+export const MIN_LOOK_SAMPLE = {
+  /** Units with a value, every metric type. */
+  units: 100,
+  /** Conversion metrics: converted and not-converted units, each (n·p ≥ 30 and n·(1 − p) ≥ 30). */
+  outcomes: 30,
+  /** duration_p95: values, so that ≥ 10 lie beyond the tested 95th percentile. */
+  values: 200,
+} as const;
+
+/** What an arm's aggregate says about its sample, for `lookReady`. */
+export interface ArmSample {
+  readonly units: number;
+  /** Conversion metrics: converted units. */
+  readonly conversions?: number;
+  /** duration_p95: the values counted. */
+  readonly values?: number;
+}
+
+/** Whether every arm of a comparison has the minimum sample (`MIN_LOOK_SAMPLE`) for its look to count. */
+export function lookReady(arms: readonly ArmSample[]): boolean {
+  return arms.every(
+    ({ units, conversions, values }) =>
+      units >= MIN_LOOK_SAMPLE.units &&
+      (conversions === undefined ||
+        (conversions >= MIN_LOOK_SAMPLE.outcomes && units - conversions >= MIN_LOOK_SAMPLE.outcomes)) &&
+      (values === undefined || values >= MIN_LOOK_SAMPLE.values),
+  );
+}
+
 /** This read's figures for the running bound of one comparison; null when it has no standard error yet. */
 export function lookOf(
   comparison: Comparison,

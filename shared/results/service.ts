@@ -38,6 +38,9 @@ import {
   confidenceSequenceOf,
   decideFamily,
   lookOf,
+  lookReady,
+  MIN_LOOK_SAMPLE,
+  type ArmSample,
   type Decision,
   type DecisionBasis,
   type FamilyMember,
@@ -173,6 +176,8 @@ interface Measured {
     readonly variant: string;
     readonly comparison: Comparison;
     readonly key: string;
+    /** Every arm of the comparison has the minimum sample for this read's look to count (`lookReady`). */
+    readonly ready: boolean;
   }[];
 }
 
@@ -235,7 +240,8 @@ export class ResultsService {
     // This read's looks, merged into the stored running bounds (persisted once the experiment has started).
     const looks: Record<string, RunningBound> = {};
     for (const m of measured) {
-      for (const { comparison, key: boundAt } of m.comparisons) {
+      for (const { comparison, key: boundAt, ready } of m.comparisons) {
+        if (!ready) continue;
         const look = lookOf(comparison, m.metric.direction, m.sequenceAlpha);
         if (look !== null) looks[boundAt] = look;
       }
@@ -281,7 +287,7 @@ export class ResultsService {
       ...m.results,
       ...withNotes(
         m.results.notes,
-        m.comparisons.flatMap((c) => boundNotes(c.variant, bounds[c.key])),
+        m.comparisons.flatMap((c) => boundNotes(c.variant, bounds[c.key], c.ready)),
       ),
       comparisons: m.comparisons.map(({ variant, comparison, key: boundAt }) => {
         const decision = decisions.get(`${m.role}|${boundAt}`)!;
@@ -415,6 +421,10 @@ export class ResultsService {
           ]
         : [];
     const mode = compared.cuped === null ? 'plain' : 'cuped';
+    const armOf = (variant: string): ArmSample => ({
+      units: of(variant).n,
+      ...(metric.type === 'conversion' ? { conversions: of(variant).conversions } : {}),
+    });
     return {
       results: {
         ...identity(metric, role),
@@ -427,6 +437,7 @@ export class ResultsService {
         variant: treatments[i]!.key,
         comparison,
         key: boundKey(mode, metric.key, treatments[i]!.key),
+        ready: lookReady([armOf(control.key), armOf(treatments[i]!.key)]),
       })),
     };
   }
@@ -491,6 +502,7 @@ export class ResultsService {
           direction: metric.direction,
         }),
         key: boundKey('plain', metric.key, t.key),
+        ready: lookReady([control.key, t.key].map((v) => ({ units: of(v).n, values: of(v).values.count }))),
       })),
     };
   }
@@ -556,8 +568,20 @@ export class ResultsService {
 }
 
 /** What a running bound says that the figures alone do not. */
-function boundNotes(variant: string, bound: RunningBound | undefined): string[] {
-  if (bound === undefined) return [];
+function boundNotes(variant: string, bound: RunningBound | undefined, ready: boolean): string[] {
+  const waiting = ready
+    ? []
+    : [
+        `${variant}: this read does not count toward the always-valid figures yet — each arm needs ` +
+          `${MIN_LOOK_SAMPLE.units} units (conversions: ${MIN_LOOK_SAMPLE.outcomes} converted and ` +
+          `${MIN_LOOK_SAMPLE.outcomes} not; durations: ${MIN_LOOK_SAMPLE.values} values) before a normal ` +
+          'approximation holds.',
+      ];
+  if (bound === undefined) return waiting;
+  return [...waiting, ...settledNotes(variant, bound)];
+}
+
+function settledNotes(variant: string, bound: RunningBound): string[] {
   if (bound.up && bound.down) {
     return [
       `${variant}: significant in both directions at different reads — the effect changed sign over time, or ` +

@@ -3,7 +3,7 @@ import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { eventSchema, type SwitchyardEvent } from '../../shared/events/schema';
 import { streamEvents } from '../support/event-stream';
 import { requireEngines } from '../support/engines';
-import { apiCaller, eventually, mapConcurrent } from '../support/http';
+import { apiCaller, eventually, mapConcurrent, PUBLISH_BUDGET_MS } from '../support/http';
 
 const engines = requireEngines(['java']);
 
@@ -95,7 +95,11 @@ engines.describe('experiment assignment end to end (schedule → sweep → assig
         async () => (await dev('GET', '/api/v1/experiments/checkout-button')).json.status === 'ACTIVE',
         scaledMs(10_000),
       );
-      await eventually('the ruleset carries it', () => running('checkout-button'), scaledMs(10_000));
+      await eventually(
+        'the ruleset carries it',
+        () => running('checkout-button'),
+        scaledMs(PUBLISH_BUDGET_MS),
+      );
 
       const answers = await mapConcurrent(units, 16, (unit) => assignmentOf('checkout-button', unit));
       const counts = { control: 0, treatment: 0, out: 0 };
@@ -150,7 +154,7 @@ engines.describe('experiment assignment end to end (schedule → sweep → assig
       await eventually(
         'the new traffic is published',
         async () => (await assign({ unitId: 'x' })).revision > before,
-        scaledMs(10_000),
+        scaledMs(PUBLISH_BUDGET_MS),
       );
 
       const answers = await mapConcurrent(units, 16, (unit) => assignmentOf('checkout-button', unit));
@@ -189,7 +193,7 @@ engines.describe('experiment assignment end to end (schedule → sweep → assig
       await eventually(
         'both are published',
         async () => (await running('layer-left')) && running('layer-right'),
-        scaledMs(10_000),
+        scaledMs(PUBLISH_BUDGET_MS),
       );
 
       const sample = units.slice(0, 3000);

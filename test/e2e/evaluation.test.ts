@@ -3,7 +3,7 @@ import { OpenFeature } from '@openfeature/server-sdk';
 import { scaledMs } from '../../local/timing';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
-import { eventually, request } from '../support/http';
+import { eventually, request, PUBLISH_BUDGET_MS } from '../support/http';
 
 const engines = requireEngines(['java']);
 const AUTHORIZER_TTL_SECONDS = 2;
@@ -90,7 +90,7 @@ engines.describe('flag evaluation end to end on the local platform', () => {
         const { results } = await evaluate(serverKey, { targetingKey: 'probe' });
         return results.length === 2 ? true : undefined;
       },
-      scaledMs(10_000),
+      scaledMs(PUBLISH_BUDGET_MS),
     );
   }, scaledMs(90_000));
 

@@ -3,7 +3,7 @@ import { scaledMs } from '../../local/timing';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import type { ExperimentResults } from '../../shared/results/service';
 import { requireEngines } from '../support/engines';
-import { apiCaller, eventually, mapConcurrent } from '../support/http';
+import { apiCaller, eventually, mapConcurrent, PUBLISH_BUDGET_MS } from '../support/http';
 
 const engines = requireEngines(['java']);
 
@@ -78,7 +78,7 @@ engines.describe('experiment results end to end (assignments → events → proc
             (await sdk('POST', '/api/v1/assignments', { unitId: 'probe', experiments: ['checkout-lift'] }))
               .json.assignments as { reason: string }[]
           )[0]!.reason !== 'NOT_RUNNING',
-        scaledMs(10_000),
+        scaledMs(PUBLISH_BUDGET_MS),
       );
       const units = Array.from({ length: 20_000 }, (_, i) => `unit-${i}`);
       const assigned = await mapConcurrent(units, 16, async (unitId) => {
@@ -123,15 +123,16 @@ engines.describe('experiment results end to end (assignments → events → proc
       await send([...purchases, early]);
       await send(purchases.slice(0, 500));
 
-      // Waiting reads ask for the CUPED figures, which keep running bounds of their own: the plain bounds below
-      // start from the complete data. A look at the first few purchases of a batch can put a confidence sequence
-      // wholly on the wrong side (the normal approximation needs more events than that), which the "significant
-      // both ways → no call" rule then holds for good — a known gap of the decision rule (issue 15).
-      let r = await results('checkout-lift', '?cuped=true');
+      // The reads while the processor counts are looks too: a look at a batch's first few purchases must not put a
+      // confidence sequence on the wrong side for good (looks count once each arm has the minimum sample).
+      let r = await results('checkout-lift');
+      console.log(JSON.stringify([r.variants.map((v) => v.units), ['control', 'treatment'].map((v) => figures(r, 'purchase', v).conversions), r.metrics[0]!.notes]));
       await eventually(
         'the processor has counted every exposure and purchase',
         async () => {
-          r = await results('checkout-lift', '?cuped=true');
+          r = await results('checkout-lift');
+          const c0 = r.metrics[0]!.comparisons[0];
+          console.log(JSON.stringify([r.variants.map((v) => v.units), ['control', 'treatment'].map((v) => figures(r, 'purchase', v).conversions), c0?.absoluteEffect, c0?.sequentialPValue, c0?.confidenceSequence, r.metrics[0]!.notes, c0?.alwaysValidPValue]));
           const converted = ['control', 'treatment'].reduce(
             (sum, v) => sum + (figures(r, 'purchase', v).conversions ?? 0),
             0,
@@ -162,6 +163,7 @@ engines.describe('experiment results end to end (assignments → events → proc
       expect(lift!.sequentialPValue).toBeGreaterThanOrEqual(lift!.pValue!);
       // Sequential by default: the verdict reads the running minimum of the always-valid p-value.
       expect(lift!.alwaysValidPValue).toBeLessThan(0.05);
+      if (lift!.outcome !== 'better') console.log(JSON.stringify({ lift, notes: purchase.notes }, null, 1));
       expect(lift).toMatchObject({ outcome: 'better', significant: true });
       expect(r.verdict.status).toBe('WINNER');
       expect(r.verdict.winners).toEqual(['treatment']);
@@ -220,7 +222,7 @@ engines.describe('experiment results end to end (assignments → events → proc
   // SKIPPED, not done (issue 15 stays open): in 1 of 3 full clean-clone runs the processor never counted this
   // experiment's page loads within 338 s (exposures to an experiment started after the processor loaded its
   // configuration, suspected). Passes alone and in the other runs; to be fixed in the processor, then unskipped.
-  it.skip(
+  it(
     'plans a draft, locks the analysis once started, and gives GUARDRAIL_HARM with p95 intervals for a slower arm',
     async () => {
       const analysis = { minimumDetectableEffect: 0.1, power: 0.8, baseline: { mean: 0.2 } };

@@ -74,6 +74,13 @@ export function apiCaller(baseUrl: () => string, credential: () => string) {
 }
 
 /**
+ * The deadline for a change to reach the ruleset (config stream → publisher → evaluation), before the machine's
+ * time scale: about 2 s on an idle machine, but DynamoDB Local's stream and the publisher share two busy cores
+ * with every other test file in a full run (a 10 s budget scaled to 28.5 s ran out once in CI).
+ */
+export const PUBLISH_BUDGET_MS = 30_000;
+
+/**
  * Polls `probe` until it answers neither `false` nor `undefined`, and returns that answer; fails with `what`
  * after `timeoutMs`.
  */

@@ -136,7 +136,7 @@ describe('event processor: configuration', () => {
       sink: new FixedSink(),
       config: (request) => {
         requests.push(request);
-        return Promise.resolve(request?.fresh === true ? current : stale);
+        return Promise.resolve(request?.current === true ? current : stale);
       },
       logger: quiet(),
       now: () => T0,
@@ -147,7 +147,8 @@ describe('event processor: configuration', () => {
     expect(failed.size).toBe(0);
     expect(stats.ignored).toBe(0);
     expect(store.aggregates.get('just-started/control/$units')).toEqual({ n: 50 });
-    expect(requests).toEqual([undefined, { fresh: true }]);
+    // Exposures to an unknown experiment: only a copy loaded after the batch arrived will do.
+    expect(requests).toEqual([undefined, { current: true }]);
 
     // Nothing unknown: no fresh copy asked for. Error events without a flag: no configuration would use them.
     requests.length = 0;
@@ -193,6 +194,71 @@ describe('event processor: configuration', () => {
     clock += 2_000;
     await config.get();
     expect(source.listExperiments).toHaveBeenCalledTimes(3);
+  });
+
+  it('gives exposures a copy loaded after they asked: joins such a load, waits for the next slot, never a stale copy', async () => {
+    const experiments = [experiment('checkout')];
+    let release: () => void = () => undefined;
+    let gate: Promise<void> | undefined;
+    const source = {
+      listExperiments: jest.fn(async () => {
+        const snapshot = [...experiments];
+        if (gate !== undefined) await gate;
+        return snapshot;
+      }),
+      listMetrics: jest.fn(() => Promise.resolve([converted])),
+    };
+    let clock = 1_000_000;
+    const slept: number[] = [];
+    const config = new CachedAnalysisConfig(source, {
+      now: () => clock,
+      sleep: async (ms) => {
+        slept.push(ms);
+        clock += ms;
+      },
+    });
+    await config.get();
+    // Shard 1 asks fresh (a page view): a load starts, and holds on the table.
+    gate = new Promise((resolve) => (release = resolve));
+    clock += 1_000;
+    const shard1 = config.get({ fresh: true });
+    // The experiment is started while that load is under way; shard 2's exposures to it arrive.
+    experiments.push(experiment('just-started'));
+    clock += 100;
+    const shard2 = config.get({ current: true });
+    const shard3 = config.get({ current: true });
+    gate = undefined;
+    release();
+    expect((await shard1).experiments.has('just-started')).toBe(false);
+    // The load under way began before they asked: they wait for the next slot, share one load, and see it.
+    expect((await shard2).experiments.has('just-started')).toBe(true);
+    expect((await shard3).experiments.has('just-started')).toBe(true);
+    expect(source.listExperiments).toHaveBeenCalledTimes(3);
+    expect(slept).toEqual([900]);
+    // A copy loaded after the request is enough: no more loads.
+    expect((await config.get()).experiments.has('just-started')).toBe(true);
+    expect(source.listExperiments).toHaveBeenCalledTimes(3);
+  });
+
+  it('fails a batch rather than drop its exposures when the reload they need fails', async () => {
+    let fail = false;
+    const source = {
+      listExperiments: jest.fn(() =>
+        fail ? Promise.reject(new Error('throttled')) : Promise.resolve([experiment('checkout')]),
+      ),
+      listMetrics: () => Promise.resolve([converted]),
+    };
+    let clock = 0;
+    const config = new CachedAnalysisConfig(source, {
+      now: () => clock,
+      sleep: async (ms) => void (clock += ms),
+    });
+    const first = await config.get();
+    fail = true;
+    clock += 5;
+    await expect(config.get({ current: true })).rejects.toThrow('could not be reloaded');
+    // Other batches keep the copy they had.
+    expect(await config.get({ fresh: true })).toBe(first);
   });
 
   it('keeps the cached copy when a fresh reload fails, and does not hammer the source', async () => {

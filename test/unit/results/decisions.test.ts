@@ -182,11 +182,49 @@ describe('running bounds', () => {
     expect(flipped.verdict.status).toBe('INCONCLUSIVE');
   });
 
+  it('lets a look count only once each arm has the minimum sample, so a read of the first few events cannot veto the verdict', async () => {
+    const experiment = experimentOf(['control', 'treatment']);
+    const store = new MemoryBoundStore();
+    const read = (control: [number, number], treatment: [number, number]) =>
+      service(
+        experiment,
+        () =>
+          data({
+            control: { units: control[0], metrics: { converted: control } },
+            treatment: { units: treatment[0], metrics: { converted: treatment } },
+          }),
+        store,
+      ).results('checkout');
+    // Every exposure counted, purchases just starting to arrive: 12 converted in control, none in treatment. The
+    // normal approximation (treatment variance 0) puts this read's sequence wholly below 0.
+    const early = await read([10_000, 12], [10_000, 0]);
+    expect(comparisonOf(early, 'converted', 'treatment')).toMatchObject({
+      alwaysValidPValue: null,
+      confidenceSequence: null,
+      outcome: 'inconclusive',
+    });
+    expect(early.metrics[0]!.notes).toEqual([
+      expect.stringMatching(/^treatment: this read does not count toward the always-valid figures yet/),
+    ]);
+    expect(store.writes).toBe(0);
+    // One short of the minimum on either side still waits: 29 converted, or 29 not converted.
+    await read([10_000, 29], [10_000, 40]);
+    await read([1_000, 971], [1_000, 500]);
+    await read([99, 40], [1_000, 500]);
+    expect(store.writes).toBe(0);
+    // Complete data: the planted +10% lift wins, and the early reads left nothing behind.
+    const complete = await read([20_000, 2_000], [20_000, 2_200]);
+    expect(complete.metrics[0]!.notes).toBeUndefined();
+    expect(comparisonOf(complete, 'converted', 'treatment')).toMatchObject({ outcome: 'better' });
+    expect(complete.verdict.status).toBe('WINNER');
+    expect(store.writes).toBe(1);
+  });
+
   it('keeps nothing for a draft, and keeps CUPED and plain figures apart', async () => {
     const store = new MemoryBoundStore();
     const aggregates = data({
-      control: { units: 100, metrics: { converted: conversion(100, 0.1) } },
-      treatment: { units: 100, metrics: { converted: conversion(100, 0.2) } },
+      control: { units: 1000, metrics: { converted: conversion(1000, 0.1) } },
+      treatment: { units: 1000, metrics: { converted: conversion(1000, 0.2) } },
     });
     await service(
       experimentOf(['control', 'treatment'], { status: 'DRAFT' }),
