@@ -560,20 +560,55 @@ function itemKeys(plan: UnitPlan): string[] {
   ];
 }
 
+/**
+ * An item key with its arm left out: aggregate, minute and unit-cell keys are all `<experiment or flag>/<variant or
+ * variation>/<metric, minute or hour>` behind their kind prefix (`e:`, `s:`, `c:`).
+ */
+function withoutArm(itemKey: string): string {
+  const parts = itemKey.split('/');
+  return parts.length === 3 ? `${parts[0]}/*/${parts[2]}` : itemKey;
+}
+
 /** An aggregate Update's share of a transaction's bytes (keys, expression, a few numbers), generously. */
 const UPDATE_BYTES = 1024;
 
 /**
  * Greedy packing into transactions of at most 100 items (unit states + distinct aggregate items) and 3.5 MB.
- * Units are taken in the order of the experiments they touch, so units of one experiment share their
- * aggregate items in as few transactions as possible: writes grow with units and distinct aggregates, not
+ * Units are taken in the order of the experiments (and flags) they touch, so units of one experiment share
+ * their aggregate items in as few transactions as possible: writes grow with units and distinct aggregates, not
  * with events. Units once in a refused transaction go alone.
+ *
+ * Within one experiment the arms are **interleaved in proportion**: the transactions commit one after another,
+ * and a results read (or the safety monitor) between two of them sees the batch part-way. Had the batch's
+ * control units all come first, that read would see control's conversions without treatment's — a difference
+ * made by the processor, which an always-valid test would take for an effect and its running bound keep for
+ * good. Taking each arm's i-th unit at position i / (its units) makes every prefix of the batch hold the arms in
+ * the batch's own proportions; a transaction then touches every arm's items, a few more per transaction.
  */
 export function pack(plans: readonly UnitPlan[]): UnitPlan[][] {
   const alone = plans.filter((p) => p.work.alone).map((p) => [p]);
   const shared = plans.filter((p) => !p.work.alone);
   const signature = new Map(shared.map((p) => [p, [...new Set(itemKeys(p))].sort().join('|')]));
-  const ordered = [...shared].sort((a, b) => (signature.get(a)! < signature.get(b)! ? -1 : 1));
+  const groups = new Map<string, UnitPlan[]>();
+  for (const plan of shared) {
+    const group = groups.get(signature.get(plan)!) ?? [];
+    group.push(plan);
+    groups.set(signature.get(plan)!, group);
+  }
+  const order = new Map<UnitPlan, { armless: string; position: number; signature: string }>();
+  for (const [key, group] of groups) {
+    const armless = [...new Set(key.split('|').map(withoutArm))].sort().join('|');
+    group.forEach((plan, i) =>
+      order.set(plan, { armless, position: (i + 0.5) / group.length, signature: key }),
+    );
+  }
+  const ordered = [...shared].sort((a, b) => {
+    const x = order.get(a)!;
+    const y = order.get(b)!;
+    if (x.armless !== y.armless) return x.armless < y.armless ? -1 : 1;
+    if (x.position !== y.position) return x.position - y.position;
+    return x.signature < y.signature ? -1 : x.signature > y.signature ? 1 : 0;
+  });
   const out: UnitPlan[][] = [];
   let current: UnitPlan[] = [];
   let keys = new Set<string>();

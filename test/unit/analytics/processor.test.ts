@@ -123,6 +123,46 @@ const checkoutConfig = () => {
   return () => Promise.resolve(config);
 };
 
+describe('event processor: commit order', () => {
+  it('commits a batch with the arms of an experiment in proportion, so a read part-way sees no difference the processor made', async () => {
+    const store = new MemoryStore();
+    const processor = new EventProcessor({
+      store,
+      sink: new FixedSink(),
+      config: checkoutConfig(),
+      logger: quiet(),
+      now: () => T0,
+    });
+    // 600 units in control, 300 in treatment, all exposed; then every one of them converts, in one batch.
+    const arms = (i: number) => (i % 3 === 2 ? 'treatment' : 'control');
+    const units = Array.from({ length: 900 }, (_, i) => ({ unitId: `u${i}`, variant: arms(i) }));
+    await processor.process(records(units.map((u) => ({ ...exposure(u.unitId), variant: u.variant }))));
+    store.commits.length = 0;
+    const signups = units.map(({ unitId }): SwitchyardEvent => ({
+      eventId: uuid(),
+      type: 'track',
+      name: 'signup',
+      unitId,
+      timestamp: new Date(T0 + 60_000).toISOString(),
+    }));
+    const { failed } = await processor.process(records(signups));
+    expect(failed.size).toBe(0);
+    expect(store.commits.length).toBeGreaterThan(5);
+    // After each transaction, the share of each arm's conversions counted so far: equal, up to one transaction.
+    const counted = { control: 0, treatment: 0 };
+    for (const tx of store.commits) {
+      for (const [key, delta] of tx.experiments) {
+        const [, variant, metric] = key.split('/');
+        if (metric === 'converted')
+          counted[variant as 'control' | 'treatment'] += delta.get('sx')?.delta ?? 0;
+      }
+      const gap = Math.abs(counted.control / 600 - counted.treatment / 300);
+      expect(gap).toBeLessThanOrEqual(100 / 300);
+    }
+    expect(counted).toEqual({ control: 600, treatment: 300 });
+  });
+});
+
 describe('event processor: configuration', () => {
   it('asks for a fresh configuration when a batch has events the one it got does not know, and uses it', async () => {
     // The source as a cache sees it: the experiment exists (it was just created and started), but the copy
