@@ -105,6 +105,8 @@ async function main(): Promise<void> {
       `  curl -H "Authorization: Bearer $TOKEN" ${platform.url}/api/v1/users/me`,
       `  OpenAPI: ${platform.url}/api/v1/openapi.json`,
       `  Safety notifications (one JSON line per rollback): ${platform.outboxFile}`,
+      `  Event batches given up after their retries: ${platform.failuresDir}/event-processor — replay with`,
+      `  npm run redrive -- --dir ${platform.failuresDir}/event-processor --kinesis-endpoint ${platform.kinesisEndpoint} --stream ${platform.eventsStreamName}`,
       '',
       'Ctrl-C to stop.',
     ].join('\n'),

@@ -28,7 +28,8 @@ import { LocalIdentity, LOCAL_REGION } from './identity';
 import { ensureStream, startKinesisLocal } from './kinesis';
 import { FunctionRuntime, lambdaContext } from './lambda-runtime';
 import { freePort } from './ports';
-import { pollDynamoStream, pollKinesisStream, type StreamPoller } from './streams';
+import { DirectoryFailureStore } from './failure-store';
+import { pollDynamoStream, pollKinesisStream, type PollerOptions, type StreamPoller } from './streams';
 import { elapsed } from './timing';
 import { serveTokens } from './token-endpoint';
 import type { DynamoDBStreamEvent, KinesisStreamEvent, ScheduledEvent } from 'aws-lambda';
@@ -74,6 +75,12 @@ export interface PlatformOptions {
   readonly dynamoEndpoint?: string;
   /** @default 'switchyard-local' */
   readonly tablePrefix?: string;
+  /**
+   * How old a stream record may get before a batch that keeps failing goes to the failure directory, as the
+   * deployed event source mappings' maximumRecordAge (tests shrink it).
+   * @default 24 hours (kinesalite's retention, as the stream's in AWS)
+   */
+  readonly maxRecordAgeMs?: number;
 }
 
 export interface RunningPlatform {
@@ -88,8 +95,18 @@ export interface RunningPlatform {
    * (`<dataDir>/outbox/notifications.ndjson`; with `memory`, in a temporary directory removed on stop).
    */
   readonly outboxFile: string;
+  /**
+   * Batches of a stream kept whole after their retries ran out (`failures: 'records'`), one directory per function:
+   * `<dataDir>/failures/<function>/` (with `memory`, a temporary directory). `npm run redrive` replays them.
+   */
+  readonly failuresDir: string;
+  /** kinesalite's endpoint (for `npm run redrive -- --kinesis-endpoint`). */
+  readonly kinesisEndpoint: string;
   stop(): Promise<void>;
 }
+
+/** kinesalite keeps records 24 hours, as a Kinesis stream does by default. */
+const DEFAULT_MAX_RECORD_AGE_MS = 24 * 3_600_000;
 
 export function localTableNames(prefix = 'switchyard-local'): Record<TableId, string> {
   return Object.fromEntries(TABLE_IDS.map((id) => [id, `${prefix}-${id}`])) as Record<TableId, string>;
@@ -199,6 +216,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       : join(dataDir, 'outbox');
     if (options.memory) stops.push(() => rm(outboxDir, { recursive: true, force: true }));
     const outboxFile = join(outboxDir, 'notifications.ndjson');
+    const failuresDir = options.memory
+      ? join(tmpdir(), `switchyard-failures-${randomUUID()}`)
+      : join(dataDir, 'failures');
+    if (options.memory) stops.push(() => rm(failuresDir, { recursive: true, force: true }));
     configureEnvironment(
       {
         dynamo: relay?.endpoint ?? `http://127.0.0.1:${dynamoPort}`,
@@ -269,12 +290,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     });
     await phase('stream pollers', async () => {
       for (const fn of streamFunctions) {
-        const pollerOptions = {
+        const failures = new DirectoryFailureStore(join(failuresDir, fn.name));
+        const pollerOptions: PollerOptions = {
           functionName: fn.name,
           batchSize: fn.batchSize,
-          maxAttempts: fn.maxAttempts,
+          maxAttempts: fn.maxAttempts === 'untilExpired' ? Infinity : fn.maxAttempts,
+          maxRecordAgeMs: options.maxRecordAgeMs ?? DEFAULT_MAX_RECORD_AGE_MS,
           intervalMs: 200,
           log,
+          // 'location' (an SQS message in AWS): the local platform only logs where the batch was.
+          ...(fn.failures === 'records' ? { onFailure: (failure) => failures.write(failure) } : {}),
         };
         if (fn.source.kind === 'tableStream') {
           const handler = functions.get<DynamoDBStreamEvent, void>(fn.entry);
@@ -339,6 +364,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       eventsStreamName: EVENTS_STREAM_NAME,
       tokenPort: tokens?.port ?? null,
       outboxFile,
+      failuresDir,
+      kinesisEndpoint: `http://127.0.0.1:${kinesisPort}`,
       stop: stopAll,
     };
   } catch (error) {

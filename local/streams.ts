@@ -36,29 +36,67 @@ interface ShardSource<R> {
   firstIterator(shardId: string, afterSequence?: string): Promise<string | null>;
   read(iterator: string): Promise<{ records: R[]; next: string | null }>;
   sequenceOf(record: R): string;
+  /** When the record reached the stream (ms): its age decides when retrying it stops. */
+  arrivalOf(record: R): number;
+}
+
+/**
+ * A batch that failed for good, as Lambda sends it to an S3 on-failure destination: metadata about the failed
+ * invocation and the invocation event itself (`payload`, its JSON text), so that nothing is lost and the batch
+ * can be redriven (shared/events/redrive.ts).
+ */
+export interface StreamFailure {
+  readonly version: '1.0';
+  readonly timestamp: string;
+  readonly requestContext: {
+    readonly functionArn: string;
+    readonly condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+    readonly approximateInvokeCount: number;
+  };
+  readonly batchInfo: {
+    readonly shardId: string;
+    readonly startSequenceNumber: string;
+    readonly endSequenceNumber: string;
+    readonly batchSize: number;
+    readonly streamArn: string;
+  };
+  readonly payload: string;
 }
 
 export interface PollerOptions {
   readonly functionName: string;
   readonly batchSize: number;
-  /** Deliveries of one failing record before it is dropped, as Lambda's maximumRetryAttempts + DLQ. */
+  /**
+   * Deliveries of a failing batch before it goes to the failure destination, as Lambda's maximumRetryAttempts + 1;
+   * Infinity: until the record is older than `maxRecordAgeMs` (Lambda's default: until the record expires).
+   */
   readonly maxAttempts: number;
+  /** Lambda's maximumRecordAge. @default Infinity */
+  readonly maxRecordAgeMs?: number;
   readonly intervalMs: number;
+  /** The longest pause between two deliveries of a failing batch (backoff doubles up to it). @default 5 000 */
+  readonly maxBackoffMs?: number;
+  /** The on-failure destination: receives each batch given up, with its records. Unset: logged only. */
+  readonly onFailure?: (failure: StreamFailure) => Promise<void>;
   readonly log: (line: string) => void;
 }
 
 /**
- * Lambda's event source mapping, in miniature: one loop per shard, batches in order, partial batch
- * failures re-delivered from the first failed record, bounded attempts, then the records are dropped
- * with a log line (the local stand-in for the on-failure destination).
+ * Lambda's event source mapping, in miniature, with the settings of the deployed ones (lib/constructs/
+ * background-functions.ts): one loop per shard, batches in order, partial batch failures re-delivered from the
+ * first failed record, a batch whose invocation threw split in two (bisectBatchOnError; splitting spends no
+ * attempt), retries with backoff until the attempts or the record's age run out — then the batch from the failed
+ * record on goes to the on-failure destination with its records (`onFailure`), and the shard moves on.
  */
-class ShardPoller<R> {
+class ShardPoller<R, E> {
   private running = false;
   private readonly loops = new Map<string, Promise<void>>();
 
   constructor(
     private readonly source: ShardSource<R>,
-    private readonly deliver: (records: R[]) => Promise<BatchResponse | void>,
+    /** The invocation event of a batch of one shard: what the handler gets, and a failure keeps whole. */
+    private readonly eventOf: (records: R[], shardId: string) => E,
+    private readonly deliver: (event: E) => Promise<BatchResponse | void>,
     private readonly options: PollerOptions,
   ) {}
 
@@ -95,7 +133,10 @@ class ShardPoller<R> {
     let iterator = await this.source.firstIterator(shardId).catch(() => null);
     let pending: R[] = [];
     let attempts = 0;
+    let limit = this.options.batchSize;
     let lastRead: string | undefined;
+    const maxAge = this.options.maxRecordAgeMs ?? Infinity;
+    const maxBackoff = this.options.maxBackoffMs ?? 5000;
     while (this.running && (iterator !== null || pending.length > 0)) {
       try {
         if (pending.length < this.options.batchSize && iterator !== null) {
@@ -118,27 +159,34 @@ class ShardPoller<R> {
           await this.pause(this.options.intervalMs);
           continue;
         }
-        const batch = pending.slice(0, this.options.batchSize);
-        const failedAt = await this.invoke(batch);
-        if (failedAt === null) {
+        const batch = pending.slice(0, limit);
+        const outcome = await this.invoke(batch, shardId);
+        if (outcome === null) {
           pending = pending.slice(batch.length);
           attempts = 0;
+          limit = this.options.batchSize;
+          continue;
+        }
+        if (outcome.threw && batch.length > 1) {
+          // bisectBatchOnError: the halves are tried on their own; splitting spends no attempt.
+          limit = Math.ceil(batch.length / 2);
           continue;
         }
         attempts++;
         const index = Math.max(
           0,
-          batch.findIndex((r) => this.source.sequenceOf(r) === failedAt),
+          batch.findIndex((r) => this.source.sequenceOf(r) === outcome.failedAt),
         );
-        if (attempts >= this.options.maxAttempts) {
-          this.options.log(
-            `${this.options.functionName}: dropping record ${failedAt} after ${attempts} attempts (on-failure destination)`,
-          );
-          pending = pending.slice(index + 1);
+        const failed = batch.slice(index);
+        const expired = Date.now() - this.source.arrivalOf(failed[0]!) >= maxAge;
+        if (attempts >= this.options.maxAttempts || expired) {
+          await this.giveUp(shardId, failed, attempts, expired);
+          pending = pending.slice(batch.length);
           attempts = 0;
+          limit = this.options.batchSize;
         } else {
           pending = pending.slice(index);
-          await this.pause(this.options.intervalMs * attempts);
+          await this.pause(Math.min(maxBackoff, this.options.intervalMs * 2 ** (attempts - 1)));
         }
       } catch (error) {
         if (!this.running) break;
@@ -148,18 +196,65 @@ class ShardPoller<R> {
     }
   }
 
-  /** The sequence number of the first record to re-deliver, or null when the whole batch succeeded. */
-  private async invoke(batch: R[]): Promise<string | null> {
+  /** The on-failure destination: the batch with its records, or (none configured) a log line. */
+  private async giveUp(shardId: string, failed: R[], attempts: number, expired: boolean): Promise<void> {
+    const first = this.source.sequenceOf(failed[0]!);
+    const last = this.source.sequenceOf(failed.at(-1)!);
+    const why = expired ? 'the record age limit passed' : `${attempts} attempts`;
+    const failure: StreamFailure = {
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      requestContext: {
+        functionArn: `arn:aws:lambda:${REGION}:000000000000:function:${this.options.functionName}`,
+        condition: expired ? 'RecordAgeExceeded' : 'RetryAttemptsExhausted',
+        approximateInvokeCount: attempts,
+      },
+      batchInfo: {
+        shardId,
+        startSequenceNumber: first,
+        endSequenceNumber: last,
+        batchSize: failed.length,
+        streamArn: this.source.arn,
+      },
+      payload: JSON.stringify(this.eventOf(failed, shardId)),
+    };
+    for (;;) {
+      try {
+        if (this.options.onFailure === undefined) {
+          this.options.log(
+            `${this.options.functionName}: dropping records ${first}…${last} after ${why} (no failure destination)`,
+          );
+          return;
+        }
+        await this.options.onFailure(failure);
+        this.options.log(
+          `${this.options.functionName}: records ${first}…${last} sent to the failure destination after ${why}`,
+        );
+        return;
+      } catch (error) {
+        // The destination is the last place the records are kept: the shard waits for it, as Lambda does.
+        if (!this.running) return;
+        this.options.log(`${this.options.functionName}: failure destination unavailable: ${String(error)}`);
+        await this.pause(1000);
+      }
+    }
+  }
+
+  /** null when the whole batch succeeded; else the first record to re-deliver, and whether the invocation threw. */
+  private async invoke(batch: R[], shardId: string): Promise<{ failedAt: string; threw: boolean } | null> {
     try {
-      const response = await this.deliver(batch);
+      const response = await this.deliver(this.eventOf(batch, shardId));
       const failures = (response ?? {}).batchItemFailures ?? [];
       if (failures.length === 0) return null;
       const failed = new Set(failures.map((f) => f.itemIdentifier));
       const first = batch.find((r) => failed.has(this.source.sequenceOf(r)));
-      return first === undefined ? failures[0]!.itemIdentifier : this.source.sequenceOf(first);
+      return {
+        failedAt: first === undefined ? failures[0]!.itemIdentifier : this.source.sequenceOf(first),
+        threw: false,
+      };
     } catch (error) {
       this.options.log(`${this.options.functionName}: batch failed: ${String(error)}`);
-      return this.source.sequenceOf(batch[0]!);
+      return { failedAt: this.source.sequenceOf(batch[0]!), threw: true };
     }
   }
 }
@@ -230,14 +325,15 @@ export async function pollDynamoStream(
       return { records: page.Records ?? [], next: page.NextShardIterator ?? null };
     },
     sequenceOf: (record) => record.dynamodb?.SequenceNumber ?? '',
+    arrivalOf: (record) => record.dynamodb?.ApproximateCreationDateTime?.getTime() ?? Date.now(),
   };
+  const eventOf = (records: DynamoStreamRecord[]): DynamoDBStreamEvent => ({
+    Records: records.map((r) => toLambdaDynamoRecord(r, arn)),
+  });
   const poller = new ShardPoller(
     source,
-    (records) =>
-      handler(
-        { Records: records.map((r) => toLambdaDynamoRecord(r, arn)) },
-        lambdaContext(options.functionName),
-      ),
+    eventOf,
+    (event) => handler(event, lambdaContext(options.functionName)),
     options,
   );
   poller.start();
@@ -271,7 +367,6 @@ export function pollKinesisStream(
   options: PollerOptions,
 ): StreamPoller {
   const arn = `arn:aws:kinesis:${REGION}:000000000000:stream/${streamName}`;
-  const shardOf = new Map<KinesisRecord, string>();
   const source: ShardSource<KinesisRecord> = {
     arn,
     listShards: async () =>
@@ -294,19 +389,18 @@ export function pollKinesisStream(
       const [shardId = '', raw = ''] = iterator.split('|', 2);
       const page = await kinesis.send(new GetKinesisRecordsCommand({ ShardIterator: raw, Limit: 1000 }));
       const records = page.Records ?? [];
-      for (const record of records) shardOf.set(record, shardId);
       return { records, next: page.NextShardIterator ? `${shardId}|${page.NextShardIterator}` : null };
     },
     sequenceOf: (record) => record.SequenceNumber ?? '',
+    arrivalOf: (record) => record.ApproximateArrivalTimestamp?.getTime() ?? Date.now(),
   };
+  const eventOf = (records: KinesisRecord[], shardId: string): KinesisStreamEvent => ({
+    Records: records.map((r) => toLambdaKinesisRecord(r, shardId, arn)),
+  });
   const poller = new ShardPoller(
     source,
-    async (records) => {
-      const event = { Records: records.map((r) => toLambdaKinesisRecord(r, shardOf.get(r) ?? '', arn)) };
-      const response = await handler(event, lambdaContext(options.functionName));
-      for (const record of records) shardOf.delete(record);
-      return response;
-    },
+    eventOf,
+    (event) => handler(event, lambdaContext(options.functionName)),
     options,
   );
   poller.start();

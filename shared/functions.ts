@@ -13,11 +13,24 @@ import { parseCapabilities, type CapabilityId, type EnvOf } from './environment'
 export type StreamSource =
   { readonly kind: 'tableStream'; readonly table: TableId } | { readonly kind: 'events' };
 
-/** An event source mapping (DynamoDB Streams or Kinesis) with bounded retries and partial batch responses. */
+/**
+ * An event source mapping (DynamoDB Streams or Kinesis) with partial batch responses and bisection, and what
+ * becomes of a batch that keeps failing.
+ */
 export interface StreamTrigger {
   readonly source: StreamSource;
   readonly batchSize: number;
-  readonly maxAttempts: number;
+  /**
+   * Deliveries of a failing batch before it goes to the failure destination (Lambda's maximumRetryAttempts + 1);
+   * 'untilExpired': retried until the record is about to leave the stream (its retention, at most Lambda's 7 days).
+   */
+  readonly maxAttempts: number | 'untilExpired';
+  /**
+   * What the failure destination keeps: 'records' — the batch itself (an S3 object with the invocation event;
+   * `npm run redrive` replays it), for data nothing else holds; 'location' — the shard and sequence numbers (an
+   * SQS message), for a stream whose consumer rebuilds from current state anyway.
+   */
+  readonly failures: 'records' | 'location';
 }
 
 /** An EventBridge rule (a timer under `npm start`); `name` names the rule and the local timer. */
@@ -122,15 +135,22 @@ export const FUNCTIONS = {
     kind: 'background',
     entry: 'lambdas/ruleset-publisher/handler.ts',
     uses: ['table:config', 'table:rulesets', 'cache'],
-    stream: { source: { kind: 'tableStream', table: 'config' }, batchSize: 100, maxAttempts: 5 },
+    stream: {
+      source: { kind: 'tableStream', table: 'config' },
+      batchSize: 100,
+      maxAttempts: 5,
+      // A missed change is republished by the repair sweep from the current configuration.
+      failures: 'location',
+    },
     schedules: [{ name: 'ruleset-repair', everyMinutes: 5 }],
   },
-  // Events → OpenSearch and the aggregates (shared/analytics); idempotent per event, so retries are safe.
+  // Events → OpenSearch and the aggregates (shared/analytics); idempotent per event, so retries are safe. An
+  // accepted event exists nowhere else: retried until it would expire, then kept whole for a redrive.
   'event-processor': {
     kind: 'background',
     entry: 'lambdas/event-processor/handler.ts',
     uses: ['table:config', 'table:analytics', 'search'],
-    stream: { source: { kind: 'events' }, batchSize: 1000, maxAttempts: 5 },
+    stream: { source: { kind: 'events' }, batchSize: 1000, maxAttempts: 'untilExpired', failures: 'records' },
   },
   // Starts and ends experiments whose startAt/endAt has passed: the repair path of the exact-time schedules
   // (lib/constructs/experiment-scheduler.ts), and the only path on the local platform.

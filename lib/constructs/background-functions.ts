@@ -2,8 +2,16 @@ import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  StartingPosition,
+  type DlqDestinationConfig,
+  type IEventSourceDlq,
+  type IEventSourceMapping,
+  type IFunction,
+} from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TableId } from '../../shared/db/tables';
@@ -12,6 +20,7 @@ import type {
   RegisteredScheduledFunction,
   RegisteredStreamFunction,
 } from '../../shared/functions';
+import { acknowledgeWildcardResource } from '../nag';
 import { SwitchyardFunction, type SwitchyardFunctionProps } from './switchyard-function';
 import type { SwitchyardTable } from './switchyard-table';
 
@@ -33,14 +42,53 @@ export interface BackgroundFunctionsProps {
   readonly functionDefaults: Omit<SwitchyardFunctionProps, 'entry' | 'description'>;
   readonly tables: Readonly<Record<TableId, SwitchyardTable>>;
   readonly eventsStream: IStream;
-  /** On-failure destination of the stream event sources: records that exhausted their retries. */
+  /** On-failure destination of the streams whose failures are kept as a location (`failures: 'location'`). */
   readonly deadLetterQueue: IQueue;
+  /** On-failure destination of the streams whose failed batches are kept whole (`failures: 'records'`). */
+  readonly failuresBucket: IBucket;
+  /**
+   * How long a record that keeps failing is retried (`maxAttempts: 'untilExpired'`): the events stream's
+   * retention, capped at Lambda's 7 days.
+   */
+  readonly maxRecordAge: Duration;
+}
+
+/** Lambda caps an event source mapping's maximumRecordAge at 7 days. */
+const MAX_RECORD_AGE = Duration.days(7);
+
+/**
+ * The S3 on-failure destination with only what Lambda needs to write it (s3:PutObject, s3:ListBucket): the CDK's
+ * S3OnFailureDestination grants read and delete too, which a stream consumer has no use for.
+ */
+class FailedBatchesBucket implements IEventSourceDlq {
+  constructor(private readonly bucket: IBucket) {}
+
+  bind(_target: IEventSourceMapping, handler: IFunction): DlqDestinationConfig {
+    // The bucket is SSE-S3 encrypted: no key to grant.
+    handler.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects('*')] }),
+    );
+    handler.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+    );
+    if (handler.role !== undefined) {
+      acknowledgeWildcardResource(
+        handler.role,
+        this.bucket.bucketArn,
+        '/*',
+        'Lambda names each failed batch’s object itself (under its own key layout): the function may put objects ' +
+          'in the failures bucket, and only put them — no read, no delete.',
+      );
+    }
+    return { destination: this.bucket.bucketArn };
+  }
 }
 
 /**
  * The stream consumers and scheduled jobs of shared/functions.ts (the same list the local platform runs):
- * one function per registered name, with Lambda's event source mappings (bounded retries, on-failure destination,
- * partial batch responses) and EventBridge schedules as triggers.
+ * one function per registered name, with Lambda's event source mappings (retries bounded by attempts or by the
+ * record's age, bisection, partial batch responses, an on-failure destination that keeps the batch itself or where
+ * it was) and EventBridge schedules as triggers.
  */
 export class BackgroundFunctions extends Construct {
   public readonly functions: ReadonlyMap<BackgroundFunctionName, SwitchyardFunction>;
@@ -66,14 +114,22 @@ export class BackgroundFunctions extends Construct {
 
     for (const definition of props.streamFunctions) {
       const fn = functionFor(definition);
+      const untilExpired = definition.maxAttempts === 'untilExpired';
+      const maxRecordAge = Duration.seconds(
+        Math.min(props.maxRecordAge.toSeconds(), MAX_RECORD_AGE.toSeconds()),
+      );
       const common = {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: definition.batchSize,
-        retryAttempts: definition.maxAttempts - 1,
+        // Unset: Lambda retries until the record is older than maxRecordAge.
+        ...(untilExpired ? { maxRecordAge } : { retryAttempts: Number(definition.maxAttempts) - 1 }),
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         maxBatchingWindow: Duration.seconds(1),
-        onFailure: new SqsDlq(props.deadLetterQueue),
+        onFailure:
+          definition.failures === 'records'
+            ? new FailedBatchesBucket(props.failuresBucket)
+            : new SqsDlq(props.deadLetterQueue),
       };
       fn.function.addEventSource(
         definition.source.kind === 'tableStream'

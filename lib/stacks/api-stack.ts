@@ -4,6 +4,7 @@ import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IDomain } from 'aws-cdk-lib/aws-opensearchservice';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { TableId } from '../../shared/db/tables';
@@ -34,6 +35,8 @@ export interface ApiStackProps extends StackProps {
   readonly tables: Readonly<Record<TableId, SwitchyardTable>>;
   readonly eventsStream: IStream;
   readonly deadLetterQueue: IQueue;
+  /** The events stream's failure store (S3 on-failure destination, records kept whole). */
+  readonly failuresBucket: IBucket;
   readonly userPool: IUserPool;
   readonly searchDomain: IDomain;
   /** The search domain's master user: the search setup assumes it to install roles, templates and dashboards. */
@@ -314,6 +317,8 @@ export class ApiStack extends Stack {
       tables: props.tables,
       eventsStream: props.eventsStream,
       deadLetterQueue: props.deadLetterQueue,
+      failuresBucket: props.failuresBucket,
+      maxRecordAge: props.config.kinesisRetention,
     });
 
     if (routes.some((route) => route.auth === 'apiKey')) {

@@ -26,6 +26,7 @@ import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { LogGroup, ResourcePolicy } from 'aws-cdk-lib/aws-logs';
 import type { CfnDomain } from 'aws-cdk-lib/aws-opensearchservice';
 import { Domain, EngineVersion, TLSSecurityPolicy } from 'aws-cdk-lib/aws-opensearchservice';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ROLES, type Role as SwitchyardRole } from '../../shared/auth/roles';
@@ -62,6 +63,11 @@ export class StatefulStack extends Stack {
   /** `rediss://<endpoint>:<port>`: ElastiCache Serverless speaks TLS only. */
   public readonly cacheUrl: string;
   public readonly deadLetterQueue: Queue;
+  /**
+   * The events stream's failure store: each batch the event processor could not process before its records would
+   * expire, kept whole (the event source mapping's S3 on-failure destination); `npm run redrive` replays them.
+   */
+  public readonly failuresBucket: Bucket;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -157,8 +163,25 @@ export class StatefulStack extends Stack {
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        'This queue is itself the dead-letter queue (on-failure destination of the Kinesis event source); ' +
+        'This queue is itself the dead-letter queue (on-failure destination of the config-stream event source); ' +
         'it has no consumer whose failures would need a further DLQ.',
+    });
+    this.failuresBucket = new Bucket(this, 'EventFailuresBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      removalPolicy: config.removalPolicy,
+      lifecycleRules: [
+        // Redriven batches are kept a month for audit; the others until redriven (a year at most).
+        { id: 'redriven', prefix: 'redriven/', expiration: Duration.days(30) },
+        { id: 'unredriven', expiration: Duration.days(365) },
+      ],
+    });
+    Validations.of(this.failuresBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Written only by the event source mapping (failed batches) and read by the redrive; server access logs ' +
+        'would need a second bucket for an object or two a year. CloudTrail records the redrive’s API calls.',
     });
 
     // ---- Identity.
@@ -229,6 +252,7 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'SearchAdminRoleArn', { value: this.searchAdminRole.roleArn });
     new CfnOutput(this, 'CacheEndpoint', { value: this.cache.attrEndpointAddress });
     new CfnOutput(this, 'EventsStreamName', { value: this.eventsStream.streamName });
+    new CfnOutput(this, 'EventFailuresBucketName', { value: this.failuresBucket.bucketName });
   }
 
   /** A security group that only answers (no outbound rules): ingress is added by the caller. */

@@ -41,6 +41,7 @@ export class SwitchyardStage extends Stage {
       tables: this.stateful.tables,
       eventsStream: this.stateful.eventsStream,
       deadLetterQueue: this.stateful.deadLetterQueue,
+      failuresBucket: this.stateful.failuresBucket,
       userPool: this.stateful.userPool,
       searchDomain: this.stateful.searchDomain,
       searchAdminRole: this.stateful.searchAdminRole,

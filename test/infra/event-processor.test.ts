@@ -1,7 +1,7 @@
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { STAGE_NAMES } from '../../lib/config';
+import { STAGE_NAMES, stageConfig } from '../../lib/config';
 import { tableEnvName, TABLES, type TableId } from '../../shared/db/tables';
 import { SEARCH_ENV } from '../../shared/events/search-index';
 import { STREAM_FUNCTIONS } from '../../shared/functions';
@@ -39,7 +39,7 @@ interface Ids {
   readonly searchSetup: string;
   readonly tables: Readonly<Record<TableId, string>>;
   readonly stream: string;
-  readonly deadLetterQueue: string;
+  readonly failuresBucket: string;
   readonly domain: string;
   readonly lambdaSecurityGroup: string;
   readonly isolatedSubnets: readonly string[];
@@ -107,7 +107,7 @@ function idsOf({ stage }: SynthesizedStage): Ids {
       string
     >,
     stream: logicalIdOf(stage.stateful.eventsStream),
-    deadLetterQueue: logicalIdOf(stage.stateful.deadLetterQueue),
+    failuresBucket: logicalIdOf(stage.stateful.failuresBucket),
     domain: logicalIdOf(stage.stateful.searchDomain),
     lambdaSecurityGroup: logicalIdOf(stage.stateful.lambdaSecurityGroup),
     isolatedSubnets: stage.stateful.vpc.isolatedSubnets.map(logicalIdOf),
@@ -233,28 +233,38 @@ function streamProblems(permissions: readonly Permission[], ids: Ids): string[] 
   );
 }
 
-/** Everything else: its own log group, X-Ray, and sending failed batches to the dead-letter queue. */
+/**
+ * Everything else: its own log group, X-Ray, and the failed batches written whole to the failures bucket (what
+ * Lambda needs for an S3 on-failure destination, PutObject and ListBucket; never reading or deleting).
+ */
 function otherProblems(permissions: readonly Permission[], ids: Ids): string[] {
-  const allowed: Record<string, { actions: string[]; resource: string }> = {
-    logs: { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resource: arn(ids.logGroup) },
+  const bucket = arn(ids.failuresBucket);
+  const allowed: Record<string, { actions: string[]; resource: string }[]> = {
+    logs: [{ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resource: arn(ids.logGroup) }],
     // No resource-level permissions for these two.
-    xray: { actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resource: '*' },
-    sqs: {
-      actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-      resource: arn(ids.deadLetterQueue),
-    },
+    xray: [{ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resource: '*' }],
+    s3: [
+      {
+        actions: ['s3:PutObject'],
+        resource: `${bucket}/*`,
+      },
+      { actions: ['s3:ListBucket'], resource: bucket },
+    ],
   };
   const problems = permissions
     .filter((p) => !['es', 'dynamodb', 'kinesis'].includes(serviceOf(p.action)))
-    .filter((p) => {
-      const rule = allowed[serviceOf(p.action)];
-      return !rule || !rule.actions.includes(p.action) || p.resource !== rule.resource;
-    })
+    .filter(
+      (p) =>
+        !(allowed[serviceOf(p.action)] ?? []).some(
+          (rule) => rule.actions.includes(p.action) && p.resource === rule.resource,
+        ),
+    )
     .map((p) => `other: ${show(p)}`);
   return problems.concat(
-    missing(permissions, [{ action: 'sqs:SendMessage', resource: arn(ids.deadLetterQueue) }]).map(
-      (p) => `other: missing ${show(p)}`,
-    ),
+    missing(permissions, [
+      { action: 's3:PutObject', resource: `${bucket}/*` },
+      { action: 's3:ListBucket', resource: bucket },
+    ]).map((p) => `other: missing ${show(p)}`),
   );
 }
 
@@ -263,7 +273,8 @@ const definitions = STREAM_FUNCTIONS.filter((f) => f.function === NAME);
 it('shared/functions.ts defines the event processor once, as a consumer of the events stream', () => {
   expect(definitions).toHaveLength(1);
   expect(definitions[0]!.source).toEqual({ kind: 'events' });
-  expect(definitions[0]!.maxAttempts).toBeGreaterThanOrEqual(1);
+  // An accepted event exists nowhere else: retried until it would expire, then kept whole.
+  expect(definitions[0]).toMatchObject({ maxAttempts: 'untilExpired', failures: 'records' });
 });
 
 describe.each(STAGE_NAMES)('event processor deployment (%s)', (name) => {
@@ -285,7 +296,7 @@ describe.each(STAGE_NAMES)('event processor deployment (%s)', (name) => {
     for (const id of TABLE_IDS) expect(statefulResources[ids.tables[id]]?.Type).toBe('AWS::DynamoDB::Table');
     expect(new Set(Object.values(ids.tables)).size).toBe(TABLE_IDS.length);
     expect(statefulResources[ids.stream]?.Type).toBe('AWS::Kinesis::Stream');
-    expect(statefulResources[ids.deadLetterQueue]?.Type).toBe('AWS::SQS::Queue');
+    expect(statefulResources[ids.failuresBucket]?.Type).toBe('AWS::S3::Bucket');
     expect(statefulResources[ids.domain]?.Type).toBe('AWS::OpenSearchService::Domain');
     expect(statefulResources[ids.lambdaSecurityGroup]?.Type).toBe('AWS::EC2::SecurityGroup');
     expect(ids.isolatedSubnets.length).toBeGreaterThanOrEqual(2);
@@ -330,7 +341,7 @@ describe.each(STAGE_NAMES)('event processor deployment (%s)', (name) => {
     expect((fn as { DependsOn?: string[] }).DependsOn).toContain(ids.searchSetup);
   });
 
-  it('consumes the events stream through one mapping: STREAM_FUNCTIONS batch, bounded retries, bisect, partial failures, DLQ', () => {
+  it('consumes the events stream through one mapping: STREAM_FUNCTIONS batch, retried until the record expires, bisect, partial failures, failed batches kept whole in S3', () => {
     const mappings = Object.entries(resourcesOf(api, 'AWS::Lambda::EventSourceMapping')).filter(
       ([, mapping]) => render(mapping.Properties!.FunctionName) === `<${ids.function}>`,
     );
@@ -343,10 +354,11 @@ describe.each(STAGE_NAMES)('event processor deployment (%s)', (name) => {
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: definition.batchSize,
       MaximumBatchingWindowInSeconds: 1,
-      MaximumRetryAttempts: definition.maxAttempts - 1,
+      // No MaximumRetryAttempts: retried until the record is as old as the stream keeps it (Lambda: ≤ 7 days).
+      MaximumRecordAgeInSeconds: Math.min(stageConfig(name).kinesisRetention.toSeconds(), 7 * 86_400),
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      DestinationConfig: { OnFailure: { Destination: arn(ids.deadLetterQueue) } },
+      DestinationConfig: { OnFailure: { Destination: arn(ids.failuresBucket) } },
     });
     expect((mapping as { DependsOn?: string[] }).DependsOn).toContain(ids.searchSetup);
   });
@@ -373,7 +385,7 @@ describe.each(STAGE_NAMES)('event processor deployment (%s)', (name) => {
     expect(streamProblems(permissions, ids)).toEqual([]);
   });
 
-  it('may otherwise only write its log group, send traces and send failed batches to the DLQ', () => {
+  it('may otherwise only write its log group, send traces and write failed batches to the failures bucket', () => {
     expect(otherProblems(permissions, ids)).toEqual([]);
     expect(permissions.filter((p) => p.action.includes('*'))).toEqual([]);
     expect(new Set(permissions.filter((p) => p.resource === '*').map((p) => serviceOf(p.action)))).toEqual(
@@ -420,8 +432,10 @@ describe('the grant rules catch what they are meant to', () => {
     ['stream', streamProblems, { action: 'kinesis:GetRecords', resource: '*' }],
     ['stream', streamProblems, { action: 'kinesis:GetRecords', resource: other }],
     ['other', otherProblems, { action: 's3:GetObject', resource: '*' }],
+    ['other', otherProblems, { action: 's3:GetObject', resource: `${arn(ids.failuresBucket)}/*` }],
+    ['other', otherProblems, { action: 's3:DeleteObject', resource: `${arn(ids.failuresBucket)}/*` }],
+    ['other', otherProblems, { action: 's3:PutObject', resource: other }],
     ['other', otherProblems, { action: 'sqs:SendMessage', resource: other }],
-    ['other', otherProblems, { action: 'sqs:DeleteMessage', resource: arn(ids.deadLetterQueue) }],
     ['other', otherProblems, { action: 'logs:PutLogEvents', resource: '*' }],
   ];
   it.each(extras.map(([area, rule, extra]) => [area, show(extra), rule, extra] as const))(
@@ -438,7 +452,8 @@ describe('the grant rules catch what they are meant to', () => {
     ['tables', 'dynamodb:PutItem', tableProblems],
     ['tables', 'dynamodb:Query', tableProblems],
     ['stream', 'kinesis:GetRecords', streamProblems],
-    ['other', 'sqs:SendMessage', otherProblems],
+    ['other', 's3:PutObject', otherProblems],
+    ['other', 's3:ListBucket', otherProblems],
   ])('%s rule notices a missing %s', (_area, action, rule) => {
     const without = permissions.filter((p) => p.action !== action);
     expect(rule(without, ids)).toEqual([expect.stringMatching(new RegExp(`missing ${action} on`))]);

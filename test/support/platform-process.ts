@@ -29,6 +29,8 @@ export type FromChild =
       readonly eventsStreamName: string;
       readonly tokenPort: number | null;
       readonly outboxFile: string;
+      readonly failuresDir: string;
+      readonly kinesisEndpoint: string;
       /** The test file mints its tokens itself: `identity.mint` stays synchronous, as in process. */
       readonly signingKey: SigningKey;
       /**
@@ -71,6 +73,8 @@ async function start(options: ChildPlatformOptions): Promise<void> {
     eventsStreamName: platform.eventsStreamName,
     tokenPort: platform.tokenPort,
     outboxFile: platform.outboxFile,
+    failuresDir: platform.failuresDir,
+    kinesisEndpoint: platform.kinesisEndpoint,
     signingKey: platform.identity.signingKey(),
     environment,
   });

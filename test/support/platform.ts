@@ -176,6 +176,8 @@ function startChildPlatform(options: ChildPlatformOptions): Promise<TestPlatform
           eventsStreamName: message.eventsStreamName,
           tokenPort: message.tokenPort,
           outboxFile: message.outboxFile,
+          failuresDir: message.failuresDir,
+          kinesisEndpoint: message.kinesisEndpoint,
           identity: {
             mint: (request) => mintToken(signingKey, request),
             signIn: (request) => call({ kind: 'call', method: 'signIn', request }),
