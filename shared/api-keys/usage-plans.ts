@@ -20,7 +20,9 @@ import type { ApiKeyType } from './schema';
  * therefore derived (API id, stage, type, bucket) rather than kept secret, and the authorizer needs no
  * environment, secret or API call to name them.
  */
-export const USAGE_BUCKETS_PER_TYPE = 8;
+// Each bucket costs two CloudFormation resources (ApiKey, UsagePlanKey) in the API stack, which is near the
+// 500-resource limit in dev (CORS preflight methods): 4 buckets isolate a leaked key from 3/4 of its type's keys.
+export const USAGE_BUCKETS_PER_TYPE = 4;
 
 /** The API Gateway key value of one bucket (20–128 characters; unique per API and stage, as values must be). */
 export function usageBucketKeyValue(
