@@ -35,6 +35,11 @@ export interface BackgroundFunctionsProps {
   readonly eventsStream: IStream;
   /** On-failure destination of the stream event sources: records that exhausted their retries. */
   readonly deadLetterQueue: IQueue;
+  /**
+   * Where the scheduled rules send an invocation EventBridge could not deliver after its retries.
+   * @default - none: such an invocation is dropped (the next run repairs it)
+   */
+  readonly scheduleDeadLetterQueue?: IQueue;
 }
 
 /**
@@ -87,7 +92,12 @@ export class BackgroundFunctions extends Construct {
       new Rule(this, `${pascal(definition.name)}Schedule`, {
         description: `Runs ${definition.name} every ${definition.everyMinutes} minute(s)`,
         schedule: Schedule.rate(Duration.minutes(definition.everyMinutes)),
-        targets: [new LambdaFunction(fn.function, { retryAttempts: 2 })],
+        targets: [
+          new LambdaFunction(fn.function, {
+            retryAttempts: 2,
+            deadLetterQueue: props.scheduleDeadLetterQueue,
+          }),
+        ],
       });
     }
     this.functions = functions;
