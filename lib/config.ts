@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { API_KEY_TYPES, type ApiKeyType } from '../shared/api-keys/schema';
 
 /**
  * Typed, in-code configuration of the three deployment stages. Everything that differs between dev,
@@ -61,8 +62,37 @@ export interface AlarmConfig {
   readonly lambdaErrors: number;
   /** Age of the oldest unread event record (ms) that raises the alarm. */
   readonly kinesisIteratorAgeMs: number;
-  /** Subscribe this address to the alarm topic; unset = subscribe nobody (wire your own). */
+  /**
+   * Subscribe this address to the alarm topic (kept for existing configurations; `emails` takes a list).
+   * @default - none
+   */
   readonly email?: string;
+  /**
+   * Addresses subscribed to the alarm topic (and the safety topic), with `email`; SNS mails each a confirmation
+   * link first. None = subscribe nobody (wire your own).
+   * @default - none
+   */
+  readonly emails?: readonly string[];
+}
+
+/**
+ * Per-key throttling of the SDK routes (usage plans bound by the API-key authorizer, shared/api-keys/usage-plans.ts):
+ * the steady rate and burst of one key — strictly, of one usage bucket of that key type, which a few keys of the
+ * type may share — beneath the stage-wide `apiThrottle`.
+ */
+export type ApiKeyThrottleConfig = Readonly<Record<ApiKeyType, ApiThrottleConfig>>;
+
+/**
+ * Reserved concurrency of the functions that answer SDK traffic. It both guarantees them that many concurrent
+ * executions and caps them there, so a flood of SDK calls cannot starve the management API and the background
+ * functions of the account's concurrency. Unset = unreserved (the account pool). Lambda refuses a reservation that
+ * would leave the account fewer than 100 unreserved executions.
+ */
+export interface ReservedConcurrencyConfig {
+  /** The API-key authorizer (called about once per key per cache TTL, not per request). */
+  readonly apiKeyAuthorizer?: number;
+  /** The evaluation function (flag evaluation, assignments, ruleset download, OFREP). */
+  readonly evaluation?: number;
 }
 
 export interface StageConfig {
@@ -93,6 +123,14 @@ export interface StageConfig {
   readonly lambdaMemoryMb: number;
   readonly lambdaTimeout: Duration;
   readonly alarms: AlarmConfig;
+  /** Per-key limits of the SDK routes (issue 16: one leaked key must not take the stage's whole budget). */
+  readonly apiKeyThrottle: ApiKeyThrottleConfig;
+  readonly reservedConcurrency: ReservedConcurrencyConfig;
+}
+
+/** Every address the stage's alarm topic (and safety topic) mails: `alarms.email` and `alarms.emails`, once each. */
+export function alarmEmails(alarms: AlarmConfig): string[] {
+  return [...new Set([...(alarms.email === undefined ? [] : [alarms.email]), ...(alarms.emails ?? [])])];
 }
 
 const ONE_MIB = 1024 * 1024;
@@ -124,6 +162,9 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     lambdaMemoryMb: 512,
     lambdaTimeout: Duration.seconds(10),
     alarms: { apiServerErrors: 10, apiLatencyP95Ms: 3000, lambdaErrors: 5, kinesisIteratorAgeMs: 300_000 },
+    apiKeyThrottle: { server: { rateLimit: 25, burstLimit: 50 }, client: { rateLimit: 10, burstLimit: 20 } },
+    // None in dev: a new account's concurrency limit (often 10) cannot spare a reservation and keep 100 unreserved.
+    reservedConcurrency: {},
   },
   staging: {
     name: 'staging',
@@ -151,6 +192,11 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     lambdaMemoryMb: 512,
     lambdaTimeout: Duration.seconds(10),
     alarms: { apiServerErrors: 5, apiLatencyP95Ms: 2000, lambdaErrors: 3, kinesisIteratorAgeMs: 120_000 },
+    apiKeyThrottle: {
+      server: { rateLimit: 100, burstLimit: 200 },
+      client: { rateLimit: 50, burstLimit: 100 },
+    },
+    reservedConcurrency: { apiKeyAuthorizer: 5, evaluation: 50 },
   },
   prod: {
     name: 'prod',
@@ -180,6 +226,11 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     lambdaMemoryMb: 1024,
     lambdaTimeout: Duration.seconds(10),
     alarms: { apiServerErrors: 5, apiLatencyP95Ms: 1500, lambdaErrors: 1, kinesisIteratorAgeMs: 60_000 },
+    apiKeyThrottle: {
+      server: { rateLimit: 400, burstLimit: 800 },
+      client: { rateLimit: 200, burstLimit: 400 },
+    },
+    reservedConcurrency: { apiKeyAuthorizer: 20, evaluation: 300 },
   },
 };
 
@@ -222,6 +273,29 @@ export function validateStageConfig(config: StageConfig): void {
   if (config.kinesisShardCount < 1) problems.push('kinesisShardCount must be at least 1');
   if (config.apiThrottle.burstLimit < config.apiThrottle.rateLimit) {
     problems.push('apiThrottle.burstLimit must be at least apiThrottle.rateLimit');
+  }
+  for (const type of API_KEY_TYPES) {
+    const perKey = config.apiKeyThrottle[type];
+    if (perKey.rateLimit <= 0 || perKey.burstLimit < perKey.rateLimit) {
+      problems.push(`apiKeyThrottle.${type}: rateLimit must be positive and burstLimit at least rateLimit`);
+    }
+    if (
+      perKey.rateLimit > config.apiThrottle.rateLimit ||
+      perKey.burstLimit > config.apiThrottle.burstLimit
+    ) {
+      problems.push(
+        `apiKeyThrottle.${type} must not exceed the stage's apiThrottle (a key cannot outrun its stage)`,
+      );
+    }
+  }
+  for (const [fn, reserved] of Object.entries(config.reservedConcurrency)) {
+    if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1)) {
+      problems.push(`reservedConcurrency.${fn} must be a whole number of at least 1 (0 would disable it)`);
+    }
+  }
+  for (const email of alarmEmails(config.alarms)) {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
+      problems.push(`alarms: "${email}" is not an e-mail address`);
   }
   for (const origin of config.corsAllowedOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s,]+$/.test(origin)) {

@@ -116,17 +116,24 @@ export const EXACT_TIME_ENV = {
   targetArn: 'SCHEDULE_TARGET_ARN',
   roleArn: 'SCHEDULER_ROLE_ARN',
 } as const;
+/**
+ * Where the Scheduler sends a fire it could not deliver after its retries (an SQS queue): optional, beside the
+ * three above; every schedule put carries it when set.
+ */
+export const SCHEDULE_DEAD_LETTER_ENV = 'SCHEDULE_DEAD_LETTER_ARN';
 export const exactTimeCapability = capability(
-  Object.values(EXACT_TIME_ENV),
+  [...Object.values(EXACT_TIME_ENV), SCHEDULE_DEAD_LETTER_ENV],
   z.object({
     [EXACT_TIME_ENV.groupName]: nonEmpty.optional(),
     [EXACT_TIME_ENV.targetArn]: z.string().startsWith('arn:').optional(),
     [EXACT_TIME_ENV.roleArn]: z.string().startsWith('arn:').optional(),
+    [SCHEDULE_DEAD_LETTER_ENV]: z.string().startsWith('arn:').optional(),
   }),
-  (value: { groupName: string; targetArn: string; roleArn: string }) => ({
+  (value: { groupName: string; targetArn: string; roleArn: string; deadLetterArn: string }) => ({
     [EXACT_TIME_ENV.groupName]: value.groupName,
     [EXACT_TIME_ENV.targetArn]: value.targetArn,
     [EXACT_TIME_ENV.roleArn]: value.roleArn,
+    [SCHEDULE_DEAD_LETTER_ENV]: value.deadLetterArn,
   }),
 );
 
@@ -140,14 +147,16 @@ export const EXACT_TIME_TARGET_ENV = {
   roleArn: EXACT_TIME_ENV.roleArn,
 } as const;
 export const exactTimeTargetCapability = capability(
-  Object.values(EXACT_TIME_TARGET_ENV),
+  [...Object.values(EXACT_TIME_TARGET_ENV), SCHEDULE_DEAD_LETTER_ENV],
   z.object({
     [EXACT_TIME_TARGET_ENV.groupName]: nonEmpty.optional(),
     [EXACT_TIME_TARGET_ENV.roleArn]: z.string().startsWith('arn:').optional(),
+    [SCHEDULE_DEAD_LETTER_ENV]: z.string().startsWith('arn:').optional(),
   }),
-  (value: { groupName: string; roleArn: string }) => ({
+  (value: { groupName: string; roleArn: string; deadLetterArn: string }) => ({
     [EXACT_TIME_TARGET_ENV.groupName]: value.groupName,
     [EXACT_TIME_TARGET_ENV.roleArn]: value.roleArn,
+    [SCHEDULE_DEAD_LETTER_ENV]: value.deadLetterArn,
   }),
 );
 

@@ -44,6 +44,11 @@ export interface BackgroundFunctionsProps {
   readonly eventsStream: IStream;
   /** On-failure destination of the streams whose failures are kept as a location (`failures: 'location'`). */
   readonly deadLetterQueue: IQueue;
+  /**
+   * Where the scheduled rules send an invocation EventBridge could not deliver after its retries.
+   * @default - none: such an invocation is dropped (the next run repairs it)
+   */
+  readonly scheduleDeadLetterQueue?: IQueue;
   /** On-failure destination of the streams whose failed batches are kept whole (`failures: 'records'`). */
   readonly failuresBucket: IBucket;
   /**
@@ -143,7 +148,12 @@ export class BackgroundFunctions extends Construct {
       new Rule(this, `${pascal(definition.name)}Schedule`, {
         description: `Runs ${definition.name} every ${definition.everyMinutes} minute(s)`,
         schedule: Schedule.rate(Duration.minutes(definition.everyMinutes)),
-        targets: [new LambdaFunction(fn.function, { retryAttempts: 2 })],
+        targets: [
+          new LambdaFunction(fn.function, {
+            retryAttempts: 2,
+            deadLetterQueue: props.scheduleDeadLetterQueue,
+          }),
+        ],
       });
     }
     this.functions = functions;

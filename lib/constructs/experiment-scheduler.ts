@@ -1,6 +1,7 @@
-import { Arn, Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Arn, Aws, Duration, Stack, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { exactTimeCapability, exactTimeTargetCapability } from '../../shared/environment';
 import { FUNCTIONS } from '../../shared/functions';
@@ -17,6 +18,11 @@ export interface ExperimentSchedulerProps {
   readonly configTable: SwitchyardTable;
   /** The audit table: each change is audited as `system:scheduler` (experiments) or `system:rollouts`. */
   readonly auditTable: SwitchyardTable;
+  /**
+   * What happens to the schedule group and the dead-letter queue when the stack goes away: the stage's policy for
+   * its data (prod retains them, so the pending starts, ends and rollout stages survive a stack replacement).
+   */
+  readonly removalPolicy: RemovalPolicy;
 }
 
 /**
@@ -31,8 +37,14 @@ export class ExperimentScheduler extends Construct {
   public readonly group: ScheduleGroup;
   /** The function every schedule invokes: runs the sweep's code on one experiment, the rollout job's on one rollout. */
   public readonly target: SwitchyardFunction;
-  /** Assumed by EventBridge Scheduler, for this account only; may only invoke `target`. */
+  /** Assumed by EventBridge Scheduler, for this account only; may only invoke `target` (and dead-letter to the queue). */
   public readonly invokeRole: Role;
+  /**
+   * Fires the Scheduler could not deliver to `target` within its retry policy (15 minutes, 5 attempts): SSE, TLS
+   * only. Every schedule of the group names it (SCHEDULE_DEAD_LETTER_ARN); the scheduled rules of the background
+   * jobs may use it too. The stage's monitoring alarms on its first visible message.
+   */
+  public readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: ExperimentSchedulerProps) {
     super(scope, id);
@@ -43,9 +55,22 @@ export class ExperimentScheduler extends Construct {
       .writesTable(props.configTable)
       .appendsAudit(props.auditTable);
 
-    // The schedules are derived from the experiments and rollouts in the config table: losing them with the group
-    // costs at most one sweep interval, so the group goes with the stack instead of being left behind.
-    this.group = new ScheduleGroup(this, 'Group', { removalPolicy: RemovalPolicy.DESTROY });
+    // The schedules are derived from the experiments and rollouts in the config table, and the jobs repair what they
+    // miss; still, where the stage retains its data (prod) the group is retained with it, so that a stack deleted
+    // and deployed again does not silently drop every pending exact-time start, end and stage.
+    this.group = new ScheduleGroup(this, 'Group', { removalPolicy: props.removalPolicy });
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: props.removalPolicy,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter queue of the scheduled targets (EventBridge Scheduler and the ' +
+        "background jobs' rules); it has no consumer whose failures would need a further DLQ.",
+    });
 
     this.invokeRole = new Role(this, 'InvokeRole', {
       assumedBy: new ServicePrincipal(SCHEDULER_SERVICE, {
@@ -55,6 +80,8 @@ export class ExperimentScheduler extends Construct {
       description: `Assumed by EventBridge Scheduler to invoke ${this.target.node.path}`,
     });
     this.target.function.grantInvoke(this.invokeRole);
+    // The Scheduler dead-letters with the schedule's execution role (SSE-SQS: no key permission needed).
+    this.deadLetterQueue.grantSendMessages(this.invokeRole);
     acknowledgeWildcardResource(
       this.invokeRole,
       this.target.function.functionArn,
@@ -70,6 +97,7 @@ export class ExperimentScheduler extends Construct {
       exactTimeTargetCapability.render({
         groupName: this.group.scheduleGroupName,
         roleArn: this.invokeRole.roleArn,
+        deadLetterArn: this.deadLetterQueue.queueArn,
       }),
     );
   }
@@ -99,6 +127,7 @@ export class ExperimentScheduler extends Construct {
         groupName: this.group.scheduleGroupName,
         targetArn: this.target.function.functionArn,
         roleArn: this.invokeRole.roleArn,
+        deadLetterArn: this.deadLetterQueue.queueArn,
       }),
     );
   }

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
@@ -11,6 +11,8 @@ import {
   type Metric,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IDomain } from 'aws-cdk-lib/aws-opensearchservice';
@@ -20,7 +22,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../../shared/functions';
-import type { AlarmConfig } from '../config';
+import { alarmEmails, type AlarmConfig } from '../config';
 
 export interface MonitoringProps {
   readonly apiStage: Stage;
@@ -29,7 +31,15 @@ export interface MonitoringProps {
   readonly deadLetterQueue: IQueue;
   readonly eventsStream: IStream;
   readonly searchDomain: IDomain;
+  /** Thresholds, and the addresses subscribed to the alarm topic (`email`, `emails`). */
   readonly alarms: AlarmConfig;
+  /** What happens to the alarm topic's KMS key when the stack goes away (the stage's policy: prod retains it). */
+  readonly topicKeyRemovalPolicy: RemovalPolicy;
+  /**
+   * The dead-letter queue of the scheduled targets (ExperimentScheduler): alarmed on from its first message.
+   * @default - no such alarm
+   */
+  readonly scheduledTargetsDeadLetterQueue?: IQueue;
   /**
    * Log groups of the functions that log exposures (`exposures not delivered` with a `count`): exposures the
    * stream would not take after the retries, counted from the logs and alarmed on from the first one.
@@ -51,11 +61,13 @@ export interface MonitoringProps {
 const FIVE_MINUTES = Duration.minutes(5);
 
 /**
- * The stage's alarms (API 5xx and latency, function errors and throttles, DLQ depth, Kinesis iterator
- * age, OpenSearch red status) on one SNS topic, and a dashboard of the same signals.
+ * The stage's alarms (API 5xx and latency, function errors and throttles, DLQ depths, Kinesis iterator
+ * age, OpenSearch red status) on one SNS topic — encrypted with a customer-managed KMS key, mailing the stage's
+ * alarm addresses — and a dashboard of the same signals. The runbook: docs/operations.md.
  */
 export class Monitoring extends Construct {
   public readonly alarmTopic: Topic;
+  public readonly alarmTopicKey: Key;
   public readonly dashboard: Dashboard;
   public readonly alarms: Alarm[] = [];
 
@@ -63,8 +75,50 @@ export class Monitoring extends Construct {
     super(scope, id);
     const { alarms: limits } = props;
 
-    this.alarmTopic = new Topic(this, 'AlarmTopic', { enforceSSL: true });
-    if (limits.email) this.alarmTopic.addSubscription(new EmailSubscription(limits.email));
+    const stack = Stack.of(this);
+    this.alarmTopicKey = new Key(this, 'AlarmTopicKey', {
+      description: `Encrypts ${this.node.path}/AlarmTopic (the stage's alarm notifications)`,
+      enableKeyRotation: true,
+      removalPolicy: props.topicKeyRemovalPolicy,
+    });
+    // CloudWatch publishes alarm notifications itself, so the service needs the key to encrypt them. It can only
+    // reach the key through a topic that lets it publish: this one, whose policy admits this account's alarms only.
+    this.alarmTopicKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: `Switchyard alarms (${stack.stackName})`,
+      masterKey: this.alarmTopicKey,
+      enforceSSL: true,
+    });
+    // The enforceSSL policy replaces the topic's default policy: say explicitly that this account's alarms publish.
+    this.alarmTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
+    for (const email of alarmEmails(limits)) this.alarmTopic.addSubscription(new EmailSubscription(email));
 
     const api5xx = props.apiStage.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' });
     const api4xx = props.apiStage.metricClientError({ period: FIVE_MINUTES, statistic: 'Sum' });
@@ -102,6 +156,18 @@ export class Monitoring extends Construct {
       statistic: 'Maximum',
     });
     this.alarm('DeadLetterQueueDepth', dlqDepth, 1, 'Events failed processing and wait in the DLQ');
+    if (props.scheduledTargetsDeadLetterQueue) {
+      this.alarm(
+        'ScheduledTargetsDeadLetterQueueDepth',
+        props.scheduledTargetsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: FIVE_MINUTES,
+          statistic: 'Maximum',
+        }),
+        1,
+        'A scheduled invocation (exact-time experiment start/end, rollout stage, or a background job) was not ' +
+          'delivered after its retries and waits in the scheduled-targets DLQ',
+      );
+    }
     const iteratorAge = props.eventsStream.metricGetRecordsIteratorAgeMilliseconds({
       period: FIVE_MINUTES,
       statistic: 'Maximum',

@@ -2,6 +2,7 @@ import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
+  ApiKeySourceType,
   AuthorizationType,
   CognitoUserPoolsAuthorizer,
   Cors,
@@ -111,6 +112,9 @@ export class SwitchyardApi extends Construct {
       restApiName: `switchyard-${props.stageName}`,
       description: `Switchyard API (${props.stageName})`,
       endpointTypes: [EndpointType.REGIONAL],
+      // SDK routes require an API Gateway key for their usage plans, which only the API-key authorizer names
+      // (`usageIdentifierKey`, shared/api-keys/usage-plans.ts): an X-API-Key header is never read as one.
+      apiKeySourceType: props.apiKeyAuthorizer ? ApiKeySourceType.AUTHORIZER : undefined,
       // Execution and access logging need the account-level API Gateway CloudWatch role.
       cloudWatchRole: true,
       deployOptions: {
@@ -198,8 +202,13 @@ export class SwitchyardApi extends Construct {
       case 'cognito':
         return { authorizationType: AuthorizationType.COGNITO, authorizer: this.cognitoAuthorizer };
       case 'apiKey':
-        // validateRoutes has checked that it is there.
-        return { authorizationType: AuthorizationType.CUSTOM, authorizer: props.apiKeyAuthorizer };
+        // validateRoutes has checked that it is there. apiKeyRequired: throttled per key by the usage plans
+        // (SdkUsagePlans), in the bucket the authorizer names.
+        return {
+          authorizationType: AuthorizationType.CUSTOM,
+          authorizer: props.apiKeyAuthorizer,
+          apiKeyRequired: true,
+        };
     }
   }
 

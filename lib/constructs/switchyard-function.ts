@@ -96,6 +96,11 @@ export interface SwitchyardFunctionProps {
    */
   readonly securityGroup?: ISecurityGroup;
   /**
+   * Concurrent executions reserved for the function: guaranteed to it, and its ceiling.
+   * @default - none: the function draws on the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
    * Extra environment variables. Names of BASE_ENV_KEYS are refused: the construct owns them. Resources and
    * settings reach a function through the intent methods instead, which name them in shared/environment.ts.
    * @default - none
@@ -165,6 +170,7 @@ export class SwitchyardFunction extends Construct implements IGrantable {
       vpc: props.vpc,
       vpcSubnets: props.vpc ? { subnetType: SubnetType.PRIVATE_ISOLATED } : undefined,
       securityGroups: props.securityGroup ? [props.securityGroup] : undefined,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       bundling: {
         // CommonJS output: esbuild converts the ESM-only packages (middy 7) while bundling.
         format: OutputFormat.CJS,

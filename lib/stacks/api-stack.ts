@@ -15,7 +15,7 @@ import {
   type HandlerGroup,
   type RouteDefinition,
 } from '../../shared/http/routes';
-import type { StageConfig } from '../config';
+import { alarmEmails, type StageConfig } from '../config';
 import { SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS, type FunctionName } from '../../shared/functions';
 import { ApiFirewall } from '../constructs/api-firewall';
 import { BackgroundFunctions } from '../constructs/background-functions';
@@ -23,6 +23,7 @@ import { ExperimentScheduler } from '../constructs/experiment-scheduler';
 import { ApiKeyAuthorizer } from '../constructs/api-key-authorizer';
 import { Monitoring } from '../constructs/monitoring';
 import { SafetyNotifications } from '../constructs/safety-notifications';
+import { SdkUsagePlans } from '../constructs/sdk-usage-plans';
 import { SearchSetup } from '../constructs/search-setup';
 import { SwitchyardApi } from '../constructs/switchyard-api';
 import { SwitchyardFunction, type SwitchyardFunctionProps } from '../constructs/switchyard-function';
@@ -186,6 +187,8 @@ export class ApiStack extends Stack {
   /** Present when the route table has SDK (`apiKey`) routes. */
   public readonly apiKeyAuthorizer?: ApiKeyAuthorizer;
   public readonly api: SwitchyardApi;
+  /** Per-key throttling of the SDK routes; present with the API-key authorizer. */
+  public readonly usagePlans?: SdkUsagePlans;
   public readonly monitoring: Monitoring;
   public readonly background: BackgroundFunctions;
   /** Index template, retention, writer role and dashboards on the search domain; `bindIndexer` binds to it. */
@@ -216,9 +219,10 @@ export class ApiStack extends Stack {
       function: functionDefaults('exact-time schedule target (experiment starts and ends, rollout stages)'),
       configTable: props.tables.config,
       auditTable: props.tables.audit,
+      removalPolicy: config.removalPolicy,
     });
     this.safetyNotifications = new SafetyNotifications(this, 'SafetyNotifications', {
-      emails: config.alarms.email === undefined ? [] : [config.alarms.email],
+      emails: alarmEmails(config.alarms),
       keyRemovalPolicy: config.removalPolicy,
     });
     const parts: StackParts = {
@@ -247,6 +251,9 @@ export class ApiStack extends Stack {
         entry: handlerEntry(group),
         vpc: settings.inVpc ? props.vpc : undefined,
         securityGroup: settings.inVpc ? props.lambdaSecurityGroup : undefined,
+        // The SDK hot path: its own share of the account's concurrency, and a ceiling (lib/config.ts).
+        reservedConcurrentExecutions:
+          group === 'evaluation' ? config.reservedConcurrency.evaluation : undefined,
       }).servesHttp({ corsAllowedOrigins: config.corsAllowedOrigins, maxBodyBytes: config.maxBodyBytes });
       settings.wire(fn, props, parts);
       functions[group] = fn;
@@ -319,12 +326,16 @@ export class ApiStack extends Stack {
       deadLetterQueue: props.deadLetterQueue,
       failuresBucket: props.failuresBucket,
       maxRecordAge: props.config.kinesisRetention,
+      scheduleDeadLetterQueue: this.experimentScheduler.deadLetterQueue,
     });
 
     if (routes.some((route) => route.auth === 'apiKey')) {
       // Outside the VPC: it needs DynamoDB only, and a cold start in a VPC would delay every first SDK call.
       this.apiKeyAuthorizer = new ApiKeyAuthorizer(this, 'ApiKeyAuthorizer', {
-        function: functionDefaults('API-key authorizer of the SDK routes'),
+        function: {
+          ...functionDefaults('API-key authorizer of the SDK routes'),
+          reservedConcurrentExecutions: config.reservedConcurrency.apiKeyAuthorizer,
+        },
         table: props.tables.apiKeys,
       });
     }
@@ -341,12 +352,21 @@ export class ApiStack extends Stack {
       logRetention: config.logRetention,
       logRemovalPolicy: config.removalPolicy,
     });
+    if (this.apiKeyAuthorizer) {
+      this.usagePlans = new SdkUsagePlans(this, 'SdkUsagePlans', {
+        restApi: this.api.restApi,
+        stageName: config.name,
+        throttle: config.apiKeyThrottle,
+      });
+    }
 
     if (config.firewall.enabled) {
       new ApiFirewall(this, 'Firewall', {
         stageArn: this.api.restApi.deploymentStage.stageArn,
         rateLimitPer5Minutes: config.firewall.rateLimitPer5Minutes,
         metricPrefix: `switchyard-${config.name}`,
+        logRetention: config.logRetention,
+        logRemovalPolicy: config.removalPolicy,
       });
     } else {
       Validations.of(this.api.restApi.deploymentStage).acknowledge({
@@ -375,6 +395,8 @@ export class ApiStack extends Stack {
       eventsStream: props.eventsStream,
       searchDomain: props.searchDomain,
       alarms: config.alarms,
+      topicKeyRemovalPolicy: config.removalPolicy,
+      scheduledTargetsDeadLetterQueue: this.experimentScheduler.deadLetterQueue,
       exposureLogGroups: [functions.evaluation.logGroup],
       safety: {
         rollbacks: this.safetyNotifications.metricRollbacks(),

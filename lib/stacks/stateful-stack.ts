@@ -188,7 +188,8 @@ export class StatefulStack extends Stack {
     this.userPool = this.createUserPool(config);
     this.userPoolClient = this.userPool.addClient('WebClient', {
       generateSecret: false,
-      authFlows: { userSrp: true, userPassword: true },
+      // SRP only: the password never leaves the client (no USER_PASSWORD_AUTH); refresh tokens renew sessions.
+      authFlows: { userSrp: true },
       disableOAuth: true,
       supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
       preventUserExistenceErrors: true,

@@ -1,6 +1,7 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { FUNCTIONS } from '../functions';
 import type { ApiKeyType } from './schema';
+import { usageIdentifierKey } from './usage-plans';
 
 /**
  * The API-key REQUEST authorizer, described once for the CDK app (lib/constructs/api-key-authorizer.ts) and
@@ -18,7 +19,11 @@ export const API_KEY_AUTHORIZER = {
   entry: FUNCTIONS['api-key-authorizer'].entry,
   /** Request headers API Gateway requires and caches on. */
   identityHeaders: ['Authorization'],
-  /** SPEC §2.8: a revoked key stops working within this many seconds. */
+  /**
+   * SPEC §2.8: a revoked key stops working within this many seconds. API Gateway reuses an Allow for the same
+   * Authorization header this long without calling the function, so this is also the worst-case revocation
+   * latency (docs/operations.md).
+   */
   resultsCacheSeconds: 300,
 } as const;
 
@@ -60,10 +65,14 @@ export function stageWildcard(methodArn: string): string {
   return `${api}/${stage}/*`;
 }
 
+/**
+ * The Allow answer for a verified key: every method of the stage, the key's id and type for the integration, and
+ * the usage-plan bucket API Gateway throttles it in (shared/api-keys/usage-plans.ts).
+ */
 export function allowPolicy(
   key: { readonly id: string; readonly type: ApiKeyType },
   methodArn: string,
-): APIGatewayAuthorizerResult & { context: ApiKeyAuthorizerContext } {
+): APIGatewayAuthorizerResult & { context: ApiKeyAuthorizerContext; usageIdentifierKey: string } {
   return {
     principalId: key.id,
     policyDocument: {
@@ -71,5 +80,6 @@ export function allowPolicy(
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(methodArn) }],
     },
     context: { keyId: key.id, keyType: key.type },
+    usageIdentifierKey: usageIdentifierKey(key, methodArn),
   };
 }

@@ -12,6 +12,7 @@ import { parseEnv } from '../env';
 import {
   EXACT_TIME_ENV,
   EXACT_TIME_TARGET_ENV,
+  SCHEDULE_DEAD_LETTER_ENV,
   exactTimeCapability,
   exactTimeTargetCapability,
 } from '../environment';
@@ -92,6 +93,11 @@ export interface OneTimeScheduleSettings {
   readonly targetArn: string;
   /** The role the Scheduler assumes to invoke the target. */
   readonly roleArn: string;
+  /**
+   * ARN of the SQS queue that receives a fire the Scheduler could not deliver within its retry policy.
+   * @default - none: such a fire is dropped (the repair jobs still act on it)
+   */
+  readonly deadLetterArn?: string;
 }
 
 export class EventBridgeOneTimeSchedules implements OneTimeSchedules {
@@ -115,6 +121,9 @@ export class EventBridgeOneTimeSchedules implements OneTimeSchedules {
         Input: JSON.stringify(schedule.input),
         // After 15 minutes the repair jobs (every 15 or 5 minutes) have acted anyway.
         RetryPolicy: { MaximumEventAgeInSeconds: 900, MaximumRetryAttempts: 5 },
+        ...(this.settings.deadLetterArn === undefined
+          ? {}
+          : { DeadLetterConfig: { Arn: this.settings.deadLetterArn } }),
       },
     };
     try {
@@ -174,6 +183,7 @@ export function oneTimeSchedulesFromEnv(
     groupName: env[EXACT_TIME_ENV.groupName]!,
     targetArn: env[EXACT_TIME_ENV.targetArn]!,
     roleArn: env[EXACT_TIME_ENV.roleArn]!,
+    deadLetterArn: env[SCHEDULE_DEAD_LETTER_ENV],
   });
 }
 
@@ -195,6 +205,7 @@ export function targetSchedulesFromEnv(
       groupName: env[EXACT_TIME_TARGET_ENV.groupName]!,
       roleArn: env[EXACT_TIME_TARGET_ENV.roleArn]!,
       targetArn: unqualifiedFunctionArn(invokedFunctionArn),
+      deadLetterArn: env[SCHEDULE_DEAD_LETTER_ENV],
     });
 }
 

@@ -1,4 +1,4 @@
-import { EXACT_TIME_ENV } from '../../shared/environment';
+import { EXACT_TIME_ENV, SCHEDULE_DEAD_LETTER_ENV } from '../../shared/environment';
 import { SCHEDULED_FUNCTIONS } from '../../shared/functions';
 import { onlyResource, resourcesOf, stageOf, type CfnResources } from './synth';
 
@@ -32,7 +32,7 @@ const MANAGERS = [
 ];
 
 describe.each(['dev', 'prod'] as const)('exact-time schedules of experiments and rollouts (%s)', (name) => {
-  const { api, stateful } = stageOf(name);
+  const { api, stateful, config } = stageOf(name);
   const policies = resourcesOf(api, 'AWS::IAM::Policy');
   const roles = resourcesOf(api, 'AWS::IAM::Role');
   const functions = resourcesOf(api, 'AWS::Lambda::Function');
@@ -48,6 +48,8 @@ describe.each(['dev', 'prod'] as const)('exact-time schedules of experiments and
   const targetId = idOf(functions, /^ExperimentSchedulerTargetFunction/);
   const invokeRoleId = idOf(roles, /^ExperimentSchedulerInvokeRole/);
   const experimentsRoleId = idOf(roles, /^ExperimentsHandlerServiceRole/);
+  const queues = resourcesOf(api, 'AWS::SQS::Queue');
+  const dlqId = idOf(queues, /^ExperimentSchedulerDeadLetterQueue/);
   const schedulesOfGroup = {
     'Fn::Join': [
       '',
@@ -63,9 +65,12 @@ describe.each(['dev', 'prod'] as const)('exact-time schedules of experiments and
     ],
   };
 
-  it('has one schedule group, with a generated name, in the stateless stack only', () => {
+  it('has one schedule group, with a generated name, in the stateless stack only, kept where data is kept', () => {
     expect(groupName).toMatch(/^[0-9a-zA-Z\-_.]{1,64}$/);
-    expect(group.DeletionPolicy).toBe('Delete');
+    // The stage's removal policy: prod retains the group (and the pending schedules in it) with its data.
+    expect(group.DeletionPolicy).toBe(name === 'prod' ? 'Retain' : 'Delete');
+    expect(group.UpdateReplacePolicy).toBe(name === 'prod' ? 'Retain' : 'Delete');
+    expect(config.removalPolicy).toBe(name === 'prod' ? 'retain' : 'destroy');
     stateful.resourceCountIs('AWS::Scheduler::ScheduleGroup', 0);
   });
 
@@ -85,7 +90,7 @@ describe.each(['dev', 'prod'] as const)('exact-time schedules of experiments and
     expect(role.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('the invoke role may only invoke the target function', () => {
+  it('the invoke role may only invoke the target function, and dead-letter to the scheduled-targets queue', () => {
     const mine = statements.filter(({ roles: r }) => JSON.stringify(r).includes(`"${invokeRoleId}"`));
     expect(mine.map(({ statement }) => statement)).toEqual([
       {
@@ -93,7 +98,71 @@ describe.each(['dev', 'prod'] as const)('exact-time schedules of experiments and
         Effect: 'Allow',
         Resource: [getAtt(targetId), { 'Fn::Join': ['', [getAtt(targetId), ':*']] }],
       },
+      {
+        Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Effect: 'Allow',
+        Resource: getAtt(dlqId),
+      },
     ]);
+  });
+
+  it('has a dead-letter queue for the scheduled targets: SSE, TLS only, kept as the stage keeps data', () => {
+    const queue = queues[dlqId]!;
+    expect(queue.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    expect(queue.DeletionPolicy).toBe(name === 'prod' ? 'Retain' : 'Delete');
+    const policies = Object.values(resourcesOf(api, 'AWS::SQS::QueuePolicy')).filter((p) =>
+      JSON.stringify(p.Properties!.Queues).includes(`"${dlqId}"`),
+    );
+    expect(policies).toHaveLength(1);
+    const policyStatements = (policies[0]!.Properties!.PolicyDocument as { Statement: Statement[] })
+      .Statement;
+    expect(policyStatements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    // The background jobs' rules dead-letter there too: EventBridge may send, for those rules only.
+    const rules = resourcesOf(api, 'AWS::Events::Rule');
+    const fromEvents = policyStatements.filter((st) => JSON.stringify(st).includes('events.amazonaws.com'));
+    expect(fromEvents).toHaveLength(Object.keys(rules).length);
+    for (const statement of fromEvents) {
+      expect(statement).toMatchObject({
+        Action: 'sqs:SendMessage',
+        Effect: 'Allow',
+        Resource: getAtt(dlqId),
+      });
+      expect(statement.Condition).toHaveProperty(['ArnEquals', 'aws:SourceArn']);
+    }
+    for (const rule of Object.values(rules)) {
+      const targets = rule.Properties!.Targets as { DeadLetterConfig?: unknown; RetryPolicy?: unknown }[];
+      for (const target of targets) {
+        expect(target.DeadLetterConfig).toEqual({ Arn: getAtt(dlqId) });
+        expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 2 });
+      }
+    }
+  });
+
+  it('alarms on the first message in the scheduled-targets dead-letter queue', () => {
+    const alarms = Object.values(resourcesOf(api, 'AWS::CloudWatch::Alarm')).filter(
+      (alarm) => alarm.Properties!.MetricName === 'ApproximateNumberOfMessagesVisible',
+    );
+    const onQueue = alarms.filter((alarm) =>
+      JSON.stringify(alarm.Properties!.Dimensions).includes(`"${dlqId}"`),
+    );
+    expect(onQueue).toHaveLength(1);
+    expect(onQueue[0]!.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect((onQueue[0]!.Properties!.AlarmActions as unknown[]).length).toBe(1);
   });
 
   it('only the functions that change experiments or rollouts manage schedules: create, update, delete, in this group only', () => {
@@ -145,6 +214,8 @@ describe.each(['dev', 'prod'] as const)('exact-time schedules of experiments and
         [EXACT_TIME_ENV.groupName]: groupName,
         [EXACT_TIME_ENV.targetArn]: getAtt(targetId),
         [EXACT_TIME_ENV.roleArn]: getAtt(invokeRoleId),
+        // Every schedule they put dead-letters to the scheduled-targets queue (shared/schedules/one-time.ts).
+        [SCHEDULE_DEAD_LETTER_ENV]: getAtt(dlqId),
       });
     }
     // Its own ARN would be a CloudFormation cycle.
@@ -152,6 +223,7 @@ describe.each(['dev', 'prod'] as const)('exact-time schedules of experiments and
     expect(target).toMatchObject({
       [EXACT_TIME_ENV.groupName]: groupName,
       [EXACT_TIME_ENV.roleArn]: getAtt(invokeRoleId),
+      [SCHEDULE_DEAD_LETTER_ENV]: getAtt(dlqId),
     });
     expect(target).not.toHaveProperty([EXACT_TIME_ENV.targetArn]);
     // No other function gets them: the sweep's transitions leave no schedule to change.

@@ -96,7 +96,7 @@ describe.each(['dev', 'prod'] as const)(
       });
     });
 
-    it('the invoke role is assumable only by EventBridge Scheduler of this account, and may only invoke the target', () => {
+    it('the invoke role is assumable only by EventBridge Scheduler of this account, and may only invoke the target (and dead-letter)', () => {
       const role = roles[invokeRoleId]!.Properties!;
       expect(role.AssumeRolePolicyDocument).toEqual({
         Version: '2012-10-17',
@@ -118,6 +118,14 @@ describe.each(['dev', 'prod'] as const)(
           Action: 'lambda:InvokeFunction',
           Effect: 'Allow',
           Resource: [getAtt(targetId), { 'Fn::Join': ['', [getAtt(targetId), ':*']] }],
+        },
+        // A fire it could not deliver goes to the scheduled-targets dead-letter queue (experiment-scheduler.test.ts).
+        {
+          Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+          Effect: 'Allow',
+          Resource: expect.objectContaining({
+            'Fn::GetAtt': [expect.stringMatching(/^ExperimentSchedulerDeadLetterQueue/), 'Arn'],
+          }) as unknown,
         },
       ]);
     });

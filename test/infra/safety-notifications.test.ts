@@ -20,7 +20,10 @@ describe.each(['dev', 'prod'] as const)('safety notifications (%s)', (name) => {
   const policies = resourcesOf(api, 'AWS::IAM::Policy');
   const functions = resourcesOf(api, 'AWS::Lambda::Function');
   const topics = resourcesOf(api, 'AWS::SNS::Topic');
-  const key = onlyResource(api, 'AWS::KMS::Key');
+  // The safety topic's key (the alarm topic has its own: hardening.test.ts).
+  const keys = resourcesOf(api, 'AWS::KMS::Key');
+  const keyId = idOf(keys, /^SafetyNotificationsTopicKey/);
+  const key = { ...keys[keyId]!, logicalId: keyId } as CfnResources[string] & { logicalId: string };
   const topicId = idOf(topics, /^SafetyNotificationsTopic/);
   const safetyRole = idOf(resourcesOf(api, 'AWS::IAM::Role'), /^SafetyHandlerServiceRole/);
   const safetyFunction = idOf(functions, /^SafetyHandlerFunction/);

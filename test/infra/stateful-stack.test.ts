@@ -229,15 +229,17 @@ describe.each(STAGE_NAMES)('stateful stack (%s)', (name) => {
       expect(byPrecedence).toEqual([...ROLES]);
     });
 
-    it('has one app client without a secret, for SRP and password sign-in, without OAuth', () => {
+    it('has one app client without a secret, for SRP sign-in only (no USER_PASSWORD_AUTH), without OAuth', () => {
       const client = onlyResource(stateful, 'AWS::Cognito::UserPoolClient');
       expect(client.Properties).toMatchObject({
         GenerateSecret: false,
         PreventUserExistenceErrors: 'ENABLED',
       });
-      expect(client.Properties!.ExplicitAuthFlows).toEqual(
-        expect.arrayContaining(['ALLOW_USER_SRP_AUTH', 'ALLOW_USER_PASSWORD_AUTH']),
-      );
+      // The password is never sent to Cognito: SRP to sign in, the refresh token to renew the session.
+      expect([...(client.Properties!.ExplicitAuthFlows as string[])].sort()).toEqual([
+        'ALLOW_REFRESH_TOKEN_AUTH',
+        'ALLOW_USER_SRP_AUTH',
+      ]);
       expect(client.Properties!.AllowedOAuthFlows).toBeUndefined();
     });
   });

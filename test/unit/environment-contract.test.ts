@@ -32,10 +32,12 @@ const DEPLOYED: {
     groupName: 'experiments',
     targetArn: 'arn:aws:lambda:eu-west-1:123456789012:function:target',
     roleArn: 'arn:aws:iam::123456789012:role/invoke',
+    deadLetterArn: 'arn:aws:sqs:eu-west-1:123456789012:scheduled-targets-dlq',
   }),
   exactTimeTarget: exactTimeTargetCapability.render({
     groupName: 'experiments',
     roleArn: 'arn:aws:iam::123456789012:role/invoke',
+    deadLetterArn: 'arn:aws:sqs:eu-west-1:123456789012:scheduled-targets-dlq',
   }),
   search: searchCapability.render({
     url: 'https://vpc-search.eu-west-1.es.amazonaws.com',

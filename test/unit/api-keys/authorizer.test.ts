@@ -3,6 +3,12 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Cont
 import { mockClient } from 'aws-sdk-client-mock';
 import { allowPolicy, presentedSecret, stageWildcard } from '../../../shared/api-keys/authorizer';
 import { newSecret } from '../../../shared/api-keys/secret';
+import {
+  USAGE_BUCKETS_PER_TYPE,
+  usageBucket,
+  usageBucketKeyValue,
+  usageIdentifierKey,
+} from '../../../shared/api-keys/usage-plans';
 
 const { secret, hash } = newSecret('server');
 const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/POST/api/v1/evaluate';
@@ -54,11 +60,44 @@ describe('the allow policy', () => {
         ],
       },
       context: { keyId: 'key-1', keyType: 'client' },
+      usageIdentifierKey: `switchyard-a1b2c3-prod-client-${usageBucket('key-1')}`,
     });
   });
 
   it('refuses what is not a method ARN', () => {
     expect(() => stageWildcard('arn:aws:execute-api:eu-west-1:123:a1b2c3')).toThrow(/Not an execute-api/);
+  });
+});
+
+describe('the usage-plan bucket of a key', () => {
+  it('names the API Gateway key of the key type and bucket, on the API and stage being called', () => {
+    const key = { id: '0195a3c4-0000-7000-8000-000000000001', type: 'server' } as const;
+    const bucket = usageBucket(key.id);
+    expect(usageIdentifierKey(key, METHOD_ARN)).toBe(`switchyard-a1b2c3-prod-server-${bucket}`);
+    expect(usageIdentifierKey(key, METHOD_ARN)).toBe(usageBucketKeyValue('a1b2c3', 'prod', 'server', bucket));
+    // Same key, same bucket (the cache and every cold start agree); the type picks the plan.
+    expect(usageIdentifierKey({ ...key, type: 'client' }, METHOD_ARN)).toBe(
+      `switchyard-a1b2c3-prod-client-${bucket}`,
+    );
+  });
+
+  it('spreads keys over every bucket of a type', () => {
+    const buckets = new Set(Array.from({ length: 400 }, (_, i) => usageBucket(`key-${i}`)));
+    expect([...buckets].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: USAGE_BUCKETS_PER_TYPE }, (_, i) => i),
+    );
+  });
+
+  it('gives API Gateway key values of 20 to 128 characters', () => {
+    const value = usageBucketKeyValue('a1b2c3d4e5', 'dev', 'server', 0);
+    expect(value.length).toBeGreaterThanOrEqual(20);
+    expect(value.length).toBeLessThanOrEqual(128);
+  });
+
+  it('refuses what is not a method ARN', () => {
+    expect(() =>
+      usageIdentifierKey({ id: 'k', type: 'server' }, 'arn:aws:execute-api:eu-west-1:123:a1b2c3'),
+    ).toThrow(/Not an execute-api/);
   });
 });
 
@@ -95,6 +134,8 @@ describe('the authorizer function', () => {
     ddb.on(UpdateCommand).resolves({});
     const result = await handler(event({ Authorization: `Bearer ${secret}` }), context);
     expect(result).toEqual(allowPolicy({ id: item().id, type: 'server' }, METHOD_ARN));
+    // The usage-plan bucket API Gateway throttles the key in (apiKeySource AUTHORIZER).
+    expect(result.usageIdentifierKey).toBe(`switchyard-a1b2c3-prod-server-${usageBucket(item().id)}`);
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
   });
 

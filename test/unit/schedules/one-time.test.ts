@@ -131,6 +131,15 @@ describe('EventBridge one-time schedules', () => {
     expect(updates()).toEqual([]);
   });
 
+  it('sends a fire it could not deliver to the dead-letter queue, when one is given', async () => {
+    const deadLetterArn = 'arn:aws:sqs:eu-west-1:123456789012:scheduled-targets-dlq';
+    await new EventBridgeOneTimeSchedules(client, { ...settings, deadLetterArn }).put(schedule());
+    expect(creates()[0]!.Target).toMatchObject({
+      RetryPolicy: { MaximumEventAgeInSeconds: 900, MaximumRetryAttempts: 5 },
+      DeadLetterConfig: { Arn: deadLetterArn },
+    });
+  });
+
   it('lets the Scheduler delete a schedule after it fired only when asked to', async () => {
     await schedules.put(schedule({ deleteAfterFiring: true }));
     expect(creates()[0]!.ActionAfterCompletion).toBe('DELETE');
@@ -191,6 +200,17 @@ describe('choosing the schedules from the environment', () => {
     expect(oneTimeSchedulesFromEnv({})).toBeInstanceOf(NoOneTimeSchedules);
   });
 
+  it('puts the dead-letter queue of SCHEDULE_DEAD_LETTER_ARN on every schedule', async () => {
+    const deadLetterArn = 'arn:aws:sqs:eu-west-1:123456789012:dlq';
+    await oneTimeSchedulesFromEnv({ ...full, SCHEDULE_DEAD_LETTER_ARN: deadLetterArn }, () => client).put(
+      schedule(),
+    );
+    expect(creates()[0]!.Target?.DeadLetterConfig).toEqual({ Arn: deadLetterArn });
+    expect(() => oneTimeSchedulesFromEnv({ ...full, SCHEDULE_DEAD_LETTER_ARN: 'dlq' })).toThrow(
+      /SCHEDULE_DEAD_LETTER_ARN/,
+    );
+  });
+
   it('refuses a partial or malformed configuration, naming what is wrong', () => {
     const { SCHEDULER_ROLE_ARN: _r, ...partial } = full;
     expect(() => oneTimeSchedulesFromEnv(partial)).toThrow(ConfigurationError);
@@ -214,6 +234,16 @@ describe('the target’s own schedules', () => {
       GroupName: settings.groupName,
       Target: { Arn: settings.targetArn, RoleArn: settings.roleArn },
     });
+  });
+
+  it('carry the dead-letter queue too', async () => {
+    const deadLetterArn = 'arn:aws:sqs:eu-west-1:123456789012:dlq';
+    const schedulesFor = targetSchedulesFromEnv(
+      { ...own, SCHEDULE_DEAD_LETTER_ARN: deadLetterArn },
+      () => client,
+    );
+    await schedulesFor(settings.targetArn).put(schedule());
+    expect(creates()[0]!.Target?.DeadLetterConfig).toEqual({ Arn: deadLetterArn });
   });
 
   it('none without the variables; a partial or malformed configuration fails at cold start', () => {
