@@ -65,6 +65,27 @@ export interface AlarmConfig {
   readonly email?: string;
 }
 
+/**
+ * What a stage keeps running by the hour besides its data (issue 19; `npm run cost` prices each stage). A function
+ * runs in the VPC only to reach the cache or the search domain, and the VPC gets only the interface endpoints
+ * those functions need (Kinesis and X-Ray with the cache; X-Ray and STS with the search domain): a stage with
+ * neither runs every function outside the VPC and pays for no endpoint. docs/architecture.md lists the trade-offs.
+ */
+export interface FootprintConfig {
+  /**
+   * An OpenSearch domain for the raw events (daily indices, Dashboards). Without it the event processor writes
+   * the aggregates only: results, safety and the analytics table are unchanged; raw-event search is absent.
+   */
+  readonly searchDomain: boolean;
+  /**
+   * The Valkey serverless ruleset cache (and the evaluation and publisher functions in the VPC to reach it).
+   * Without it evaluation keeps its per-instance L1 copy, revalidated against DynamoDB instead of the cache.
+   */
+  readonly rulesetCache: boolean;
+  /** A throttles alarm per function besides its errors alarm (a throttled stage also fails requests: 5xx). */
+  readonly throttleAlarms: boolean;
+}
+
 export interface StageConfig {
   readonly name: StageName;
   /** Applied to every stateful resource: prod keeps its data when the stack or resource goes away. */
@@ -93,6 +114,7 @@ export interface StageConfig {
   readonly lambdaMemoryMb: number;
   readonly lambdaTimeout: Duration;
   readonly alarms: AlarmConfig;
+  readonly footprint: FootprintConfig;
 }
 
 const ONE_MIB = 1024 * 1024;
@@ -124,6 +146,8 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     lambdaMemoryMb: 512,
     lambdaTimeout: Duration.seconds(10),
     alarms: { apiServerErrors: 10, apiLatencyP95Ms: 3000, lambdaErrors: 5, kinesisIteratorAgeMs: 300_000 },
+    // ≤ $25 a month idle: no search domain, no cache, nothing in the VPC, no endpoints (docs/architecture.md).
+    footprint: { searchDomain: false, rulesetCache: false, throttleAlarms: false },
   },
   staging: {
     name: 'staging',
@@ -151,6 +175,7 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     lambdaMemoryMb: 512,
     lambdaTimeout: Duration.seconds(10),
     alarms: { apiServerErrors: 5, apiLatencyP95Ms: 2000, lambdaErrors: 3, kinesisIteratorAgeMs: 120_000 },
+    footprint: { searchDomain: true, rulesetCache: true, throttleAlarms: true },
   },
   prod: {
     name: 'prod',
@@ -180,6 +205,7 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     lambdaMemoryMb: 1024,
     lambdaTimeout: Duration.seconds(10),
     alarms: { apiServerErrors: 5, apiLatencyP95Ms: 1500, lambdaErrors: 1, kinesisIteratorAgeMs: 60_000 },
+    footprint: { searchDomain: true, rulesetCache: true, throttleAlarms: true },
   },
 };
 

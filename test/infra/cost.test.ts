@@ -102,6 +102,18 @@ describe.each(STAGE_NAMES)('cost model (%s)', (name) => {
 });
 
 describe('cost model across stages', () => {
+  it('keeps dev at or under $25 a month idle (issue 19)', () => {
+    expect(idle('dev').fixedTotal).toBeLessThanOrEqual(25);
+  });
+
+  it('runs nothing by the hour in dev that only the search domain or the cache needs', () => {
+    const report = idle('dev');
+    const categories = new Set(report.fixed.filter((l) => l.usdPerMonth > 0).map((l) => l.category));
+    expect(categories.has('Search')).toBe(false);
+    expect(categories.has('Cache')).toBe(false);
+    expect(categories.has('Network')).toBe(false);
+  });
+
   it('costs more the closer the stage is to production', () => {
     expect(idle('prod').fixedTotal).toBeGreaterThan(idle('staging').fixedTotal);
     expect(idle('staging').fixedTotal).toBeGreaterThan(idle('dev').fixedTotal);
