@@ -95,6 +95,27 @@ export interface ReservedConcurrencyConfig {
   readonly evaluation?: number;
 }
 
+/**
+ * What a stage keeps running by the hour besides its data (issue 19; `npm run cost` prices each stage). A function
+ * runs in the VPC only to reach the cache or the search domain, and the VPC gets only the interface endpoints
+ * those functions need (Kinesis and X-Ray with the cache; X-Ray and STS with the search domain): a stage with
+ * neither runs every function outside the VPC and pays for no endpoint. docs/architecture.md lists the trade-offs.
+ */
+export interface FootprintConfig {
+  /**
+   * An OpenSearch domain for the raw events (daily indices, Dashboards). Without it the event processor writes
+   * the aggregates only: results, safety and the analytics table are unchanged; raw-event search is absent.
+   */
+  readonly searchDomain: boolean;
+  /**
+   * The Valkey serverless ruleset cache (and the evaluation and publisher functions in the VPC to reach it).
+   * Without it evaluation keeps its per-instance L1 copy, revalidated against DynamoDB instead of the cache.
+   */
+  readonly rulesetCache: boolean;
+  /** A throttles alarm per function besides its errors alarm (a throttled stage also fails requests: 5xx). */
+  readonly throttleAlarms: boolean;
+}
+
 export interface StageConfig {
   readonly name: StageName;
   /** Applied to every stateful resource: prod keeps its data when the stack or resource goes away. */
@@ -126,6 +147,7 @@ export interface StageConfig {
   /** Per-key limits of the SDK routes (issue 16: one leaked key must not take the stage's whole budget). */
   readonly apiKeyThrottle: ApiKeyThrottleConfig;
   readonly reservedConcurrency: ReservedConcurrencyConfig;
+  readonly footprint: FootprintConfig;
 }
 
 /** Every address the stage's alarm topic (and safety topic) mails: `alarms.email` and `alarms.emails`, once each. */
@@ -165,6 +187,8 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     apiKeyThrottle: { server: { rateLimit: 25, burstLimit: 50 }, client: { rateLimit: 10, burstLimit: 20 } },
     // None in dev: a new account's concurrency limit (often 10) cannot spare a reservation and keep 100 unreserved.
     reservedConcurrency: {},
+    // ≤ $25 a month idle: no search domain, no cache, nothing in the VPC, no endpoints (docs/architecture.md).
+    footprint: { searchDomain: false, rulesetCache: false, throttleAlarms: false },
   },
   staging: {
     name: 'staging',
@@ -197,6 +221,7 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
       client: { rateLimit: 50, burstLimit: 100 },
     },
     reservedConcurrency: { apiKeyAuthorizer: 5, evaluation: 50 },
+    footprint: { searchDomain: true, rulesetCache: true, throttleAlarms: true },
   },
   prod: {
     name: 'prod',
@@ -231,6 +256,7 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
       client: { rateLimit: 200, burstLimit: 400 },
     },
     reservedConcurrency: { apiKeyAuthorizer: 20, evaluation: 300 },
+    footprint: { searchDomain: true, rulesetCache: true, throttleAlarms: true },
   },
 };
 

@@ -30,7 +30,8 @@ export interface MonitoringProps {
   readonly functions: Readonly<Partial<Record<FunctionName, IFunction>>>;
   readonly deadLetterQueue: IQueue;
   readonly eventsStream: IStream;
-  readonly searchDomain: IDomain;
+  /** @default - no search domain, no cluster-status alarm */
+  readonly searchDomain?: IDomain;
   /** Thresholds, and the addresses subscribed to the alarm topic (`email`, `emails`). */
   readonly alarms: AlarmConfig;
   /** What happens to the alarm topic's KMS key when the stack goes away (the stage's policy: prod retains it). */
@@ -40,6 +41,11 @@ export interface MonitoringProps {
    * @default - no such alarm
    */
   readonly scheduledTargetsDeadLetterQueue?: IQueue;
+  /**
+   * A throttles alarm per function besides its errors alarm (each alarm bills by the month).
+   * @default true
+   */
+  readonly throttleAlarms?: boolean;
   /**
    * Log groups of the functions that log exposures (`exposures not delivered` with a `count`): exposures the
    * stream would not take after the retries, counted from the logs and alarmed on from the first one.
@@ -132,12 +138,14 @@ export class Monitoring extends Construct {
       const errors = fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' });
       functionErrors.push(errors.with({ label: name }));
       this.alarm(`${name}Errors`, errors, limits.lambdaErrors, `Function ${name} failed`);
-      this.alarm(
-        `${name}Throttles`,
-        fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
-        1,
-        `Function ${name} throttled`,
-      );
+      if (props.throttleAlarms ?? true) {
+        this.alarm(
+          `${name}Throttles`,
+          fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+          1,
+          `Function ${name} throttled`,
+        );
+      }
     }
 
     props.exposureLogGroups.forEach((logGroup, i) => {
@@ -178,11 +186,13 @@ export class Monitoring extends Construct {
       limits.kinesisIteratorAgeMs,
       'Event processing lags behind (ms)',
     );
-    const searchRed = props.searchDomain.metricClusterStatusRed({
-      period: Duration.minutes(1),
-      statistic: 'Maximum',
-    });
-    this.alarm('SearchClusterRed', searchRed, 1, 'OpenSearch cluster status is red', 5);
+    if (props.searchDomain) {
+      const searchRed = props.searchDomain.metricClusterStatusRed({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      });
+      this.alarm('SearchClusterRed', searchRed, 1, 'OpenSearch cluster status is red', 5);
+    }
 
     if (props.safety) {
       this.alarm(

@@ -39,11 +39,12 @@ export interface ApiStackProps extends StackProps {
   /** The events stream's failure store (S3 on-failure destination, records kept whole). */
   readonly failuresBucket: IBucket;
   readonly userPool: IUserPool;
-  readonly searchDomain: IDomain;
+  /** Absent when the stage has no search domain: the event processor then writes the aggregates only. */
+  readonly searchDomain?: IDomain;
   /** The search domain's master user: the search setup assumes it to install roles, templates and dashboards. */
-  readonly searchAdminRole: IRole;
-  /** `rediss://…` of the shared cache, for functions that use it. */
-  readonly cacheUrl: string;
+  readonly searchAdminRole?: IRole;
+  /** `rediss://…` of the shared cache, for functions that use it; absent when the stage has no cache. */
+  readonly cacheUrl?: string;
   /**
    * The routes to serve. The API-key authorizer is built when one of them needs it (an unattached API Gateway
    * authorizer cannot be synthesized).
@@ -54,7 +55,7 @@ export interface ApiStackProps extends StackProps {
 
 interface HandlerSettings {
   readonly description: string;
-  /** Runs in the VPC (to reach the cache or the search domain). */
+  /** Runs in the VPC to reach the cache, when the stage has one (lib/config.ts footprint). */
   readonly inVpc: boolean;
   /** Grants and environment of the group's function, through SwitchyardFunction's intent methods. */
   readonly wire: (fn: SwitchyardFunction, props: ApiStackProps, parts: StackParts) => void;
@@ -157,12 +158,12 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
   evaluation: {
     description: 'Flag evaluation and experiment assignment for SDKs (API, ruleset download, OFREP)',
     inVpc: true,
-    wire: (fn, props) =>
-      fn
-        .readsTable(props.tables.rulesets)
+    wire: (fn, props) => {
+      fn.readsTable(props.tables.rulesets)
         .writesTable(props.tables.analytics)
-        .usesCache(props.cacheUrl)
-        .writesEvents(props.eventsStream),
+        .writesEvents(props.eventsStream);
+      if (props.cacheUrl !== undefined) fn.usesCache(props.cacheUrl);
+    },
   },
   // SDK events onto the stream; touches no table.
   events: {
@@ -191,8 +192,8 @@ export class ApiStack extends Stack {
   public readonly usagePlans?: SdkUsagePlans;
   public readonly monitoring: Monitoring;
   public readonly background: BackgroundFunctions;
-  /** Index template, retention, writer role and dashboards on the search domain; `bindIndexer` binds to it. */
-  public readonly searchSetup: SearchSetup;
+  /** Index template, retention, writer role and dashboards on the search domain (when the stage has one). */
+  public readonly searchSetup?: SearchSetup;
   public readonly experimentScheduler: ExperimentScheduler;
   /** The safety rollbacks' SNS topic (KMS) and EventBridge bus; `bindNotifier` lets a function announce them. */
   public readonly safetyNotifications: SafetyNotifications;
@@ -231,17 +232,22 @@ export class ApiStack extends Stack {
     };
 
     // Before any function that indexes events (SearchSetup.bindIndexer) is built.
-    this.searchSetup = new SearchSetup(this, 'SearchSetup', {
-      function: functionDefaults('search setup (index template, retention policy, dashboards)'),
-      vpc: props.vpc,
-      securityGroup: props.lambdaSecurityGroup,
-      domain: props.searchDomain,
-      adminRole: props.searchAdminRole,
-      eventRetentionDays: config.search.eventRetentionDays,
-      replicas: config.search.dataNodes > 1 ? 1 : 0,
-      logRetention: config.logRetention,
-      logRemovalPolicy: config.removalPolicy,
-    });
+    const searchSetup =
+      props.searchDomain && props.searchAdminRole
+        ? new SearchSetup(this, 'SearchSetup', {
+            function: functionDefaults('search setup (index template, retention policy, dashboards)'),
+            vpc: props.vpc,
+            securityGroup: props.lambdaSecurityGroup,
+            domain: props.searchDomain,
+            adminRole: props.searchAdminRole,
+            eventRetentionDays: config.search.eventRetentionDays,
+            replicas: config.search.dataNodes > 1 ? 1 : 0,
+            logRetention: config.logRetention,
+            logRemovalPolicy: config.removalPolicy,
+          })
+        : undefined;
+    this.searchSetup = searchSetup;
+    const withCache = props.cacheUrl !== undefined;
 
     const functions = {} as Record<HandlerGroup, SwitchyardFunction>;
     for (const group of HANDLER_GROUPS) {
@@ -249,8 +255,8 @@ export class ApiStack extends Stack {
       const fn = new SwitchyardFunction(this, `${pascal(group)}Handler`, {
         ...functionDefaults(settings.description),
         entry: handlerEntry(group),
-        vpc: settings.inVpc ? props.vpc : undefined,
-        securityGroup: settings.inVpc ? props.lambdaSecurityGroup : undefined,
+        vpc: settings.inVpc && withCache ? props.vpc : undefined,
+        securityGroup: settings.inVpc && withCache ? props.lambdaSecurityGroup : undefined,
         // The SDK hot path: its own share of the account's concurrency, and a ceiling (lib/config.ts).
         reservedConcurrentExecutions:
           group === 'evaluation' ? config.reservedConcurrency.evaluation : undefined,
@@ -267,9 +273,11 @@ export class ApiStack extends Stack {
         // Config stream → next ruleset revision (and every 5 minutes, the repair sweep).
         'ruleset-publisher': {
           description: 'ruleset publisher (config stream) and repair sweep',
-          inVpc: true,
-          wire: (fn) =>
-            fn.readsTable(props.tables.config).writesTable(props.tables.rulesets).usesCache(props.cacheUrl),
+          inVpc: withCache,
+          wire: (fn) => {
+            fn.readsTable(props.tables.config).writesTable(props.tables.rulesets);
+            if (props.cacheUrl !== undefined) fn.usesCache(props.cacheUrl);
+          },
         },
         'experiment-sweep': {
           description: 'experiment schedule sweep (starts and ends experiments on time)',
@@ -304,16 +312,16 @@ export class ApiStack extends Stack {
             ),
         },
         // Events stream → aggregates (unit states and experiment/flag aggregates in the analytics table) and
-        // the search domain, which is VPC-only: hence the VPC.
+        // the search domain, which is VPC-only: hence the VPC, when the stage has one.
         'event-processor': {
           description: 'event processor (events stream → aggregates and search)',
-          inVpc: true,
+          inVpc: searchSetup !== undefined,
           // A 1000-record batch: a few DynamoDB transactions, and _bulk requests with bounded retries.
           timeout: Duration.minutes(2),
-          wire: (fn) =>
-            this.searchSetup.bindIndexer(
-              fn.readsTable(props.tables.config).writesTable(props.tables.analytics),
-            ),
+          wire: (fn) => {
+            fn.readsTable(props.tables.config).writesTable(props.tables.analytics);
+            searchSetup?.bindIndexer(fn);
+          },
         },
       },
       functionDefaults: {
@@ -382,7 +390,7 @@ export class ApiStack extends Stack {
       ...(this.apiKeyAuthorizer ? { 'api-key-authorizer': this.apiKeyAuthorizer.handler } : {}),
       'experiment-scheduler': this.experimentScheduler.target,
       ...Object.fromEntries(this.background.functions),
-      'search-setup': this.searchSetup.handler,
+      ...(searchSetup ? { 'search-setup': searchSetup.handler } : {}),
     };
     // The search setup runs at deploy time only (CloudFormation reports its failures): no alarms.
     const { 'search-setup': _deployTimeOnly, ...watched } = this.registeredFunctions;
@@ -397,6 +405,7 @@ export class ApiStack extends Stack {
       alarms: config.alarms,
       topicKeyRemovalPolicy: config.removalPolicy,
       scheduledTargetsDeadLetterQueue: this.experimentScheduler.deadLetterQueue,
+      throttleAlarms: config.footprint.throttleAlarms,
       exposureLogGroups: [functions.evaluation.logGroup],
       safety: {
         rollbacks: this.safetyNotifications.metricRollbacks(),

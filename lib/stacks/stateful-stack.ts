@@ -56,12 +56,14 @@ export class StatefulStack extends Stack {
   public readonly userPool: UserPool;
   public readonly userPoolClient: UserPoolClient;
   public readonly userPoolGroups: Readonly<Record<SwitchyardRole, UserPoolGroup>>;
-  public readonly searchDomain: Domain;
+  /** Absent when the stage builds no search domain (lib/config.ts footprint.searchDomain). */
+  public readonly searchDomain?: Domain;
   /** IAM role mapped to OpenSearch's master user (fine-grained access control); assumable by account admins. */
-  public readonly searchAdminRole: Role;
-  public readonly cache: CfnServerlessCache;
+  public readonly searchAdminRole?: Role;
+  /** Absent when the stage builds no cache (lib/config.ts footprint.rulesetCache). */
+  public readonly cache?: CfnServerlessCache;
   /** `rediss://<endpoint>:<port>`: ElastiCache Serverless speaks TLS only. */
-  public readonly cacheUrl: string;
+  public readonly cacheUrl?: string;
   public readonly deadLetterQueue: Queue;
   /**
    * The events stream's failure store: each batch the event processor could not process before its records would
@@ -101,38 +103,36 @@ export class StatefulStack extends Stack {
       description:
         'Switchyard functions in the VPC (admitted by the cache, the search domain and the endpoints)',
     });
-    const endpointSecurityGroup = this.privateSecurityGroup(
-      'EndpointSecurityGroup',
-      'Interface VPC endpoints',
-    );
-    endpointSecurityGroup.addIngressRule(
-      this.lambdaSecurityGroup,
-      Port.tcp(443),
-      'HTTPS from Switchyard functions',
-    );
-    this.vpc.addInterfaceEndpoint('KinesisEndpoint', {
-      service: InterfaceVpcEndpointAwsService.KINESIS_STREAMS,
-      subnets: isolated,
-      privateDnsEnabled: true,
-      securityGroups: [endpointSecurityGroup],
-      open: false,
-    });
-    // Functions in the VPC trace with X-Ray; without a NAT their segments need this endpoint.
-    this.vpc.addInterfaceEndpoint('XRayEndpoint', {
-      service: InterfaceVpcEndpointAwsService.XRAY,
-      subnets: isolated,
-      privateDnsEnabled: true,
-      securityGroups: [endpointSecurityGroup],
-      open: false,
-    });
-    // The search setup custom resource assumes the search admin role (the domain's master user) from the VPC.
-    this.vpc.addInterfaceEndpoint('StsEndpoint', {
-      service: InterfaceVpcEndpointAwsService.STS,
-      subnets: isolated,
-      privateDnsEnabled: true,
-      securityGroups: [endpointSecurityGroup],
-      open: false,
-    });
+    // Each interface endpoint bills per AZ-hour: only those the functions in the VPC need (lib/config.ts footprint).
+    const { searchDomain: withSearch, rulesetCache: withCache } = config.footprint;
+    const endpoints = [
+      // The evaluation function (in the VPC for the cache) puts exposures on the events stream.
+      ...(withCache ? [['KinesisEndpoint', InterfaceVpcEndpointAwsService.KINESIS_STREAMS] as const] : []),
+      // Functions in the VPC trace with X-Ray; without a NAT their segments need this endpoint.
+      ...(withCache || withSearch ? [['XRayEndpoint', InterfaceVpcEndpointAwsService.XRAY] as const] : []),
+      // The search setup custom resource assumes the search admin role (the domain's master user) from the VPC.
+      ...(withSearch ? [['StsEndpoint', InterfaceVpcEndpointAwsService.STS] as const] : []),
+    ];
+    if (endpoints.length > 0) {
+      const endpointSecurityGroup = this.privateSecurityGroup(
+        'EndpointSecurityGroup',
+        'Interface VPC endpoints',
+      );
+      endpointSecurityGroup.addIngressRule(
+        this.lambdaSecurityGroup,
+        Port.tcp(443),
+        'HTTPS from Switchyard functions',
+      );
+      for (const [id, service] of endpoints) {
+        this.vpc.addInterfaceEndpoint(id, {
+          service,
+          subnets: isolated,
+          privateDnsEnabled: true,
+          securityGroups: [endpointSecurityGroup],
+          open: false,
+        });
+      }
+    }
 
     // ---- DynamoDB: one table per shared definition; the construct id is the definition's id.
     const tables = {} as Record<TableId, SwitchyardTable>;
@@ -210,48 +210,54 @@ export class StatefulStack extends Stack {
     this.userPoolGroups = groups;
 
     // ---- Search, in the VPC, reachable on 443 from the functions only.
-    const searchSecurityGroup = this.privateSecurityGroup('SearchSecurityGroup', 'OpenSearch domain');
-    searchSecurityGroup.addIngressRule(
-      this.lambdaSecurityGroup,
-      Port.tcp(443),
-      'HTTPS from Switchyard functions',
-    );
-    this.searchAdminRole = new Role(this, 'SearchAdminRole', {
-      assumedBy: new AccountRootPrincipal(),
-      description: 'OpenSearch master user (fine-grained access control); assume it to administer the domain',
-    });
-    this.searchDomain = this.createSearchDomain(config, searchSecurityGroup);
+    if (withSearch) {
+      const searchSecurityGroup = this.privateSecurityGroup('SearchSecurityGroup', 'OpenSearch domain');
+      searchSecurityGroup.addIngressRule(
+        this.lambdaSecurityGroup,
+        Port.tcp(443),
+        'HTTPS from Switchyard functions',
+      );
+      const searchAdminRole = new Role(this, 'SearchAdminRole', {
+        assumedBy: new AccountRootPrincipal(),
+        description:
+          'OpenSearch master user (fine-grained access control); assume it to administer the domain',
+      });
+      this.searchAdminRole = searchAdminRole;
+      this.searchDomain = this.createSearchDomain(config, searchSecurityGroup, searchAdminRole);
+      new CfnOutput(this, 'SearchDomainEndpoint', { value: this.searchDomain.domainEndpoint });
+      new CfnOutput(this, 'SearchAdminRoleArn', { value: searchAdminRole.roleArn });
+    }
 
     // ---- Cache: ElastiCache Serverless for Valkey in the isolated subnets (TLS is always on).
-    const cacheSecurityGroup = this.privateSecurityGroup('CacheSecurityGroup', 'Valkey serverless cache');
-    cacheSecurityGroup.addIngressRule(
-      this.lambdaSecurityGroup,
-      Port.tcp(CACHE_PORT),
-      'Valkey (TLS) from Switchyard functions',
-    );
-    this.cache = new CfnServerlessCache(this, 'Cache', {
-      engine: 'valkey',
-      majorEngineVersion: '8',
-      serverlessCacheName: generatedName(this, 'Cache', 40),
-      description: `Switchyard ruleset cache (${config.name})`,
-      subnetIds: this.vpc.isolatedSubnets.map((subnet) => subnet.subnetId),
-      securityGroupIds: [cacheSecurityGroup.securityGroupId],
-      cacheUsageLimits: {
-        dataStorage: { maximum: config.cache.maxDataStorageGb, unit: 'GB' },
-        ecpuPerSecond: { maximum: config.cache.maxEcpuPerSecond },
-      },
-      snapshotRetentionLimit:
-        config.cache.snapshotRetentionDays > 0 ? config.cache.snapshotRetentionDays : undefined,
-    });
-    this.cache.applyRemovalPolicy(config.removalPolicy);
-    this.cacheUrl = `rediss://${this.cache.attrEndpointAddress}:${this.cache.attrEndpointPort}`;
+    if (withCache) {
+      const cacheSecurityGroup = this.privateSecurityGroup('CacheSecurityGroup', 'Valkey serverless cache');
+      cacheSecurityGroup.addIngressRule(
+        this.lambdaSecurityGroup,
+        Port.tcp(CACHE_PORT),
+        'Valkey (TLS) from Switchyard functions',
+      );
+      this.cache = new CfnServerlessCache(this, 'Cache', {
+        engine: 'valkey',
+        majorEngineVersion: '8',
+        serverlessCacheName: generatedName(this, 'Cache', 40),
+        description: `Switchyard ruleset cache (${config.name})`,
+        subnetIds: this.vpc.isolatedSubnets.map((subnet) => subnet.subnetId),
+        securityGroupIds: [cacheSecurityGroup.securityGroupId],
+        cacheUsageLimits: {
+          dataStorage: { maximum: config.cache.maxDataStorageGb, unit: 'GB' },
+          ecpuPerSecond: { maximum: config.cache.maxEcpuPerSecond },
+        },
+        snapshotRetentionLimit:
+          config.cache.snapshotRetentionDays > 0 ? config.cache.snapshotRetentionDays : undefined,
+      });
+      this.cache.applyRemovalPolicy(config.removalPolicy);
+      this.cacheUrl = `rediss://${this.cache.attrEndpointAddress}:${this.cache.attrEndpointPort}`;
+      new CfnOutput(this, 'CacheEndpoint', { value: this.cache.attrEndpointAddress });
+    }
 
     // What operators and tooling (docs, token minting, smoke tests) look up after a deploy.
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
-    new CfnOutput(this, 'SearchDomainEndpoint', { value: this.searchDomain.domainEndpoint });
-    new CfnOutput(this, 'SearchAdminRoleArn', { value: this.searchAdminRole.roleArn });
-    new CfnOutput(this, 'CacheEndpoint', { value: this.cache.attrEndpointAddress });
     new CfnOutput(this, 'EventsStreamName', { value: this.eventsStream.streamName });
     new CfnOutput(this, 'EventFailuresBucketName', { value: this.failuresBucket.bucketName });
   }
@@ -302,7 +308,7 @@ export class StatefulStack extends Stack {
     return pool;
   }
 
-  private createSearchDomain(config: StageConfig, securityGroup: SecurityGroup): Domain {
+  private createSearchDomain(config: StageConfig, securityGroup: SecurityGroup, adminRole: Role): Domain {
     const { search } = config;
     const logGroup = (id: string) =>
       new LogGroup(this, id, { retention: config.logRetention, removalPolicy: config.removalPolicy });
@@ -345,7 +351,7 @@ export class StatefulStack extends Stack {
       nodeToNodeEncryption: true,
       enforceHttps: true,
       tlsSecurityPolicy: TLSSecurityPolicy.TLS_1_2,
-      fineGrainedAccessControl: { masterUserArn: this.searchAdminRole.roleArn },
+      fineGrainedAccessControl: { masterUserArn: adminRole.roleArn },
       logging: {
         slowSearchLogEnabled: true,
         slowSearchLogGroup,
@@ -376,9 +382,9 @@ export class StatefulStack extends Stack {
         },
       ],
     };
-    domain.grantReadWrite(this.searchAdminRole);
+    domain.grantReadWrite(adminRole);
     acknowledgeWildcardResource(
-      this.searchAdminRole,
+      adminRole,
       domain.domainArn,
       '/*',
       'The master user administers the whole domain: every index and API path under the domain ARN.',

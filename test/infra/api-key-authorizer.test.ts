@@ -96,7 +96,8 @@ describe.each(STAGE_NAMES)('the API-key authorizer (%s)', (name) => {
     const alarmsOnIt = Object.values(resourcesOf(api, 'AWS::CloudWatch::Alarm')).filter((a) =>
       JSON.stringify(a.Properties!.Dimensions ?? []).includes(`"${authorizerFnId}"`),
     );
-    expect(alarmsOnIt.map((a) => a.Properties!.MetricName).sort()).toEqual(['Errors', 'Throttles']);
+    const expected = stageConfig(name).footprint.throttleAlarms ? ['Errors', 'Throttles'] : ['Errors'];
+    expect(alarmsOnIt.map((a) => a.Properties!.MetricName).sort()).toEqual(expected);
   });
 });
 

@@ -144,10 +144,12 @@ describe.each(STAGE_NAMES)('API stack (%s)', (name) => {
     // The search setup's custom-resource provider framework function is CDK's own (its runtime, no tracing).
     const isProviderFramework = (fn: (typeof all)[number]) =>
       String(fn.Properties!.Description).startsWith('AWS CDK resource provider framework');
-    expect(all.filter(isProviderFramework)).toHaveLength(1);
+    const withSearch = config.footprint.searchDomain;
+    expect(all.filter(isProviderFramework)).toHaveLength(withSearch ? 1 : 0);
     const functions = all.filter((fn) => !isProviderFramework(fn));
-    // Every registered function (shared/functions.ts) once; the authorizer only when there are SDK routes.
-    expect(functions).toHaveLength(FUNCTION_NAMES.length - (hasSdkRoutes ? 0 : 1));
+    // Every registered function (shared/functions.ts) once; the authorizer only when there are SDK routes, the
+    // search setup only with a search domain.
+    expect(functions).toHaveLength(FUNCTION_NAMES.length - (hasSdkRoutes ? 0 : 1) - (withSearch ? 0 : 1));
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -174,7 +176,8 @@ describe.each(STAGE_NAMES)('API stack (%s)', (name) => {
         .filter((f) => f.Properties!.VpcConfig !== undefined)
         .map((f) => JSON.stringify(f.Properties!.Role)),
     );
-    expect(rolesInVpc.size).toBeGreaterThan(0);
+    // Only the cache and the search domain bring functions into the VPC (lib/config.ts footprint).
+    expect(rolesInVpc.size > 0).toBe(config.footprint.rulesetCache || config.footprint.searchDomain);
     for (const [id, role] of Object.entries(resourcesOf(api, 'AWS::IAM::Role'))) {
       const assumedBy = JSON.stringify(role.Properties!.AssumeRolePolicyDocument);
       if (!assumedBy.includes('lambda.amazonaws.com')) continue;

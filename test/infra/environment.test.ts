@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { STAGE_NAMES } from '../../lib/config';
 import { BASE_ENV_KEYS } from '../../lib/constructs/switchyard-function';
-import { deployedVariables, HTTP_ENV } from '../../shared/environment';
+import { deployedVariables, HTTP_ENV, type CapabilityId } from '../../shared/environment';
 import { FUNCTION_NAMES, FUNCTIONS, type FunctionRegistration } from '../../shared/functions';
 import { resourcesOf, stageOf } from './synth';
 
@@ -14,6 +14,13 @@ import { resourcesOf, stageOf } from './synth';
 describe.each(STAGE_NAMES)('%s: environment of every registered function', (name) => {
   const { stage, api, config } = stageOf(name);
   const registered = stage.api.registeredFunctions;
+  // A stage without a search domain or cache (lib/config.ts footprint) builds no search setup, and leaves the
+  // variables of what it lacks unset: the handlers read them as optional (no search sink, no cache).
+  const absent: CapabilityId[] = [
+    ...(config.footprint.searchDomain ? [] : ['search' as const]),
+    ...(config.footprint.rulesetCache ? [] : ['cache' as const]),
+  ];
+  const builtNames = FUNCTION_NAMES.filter((fn) => fn !== 'search-setup' || config.footprint.searchDomain);
   const functions = resourcesOf(api, 'AWS::Lambda::Function');
   const variablesOf = (logicalId: string): Record<string, unknown> => {
     const fn = functions[logicalId];
@@ -22,7 +29,7 @@ describe.each(STAGE_NAMES)('%s: environment of every registered function', (name
   };
 
   it('builds every registered function, and no function the registry does not know', () => {
-    expect(Object.keys(registered).sort()).toEqual([...FUNCTION_NAMES].sort());
+    expect(Object.keys(registered).sort()).toEqual([...builtNames].sort());
     const known = new Set(
       Object.values(registered).map((fn) =>
         Stack.of(fn).getLogicalId(fn.function.node.defaultChild as CfnFunction),
@@ -37,7 +44,7 @@ describe.each(STAGE_NAMES)('%s: environment of every registered function', (name
     expect(unknown).toEqual([]);
   });
 
-  it.each(FUNCTION_NAMES)('%s gets the base variables and exactly those of its capabilities', (fnName) => {
+  it.each(builtNames)('%s gets the base variables and exactly those of its capabilities', (fnName) => {
     const fn = registered[fnName];
     if (fn === undefined) throw new Error(`${fnName} was not built`);
     const registration: FunctionRegistration = FUNCTIONS[fnName];
@@ -45,13 +52,13 @@ describe.each(STAGE_NAMES)('%s: environment of every registered function', (name
       variablesOf(Stack.of(fn).getLogicalId(fn.function.node.defaultChild as CfnFunction)),
     );
     expect(keys.filter((key) => !BASE_ENV_KEYS.includes(key)).sort()).toEqual(
-      deployedVariables(registration.uses),
+      deployedVariables(registration.uses.filter((id) => !absent.includes(id))),
     );
     expect(keys).toEqual(expect.arrayContaining([...BASE_ENV_KEYS]));
   });
 
   it('route-group functions, and only they, get the HTTP settings of the stage', () => {
-    for (const fnName of FUNCTION_NAMES) {
+    for (const fnName of builtNames) {
       const fn = registered[fnName]!;
       const variables = variablesOf(Stack.of(fn).getLogicalId(fn.function.node.defaultChild as CfnFunction));
       if (FUNCTIONS[fnName].kind === 'http') {

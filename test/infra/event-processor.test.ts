@@ -101,14 +101,14 @@ function idsOf({ stage }: SynthesizedStage): Ids {
     function: logicalIdOf(processor.function),
     role: logicalIdOf(processor.role),
     logGroup: logicalIdOf(processor.logGroup),
-    searchSetup: logicalIdOf(stage.api.searchSetup.resource),
+    searchSetup: logicalIdOf(stage.api.searchSetup!.resource),
     tables: Object.fromEntries(TABLE_IDS.map((id) => [id, logicalIdOf(stage.stateful.tables[id])])) as Record<
       TableId,
       string
     >,
     stream: logicalIdOf(stage.stateful.eventsStream),
     failuresBucket: logicalIdOf(stage.stateful.failuresBucket),
-    domain: logicalIdOf(stage.stateful.searchDomain),
+    domain: logicalIdOf(stage.stateful.searchDomain!),
     lambdaSecurityGroup: logicalIdOf(stage.stateful.lambdaSecurityGroup),
     isolatedSubnets: stage.stateful.vpc.isolatedSubnets.map(logicalIdOf),
   };
@@ -277,7 +277,26 @@ it('shared/functions.ts defines the event processor once, as a consumer of the e
   expect(definitions[0]).toMatchObject({ maxAttempts: 'untilExpired', failures: 'records' });
 });
 
-describe.each(STAGE_NAMES)('event processor deployment (%s)', (name) => {
+/** Stages with a search domain (lib/config.ts footprint): the processor indexes into it from the VPC. */
+const SEARCH_STAGES = STAGE_NAMES.filter((name) => stageConfig(name).footprint.searchDomain);
+
+describe.each(STAGE_NAMES.filter((name) => !SEARCH_STAGES.includes(name)))(
+  'event processor without a search domain (%s)',
+  (name) => {
+    const { stage, api } = stageOf(name);
+    const processor = stage.api.background.functions.get(NAME)!;
+    const fn = resourcesOf(api, 'AWS::Lambda::Function')[logicalIdOf(processor.function)]!;
+
+    it('runs outside the VPC and gets no search endpoint: it writes the aggregates only', () => {
+      expect(fn.Properties!.VpcConfig).toBeUndefined();
+      const variables = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(Object.keys(variables)).not.toContain('OPENSEARCH_URL');
+      expect(JSON.stringify(resourcesOf(api, 'AWS::IAM::Policy'))).not.toContain('es:ESHttp');
+    });
+  },
+);
+
+describe.each(SEARCH_STAGES)('event processor deployment (%s)', (name) => {
   const synthesized = stageOf(name);
   const { api, stateful } = synthesized;
   const definition = definitions[0]!;
@@ -395,7 +414,7 @@ describe.each(STAGE_NAMES)('event processor deployment (%s)', (name) => {
 });
 
 describe('the grant rules catch what they are meant to', () => {
-  const synthesized = stageOf('dev');
+  const synthesized = stageOf('staging');
   const ids = idsOf(synthesized);
   const permissions = permissionsOf(synthesized.api, ids.role, renderer(synthesized.stateful));
   const other = '<SomethingElse1234ABCD.Arn>';

@@ -108,141 +108,163 @@ describe.each(STAGE_NAMES)('stateful stack (%s)', (name) => {
         'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('\\.dynamodb$')])],
       }),
     });
-    stateful.hasResourceProperties('AWS::EC2::VPCEndpoint', {
-      VpcEndpointType: 'Interface',
-      ServiceName: Match.objectLike({
-        'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('\\.kinesis-streams$')])],
-      }),
-      PrivateDnsEnabled: true,
-    });
+    const interfaceEndpoints = Object.values(resourcesOf(stateful, 'AWS::EC2::VPCEndpoint')).filter(
+      (e) => e.Properties!.VpcEndpointType === 'Interface',
+    );
+    if (config.footprint.rulesetCache) {
+      // Functions in the VPC put exposures on the stream.
+      stateful.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Interface',
+        ServiceName: Match.objectLike({
+          'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('\\.kinesis-streams$')])],
+        }),
+        PrivateDnsEnabled: true,
+      });
+    } else if (!config.footprint.searchDomain) {
+      // Nothing runs in the VPC: no interface endpoint bills by the AZ-hour.
+      expect(interfaceEndpoints).toEqual([]);
+    }
     stateful.resourceCountIs('AWS::EC2::FlowLog', 1);
   });
 
-  describe('OpenSearch domain', () => {
-    const domain = onlyResource(stateful, 'AWS::OpenSearchService::Domain');
-    const props = domain.Properties!;
+  // The stage's footprint (lib/config.ts) decides whether it has a domain and a cache: dev has neither.
+  if (config.footprint.searchDomain) {
+    describe('OpenSearch domain', () => {
+      const domain = onlyResource(stateful, 'AWS::OpenSearchService::Domain');
+      const props = domain.Properties!;
 
-    it('lives in the VPC behind its own security group', () => {
-      const vpcOptions = props.VPCOptions as { SubnetIds: unknown[]; SecurityGroupIds: unknown[] };
-      expect(vpcOptions.SubnetIds).toHaveLength(config.search.zoneAwareness ? 2 : 1);
-      expect(vpcOptions.SecurityGroupIds).toHaveLength(1);
-    });
-
-    it('encrypts at rest and node to node, enforces HTTPS with TLS 1.2, fine-grained access control', () => {
-      expect(props).toMatchObject({
-        EncryptionAtRestOptions: { Enabled: true },
-        NodeToNodeEncryptionOptions: { Enabled: true },
-        DomainEndpointOptions: { EnforceHTTPS: true, TLSSecurityPolicy: 'Policy-Min-TLS-1-2-2019-07' },
-        AdvancedSecurityOptions: {
-          Enabled: true,
-          InternalUserDatabaseEnabled: false,
-        },
+      it('lives in the VPC behind its own security group', () => {
+        const vpcOptions = props.VPCOptions as { SubnetIds: unknown[]; SecurityGroupIds: unknown[] };
+        expect(vpcOptions.SubnetIds).toHaveLength(config.search.zoneAwareness ? 2 : 1);
+        expect(vpcOptions.SecurityGroupIds).toHaveLength(1);
       });
-      expect(props.AdvancedSecurityOptions).toHaveProperty(['MasterUserOptions', 'MasterUserARN']);
-      expect(JSON.stringify(props)).not.toMatch(/MasterUserPassword/);
-    });
 
-    it('grants access to IAM principals of the account only, never anonymously', () => {
-      const statements = (props.AccessPolicies as { Statement: { Principal: unknown }[] }).Statement;
-      expect(statements.length).toBeGreaterThan(0);
-      for (const statement of statements) expect(JSON.stringify(statement.Principal)).not.toContain('*');
-    });
-
-    it('publishes slow and application logs', () => {
-      for (const log of ['SEARCH_SLOW_LOGS', 'INDEX_SLOW_LOGS', 'ES_APPLICATION_LOGS']) {
-        expect(props.LogPublishingOptions).toHaveProperty([log, 'Enabled'], true);
-      }
-    });
-
-    it('is sized per stage', () => {
-      const { search } = config;
-      expect(props.ClusterConfig).toMatchObject({
-        InstanceType: search.dataNodeInstanceType,
-        InstanceCount: search.dataNodes,
-        ZoneAwarenessEnabled: search.zoneAwareness,
-        DedicatedMasterEnabled: search.masterNodes > 0,
-      });
-      if (search.masterNodes > 0) {
-        expect(props.ClusterConfig).toMatchObject({
-          DedicatedMasterCount: search.masterNodes,
-          DedicatedMasterType: search.masterNodeInstanceType,
-        });
-      }
-      expect(props.EBSOptions).toMatchObject({ EBSEnabled: true, VolumeSize: search.ebsVolumeGiB });
-    });
-  });
-
-  describe('Valkey serverless cache', () => {
-    const cache = onlyResource(stateful, 'AWS::ElastiCache::ServerlessCache');
-
-    it('runs Valkey in both isolated subnets', () => {
-      expect(cache.Properties).toMatchObject({ Engine: 'valkey', MajorEngineVersion: '8' });
-      expect(cache.Properties!.SubnetIds).toHaveLength(2);
-    });
-
-    it(`admits only the Lambda security group, on ${CACHE_PORT}`, () => {
-      const groups = cache.Properties!.SecurityGroupIds as { 'Fn::GetAtt': [string, string] }[];
-      expect(groups).toHaveLength(1);
-      const cacheGroup = groups[0]!['Fn::GetAtt'][0];
-      const ingress = Object.values(resourcesOf(stateful, 'AWS::EC2::SecurityGroupIngress')).filter(
-        (rule) => (rule.Properties!.GroupId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] === cacheGroup,
-      );
-      expect(ingress).toHaveLength(1);
-      const lambdaGroup = onlyLogicalId(stateful, 'AWS::EC2::SecurityGroup', 'LambdaSecurityGroup');
-      expect(ingress[0]!.Properties).toMatchObject({
-        IpProtocol: 'tcp',
-        FromPort: CACHE_PORT,
-        ToPort: CACHE_PORT,
-        SourceSecurityGroupId: { 'Fn::GetAtt': [lambdaGroup, 'GroupId'] },
-      });
-      const inline = resourcesOf(stateful, 'AWS::EC2::SecurityGroup')[cacheGroup]!.Properties!;
-      expect(inline.SecurityGroupIngress).toBeUndefined();
-    });
-  });
-
-  describe('Cognito user pool', () => {
-    it('has no self sign-up, email sign-in, a strong password policy and the Plus plan', () => {
-      stateful.hasResourceProperties('AWS::Cognito::UserPool', {
-        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
-        UsernameAttributes: ['email'],
-        Policies: {
-          PasswordPolicy: {
-            MinimumLength: 12,
-            RequireLowercase: true,
-            RequireUppercase: true,
-            RequireNumbers: true,
-            RequireSymbols: true,
+      it('encrypts at rest and node to node, enforces HTTPS with TLS 1.2, fine-grained access control', () => {
+        expect(props).toMatchObject({
+          EncryptionAtRestOptions: { Enabled: true },
+          NodeToNodeEncryptionOptions: { Enabled: true },
+          DomainEndpointOptions: { EnforceHTTPS: true, TLSSecurityPolicy: 'Policy-Min-TLS-1-2-2019-07' },
+          AdvancedSecurityOptions: {
+            Enabled: true,
+            InternalUserDatabaseEnabled: false,
           },
-        },
-        MfaConfiguration: config.cognito.mfaRequired ? 'ON' : 'OPTIONAL',
-        UserPoolTier: 'PLUS',
+        });
+        expect(props.AdvancedSecurityOptions).toHaveProperty(['MasterUserOptions', 'MasterUserARN']);
+        expect(JSON.stringify(props)).not.toMatch(/MasterUserPassword/);
+      });
+
+      it('grants access to IAM principals of the account only, never anonymously', () => {
+        const statements = (props.AccessPolicies as { Statement: { Principal: unknown }[] }).Statement;
+        expect(statements.length).toBeGreaterThan(0);
+        for (const statement of statements) expect(JSON.stringify(statement.Principal)).not.toContain('*');
+      });
+
+      it('publishes slow and application logs', () => {
+        for (const log of ['SEARCH_SLOW_LOGS', 'INDEX_SLOW_LOGS', 'ES_APPLICATION_LOGS']) {
+          expect(props.LogPublishingOptions).toHaveProperty([log, 'Enabled'], true);
+        }
+      });
+
+      it('is sized per stage', () => {
+        const { search } = config;
+        expect(props.ClusterConfig).toMatchObject({
+          InstanceType: search.dataNodeInstanceType,
+          InstanceCount: search.dataNodes,
+          ZoneAwarenessEnabled: search.zoneAwareness,
+          DedicatedMasterEnabled: search.masterNodes > 0,
+        });
+        if (search.masterNodes > 0) {
+          expect(props.ClusterConfig).toMatchObject({
+            DedicatedMasterCount: search.masterNodes,
+            DedicatedMasterType: search.masterNodeInstanceType,
+          });
+        }
+        expect(props.EBSOptions).toMatchObject({ EBSEnabled: true, VolumeSize: search.ebsVolumeGiB });
+      });
+    });
+  } else {
+    it('has no search domain (footprint.searchDomain: false)', () => {
+      stateful.resourceCountIs('AWS::OpenSearchService::Domain', 0);
+    });
+  }
+
+  if (config.footprint.rulesetCache) {
+    describe('Valkey serverless cache', () => {
+      const cache = onlyResource(stateful, 'AWS::ElastiCache::ServerlessCache');
+
+      it('runs Valkey in both isolated subnets', () => {
+        expect(cache.Properties).toMatchObject({ Engine: 'valkey', MajorEngineVersion: '8' });
+        expect(cache.Properties!.SubnetIds).toHaveLength(2);
+      });
+
+      it(`admits only the Lambda security group, on ${CACHE_PORT}`, () => {
+        const groups = cache.Properties!.SecurityGroupIds as { 'Fn::GetAtt': [string, string] }[];
+        expect(groups).toHaveLength(1);
+        const cacheGroup = groups[0]!['Fn::GetAtt'][0];
+        const ingress = Object.values(resourcesOf(stateful, 'AWS::EC2::SecurityGroupIngress')).filter(
+          (rule) => (rule.Properties!.GroupId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] === cacheGroup,
+        );
+        expect(ingress).toHaveLength(1);
+        const lambdaGroup = onlyLogicalId(stateful, 'AWS::EC2::SecurityGroup', 'LambdaSecurityGroup');
+        expect(ingress[0]!.Properties).toMatchObject({
+          IpProtocol: 'tcp',
+          FromPort: CACHE_PORT,
+          ToPort: CACHE_PORT,
+          SourceSecurityGroupId: { 'Fn::GetAtt': [lambdaGroup, 'GroupId'] },
+        });
+        const inline = resourcesOf(stateful, 'AWS::EC2::SecurityGroup')[cacheGroup]!.Properties!;
+        expect(inline.SecurityGroupIngress).toBeUndefined();
       });
     });
 
-    it('has exactly the four role groups, strongest first', () => {
-      const groups = Object.values(resourcesOf(stateful, 'AWS::Cognito::UserPoolGroup'));
-      expect(groups).toHaveLength(4);
-      const byPrecedence = groups
-        .map((g) => g.Properties as { GroupName: string; Precedence: number })
-        .sort((a, b) => a.Precedence - b.Precedence)
-        .map((g) => g.GroupName);
-      expect(byPrecedence).toEqual([...ROLES]);
-    });
-
-    it('has one app client without a secret, for SRP sign-in only (no USER_PASSWORD_AUTH), without OAuth', () => {
-      const client = onlyResource(stateful, 'AWS::Cognito::UserPoolClient');
-      expect(client.Properties).toMatchObject({
-        GenerateSecret: false,
-        PreventUserExistenceErrors: 'ENABLED',
+    describe('Cognito user pool', () => {
+      it('has no self sign-up, email sign-in, a strong password policy and the Plus plan', () => {
+        stateful.hasResourceProperties('AWS::Cognito::UserPool', {
+          AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+          UsernameAttributes: ['email'],
+          Policies: {
+            PasswordPolicy: {
+              MinimumLength: 12,
+              RequireLowercase: true,
+              RequireUppercase: true,
+              RequireNumbers: true,
+              RequireSymbols: true,
+            },
+          },
+          MfaConfiguration: config.cognito.mfaRequired ? 'ON' : 'OPTIONAL',
+          UserPoolTier: 'PLUS',
+        });
       });
-      // The password is never sent to Cognito: SRP to sign in, the refresh token to renew the session.
-      expect([...(client.Properties!.ExplicitAuthFlows as string[])].sort()).toEqual([
-        'ALLOW_REFRESH_TOKEN_AUTH',
-        'ALLOW_USER_SRP_AUTH',
-      ]);
-      expect(client.Properties!.AllowedOAuthFlows).toBeUndefined();
+
+      it('has exactly the four role groups, strongest first', () => {
+        const groups = Object.values(resourcesOf(stateful, 'AWS::Cognito::UserPoolGroup'));
+        expect(groups).toHaveLength(4);
+        const byPrecedence = groups
+          .map((g) => g.Properties as { GroupName: string; Precedence: number })
+          .sort((a, b) => a.Precedence - b.Precedence)
+          .map((g) => g.GroupName);
+        expect(byPrecedence).toEqual([...ROLES]);
+      });
+
+      it('has one app client without a secret, for SRP sign-in only (no USER_PASSWORD_AUTH), without OAuth', () => {
+        const client = onlyResource(stateful, 'AWS::Cognito::UserPoolClient');
+        expect(client.Properties).toMatchObject({
+          GenerateSecret: false,
+          PreventUserExistenceErrors: 'ENABLED',
+        });
+        // The password is never sent to Cognito: SRP to sign in, the refresh token to renew the session.
+        expect([...(client.Properties!.ExplicitAuthFlows as string[])].sort()).toEqual([
+          'ALLOW_REFRESH_TOKEN_AUTH',
+          'ALLOW_USER_SRP_AUTH',
+        ]);
+        expect(client.Properties!.AllowedOAuthFlows).toBeUndefined();
+      });
     });
-  });
+  } else {
+    it('has no ruleset cache (footprint.rulesetCache: false)', () => {
+      stateful.resourceCountIs('AWS::ElastiCache::ServerlessCache', 0);
+    });
+  }
 
   it('the dead-letter queue is encrypted and refuses plain HTTP', () => {
     const queue = onlyResource(stateful, 'AWS::SQS::Queue');
