@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { keys } from '../db/keys';
-import { INLINE_BYTES, joinParts, splitUtf8, utf8Bytes } from '../db/parts';
+import { INLINE_BYTES, joinParts, PART_BYTES, splitUtf8, utf8Bytes } from '../db/parts';
 import { auditWindow, type AuditEntry, type AuditFilter, type AuditRecord } from './schema';
 
 /** One item of a DynamoDB transaction, as lib-dynamodb takes it. */
@@ -18,8 +18,8 @@ export type TransactItem = NonNullable<
 export const MAX_AUDIT_RESULTS = 10_000;
 
 /**
- * A page of `GET /audit` carries the before/after stored beside entries up to this many bytes in all (an
- * answer must stay under Lambda's 6 MB); the first entry of a page always carries them in full.
+ * A page of `GET /audit` carries before/after up to this many bytes in all (an answer must stay under Lambda's
+ * 6 MB); the first entry of a page always carries them in full.
  */
 export const AUDIT_PAGE_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -102,21 +102,27 @@ export class AuditRepository {
   }
 
   /**
-   * `entries` with the before/after stored beside them read back, while their total stays within `budget`
-   * bytes (the first entry's always): an entry past it is returned with `before` and `after` null and
-   * `bodyOmitted: true` (read it with a smaller page).
+   * `entries` with their before and after — those stored beside an entry read back — while the bodies of the
+   * page stay within `budget` bytes (the first entry's always come whole): an entry past it is returned with
+   * `before` and `after` null and `bodyOmitted: true` (read it with a smaller page).
    */
   async withBodies(entries: readonly FoundEntry[], budget = Number.POSITIVE_INFINITY): Promise<AuditEntry[]> {
     let spent = 0;
     const out: AuditEntry[] = [];
     for (const found of entries) {
       const { bodyParts, ...entry } = found;
-      if (bodyParts === undefined) {
-        out.push(entry);
+      // Parts hold at most PART_BYTES each: a bound known before reading them.
+      const size =
+        bodyParts === undefined
+          ? utf8Bytes(JSON.stringify([entry.before, entry.after]))
+          : bodyParts * PART_BYTES;
+      if (out.length > 0 && spent + size > budget) {
+        out.push({ ...entry, before: null, after: null, bodyOmitted: true });
         continue;
       }
-      if (out.length > 0 && spent >= budget) {
-        out.push({ ...entry, before: null, after: null, bodyOmitted: true });
+      if (bodyParts === undefined) {
+        spent += size;
+        out.push(entry);
         continue;
       }
       const text = await this.body(entry.id, bodyParts);

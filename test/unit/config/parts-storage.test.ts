@@ -201,17 +201,23 @@ describe('audit entries with bodies stored beside them', () => {
     const body = JSON.stringify({ before: { ids: ids(10) }, after: { ids: ids(11) } });
     const parts = splitUtf8(body, 200);
     doc.on(QueryCommand).resolves({ Items: parts.map((data, i) => ({ sk: `PART#${i}`, data })) });
+    const small = { ...entry('2'), before: { name: 'a' }, after: { name: 'b' } };
+    const budget = Buffer.byteLength(body) + 100;
     const read = await audit.withBodies(
-      [entry('1', parts.length), entry('2'), entry('3', parts.length)],
-      100,
+      [entry('1', parts.length), small, entry('3', parts.length), small],
+      budget,
     );
     expect(read[0]).toEqual({ ...entry('1'), before: { ids: ids(10) }, after: { ids: ids(11) } });
     expect(read[0]).not.toHaveProperty('bodyParts');
-    expect(read[1]).toEqual(entry('2'));
+    expect(read[1]).toEqual(small);
     expect(read[2]).toEqual({ ...entry('3'), bodyOmitted: true });
+    expect(read[3]).toEqual(small);
+    expect(doc.commandCalls(QueryCommand)).toHaveLength(1);
     expect(doc.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual({
       ':pk': 'AUDITBODY#1',
     });
+    // The first entry of a page always comes whole, whatever the budget.
+    expect((await audit.withBodies([small], 1))[0]).toEqual(small);
   });
 
   it('fails loudly rather than answering half a body', async () => {
