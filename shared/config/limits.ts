@@ -18,6 +18,12 @@ import { ValidationError } from '../errors';
 export const MAX_RESOURCE_BYTES = 1024 * 1024;
 export const MAX_JSON_VALUE_BYTES = 32 * 1024;
 
+/**
+ * A list page carries whole resources up to this many bytes of JSON (its first item always whole): Lambda
+ * answers at most 6 MB, and twenty segments at {@link MAX_RESOURCE_BYTES} would be 20.
+ */
+export const LIST_PAGE_BYTES = 4 * 1024 * 1024;
+
 /** Size of `value` as compact JSON in UTF-8: what the limits count. */
 export function jsonBytes(value: unknown): number {
   return utf8Bytes(JSON.stringify(value) ?? '');

@@ -54,6 +54,8 @@ engines.describe('size limits over HTTP', () => {
       const read = await call('GET', '/api/v1/segments/big', dev);
       expect(read.json).toEqual(updated.json);
       expect(read.json.included).toEqual(moreIncluded);
+      const listed = await call('GET', '/api/v1/segments?q=big', dev);
+      expect(listed.json.items).toEqual([updated.json]);
 
       const history = await call('GET', '/api/v1/audit?resourceKind=segment&resourceKey=big', analyst);
       expect(history.status).toBe(200);

@@ -8,7 +8,9 @@ import { joinParts, splitUtf8, utf8Bytes } from '../../../shared/db/parts';
 import { ValidationError } from '../../../shared/errors';
 import { variantSchema } from '../../../shared/experiments/schema';
 import { flagInputSchema } from '../../../shared/flags/schema';
+import type { Segment } from '../../../shared/segments/requests';
 import { segmentInputSchema } from '../../../shared/segments/schema';
+import { withinBudget } from '../../../shared/segments/service';
 
 /** The documented size limits (docs/architecture.md, "Size limits"), each refused with a message naming it. */
 describe('size limits', () => {
@@ -89,5 +91,35 @@ describe('parts cut by UTF-8 bytes', () => {
     }
     expect(splitUtf8('')).toEqual([]);
     expect(() => splitUtf8('abc', 3)).toThrow(RangeError);
+  });
+});
+
+describe('list pages of large segments', () => {
+  const segment = (key: string, ids: number): Segment => ({
+    key,
+    name: key,
+    description: '',
+    tags: [],
+    included: Array.from({ length: ids }, (_, i) => `unit-${i}`),
+    excluded: ['x'],
+    createdBy: 'a',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    version: 1,
+  });
+
+  it('keeps segments whole within the budget and leaves the lists of later ones out, saying so', () => {
+    const [a, b, c, d] = [segment('a', 100), segment('b', 100), segment('c', 50), segment('d', 1)];
+    const { included: _i, excluded: _e, ...rest } = c;
+    const size = (value: unknown) => JSON.stringify(value).length;
+    const budget = size(a) + size(b) + size(rest) + size(d);
+    const page = withinBudget([a, b, c, d], budget);
+    expect(page.slice(0, 2)).toEqual([a, b]);
+    expect(page[2]).toEqual({ ...rest, listsOmitted: true, includedCount: 50, excludedCount: 1 });
+    // A later, smaller one that still fits comes whole.
+    expect(page[3]).toEqual(d);
+    // The first always comes whole; the default budget (4 MiB) keeps a page of 20 small ones whole.
+    expect(withinBudget([a], 1)).toEqual([a]);
+    expect(withinBudget(Array.from({ length: 20 }, () => a))).toEqual(Array.from({ length: 20 }, () => a));
   });
 });
