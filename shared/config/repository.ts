@@ -71,6 +71,26 @@ export class ConfigReader<T extends Versioned> {
     return item;
   }
 
+  /**
+   * The keys of every resource of this kind, from the index alone: what a reference check needs, without
+   * reading resources stored in parts.
+   */
+  async keys(): Promise<string[]> {
+    const out: string[] = [];
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :kind',
+        ExpressionAttributeValues: { ':kind': keys.config.kind(this.kind) },
+        ProjectionExpression: 'gsi1sk',
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) out.push(String(item.gsi1sk));
+    return out;
+  }
+
   /** Every resource of this kind, by key. */
   async list(): Promise<T[]> {
     const items: T[] = [];

@@ -67,6 +67,8 @@ engines.describe('resources over one DynamoDB item, against DynamoDB Local', () 
       const created = await segments.create(input, context);
       expect(created.version).toBe(1);
       expect(await segments.get('big')).toEqual(created);
+      // Reference checks read keys from the index alone, never the parts.
+      expect(await repository.keys()).toEqual(['big']);
       // META and three parts of version 1 (300 KiB each), nothing else.
       expect(await partsIn('SEGMENT#big')).toEqual([
         'META',
