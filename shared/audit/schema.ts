@@ -24,12 +24,19 @@ export const auditEntrySchema = z
     before: z.unknown().nullable(),
     after: z.unknown().nullable(),
     requestId: z.string(),
+    bodyOmitted: z
+      .literal(true)
+      .optional()
+      .describe(
+        'Set on a list page whose before/after exceed its budget (4 MiB per page): before and after are null here; ' +
+          'read the entry with a smaller page_size',
+      ),
   })
   .meta({ id: 'AuditEntry' });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 /** What a service says about its change; the audit module adds id and time. */
-export type AuditRecord = Omit<AuditEntry, 'id' | 'at'>;
+export type AuditRecord = Omit<AuditEntry, 'id' | 'at' | 'bodyOmitted'>;
 
 export const MAX_AUDIT_RANGE_DAYS = 366;
 const DEFAULT_RANGE_DAYS = 30;

@@ -12,6 +12,8 @@ export const CONFIG_KINDS = [
 ] as const;
 export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
+const PART_PREFIX = 'PART#';
+
 const configPrefixes = new Map(CONFIG_KINDS.map((kind) => [`${kind.toUpperCase()}#`, kind]));
 
 /**
@@ -28,6 +30,14 @@ export const keys = {
     /** The kind of a config item's partition key; undefined for items that are no resource (settings). */
     kindOf: (pk: string): ConfigKind | undefined => configPrefixes.get(pk.slice(0, pk.indexOf('#') + 1)),
     meta: 'META',
+    /**
+     * A resource too large for one item (shared/config/repository.ts) keeps its JSON in parts beside its META
+     * item, in the same partition: part `index` of `version`. Parts carry no gsi1 key, so lists never see them.
+     */
+    part: (version: number, index: number) =>
+      `${PART_PREFIX}${String(version).padStart(12, '0')}#${String(index).padStart(4, '0')}`,
+    /** The sort-key prefix of every part of one version. */
+    partsOf: (version: number) => `${PART_PREFIX}${String(version).padStart(12, '0')}#`,
     /** gsi1: every resource of one kind, ordered by key. */
     kind: (kind: ConfigKind) => `KIND#${kind}`,
     /** Safety rollback records: append-only, one partition (rollbacks are rare), sorted by time. */
@@ -85,5 +95,11 @@ export const keys = {
     day: (isoTimestamp: string) => `DAY#${isoTimestamp.slice(0, 10)}`,
     /** Sort key shared by the table and both indexes: time first, then a unique id. */
     sort: (isoTimestamp: string, id: string) => `${isoTimestamp}#${id}`,
+    /**
+     * An entry whose before/after is too large for its item keeps them beside it, in a partition of their own
+     * (so no query of entries ever reads them): part `index` of entry `id`.
+     */
+    body: (id: string) => `AUDITBODY#${id}`,
+    bodyPart: (index: number) => `${PART_PREFIX}${String(index).padStart(4, '0')}`,
   },
 } as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedJsonSchema, describeBytes, MAX_JSON_VALUE_BYTES } from '../config/limits';
 import {
   attributePathSchema,
   conditionSchema,
@@ -20,7 +21,11 @@ export const variantSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   weight: basisPoints.describe('Basis points of the units in the experiment; the weights sum to 10000'),
   isControl: z.boolean().default(false),
-  payload: z.json().optional().describe('Any JSON value the variant hands to the caller'),
+  payload: boundedJsonSchema('a variant’s payload')
+    .optional()
+    .describe(
+      `Any JSON value the variant hands to the caller (at most ${describeBytes(MAX_JSON_VALUE_BYTES)} as compact JSON)`,
+    ),
 });
 export type Variant = z.infer<typeof variantSchema>;
 

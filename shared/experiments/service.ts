@@ -217,7 +217,7 @@ export class ExperimentsService {
     if (input.conditions === undefined) return;
     const named = [...segmentKeysOf(input.conditions)];
     if (named.length === 0) return;
-    const known = new Set((await this.segments.list()).map((s) => s.key));
+    const known = new Set(await this.segments.keys());
     const missing = named.filter((k) => !known.has(k));
     if (missing.length > 0) {
       const message = `unknown segment ${missing.join(', ')}`;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedJsonSchema, describeBytes, MAX_JSON_VALUE_BYTES } from '../config/limits';
 import {
   conditionSchema,
   itemKeySchema,
@@ -17,7 +18,9 @@ import { FLAG_KINDS, valueMatchesKind } from '../rules/types';
 
 export const variationSchema = z.strictObject({
   key: itemKeySchema,
-  value: z.json().describe('Of the flag’s kind: boolean, string, number or any JSON value'),
+  value: boundedJsonSchema('a variation’s value').describe(
+    `Of the flag’s kind: boolean, string, number or any JSON value (at most ${describeBytes(MAX_JSON_VALUE_BYTES)} as compact JSON)`,
+  ),
   name: z.string().min(1).max(200).optional(),
 });
 

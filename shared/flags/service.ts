@@ -196,7 +196,7 @@ export class FlagsService {
   /** Segments named by rules exist; prerequisites name existing flags and variations, without cycles. */
   private async checkReferences(flag: FlagInput): Promise<void> {
     const issues: { path: string; message: string }[] = [];
-    const segmentKeys = new Set((await this.segments.list()).map((s) => s.key));
+    const segmentKeys = new Set(await this.segments.keys());
     flag.rules.forEach((rule, i) => {
       const missing = [...segmentKeysOf(rule.conditions)].filter((k) => !segmentKeys.has(k));
       if (missing.length > 0) {

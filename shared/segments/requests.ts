@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeBytes, LIST_PAGE_BYTES } from '../config/limits';
 import { patchBodyOf, replaceBodyOf, versionedFields, type Versioned } from '../config/versioning';
 import { pageSchema, paginationQuery } from '../pagination';
 import { resourceKeySchema } from '../rules/schema';
@@ -20,4 +21,24 @@ export const listSegmentsQuerySchema = z.strictObject({
   tag: z.string().min(1).max(64).optional(),
   q: z.string().min(1).max(200).optional(),
 });
-export const segmentPageSchema = pageSchema(segmentSchema);
+/**
+ * A segment as a list page shows it: whole, or — past the page's byte budget — without its id lists, with
+ * their lengths (read the segment by key for them).
+ */
+export const segmentListItemSchema = segmentSchema
+  .extend({
+    included: z.array(z.string()).optional(),
+    excluded: z.array(z.string()).optional(),
+    listsOmitted: z
+      .literal(true)
+      .optional()
+      .describe(
+        `Set when the page passed ${describeBytes(LIST_PAGE_BYTES)}: included and excluded are left out ` +
+          '(GET the segment for them; never PUT this item back as it is)',
+      ),
+    includedCount: z.number().int().optional().describe('With listsOmitted: how many ids are included'),
+    excludedCount: z.number().int().optional().describe('With listsOmitted: how many ids are excluded'),
+  })
+  .meta({ id: 'SegmentListItem' });
+export type SegmentListItem = z.infer<typeof segmentListItemSchema>;
+export const segmentPageSchema = pageSchema(segmentListItemSchema);

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { describeBytes, MAX_RESOURCE_BYTES } from '../config/limits';
+import { unitIdSchema } from '../events/schema';
 import { conditionSchema, resourceKeySchema, segmentClausePaths, tagsSchema } from '../rules/schema';
 
 /**
@@ -7,8 +9,6 @@ import { conditionSchema, resourceKeySchema, segmentClausePaths, tagsSchema } fr
  * Segment conditions may not use in_segment/not_in_segment (no nesting, no cycles).
  */
 export const MAX_SEGMENT_UNITS = 10_000;
-
-const unitIdSchema = z.string().min(1).max(256);
 
 const unitListSchema = z
   .array(unitIdSchema)
@@ -22,16 +22,18 @@ const unitListSchema = z
     });
   });
 
+const listLimits =
+  `at most ${MAX_SEGMENT_UNITS} ids of 1–256 characters; the whole segment at most ` +
+  `${describeBytes(MAX_RESOURCE_BYTES)} of JSON (e.g. 10 000 included plus 10 000 excluded ids of 43 characters)`;
+
 export const segmentFieldsSchema = z.strictObject({
   key: resourceKeySchema,
   name: z.string().trim().min(1).max(200),
   description: z.string().max(2000).default(''),
   tags: tagsSchema.default([]),
   conditions: conditionSchema.optional(),
-  included: unitListSchema.describe(`Unit ids always in the segment (at most ${MAX_SEGMENT_UNITS})`),
-  excluded: unitListSchema.describe(
-    `Unit ids never in the segment, whatever else says (at most ${MAX_SEGMENT_UNITS})`,
-  ),
+  included: unitListSchema.describe(`Unit ids always in the segment (${listLimits})`),
+  excluded: unitListSchema.describe(`Unit ids never in the segment, whatever else says (${listLimits})`),
 });
 
 type SegmentFields = z.infer<typeof segmentFieldsSchema>;

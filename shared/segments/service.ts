@@ -1,13 +1,33 @@
 import type { ChangeContext } from '../audit/actor';
 import type { ConfigReader, ConfigRepository } from '../config/repository';
+import { jsonBytes, LIST_PAGE_BYTES } from '../config/limits';
 import { clientFields, matchesQuery, mergeChange, type VersionedChange } from '../config/versioning';
 import { ConflictError } from '../errors';
 import type { Experiment } from '../experiments/requests';
 import type { Flag } from '../flags/requests';
 import { paginate, type Page, type PaginationQuery } from '../pagination';
 import { segmentKeysOf } from '../rules';
-import type { Segment } from './requests';
+import type { Segment, SegmentListItem } from './requests';
 import { segmentInputSchema, type SegmentInput } from './schema';
+
+/**
+ * `segments` whole while their JSON stays within `budget` bytes (the first always whole); past it, without
+ * `included`/`excluded` (`listsOmitted`, with their lengths), so that a page of large segments still fits in
+ * one answer.
+ */
+export function withinBudget(segments: readonly Segment[], budget = LIST_PAGE_BYTES): SegmentListItem[] {
+  let spent = 0;
+  return segments.map((segment, i) => {
+    const size = jsonBytes(segment);
+    if (i === 0 || spent + size <= budget) {
+      spent += size;
+      return segment;
+    }
+    const { included, excluded, ...rest } = segment;
+    spent += jsonBytes(rest);
+    return { ...rest, listsOmitted: true, includedCount: included.length, excludedCount: excluded.length };
+  });
+}
 
 /** Segments (SPEC §2.2): reusable audiences; one still used by a flag or an experiment cannot be deleted. */
 export class SegmentsService {
@@ -17,15 +37,17 @@ export class SegmentsService {
     private readonly experiments: ConfigReader<Experiment>,
   ) {}
 
+  /** One page, within {@link LIST_PAGE_BYTES}: segments past it come without their id lists. */
   async list(
     query: PaginationQuery & { tag?: string | undefined; q?: string | undefined },
-  ): Promise<Page<Segment>> {
+  ): Promise<Page<SegmentListItem>> {
     const all = (await this.segments.list()).filter(
       (s) =>
         (query.tag === undefined || s.tags.includes(query.tag)) &&
         matchesQuery(query.q, s.key, s.name, s.description),
     );
-    return paginate(all, query);
+    const page = paginate(all, query);
+    return { ...page, items: withinBudget(page.items) };
   }
 
   get(key: string): Promise<Segment> {

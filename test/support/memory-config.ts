@@ -40,6 +40,9 @@ export class MemoryRepository<T extends Versioned> {
   async list() {
     return [...this.items.values()];
   }
+  async keys() {
+    return [...this.items.keys()];
+  }
   async create(document: Omit<T, ServerManaged>, context: ChangeContext, now?: Date) {
     const item = firstVersion(document, context, now) as T;
     if (this.items.has(item.key)) throw new ConflictError(`${item.key} exists`);
