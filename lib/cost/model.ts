@@ -163,7 +163,8 @@ const NO_FIXED_COST: Readonly<Record<string, string>> = {
   'AWS::KMS::Alias': 'no charge',
   'AWS::Kinesis::StreamConsumer': 'enhanced fan-out is not used',
   'AWS::Lambda::EventSourceMapping': 'no charge (Kinesis and DynamoDB Streams polling by Lambda is free)',
-  'AWS::S3::Bucket': 'per GB stored and per request (the failures bucket: empty unless a batch fails for good)',
+  'AWS::S3::Bucket':
+    'per GB stored and per request (the failures bucket: empty unless a batch fails for good)',
   'AWS::S3::BucketPolicy': 'no charge',
   'AWS::Lambda::Function': 'per invocation (usage, and the scheduled jobs)',
   'AWS::Lambda::Permission': 'no charge',

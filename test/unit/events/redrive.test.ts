@@ -40,7 +40,8 @@ describe('recordsOfFailure', () => {
   it('reads the records of an S3 failure object (payload as JSON text) and of a local one (payload as object)', () => {
     const text = failureObject([{ data: '{"eventId":"a"}', partitionKey: 'u1' }]);
     expect(recordsOfFailure(text)).toEqual([{ data: Buffer.from('{"eventId":"a"}'), partitionKey: 'u1' }]);
-    const local = JSON.stringify({ ...JSON.parse(text), payload: JSON.parse(JSON.parse(text).payload) });
+    const document = JSON.parse(text) as { payload: string };
+    const local = JSON.stringify({ ...document, payload: JSON.parse(document.payload) as unknown });
     expect(recordsOfFailure(local)).toEqual(recordsOfFailure(text));
   });
 
