@@ -1,5 +1,6 @@
 import { userChange } from '../../shared/audit/actor';
 import { deleteChange, versionedChange } from '../../shared/config/versioning';
+import { ConfigRepository } from '../../shared/config/repository';
 import { configRepositories } from '../../shared/config/wiring';
 import { lastEvaluated } from '../../shared/evaluation/usage';
 import { FlagsService } from '../../shared/flags/service';
@@ -16,10 +17,11 @@ import {
   toggleFlagRoute,
   transferFlagOwnerRoute,
 } from '../../shared/http/routes';
+import type { StoredFlagSafety } from '../../shared/safety/repository';
 import { userDirectory } from '../../shared/users/wiring';
 
 const env = functionEnv('feature-flags');
-const { flags, segments, experiments, rollouts, doc } = configRepositories(env);
+const { flags, segments, experiments, rollouts, doc, audit } = configRepositories(env);
 const service = new FlagsService(
   flags,
   segments,
@@ -27,6 +29,8 @@ const service = new FlagsService(
   rollouts,
   (keys) => lastEvaluated(doc, env.TABLE_ANALYTICS, keys),
   userDirectory(env),
+  // A flag's safety overrides go with it.
+  [new ConfigRepository<StoredFlagSafety>(doc, env.TABLE_CONFIG, audit, 'safetyConfig')],
 );
 
 export const handler = createHttpHandler('feature-flags', [

@@ -9,6 +9,8 @@ import {
   matchesQuery,
   mergeChange,
   type PersonChange,
+  type Versioned,
+  type VersionedChange,
 } from '../config/versioning';
 import { ConfigurationError, ConflictError, ForbiddenError, ValidationError } from '../errors';
 import { paginate, type Page } from '../pagination';
@@ -48,6 +50,12 @@ export function isStale(flag: Flag, now: Date = new Date()): boolean {
 }
 
 /** Feature flags (SPEC §2.1): every change versioned, checked against the other flags and segments, audited. */
+/** A resource kept under a flag's key that goes when the flag goes (a ConfigRepository of it). */
+export interface FlagCompanion {
+  get(key: string): Promise<Versioned | null>;
+  remove(stored: Versioned, change: VersionedChange): Promise<void>;
+}
+
 export class FlagsService {
   constructor(
     private readonly flags: ConfigRepository<Flag>,
@@ -59,6 +67,11 @@ export class FlagsService {
       new Map(),
     /** Where an owner transfer finds the new owner. */
     private readonly users: UserLookup = NO_DIRECTORY,
+    /**
+     * What belongs to a flag and goes with it (its safety overrides: a flag created later under the same key must
+     * not inherit them). Removed after the flag, each audited as its own delete.
+     */
+    private readonly companions: readonly FlagCompanion[] = [],
   ) {}
 
   async list(query: ListFlagsQuery): Promise<Page<Flag>> {
@@ -165,6 +178,10 @@ export class FlagsService {
       );
     }
     await this.flags.remove(before, change);
+    for (const companion of this.companions) {
+      const stored = await companion.get(key);
+      if (stored !== null) await companion.remove(stored, { context: change.context });
+    }
   }
 
   /** SPEC §2.6: while a rollout schedule is ACTIVE, it alone moves the flag's fallthrough (409 naming it). */

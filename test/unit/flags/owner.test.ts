@@ -13,6 +13,7 @@ import { flagInputSchema } from '../../../shared/flags/schema';
 import { FlagsService } from '../../../shared/flags/service';
 import type { RolloutSchedule } from '../../../shared/rollouts/requests';
 import type { Segment } from '../../../shared/segments/requests';
+import type { StoredFlagSafety } from '../../../shared/safety/repository';
 import { CognitoDirectory } from '../../../shared/users/cognito-directory';
 import { MemoryRepository } from '../../support/memory-config';
 
@@ -111,5 +112,45 @@ describe('PUT /feature-flags/{key}/owner: the new owner is an existing, enabled 
     await expect(service.transferOwner('checkout', 'ghost', change(7))).rejects.toMatchObject({
       code: 'CONFLICT',
     });
+  });
+});
+
+describe('DELETE /feature-flags/{key}: what belongs to the flag goes with it', () => {
+  it('removes the flag’s safety overrides after the flag (audited), so a flag created later under the key starts clean', async () => {
+    const log: ConstructorParameters<typeof MemoryRepository>[1] = [];
+    const flags = new MemoryRepository<Flag>('flag', log);
+    const safety = new MemoryRepository<StoredFlagSafety>('safetyConfig', log);
+    const service = new FlagsService(
+      flags.asRepository(),
+      new MemoryRepository<Segment>('segment').asRepository(),
+      new MemoryRepository<Experiment>('experiment').asRepository(),
+      new MemoryRepository<RolloutSchedule>('rollout').asRepository(),
+      undefined,
+      undefined,
+      [safety.asRepository()],
+    );
+    const input = flagInputSchema.parse({
+      key: 'checkout',
+      name: 'Checkout',
+      kind: 'boolean',
+      variations: [
+        { key: 'on', value: true },
+        { key: 'off', value: false },
+      ],
+      offVariation: 'off',
+      fallthrough: { variation: 'on' },
+    });
+    const change = userChange(admin, 'req-1');
+    await service.create(input, admin, change);
+    await safety.create({ key: 'checkout', maxErrorRate: 0.01 }, change);
+    await safety.create({ key: 'other', maxErrorRate: 0.02 }, change);
+
+    await service.remove('checkout', { principal: admin, context: change });
+    expect(await safety.get('checkout')).toBeNull();
+    expect(await safety.get('other')).not.toBeNull();
+    expect(log.filter((c) => c.action.endsWith('.delete')).map((c) => `${c.kind}/${c.key}`)).toEqual([
+      'flag/checkout',
+      'safetyConfig/checkout',
+    ]);
   });
 });
