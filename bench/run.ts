@@ -108,6 +108,8 @@ async function main(): Promise<void> {
   if (wanted('sdk')) result.sdk = await (await import('./sdk')).benchSdk();
   // Issue 17 (goal 3): bundle sizes, require() and the first evaluation after a cold start, against budgets.
   if (wanted('coldstart')) result.coldStart = await (await import('./coldstart')).benchColdStart();
+  // Issue 17 (goal 5): change → visible on the local platform, p50/p95.
+  if (wanted('propagation')) result.propagation = await (await import('./propagation')).benchPropagation();
   console.log(JSON.stringify(result, null, 2));
   if (Object.values(result).some((r) => (r as { budgetExceeded?: boolean }).budgetExceeded === true))
     process.exitCode = 1;

@@ -1,4 +1,6 @@
-import { createDynamoClient, createDynamoStreamsClient, createKinesisClient } from '../shared/aws/clients';
+import { createDynamoClient } from '../shared/aws/clients';
+import { createKinesisClient } from '../shared/aws/kinesis';
+import { createDynamoStreamsClient } from '../shared/aws/streams';
 import { TABLE_IDS, type TableId } from '../shared/db/tables';
 import {
   baseEnvironment,
