@@ -298,7 +298,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           batchSize: fn.batchSize,
           maxAttempts: fn.maxAttempts === 'untilExpired' ? Infinity : fn.maxAttempts,
           maxRecordAgeMs: options.maxRecordAgeMs ?? DEFAULT_MAX_RECORD_AGE_MS,
-          intervalMs: 200,
+          // The config stream carries changes someone waits to see (a publish per batch): polled more often.
+          intervalMs: fn.source.kind === 'tableStream' ? 100 : 200,
           log,
           // 'location' (an SQS message in AWS): the local platform only logs where the batch was.
           ...(fn.failures === 'records' ? { onFailure: (failure) => failures.write(failure) } : {}),

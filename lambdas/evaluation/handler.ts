@@ -18,7 +18,9 @@ import { rulesetDependencies } from '../../shared/rulesets/wiring';
 
 const env = functionEnv('evaluation');
 const { repository, cache } = rulesetDependencies(env);
-const source = new RulesetSource(repository, cache);
+// Revalidated every 500 ms: a change is served ≤ 0.5 s after it is published (docs/architecture.md, Propagation);
+// one cache GET (DynamoDB GetItem without a cache) per warm instance per 500 ms of traffic at most.
+const source = new RulesetSource(repository, cache, 500);
 // The caller waits for its exposures' PutRecords: keep the retries short. The Kinesis SDK loads with the first
 // exposure, not at cold start: most evaluations log none.
 const exposures = new LazyExposureLog(async () => {
