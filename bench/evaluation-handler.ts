@@ -11,7 +11,8 @@ import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
 import { ensureTables, startDynamoLocal } from '../local/dynamodb';
 import { ensureStream, startKinesisLocal } from '../local/kinesis';
-import { createKinesisClient } from '../shared/aws/clients';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { experimentSpecs, rulesetExperiments } from './assignments';
 import { freePort } from '../local/ports';
 import { keys } from '../shared/db/keys';
@@ -23,7 +24,14 @@ import { summarize } from './stats';
 
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
-export async function benchEvaluationHandler(runs = 3000): Promise<object> {
+/** DynamoDB Local and kinesalite, seeded with the bench ruleset and published; the environment the evaluation function needs. */
+export interface EvaluationStores {
+  readonly revision: number;
+  readonly env: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+export async function startEvaluationStores(): Promise<EvaluationStores> {
   const engine = await startDynamoLocal(
     (endpoint) => new DynamoDBClient({ endpoint, region: 'us-east-1', credentials }),
     { port: await freePort() },
@@ -35,6 +43,11 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
     TableId,
     string
   >;
+  const stop = async () => {
+    client.destroy();
+    await engine.stop();
+    await kinesisLocal.stop();
+  };
   try {
     await ensureTables(client, tableNames);
     const ruleset = switchyardRuleset(buildFlagSpecs());
@@ -83,7 +96,7 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
       new RulesetRepository(doc, tableNames.rulesets),
     ).publishIfChanged();
 
-    Object.assign(process.env, {
+    const env: Record<string, string> = {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'bench',
       AWS_SECRET_ACCESS_KEY: 'bench',
@@ -96,11 +109,27 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_TRACE_ENABLED: 'false',
       ...Object.fromEntries(TABLE_IDS.map((id) => [tableEnvName(id), tableNames[id]])),
+    };
+    const kinesis = new KinesisClient({
+      endpoint: kinesisLocal.endpoint,
+      region: 'us-east-1',
+      credentials,
+      requestHandler: new NodeHttpHandler(),
     });
-    delete process.env.CACHE_URL;
-    const kinesis = createKinesisClient();
     await ensureStream(kinesis, 'bench-events', 2);
     kinesis.destroy();
+    return { revision: pointer.revision, env, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export async function benchEvaluationHandler(runs = 3000): Promise<object> {
+  const stores = await startEvaluationStores();
+  try {
+    Object.assign(process.env, stores.env);
+    delete process.env.CACHE_URL;
     const { FunctionRuntime } = await import('../local/lambda-runtime');
     const runtime = new FunctionRuntime();
     const entry = 'lambdas/evaluation/handler.ts';
@@ -165,7 +194,7 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
     return {
       description:
         'warm POST /api/v1/evaluate through the full middy chain, 100 flags, DynamoDB Local, no Redis',
-      revision: pointer.revision,
+      revision: stores.revision,
       flagsPerCall,
       ...evaluate.summary,
       assignHandler: {
@@ -179,8 +208,6 @@ export async function benchEvaluationHandler(runs = 3000): Promise<object> {
       functionBundleGzipBytes: gzipSync(code).byteLength,
     };
   } finally {
-    client.destroy();
-    await engine.stop();
-    await kinesisLocal.stop();
+    await stores.stop();
   }
 }

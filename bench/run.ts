@@ -10,7 +10,8 @@ function event(path: string, claims?: Record<string, string>): APIGatewayProxyEv
     resource: path,
     path,
     httpMethod: 'GET',
-    headers: {},
+    // The token the Cognito authorizer verified travels too: the handler reads the groups from it.
+    headers: claims ? { Authorization: `Bearer ${unsignedToken(claims)}` } : {},
     multiValueHeaders: {},
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
@@ -23,6 +24,17 @@ function event(path: string, claims?: Record<string, string>): APIGatewayProxyEv
       authorizer: claims ? { claims } : undefined,
     } as APIGatewayProxyEvent['requestContext'],
   };
+}
+
+/** A JWT whose payload is `claims` with Cognito's groups array and an expiry (the signature is not read here). */
+function unsignedToken(claims: Record<string, string>): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const payload = {
+    ...claims,
+    'cognito:groups': (claims['cognito:groups'] ?? '').split(',').filter(Boolean),
+    exp: Math.floor(Date.now() / 1000) + 3600,
+  };
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part(payload)}.signature`;
 }
 
 const context = {
@@ -40,7 +52,8 @@ async function warmHandler(handler: Handler, e: APIGatewayProxyEvent, runs: numb
     const start = process.hrtime.bigint();
     const res = await handler(e, context);
     samples.push(Number(process.hrtime.bigint() - start));
-    if (res.statusCode !== 200) throw new Error(`unexpected status ${res.statusCode}`);
+    if (res.statusCode !== 200)
+      throw new Error(`unexpected status ${res.statusCode}: ${JSON.stringify(res)}`);
   }
   return summarize(samples);
 }
@@ -93,7 +106,13 @@ async function main(): Promise<void> {
   if (wanted('safety')) result.safetyMonitor = await (await import('./safety-monitor')).benchSafetyMonitor();
   // Issue 14: local-mode evaluations per second through the SDK beside the engine's own; the package's sizes.
   if (wanted('sdk')) result.sdk = await (await import('./sdk')).benchSdk();
+  // Issue 17 (goal 3): bundle sizes, require() and the first evaluation after a cold start, against budgets.
+  if (wanted('coldstart')) result.coldStart = await (await import('./coldstart')).benchColdStart();
+  // Issue 17 (goal 5): change → visible on the local platform, p50/p95.
+  if (wanted('propagation')) result.propagation = await (await import('./propagation')).benchPropagation();
   console.log(JSON.stringify(result, null, 2));
+  if (Object.values(result).some((r) => (r as { budgetExceeded?: boolean }).budgetExceeded === true))
+    process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

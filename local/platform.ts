@@ -1,4 +1,6 @@
-import { createDynamoClient, createDynamoStreamsClient, createKinesisClient } from '../shared/aws/clients';
+import { createDynamoClient } from '../shared/aws/clients';
+import { createKinesisClient } from '../shared/aws/kinesis';
+import { createDynamoStreamsClient } from '../shared/aws/streams';
 import { TABLE_IDS, type TableId } from '../shared/db/tables';
 import {
   baseEnvironment,
@@ -296,7 +298,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           batchSize: fn.batchSize,
           maxAttempts: fn.maxAttempts === 'untilExpired' ? Infinity : fn.maxAttempts,
           maxRecordAgeMs: options.maxRecordAgeMs ?? DEFAULT_MAX_RECORD_AGE_MS,
-          intervalMs: 200,
+          // The config stream carries changes someone waits to see (a publish per batch): polled more often.
+          intervalMs: fn.source.kind === 'tableStream' ? 100 : 200,
           log,
           // 'location' (an SQS message in AWS): the local platform only logs where the batch was.
           ...(fn.failures === 'records' ? { onFailure: (failure) => failures.write(failure) } : {}),

@@ -1,8 +1,7 @@
-import { AssignmentService, KinesisExposureLog } from '../../shared/assignments';
-import { createDocumentClient, createKinesisClient } from '../../shared/aws/clients';
+import { AssignmentService, KinesisExposureLog, LazyExposureLog } from '../../shared/assignments';
+import { createDocumentClient } from '../../shared/aws/clients';
 import { EvaluationService, type Conditional, type OfrepAnswer } from '../../shared/evaluation/service';
 import { UsageRecorder } from '../../shared/evaluation/usage';
-import { EventPublisher } from '../../shared/events/publisher';
 import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { HttpResponse } from '../../shared/http/response';
@@ -19,11 +18,20 @@ import { rulesetDependencies } from '../../shared/rulesets/wiring';
 
 const env = functionEnv('evaluation');
 const { repository, cache } = rulesetDependencies(env);
-const source = new RulesetSource(repository, cache);
-// The caller waits for its exposures' PutRecords: keep the retries short.
-const exposures = new KinesisExposureLog(
-  new EventPublisher(createKinesisClient(), env.EVENTS_STREAM_NAME, { maxAttempts: 3, deadlineMs: 500 }),
-);
+// Revalidated every 500 ms: a change is served ≤ 0.5 s after it is published (docs/architecture.md, Propagation);
+// one cache GET (DynamoDB GetItem without a cache) per warm instance per 500 ms of traffic at most.
+const source = new RulesetSource(repository, cache, 500);
+// The caller waits for its exposures' PutRecords: keep the retries short. The Kinesis SDK loads with the first
+// exposure, not at cold start: most evaluations log none.
+const exposures = new LazyExposureLog(async () => {
+  const [{ createKinesisClient }, { EventPublisher }] = await Promise.all([
+    import('../../shared/aws/kinesis'),
+    import('../../shared/events/publisher'),
+  ]);
+  return new KinesisExposureLog(
+    new EventPublisher(createKinesisClient(), env.EVENTS_STREAM_NAME, { maxAttempts: 3, deadlineMs: 500 }),
+  );
+});
 const evaluation = new EvaluationService(
   source,
   new UsageRecorder(createDocumentClient(), env.TABLE_ANALYTICS),

@@ -1,4 +1,4 @@
-import { createKinesisClient } from '../../shared/aws/clients';
+import { createKinesisClient } from '../../shared/aws/kinesis';
 import { EventIngestService } from '../../shared/events/ingest';
 import { EventPublisher } from '../../shared/events/publisher';
 import { functionEnv } from '../../shared/functions';

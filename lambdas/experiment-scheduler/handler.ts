@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { configRepositories } from '../../shared/config/wiring';
 import { ConfigurationError } from '../../shared/errors';
 import { exactTimeFireSchema, type ExactTimeFire } from '../../shared/experiments/exact-time';

@@ -1,7 +1,7 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseEnv } from '../../shared/env';
 import { createOpenSearchClient } from '../../shared/events/opensearch-client';
 import {

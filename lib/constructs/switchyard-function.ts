@@ -28,6 +28,7 @@ import {
   usersCapability,
 } from '../../shared/environment';
 import { acknowledgeWildcardResource } from '../nag';
+import { FUNCTION_BUNDLING } from './function-bundling';
 import type { SwitchyardTable } from './switchyard-table';
 
 /** The repository root: entries, the lock file and tsconfig are resolved from here. */
@@ -174,12 +175,9 @@ export class SwitchyardFunction extends Construct implements IGrantable {
       bundling: {
         // CommonJS output: esbuild converts the ESM-only packages (middy 7) while bundling.
         format: OutputFormat.CJS,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Prefer ESM entry points so esbuild can tree-shake; @aws-sdk/* stays external (runtime ships it).
-        mainFields: ['module', 'main'],
+        ...FUNCTION_BUNDLING,
+        mainFields: [...FUNCTION_BUNDLING.mainFields],
+        externalModules: [...FUNCTION_BUNDLING.externalModules],
       },
       environment: {
         ...props.environment,

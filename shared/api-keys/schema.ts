@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { pageSchema, paginationQuery } from '../pagination';
 
 export const API_KEY_TYPES = ['server', 'client'] as const;

@@ -37,3 +37,27 @@ export class KinesisExposureLog implements ExposureLog {
     }
   }
 }
+
+/**
+ * An exposure log made on first use: the Kinesis client and its SDK load with the first exposure rather than at
+ * cold start (most evaluations log none). If it cannot be made, those exposures are counted as not delivered, as
+ * the stream being down would count them, and the next call tries again.
+ */
+export class LazyExposureLog implements ExposureLog {
+  private target: Promise<ExposureLog> | null = null;
+
+  constructor(private readonly create: () => Promise<ExposureLog>) {}
+
+  async log(exposures: readonly Exposure[]): Promise<void> {
+    if (exposures.length === 0) return;
+    let target: ExposureLog;
+    try {
+      target = await (this.target ??= this.create());
+    } catch (error) {
+      this.target = null;
+      logger.error('exposures not delivered', { count: exposures.length, error: (error as Error).message });
+      return;
+    }
+    await target.log(exposures);
+  }
+}

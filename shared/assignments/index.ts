@@ -1,3 +1,3 @@
 export { AssignmentService } from './service';
-export { KinesisExposureLog } from './exposures';
+export { KinesisExposureLog, LazyExposureLog } from './exposures';
 export type { Exposure, ExposureLog } from './exposures';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { evaluationContextSchema } from '../evaluation/schema';
 import { unitIdSchema } from '../events/schema';
 import { ASSIGNMENT_REASONS } from '../rules';

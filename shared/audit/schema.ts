@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CONFIG_KINDS } from '../db/keys';
 import { pageSchema, paginationQuery } from '../pagination';
 

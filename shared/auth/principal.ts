@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { API_KEY_TYPES, type ApiKeyType } from '../api-keys/schema';
 import { UnauthorizedError } from '../errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { utf8Bytes } from '../db/parts';
 import { ValidationError } from '../errors';
 

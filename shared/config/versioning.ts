@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { userChange, type ChangeContext } from '../audit/actor';
 import type { UserPrincipal } from '../auth/principal';
 import { ConflictError, ValidationError } from '../errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVALUATION_REASONS } from '../rules';
 import { OFREP_FAILURE_CODES, OFREP_REASONS, OFREP_REQUEST_ERRORS } from './ofrep';
 import { evaluationContextSchema } from './schema';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { unitIdTooLong } from '../assignments/units';
 import { MAX_UNIT_ID_LENGTH } from '../events/schema';
 import { EVALUATION_ERROR_CODES, EVALUATION_REASONS } from '../rules';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RETRY_AFTER_SECONDS } from '../aws/errors';
 import { PayloadTooLargeError, ServiceUnavailableError } from '../errors';
 import type { SdkCaller } from '../auth/principal';

@@ -1,5 +1,5 @@
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { z } from 'zod';
+import * as z from 'zod';
 import { backoffDelayMs, sleep as wait } from '../retry';
 
 /**

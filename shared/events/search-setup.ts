@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@opensearch-project/opensearch';
 import { errors } from '@opensearch-project/opensearch';
-import { z } from 'zod';
+import * as z from 'zod';
 import { backoffDelayMs, sleep as realSleep } from '../retry';
 import { isRetryableStatus } from './opensearch-client';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * How an experiment's results are judged (SPEC §2.5 "Decisions"): chosen before it starts and locked from then

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { boundedJsonSchema, describeBytes, MAX_JSON_VALUE_BYTES } from '../config/limits';
 import {
   conditionSchema,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Errors that API Gateway answers itself, before any Lambda runs. The CDK app installs these bodies as

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FUNCTIONS } from '../functions';
 import { errorBodySchema, GATEWAY_ERRORS } from './gateway-responses';
 import { ROUTES, type RouteDefinition, type RouteResponse } from './routes';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { patchBodyOf, replaceBodyOf, versionedFields, type Versioned } from '../config/versioning';
 import { pageSchema, paginationQuery } from '../pagination';
 import { resourceKeySchema, tagsSchema } from '../rules/schema';

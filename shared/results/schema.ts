@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { analysisSettingsSchema } from '../experiments/analysis';
 import { resourceKeySchema } from '../rules/schema';
 import { VERDICT_STATUSES } from './verdict';

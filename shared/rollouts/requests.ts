@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { replaceBodyOf, versionedFields, versionField, type Versioned } from '../config/versioning';
 import { pageSchema, paginationQuery } from '../pagination';
 import { itemKeySchema, resourceKeySchema } from '../rules/schema';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { splitPath } from './attributes';
 import { BUCKET_COUNT } from './bucketing';
 import { parseCidr } from './cidr';

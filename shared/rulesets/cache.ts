@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { logger } from '../observability';
 
 /**
@@ -22,28 +22,41 @@ export const noCache: RulesetCache = {
 
 const BODY_TTL_SECONDS = 24 * 3600;
 
+/**
+ * ioredis is loaded with the first call, not at cold start: a function that never reaches the cache (or reaches it
+ * only after answering from its module-scope copy) does not pay for loading it.
+ */
 export class RedisRulesetCache implements RulesetCache {
-  private readonly redis: Redis;
+  private client: Promise<Redis> | null = null;
+  private closed = false;
 
   /** `url`: `redis://host:port` or `rediss://host:port` (TLS, as ElastiCache Serverless requires). */
-  constructor(url: string) {
-    this.redis = new Redis(url, {
-      lazyConnect: true,
-      connectTimeout: 500,
-      commandTimeout: 250,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      retryStrategy: (times) => Math.min(times * 200, 2000),
+  constructor(private readonly url: string) {}
+
+  private connection(): Promise<Redis> {
+    this.client ??= import('ioredis').then(({ default: Redis }) => {
+      const redis = new Redis(this.url, {
+        lazyConnect: true,
+        connectTimeout: 500,
+        commandTimeout: 250,
+        maxRetriesPerRequest: 0,
+        enableOfflineQueue: false,
+        retryStrategy: (times) => Math.min(times * 200, 2000),
+      });
+      redis.on('error', (error: Error) =>
+        logger.debug('ruleset cache unavailable', { error: error.message }),
+      );
+      return redis;
     });
-    this.redis.on('error', (error: Error) =>
-      logger.debug('ruleset cache unavailable', { error: error.message }),
-    );
+    return this.client;
   }
 
-  private async attempt<T>(what: string, run: () => Promise<T>): Promise<T | null> {
+  private async attempt<T>(what: string, run: (redis: Redis) => Promise<T>): Promise<T | null> {
     try {
-      if (this.redis.status === 'wait') await this.redis.connect();
-      return await run();
+      if (this.closed) throw new Error('cache closed');
+      const redis = await this.connection();
+      if (redis.status === 'wait') await redis.connect();
+      return await run(redis);
     } catch (error) {
       logger.warn('ruleset cache call failed; falling back to DynamoDB', {
         what,
@@ -54,21 +67,21 @@ export class RedisRulesetCache implements RulesetCache {
   }
 
   async currentRevision(): Promise<number | null> {
-    const value = await this.attempt('get current', () => this.redis.get('ruleset:current'));
+    const value = await this.attempt('get current', (redis) => redis.get('ruleset:current'));
     const revision = value === null ? NaN : Number(value);
     return Number.isInteger(revision) && revision > 0 ? revision : null;
   }
 
   async body(revision: number): Promise<string | null> {
-    return this.attempt('get body', () => this.redis.get(`ruleset:${revision}`));
+    return this.attempt('get body', (redis) => redis.get(`ruleset:${revision}`));
   }
 
   /** Body first, then the pointer, so a reader never finds a revision whose body is missing. */
   async store(revision: number, body: string): Promise<void> {
-    await this.attempt('store', async () => {
-      await this.redis.set(`ruleset:${revision}`, body, 'EX', BODY_TTL_SECONDS);
+    await this.attempt('store', async (redis) => {
+      await redis.set(`ruleset:${revision}`, body, 'EX', BODY_TTL_SECONDS);
       // Only move the pointer forward: a late publisher must not move it back.
-      await this.redis.eval(
+      await redis.eval(
         "local c = tonumber(redis.call('GET', KEYS[1]) or '0') if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end return 1",
         1,
         'ruleset:current',
@@ -78,6 +91,7 @@ export class RedisRulesetCache implements RulesetCache {
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
+    this.closed = true;
+    if (this.client !== null) (await this.client).disconnect();
   }
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { prerequisiteSchema, ruleSchema, variationSchema } from '../flags/schema';
 import {
   attributePathSchema,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { pageSchema, paginationQuery } from '../pagination';
 import { resourceKeySchema, serveSchema } from '../rules/schema';
 import { ROLLOUT_STATUSES } from '../rollouts/lifecycle';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeBytes, LIST_PAGE_BYTES } from '../config/limits';
 import { patchBodyOf, replaceBodyOf, versionedFields, type Versioned } from '../config/versioning';
 import { pageSchema, paginationQuery } from '../pagination';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeBytes, MAX_RESOURCE_BYTES } from '../config/limits';
 import { unitIdSchema } from '../events/schema';
 import { conditionSchema, resourceKeySchema, segmentClausePaths, tagsSchema } from '../rules/schema';

@@ -1,5 +1,5 @@
 import { parseEnv } from '../env';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Health } from './schema';
 
 const { STAGE } = parseEnv(z.object({ STAGE: z.string().min(1) }));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { scaledMs, timeScale } from '../../local/timing';
-import { createKinesisClient } from '../../shared/aws/clients';
+import { createKinesisClient } from '../../shared/aws/kinesis';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, mapConcurrent } from '../support/http';

@@ -4,7 +4,8 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
 import { scaledMs } from '../../local/timing';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
-import { createDynamoClient, createKinesisClient } from '../../shared/aws/clients';
+import { createDynamoClient } from '../../shared/aws/clients';
+import { createKinesisClient } from '../../shared/aws/kinesis';
 import { requireEngines } from '../support/engines';
 
 const engines = requireEngines(['java']);

@@ -1,5 +1,5 @@
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { createKinesisClient } from '../../shared/aws/clients';
+import { createKinesisClient } from '../../shared/aws/kinesis';
 import type { SwitchyardEvent } from '../../shared/events/schema';
 
 /** Every record on the local platform's events stream so far, from each shard's start. */
