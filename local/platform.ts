@@ -78,6 +78,11 @@ export interface PlatformOptions {
   /** @default 'switchyard-local' */
   readonly tablePrefix?: string;
   /**
+   * An already running kinesalite to use instead of starting one (the fault suite puts a relay it can cut in
+   * front of it). The platform creates its stream there and leaves the engine running when it stops.
+   */
+  readonly kinesisEndpoint?: string;
+  /**
    * How old a stream record may get before a batch that keeps failing goes to the failure directory, as the
    * deployed event source mappings' maximumRecordAge (tests shrink it).
    * @default 24 hours (kinesalite's retention, as the stream's in AWS)
@@ -209,7 +214,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const relay =
       options.dynamoEndpoint === undefined ? null : await relayDynamoLocal(options.dynamoEndpoint);
     if (relay !== null) stops.push(() => relay.stop());
-    const kinesisPort = await freePort();
+    const kinesisEndpoint = options.kinesisEndpoint ?? `http://127.0.0.1:${await freePort()}`;
     const tableNames = localTableNames(options.tablePrefix);
     // In memory, nothing goes to the data directory: the outbox is a temporary file (created by the first
     // notification), removed when the platform stops.
@@ -225,7 +230,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     configureEnvironment(
       {
         dynamo: relay?.endpoint ?? `http://127.0.0.1:${dynamoPort}`,
-        kinesis: `http://127.0.0.1:${kinesisPort}`,
+        kinesis: kinesisEndpoint,
       },
       tableNames,
       identity.directoryFile,
@@ -252,13 +257,15 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
             );
             stops.push(() => engine.stop());
           }),
-      phase('kinesalite ready', async () => {
-        const engine = await startKinesisLocal({
-          port: kinesisPort,
-          ...(options.memory ? {} : { path: join(dataDir, 'kinesis') }),
-        });
-        stops.push(() => engine.stop());
-      }),
+      options.kinesisEndpoint !== undefined
+        ? Promise.resolve()
+        : phase('kinesalite ready', async () => {
+            const engine = await startKinesisLocal({
+              port: Number(new URL(kinesisEndpoint).port),
+              ...(options.memory ? {} : { path: join(dataDir, 'kinesis') }),
+            });
+            stops.push(() => engine.stop());
+          }),
       (async () => {
         await phase('functions bundled', () =>
           functions.bundle([
@@ -368,7 +375,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       tokenPort: tokens?.port ?? null,
       outboxFile,
       failuresDir,
-      kinesisEndpoint: `http://127.0.0.1:${kinesisPort}`,
+      kinesisEndpoint,
       stop: stopAll,
     };
   } catch (error) {

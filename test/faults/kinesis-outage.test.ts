@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { startKinesisLocal, type KinesisLocal } from '../../local/kinesis';
+import { freePort } from '../../local/ports';
+import { scaledMs } from '../../local/timing';
+import type { ExperimentResults } from '../../shared/results/service';
+import { requireEngines } from '../support/engines';
+import { apiCaller, eventually, PUBLISH_BUDGET_MS } from '../support/http';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
+import { startTcpFaultRelay, type TcpFaultRelay } from '../support/tcp-fault-relay';
+
+const engines = requireEngines(['java']);
+
+/**
+ * The fault suite (issue 16.8), the events stream: kinesalite stopped. `/events` answers 503 with `Retry-After` and
+ * `{code, message}` (nothing was stored: the client must send again, and a client that checks only the status
+ * code does); evaluation and assignment keep answering; once the stream is back, the events sent again are
+ * accepted and counted once.
+ */
+engines.describe('fault: the events stream stopped', () => {
+  let kinesalite: KinesisLocal;
+  let relay: TcpFaultRelay;
+  let platform: TestPlatform;
+  let admin = '';
+  let key = '';
+  const url = () => platform.url;
+  const asAdmin = apiCaller(url, () => admin);
+  const sdk = apiCaller(url, () => key);
+
+  beforeAll(async () => {
+    kinesalite = await startKinesisLocal({ port: await freePort() });
+    relay = await startTcpFaultRelay(kinesalite.endpoint);
+    platform = await startTestPlatform({ kinesisEndpoint: relay.endpoint });
+    admin = (await platform.identity.signIn({ role: 'admin' })).token;
+    key = (await asAdmin('POST', '/api/v1/api-keys', { name: 'backend', type: 'server' })).json
+      .secret as string;
+    expect(
+      (
+        await asAdmin('POST', '/api/v1/metrics', {
+          key: 'purchase',
+          name: 'Purchase',
+          type: 'conversion',
+          eventName: 'purchase',
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await asAdmin('POST', '/api/v1/experiments', {
+          key: 'stream-outage',
+          name: 'Stream outage',
+          variants: [
+            { key: 'control', name: 'Control', weight: 5000, isControl: true },
+            { key: 'treatment', name: 'Treatment', weight: 5000 },
+          ],
+          primaryMetric: 'purchase',
+        })
+      ).status,
+    ).toBe(201);
+    expect((await asAdmin('POST', '/api/v1/experiments/stream-outage/start', { version: 1 })).status).toBe(
+      200,
+    );
+    await eventually(
+      'the ruleset carries the experiment',
+      async () =>
+        (
+          (await sdk('POST', '/api/v1/assignments', { unitId: 'probe', experiments: ['stream-outage'] })).json
+            .assignments as { reason: string }[]
+        )[0]!.reason !== 'NOT_RUNNING',
+      scaledMs(PUBLISH_BUDGET_MS),
+    );
+  }, scaledMs(120_000));
+
+  afterAll(async () => {
+    await relay?.up().catch(() => undefined);
+    await platform?.stop();
+    await relay?.stop();
+    await kinesalite?.stop();
+  });
+
+  const eventsFor = (from: number, count: number) =>
+    Array.from({ length: count }, (_, i) => {
+      const unitId = `unit-${from + i}`;
+      const at = new Date().toISOString();
+      return [
+        {
+          eventId: randomUUID(),
+          type: 'exposure',
+          name: '$exposure',
+          unitId,
+          timestamp: at,
+          experimentKey: 'stream-outage',
+          variant: (from + i) % 2 === 0 ? 'control' : 'treatment',
+        },
+        { eventId: randomUUID(), type: 'track', name: 'purchase', unitId, timestamp: at },
+      ];
+    }).flat();
+  const counted = async () => {
+    const r = (await asAdmin('GET', '/api/v1/experiments/stream-outage/results'))
+      .json as unknown as ExperimentResults;
+    return {
+      units: r.variants.reduce((sum, v) => sum + v.units, 0),
+      conversions: r.metrics[0]!.variants.reduce((sum, v) => sum + (v.conversions ?? 0), 0),
+    };
+  };
+
+  it(
+    'answers 503 with Retry-After while nothing can be stored, keeps evaluating, and counts what is sent again',
+    async () => {
+      expect((await sdk('POST', '/api/v1/events', { events: eventsFor(0, 10) })).json.refused).toEqual([]);
+      await eventually(
+        'the events before the outage are counted (and the probe unit)',
+        async () => (await counted()).units === 11,
+        scaledMs(60_000),
+        500,
+      );
+
+      await relay.down();
+      const during = eventsFor(10, 20);
+      const refused = await sdk('POST', '/api/v1/events', { events: during });
+      expect(refused.status).toBe(503);
+      expect(refused.json).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.any(String) });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Assignment still answers (its exposure is logged as lost, for the ExposuresLost alarm).
+      const assigned = await sdk('POST', '/api/v1/assignments', {
+        unitId: 'during-outage',
+        experiments: ['stream-outage'],
+      });
+      expect(assigned.status).toBe(200);
+      expect((assigned.json.assignments as { reason: string }[])[0]!.reason).not.toBe('NOT_RUNNING');
+
+      await relay.up();
+      // The client sends the refused request again: accepted now, and every event counted once.
+      const again = await sdk('POST', '/api/v1/events', { events: during });
+      expect(again.status).toBe(200);
+      expect(again.json.refused).toEqual([]);
+      await eventually(
+        'the events sent again are counted',
+        async () => {
+          const now = await counted();
+          return now.units === 31 && now.conversions === 30;
+        },
+        scaledMs(120_000),
+        1000,
+      );
+    },
+    scaledMs(300_000),
+  );
+});
