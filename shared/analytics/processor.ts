@@ -32,6 +32,7 @@ import {
   type StoredSafetyEvent,
   type UnitState,
 } from './state';
+import { AGGREGATE_SHARDS, shardOf } from './shards';
 import type { AnalyticsStore } from './store';
 import {
   TRANSACTION_BYTES,
@@ -76,6 +77,11 @@ export interface ProcessorOptions {
   readonly now?: () => number;
   /** Attempts per unit when its version moved or a transaction conflicted. */
   readonly maxAttempts?: number;
+  /**
+   * Aggregate shards (shards.ts): AGGREGATE_SHARDS unless a test compares layouts; 1 writes the unsharded
+   * layout. The store's readers must read at least as many.
+   */
+  readonly aggregateShards?: number;
   /** The compressed unit state's budget (`fitBudget`); STATE_BYTE_BUDGET unless a test needs a small one. */
   readonly stateByteBudget?: number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -185,6 +191,8 @@ export function decodeRecord(record: StreamRecord): { events: SwitchyardEvent[];
 /** A unit's events of this batch, and the records they came in. */
 interface UnitWork {
   readonly unitId: string;
+  /** The aggregate shard of its contributions (shardOf), undefined when unsharded. */
+  readonly shard: number | undefined;
   readonly events: SwitchyardEvent[];
   readonly records: Set<string>;
   state: UnitState;
@@ -227,9 +235,11 @@ export class EventProcessor {
   private readonly maxAttempts: number;
   private readonly stateByteBudget: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly shards: number;
 
   constructor(private readonly options: ProcessorOptions) {
     this.now = options.now ?? Date.now;
+    this.shards = options.aggregateShards ?? AGGREGATE_SHARDS;
     this.maxAttempts = options.maxAttempts ?? 6;
     this.stateByteBudget = options.stateByteBudget ?? STATE_BYTE_BUDGET;
     this.sleep = options.sleep ?? sleep;
@@ -273,6 +283,7 @@ export class EventProcessor {
       if (work === undefined) {
         work = {
           unitId: event.unitId,
+          shard: shardOf(event.unitId, this.shards),
           events: [],
           records: new Set(),
           state: undefined!,
@@ -573,8 +584,9 @@ function withoutArm(itemKey: string): string {
 const UPDATE_BYTES = 1024;
 
 /**
- * Greedy packing into transactions of at most 100 items (unit states + distinct aggregate items) and 3.5 MB.
- * Units are taken in the order of the experiments (and flags) they touch, so units of one experiment share
+ * Greedy packing into transactions of at most 100 items (unit states + distinct aggregate items) and 3.5 MB,
+ * each of one aggregate shard (its units' shard: `AggregateTransaction.shard`). Shard by shard, units are taken
+ * in the order of the experiments (and flags) they touch, so units of one experiment share
  * their aggregate items in as few transactions as possible: writes grow with units and distinct aggregates, not
  * with events. Units once in a refused transaction go alone.
  *
@@ -583,12 +595,17 @@ const UPDATE_BYTES = 1024;
  * control units all come first, that read would see control's conversions without treatment's — a difference
  * made by the processor, which an always-valid test would take for an effect and its running bound keep for
  * good. Taking each arm's i-th unit at position i / (its units) makes every prefix of the batch hold the arms in
- * the batch's own proportions; a transaction then touches every arm's items, a few more per transaction.
+ * the batch's own proportions; a transaction then touches every arm's items, a few more per transaction. With
+ * shards, this holds within each shard's part of the batch, and the shards before it are complete: a shard's
+ * units are a sample of the batch's drawn from their ids (shards.ts), whatever their arm.
  */
 export function pack(plans: readonly UnitPlan[]): UnitPlan[][] {
   const alone = plans.filter((p) => p.work.alone).map((p) => [p]);
   const shared = plans.filter((p) => !p.work.alone);
-  const signature = new Map(shared.map((p) => [p, [...new Set(itemKeys(p))].sort().join('|')]));
+  // The shard leads the signature, so units of different shards never share a group (nor a transaction).
+  const signature = new Map(
+    shared.map((p) => [p, `${p.work.shard ?? ''}>${[...new Set(itemKeys(p))].sort().join('|')}`]),
+  );
   const groups = new Map<string, UnitPlan[]>();
   for (const plan of shared) {
     const group = groups.get(signature.get(plan)!) ?? [];
@@ -597,7 +614,8 @@ export function pack(plans: readonly UnitPlan[]): UnitPlan[][] {
   }
   const order = new Map<UnitPlan, { armless: string; position: number; signature: string }>();
   for (const [key, group] of groups) {
-    const armless = [...new Set(key.split('|').map(withoutArm))].sort().join('|');
+    const [shard, items] = key.split(/>(.*)/s) as [string, string];
+    const armless = `${shard}>${[...new Set(items.split('|').map(withoutArm))].sort().join('|')}`;
     group.forEach((plan, i) =>
       order.set(plan, { armless, position: (i + 0.5) / group.length, signature: key }),
     );
@@ -605,6 +623,7 @@ export function pack(plans: readonly UnitPlan[]): UnitPlan[][] {
   const ordered = [...shared].sort((a, b) => {
     const x = order.get(a)!;
     const y = order.get(b)!;
+    if (a.work.shard !== b.work.shard) return (a.work.shard ?? -1) - (b.work.shard ?? -1);
     if (x.armless !== y.armless) return x.armless < y.armless ? -1 : 1;
     if (x.position !== y.position) return x.position - y.position;
     return x.signature < y.signature ? -1 : x.signature > y.signature ? 1 : 0;
@@ -619,7 +638,8 @@ export function pack(plans: readonly UnitPlan[]): UnitPlan[][] {
     const cost = (updates: number) => plan.write.body.length + 512 + updates * UPDATE_BYTES;
     const full =
       current.length + 1 + keys.size + added.length > TRANSACTION_ITEMS ||
-      bytes + cost(added.length) > TRANSACTION_BYTES;
+      bytes + cost(added.length) > TRANSACTION_BYTES ||
+      (current.length > 0 && current[0]!.work.shard !== plan.work.shard);
     if (full && current.length > 0) {
       out.push(current);
       current = [];
@@ -663,5 +683,12 @@ function toTransaction(plans: readonly UnitPlan[]): AggregateTransaction {
     sum(safety, plan.safety);
     sum(unitCells, plan.unitCells);
   }
-  return { units: plans.map((p) => p.write), experiments, safety, unitCells };
+  const shard = plans[0]?.work.shard;
+  return {
+    units: plans.map((p) => p.write),
+    ...(shard === undefined ? {} : { shard }),
+    experiments,
+    safety,
+    unitCells,
+  };
 }

@@ -20,6 +20,7 @@ import {
   type AggregateDelta,
 } from './contributions';
 import { attributeBucket, fineAttributeBucket, histogramQuantile } from './histogram';
+import { AGGREGATE_SHARDS, shardsToRead, sumDecimals } from './shards';
 import { decodeState, emptyUnitState, unitStateExpiresAt, type UnitState } from './state';
 
 /** DynamoDB limits: keys per BatchGetItem, items per TransactWriteItems, bytes per transaction (4 MB, with margin). */
@@ -36,9 +37,13 @@ export interface UnitWrite {
   readonly body: Buffer;
 }
 
-/** What one TransactWriteItems carries: unit states and the summed deltas of the aggregates they touch. */
+/**
+ * What one TransactWriteItems carries: unit states and the summed deltas of the aggregates they touch, all in
+ * one aggregate shard (shards.ts: the units' shard; undefined: the unsharded partitions).
+ */
 export interface AggregateTransaction {
   readonly units: readonly UnitWrite[];
+  readonly shard?: number;
   /** aggregateKey (experiment/variant/metric) → field deltas. */
   readonly experiments: ReadonlyMap<string, AggregateDelta>;
   /** safetyKey (flag/variation/minute) → field deltas. */
@@ -191,6 +196,8 @@ export class AnalyticsStore {
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
     private readonly sleep: (ms: number) => Promise<void> = wait,
+    /** The aggregate shards to read (shards.ts): the processor's AGGREGATE_SHARDS, or more. */
+    private readonly shards: number = AGGREGATE_SHARDS,
   ) {}
 
   /** The states of these units (strongly consistent), empty for units never seen. `requests` counts BatchGetItem calls. */
@@ -268,7 +275,7 @@ export class AnalyticsStore {
       items.push({
         Update: {
           TableName: this.tableName,
-          Key: keyOf({ pk: keys.analytics.experiment(experimentKey), sk }),
+          Key: keyOf({ pk: keys.analytics.experiment(experimentKey, tx.shard), sk }),
           ...update,
         },
       });
@@ -280,7 +287,7 @@ export class AnalyticsStore {
       items.push({
         Update: {
           TableName: this.tableName,
-          Key: keyOf({ pk: keys.analytics.flagSafety(flagKey), sk }),
+          Key: keyOf({ pk: keys.analytics.flagSafety(flagKey, tx.shard), sk }),
           UpdateExpression: `${update.UpdateExpression} SET expiresAt = :ttl`,
           ExpressionAttributeNames: update.ExpressionAttributeNames,
           ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':ttl': { N: String(ttl) } },
@@ -319,14 +326,14 @@ export class AnalyticsStore {
   }
 
   /**
-   * Every aggregate of one experiment: one Query (O(variants × metrics) items, plus one per doubling a duration
-   * metric's values span).
+   * Every aggregate of one experiment: one Query per shard and one of the unsharded partition, in parallel
+   * (O(variants × metrics) items each, plus one per doubling a duration metric's values span), merged.
    */
   async readExperimentAggregates(experimentKey: string): Promise<ExperimentAggregates> {
     const variants: Record<string, { units: number; metrics: Record<string, MetricAggregate> }> = {};
     const variantOf = (variant: string) => (variants[variant] ??= { units: 0, metrics: {} });
     const fine = new Map<string, Record<number, number>>();
-    for (const item of await this.queryAll(keys.analytics.experiment(experimentKey))) {
+    for (const item of await this.queryShards((shard) => keys.analytics.experiment(experimentKey, shard))) {
       const { head: variant, tail: metricKey } = splitSortKey(item.sk!.S!);
       const f = numbers(item);
       if (metricKey === UNITS) {
@@ -356,7 +363,7 @@ export class AnalyticsStore {
 
   /**
    * One flag variation's minute aggregates for the UTC minutes from `fromMinute` to `toMinute`, both included
-   * (`2026-01-01T12:34Z`, `minuteOf`), summed: one Query on that range (strongly consistent). Minutes without
+   * (`2026-01-01T12:34Z`, `minuteOf`), summed: one Query on that range per shard (strongly consistent). Minutes without
    * events have no item and add nothing. Throws a RangeError for a malformed minute or variation, or a range
    * that ends before it starts.
    */
@@ -367,7 +374,7 @@ export class AnalyticsStore {
     toMinute: UtcMinute,
   ): Promise<FlagMinuteTotals> {
     checkRange(variation, fromMinute, toMinute, UTC_MINUTE);
-    const items = await this.queryAll(keys.analytics.flagSafety(flagKey), {
+    const items = await this.queryShards((shard) => keys.analytics.flagSafety(flagKey, shard), {
       from: keys.analytics.flagSafetyMinute(variation, fromMinute),
       to: keys.analytics.flagSafetyMinute(variation, toMinute),
     });
@@ -388,7 +395,7 @@ export class AnalyticsStore {
 
   /**
    * One flag variation's unit cells for the UTC hours from `fromHour` to `toHour`, both included
-   * (`2026-01-01T12Z`, `hourOf`), summed: one Query on that range (strongly consistent). Throws a RangeError
+   * (`2026-01-01T12Z`, `hourOf`), summed: one Query on that range per shard (strongly consistent). Throws a RangeError
    * for a malformed hour or variation, or a range that ends before it starts.
    */
   async readFlagUnitSums(
@@ -398,7 +405,7 @@ export class AnalyticsStore {
     toHour: UtcHour,
   ): Promise<FlagUnitSums> {
     checkRange(variation, fromHour, toHour, UTC_HOUR);
-    const items = await this.queryAll(keys.analytics.flagSafety(flagKey), {
+    const items = await this.queryShards((shard) => keys.analytics.flagSafety(flagKey, shard), {
       from: keys.analytics.flagUnitCell(variation, fromHour),
       to: keys.analytics.flagUnitCell(variation, toHour),
     });
@@ -428,6 +435,43 @@ export class AnalyticsStore {
     return sums;
   }
 
+  /**
+   * The items of every shard of an aggregate partition (and of its unsharded partition), read in parallel and
+   * merged by sort key: each number the exact sum of the shards' (`sumDecimals`), so the merged items are those
+   * one unsharded partition would hold, in sort key order. `expiresAt` (set, not added) is the latest.
+   */
+  private async queryShards(
+    pkOf: (shard: number | undefined) => string,
+    range?: { from: string; to: string },
+  ): Promise<Record<string, AttributeValue>[]> {
+    const parts = await Promise.all(
+      shardsToRead(this.shards).map((shard) => this.queryAll(pkOf(shard), range)),
+    );
+    const nonEmpty = parts.filter((items) => items.length > 0);
+    if (nonEmpty.length <= 1) return nonEmpty[0] ?? [];
+    const bySortKey = new Map<string, Map<string, string[]>>();
+    for (const item of nonEmpty.flat()) {
+      const sk = item.sk!.S!;
+      let fields = bySortKey.get(sk);
+      if (fields === undefined) bySortKey.set(sk, (fields = new Map<string, string[]>()));
+      for (const [name, value] of Object.entries(item)) {
+        if (value.N === undefined) continue;
+        const values = fields.get(name);
+        if (values === undefined) fields.set(name, [value.N]);
+        else values.push(value.N);
+      }
+    }
+    return [...bySortKey.keys()].sort(compareSortKeys).map((sk) => {
+      const item: Record<string, AttributeValue> = { pk: { S: pkOf(undefined) }, sk: { S: sk } };
+      for (const [name, values] of bySortKey.get(sk)!) {
+        item[name] = {
+          N: name === 'expiresAt' ? String(Math.max(...values.map(Number))) : sumDecimals(values),
+        };
+      }
+      return item;
+    });
+  }
+
   /** Every item of a partition, or those whose sort key is in [range.from, range.to]. */
   private async queryAll(
     pk: string,
@@ -449,6 +493,11 @@ export class AnalyticsStore {
     for await (const page of pages) items.push(...(page.Items ?? []));
     return items;
   }
+}
+
+/** DynamoDB's order of string sort keys: by UTF-8 bytes. */
+function compareSortKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function keyOf(key: { pk: string; sk: string }): Record<string, AttributeValue> {

@@ -55,8 +55,13 @@ export const keys = {
     flagUsage: (flagKey: string) => ({ pk: `FLAGUSAGE#${flagKey}`, sk: 'TOTAL' }),
     /** What the event processor knows of one unit: its exposures and relevant events (shared/analytics). */
     unitState: (unitId: string) => ({ pk: `UNIT#${unitId}`, sk: 'STATE' }),
-    /** Every aggregate of one experiment in one partition: results read it with one Query. */
-    experiment: (experimentKey: string) => `AGG#EXP#${experimentKey}`,
+    /**
+     * The aggregates of one experiment: in `AGG#EXP#<key>#<shard>` partitions (shard 0…AGGREGATE_SHARDS − 1,
+     * shared/analytics/shards.ts, chosen from the unit id), and in the unsharded `AGG#EXP#<key>` written before
+     * aggregates were sharded (shard undefined). Results read every one and add them up.
+     */
+    experiment: (experimentKey: string, shard?: number) =>
+      shard === undefined ? `AGG#EXP#${experimentKey}` : `AGG#EXP#${experimentKey}#${shard}`,
     /** One variant × metric; metric keys never start with `$`, so `$units` (exposed units) cannot collide. */
     experimentMetric: (variant: string, metricKey: string) => `${variant}#${metricKey}`,
     experimentUnits: (variant: string) => `${variant}#$units`,
@@ -70,12 +75,13 @@ export const keys = {
       sk: 'SEQUENTIAL',
     }),
     /**
-     * Error and latency aggregates of one flag: per variation and UTC minute (`2026-01-01T12:34Z`), and the
+     * Error and latency aggregates of one flag, sharded as the experiments' are: per variation and UTC minute (`2026-01-01T12:34Z`), and the
      * per-unit cells per variation and UTC hour (`2026-01-01T12Z`). Variations start with a letter or digit
      * and never contain `#`, so `$units#…` cannot be a minute item, and `<variation>#` prefixes only that
      * variation's minutes: each reads as one `sk BETWEEN` range.
      */
-    flagSafety: (flagKey: string) => `AGG#FLAG#${flagKey}`,
+    flagSafety: (flagKey: string, shard?: number) =>
+      shard === undefined ? `AGG#FLAG#${flagKey}` : `AGG#FLAG#${flagKey}#${shard}`,
     flagSafetyMinute: (variation: string, minute: string) => `${variation}#${minute}`,
     flagUnitCell: (variation: string, hour: string) => `$units#${variation}#${hour}`,
   },

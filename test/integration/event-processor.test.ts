@@ -20,6 +20,7 @@ import {
   type CommitOutcome,
 } from '../../shared/analytics/store';
 import { hourOf, hourStart, minuteOf } from '../../shared/analytics/contributions';
+import { AGGREGATE_SHARDS, shardOf, shardsToRead } from '../../shared/analytics/shards';
 import { ConfigReader } from '../../shared/config/repository';
 import { keys, type ConfigKind } from '../../shared/db/keys';
 import type { SwitchyardEvent } from '../../shared/events/schema';
@@ -171,7 +172,12 @@ async function storedAggregates(dynamo: TestDynamo): Promise<Map<string, Sums>> 
       for (const [name, value] of Object.entries(item)) {
         if (typeof value === 'number' && name !== 'expiresAt') fields[name] = value;
       }
-      if (kind === 'EXP' || kind === 'FLAG') out.set(key, fields);
+      // Shards (`AGG#EXP#<key>#<shard>`) and the unsharded partition add up, as the readers merge them.
+      if (kind === 'EXP' || kind === 'FLAG') {
+        const into = out.get(key) ?? {};
+        for (const [name, value] of Object.entries(fields)) into[name] = (into[name] ?? 0) + value;
+        out.set(key, into);
+      }
     }
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
@@ -625,18 +631,28 @@ engines.describe('event processor against DynamoDB Local', () => {
       ).rejects.toThrow(RangeError);
       await expect(store.readFlagUnitSums(SAFETY_FLAG, 'on#', fromHour, toHour)).rejects.toThrow(RangeError);
 
-      // A cell expires 14 days after its hour.
+      // A cell expires 14 days after its hour, in every shard that has it.
       const someHour = hours[0]!;
-      const cellItem = await dynamo.doc.send(
-        new GetCommand({
-          TableName: dynamo.tableNames.analytics,
-          Key: {
-            pk: keys.analytics.flagSafety(SAFETY_FLAG),
-            sk: keys.analytics.flagUnitCell('on', someHour),
-          },
-        }),
+      const cellItems = await Promise.all(
+        shardsToRead().map((shard) =>
+          dynamo.doc.send(
+            new GetCommand({
+              TableName: dynamo.tableNames.analytics,
+              Key: {
+                pk: keys.analytics.flagSafety(SAFETY_FLAG, shard),
+                sk: keys.analytics.flagUnitCell('on', someHour),
+              },
+            }),
+          ),
+        ),
       );
-      expect(cellItem.Item?.expiresAt).toBe(hourStart(someHour) / 1000 + SAFETY_AGGREGATE_TTL_DAYS * 86_400);
+      const expiries = cellItems.flatMap((cell): unknown[] =>
+        cell.Item === undefined ? [] : [cell.Item.expiresAt],
+      );
+      expect(expiries.length).toBeGreaterThan(0);
+      for (const expiresAt of expiries) {
+        expect(expiresAt).toBe(hourStart(someHour) / 1000 + SAFETY_AGGREGATE_TTL_DAYS * 86_400);
+      }
     },
     scaledMs(120_000),
   );
@@ -744,17 +760,33 @@ engines.describe('event processor against DynamoDB Local', () => {
     async () => {
       // 200 units with 25 events each, all in one batch: one state write per unit, aggregates shared.
       const log = generateEventLog({ seed: 3, units: 200, eventsPerUnit: 12 });
-      const processor = processorWith({ config: async () => analysisConfig(LOG_EXPERIMENTS, LOG_METRICS) });
-      const records = log.map((e, i) => ({
-        id: String(i),
-        data: Buffer.from(JSON.stringify({ ...e, unitId: `w-${e.unitId}` })),
-      }));
-      const { stats } = await processor.process(records);
+      const batchOf = (prefix: string) =>
+        log.map((e, i) => ({
+          id: String(i),
+          data: Buffer.from(JSON.stringify({ ...e, unitId: `${prefix}-${e.unitId}` })),
+        }));
+      // Unsharded (shards.ts; as before sharding): the units of a transaction share every aggregate item.
+      const unsharded = processorWith({
+        config: async () => analysisConfig(LOG_EXPERIMENTS, LOG_METRICS),
+        aggregateShards: 1,
+      });
+      const { stats } = await unsharded.process(batchOf('w'));
       expect(stats.unitStateWrites).toBeLessThanOrEqual(200);
       expect(stats.writes).toBeLessThan(log.length / 3);
       // ~20 units per transaction before the fine histogram; its items (one per two doublings a duration
       // metric's values span, per variant) take a few of the 100 places.
       expect(stats.transactions).toBeLessThan(stats.unitStateWrites / 15);
+      // Sharded, each shard's units write their own copy of the items: at most one more copy per shard, the
+      // price of the shards (docs/architecture.md, "Hot experiments"), still not growing with events.
+      const sharded = await processorWith({
+        config: async () => analysisConfig(LOG_EXPERIMENTS, LOG_METRICS),
+      }).process(batchOf('ws'));
+      expect(sharded.stats.unitStateWrites).toBe(stats.unitStateWrites);
+      const perCopy = stats.aggregateWrites / stats.transactions;
+      expect(sharded.stats.aggregateWrites).toBeLessThanOrEqual(
+        stats.aggregateWrites + AGGREGATE_SHARDS * perCopy,
+      );
+      expect(sharded.stats.transactions).toBeLessThanOrEqual(stats.transactions + AGGREGATE_SHARDS);
     },
     scaledMs(60_000),
   );
@@ -793,16 +825,23 @@ engines.describe('event processor against DynamoDB Local', () => {
     );
     expect(whale.failed.size).toBe(0);
 
-    const calm = Array.from({ length: 20 }, (_, i) => `calm-${i}`);
-    const dust = [exposureOf('dust', 'huge'), purchaseOf('dust', { properties: { amount: 1e-7 } })];
+    // Every unit in the whale's aggregate shard: the dust must add to the item holding the whale's 1e24, and
+    // share a transaction with the others (units of different shards never do).
+    const inWhaleShard = (prefix: string) =>
+      Array.from({ length: 5000 }, (_, i) => `${prefix}-${i}`).filter(
+        (id) => shardOf(id) === shardOf('whale'),
+      );
+    const calm = inWhaleShard('calm').slice(0, 20);
+    const [giant, dustUnit] = [inWhaleShard('giant')[0]!, inWhaleShard('dust')[0]!];
+    const dust = [exposureOf(dustUnit, 'huge'), purchaseOf(dustUnit, { properties: { amount: 1e-7 } })];
     const events = [
       ...calm.flatMap((unitId, i) => [
         exposureOf(unitId, 'checkout', i % 2 === 0 ? 'control' : 'treatment'),
         purchaseOf(unitId, { value: 3, properties: { amount: 12.5 } }),
       ]),
       // 1e70 (value and amount): Σx² = 1e140, past what DynamoDB can hold; it used to refuse the whole batch.
-      exposureOf('giant', 'checkout'),
-      purchaseOf('giant', { value: 1e70, properties: { amount: 1e70 } }),
+      exposureOf(giant, 'checkout'),
+      purchaseOf(giant, { value: 1e70, properties: { amount: 1e70 } }),
       ...dust,
     ];
     const store = new AnalyticsStore(dynamo.client, dynamo.tableNames.analytics);
@@ -823,9 +862,9 @@ engines.describe('event processor against DynamoDB Local', () => {
     expect(added('control', 'revenue').n).toBe(11);
     expect(added('control', 'revenue').sum).toBeCloseTo(125, 9);
     expect(added('control', 'order-value').n).toBe(10);
-    const { states } = await store.readUnitStates(['giant', 'dust']);
-    expect(states.get('dust')!.version).toBe(0);
-    expect(states.get('giant')!.events.map((e) => [e.value, e.props])).toEqual([[undefined, undefined]]);
+    const { states } = await store.readUnitStates([giant, dustUnit]);
+    expect(states.get(dustUnit)!.version).toBe(0);
+    expect(states.get(giant)!.events.map((e) => [e.value, e.props])).toEqual([[undefined, undefined]]);
     // The refused unit's records fail again on redelivery, alone; the rest is done.
     const again = await processor.process(recordsOf(dust));
     expect([...again.failed.keys()].sort()).toEqual(dust.map((e) => e.eventId).sort());

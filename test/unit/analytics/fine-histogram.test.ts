@@ -9,8 +9,8 @@ import {
 } from '../../../shared/analytics/histogram';
 import { AnalyticsStore, type AggregateTransaction } from '../../../shared/analytics/store';
 
-/** A client that records what it is sent and answers Query with the given items. */
-function recordingClient(items: Record<string, unknown>[] = []) {
+/** A client that records what it is sent and answers a Query with the given items of its partition. */
+function recordingClient(items: ({ pk: { S: string } } & Record<string, unknown>)[] = []) {
   const sent: { input: Record<string, unknown> }[] = [];
   const client = new DynamoDBClient({
     region: 'us-east-1',
@@ -18,7 +18,8 @@ function recordingClient(items: Record<string, unknown>[] = []) {
   });
   client.send = async (command: { input: Record<string, unknown> }) => {
     sent.push(command);
-    return { Items: items };
+    const pk = (command.input.ExpressionAttributeValues as { ':pk'?: { S: string } } | undefined)?.[':pk'];
+    return { Items: items.filter((item) => item.pk.S === pk?.S) };
   };
   return { client, sent };
 }

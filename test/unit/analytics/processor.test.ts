@@ -7,6 +7,7 @@ import {
 import { hourOf, minuteOf } from '../../../shared/analytics/contributions';
 import { bucketOf } from '../../../shared/analytics/histogram';
 import { EventProcessor, type StreamRecord } from '../../../shared/analytics/processor';
+import { shardOf } from '../../../shared/analytics/shards';
 import {
   decodeState,
   emptyUnitState,
@@ -433,7 +434,11 @@ describe('event processor: refused transactions', () => {
       logger: quiet(),
       now: () => T0,
     });
-    const events = ['a', 'b', 'poison', 'c'].map((unit) => exposure(unit));
+    // Units of one aggregate shard, so they share a transaction (units of different shards never do).
+    const [a, b, c] = Array.from({ length: 1000 }, (_, i) => `u${i}`).filter(
+      (id) => shardOf(id) === shardOf('poison'),
+    );
+    const events = [a!, b!, 'poison', c!].map((unit) => exposure(unit));
     const { failed, stats } = await processor.process(records(events));
     expect([...failed]).toEqual([[events[2]!.eventId, 'aggregate transaction refused']]);
     expect(stats.refusedTransactions).toBe(1);
