@@ -18,7 +18,7 @@ const WIDTH = 720;
 const LABEL_WIDTH = 220;
 const ROW_HEIGHT = 32;
 const TOP = 28;
-const RIGHT = 24;
+const RIGHT = 48;
 
 export const percent = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 

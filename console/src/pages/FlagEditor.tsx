@@ -85,7 +85,9 @@ function RuleEditor({
   variations,
   onChange,
   onRemove,
+  editable,
 }: {
+  editable: boolean;
   rule: RuleState;
   index: number;
   variations: readonly string[];
@@ -137,9 +139,11 @@ function RuleEditor({
         variations={variations}
         onChange={(serve) => onChange({ ...rule, serve })}
       />
-      <button type="button" className="danger" onClick={onRemove}>
-        Remove rule {index + 1}
-      </button>
+      {editable ? (
+        <button type="button" className="danger" onClick={onRemove}>
+          Remove rule {index + 1}
+        </button>
+      ) : null}
     </fieldset>
   );
 }
@@ -315,7 +319,7 @@ export function FlagEditor({ session, flagKey }: { session: Session; flagKey: st
                     }
                   />
                 </label>
-                {state.variations.length > 2 ? (
+                {editable && state.variations.length > 2 ? (
                   <button
                     type="button"
                     className="danger"
@@ -326,16 +330,18 @@ export function FlagEditor({ session, flagKey }: { session: Session; flagKey: st
                 ) : null}
               </div>
             ))}
-            <button
-              type="button"
-              onClick={() =>
-                update({
-                  variations: [...state.variations, { key: `v${state.variations.length + 1}`, value: '' }],
-                })
-              }
-            >
-              Add variation
-            </button>
+            {editable ? (
+              <button
+                type="button"
+                onClick={() =>
+                  update({
+                    variations: [...state.variations, { key: `v${state.variations.length + 1}`, value: '' }],
+                  })
+                }
+              >
+                Add variation
+              </button>
+            ) : null}
           </fieldset>
 
           <label>
@@ -354,19 +360,22 @@ export function FlagEditor({ session, flagKey }: { session: Session; flagKey: st
               key={i}
               rule={rule}
               index={i}
+              editable={editable}
               variations={variations}
               onChange={(next) => update({ rules: state.rules.map((r, j) => (j === i ? next : r)) })}
               onRemove={() => update({ rules: state.rules.filter((_, j) => j !== i) })}
             />
           ))}
-          <button
-            type="button"
-            onClick={() =>
-              update({ rules: [...state.rules, newRule(state.rules.length, variations[0] ?? '')] })
-            }
-          >
-            Add rule
-          </button>
+          {editable ? (
+            <button
+              type="button"
+              onClick={() =>
+                update({ rules: [...state.rules, newRule(state.rules.length, variations[0] ?? '')] })
+              }
+            >
+              Add rule
+            </button>
+          ) : null}
           <ServeEditor
             legend="Default rule (no rule matches)"
             serve={state.fallthrough.variation === '' ? newServe(variations[0] ?? '') : state.fallthrough}
