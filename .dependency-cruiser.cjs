@@ -64,6 +64,19 @@ module.exports = {
       },
     },
     {
+      name: 'console-bundles-only-pure-shared-code',
+      severity: 'error',
+      comment:
+        'The console (a browser bundle) talks to the public API only: of shared/ it runs the role matrix and the ' +
+        'rule language constants, and takes the rest as types (import type), never the service, AWS or Node code.',
+      from: { path: '^console/' },
+      to: {
+        path: '^(shared/|lambdas|lib|local|bin|sdk)',
+        pathNot: '^shared/(auth/(roles|permissions)|rules/types)\\.ts$',
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
       name: 'only-clients-import-the-sdk',
       severity: 'error',
       comment: 'The platform does not depend on its SDK: only tests, benchmarks and examples use it.',

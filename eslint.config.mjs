@@ -8,6 +8,7 @@ export default tseslint.config(
       '.switchyard/**',
       'coverage/**',
       'sdk/*/dist/**',
+      'console/dist/**',
       '*.js',
       '*.mjs',
       '*.cjs',

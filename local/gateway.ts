@@ -22,6 +22,7 @@ import {
 } from '../shared/http/gateway-responses';
 import type { LambdaHttpResult } from '../shared/http/response';
 import { handlerEntry, ROUTES, type RouteDefinition } from '../shared/http/routes';
+import { isConsolePath, localSignIn, serveConsole, SIGN_IN_PATH } from './console';
 import { LOCAL_REGION, type LocalIdentity } from './identity';
 import { lambdaContext, type FunctionRuntime } from './lambda-runtime';
 
@@ -186,6 +187,12 @@ export interface GatewayOptions {
    * @default ROUTES
    */
   readonly routes?: readonly RouteDefinition[];
+  /**
+   * Serve the web console (local/console.ts) from this directory on the paths that are not the API's, and its
+   * loopback sign-in at `POST /local/sign-in`.
+   * @default no console
+   */
+  readonly consoleDir?: string;
 }
 
 const LOCAL_ACCOUNT = '000000000000';
@@ -293,6 +300,15 @@ export class LocalGateway {
     }
 
     const matched = matchRoute(method, url.pathname, this.options.routes);
+    const consoleDir = this.options.consoleDir;
+    if (matched === null && consoleDir !== undefined) {
+      if (method === 'POST' && url.pathname === SIGN_IN_PATH) {
+        const body = await readBody(req);
+        if (body === 'too-large') return this.sendError(res, GATEWAY_ERRORS.tooLarge, requestId, origin);
+        return localSignIn(this.options.identity, req, res, body);
+      }
+      if (isConsolePath(method, url.pathname)) return serveConsole(url.pathname, method, res, consoleDir);
+    }
     if (matched === null) return this.sendError(res, GATEWAY_ERRORS.notFound, requestId, origin);
     const body = await readBody(req);
     if (body === 'too-large') return this.sendError(res, GATEWAY_ERRORS.tooLarge, requestId, origin);

@@ -25,6 +25,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deleteTables, ensureTables, relayDynamoLocal, startDynamoLocal } from './dynamodb';
+import { CONSOLE_DIST } from './console';
 import { LocalGateway } from './gateway';
 import { LocalIdentity, LOCAL_REGION } from './identity';
 import { ensureStream, startKinesisLocal } from './kinesis';
@@ -359,6 +360,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       corsAllowedOrigins: ['*'],
       log,
       authorizerCacheSeconds: options.authorizerCacheSeconds,
+      consoleDir: CONSOLE_DIST,
     });
     const host = options.host ?? '127.0.0.1';
     const port = await phase('gateway listening', () => gateway.listen(options.port, host));
