@@ -1,9 +1,9 @@
 /**
  * Aggregate shards (docs/architecture.md, "Hot experiments"). A DynamoDB partition takes about 1 000 write
- * units a second, and every aggregate of one experiment (of one flag's error/latency minutes and unit cells)
- * used to sit in one partition: one popular experiment throttled the pipeline. Aggregates are now written
- * across AGGREGATE_SHARDS partitions (`AGG#EXP#<key>#<shard>`, `AGG#FLAG#<key>#<shard>`), the shard chosen
- * from the unit id, and merged on read.
+ * units a second, and every aggregate of one experiment used to sit in one partition: one popular experiment
+ * throttled the pipeline. An experiment's aggregates are now written across AGGREGATE_SHARDS partitions
+ * (`AGG#EXP#<key>#<shard>`), the shard chosen from the unit id, and merged on read. A flag's error/latency
+ * minutes and unit cells are not (store.ts `commit`: the safety monitor reads them every minute).
  *
  * - **From the unit id, deterministically**: a unit's contributions always go to the same shard, so what it
  *   added earlier (its state's `applied`) is taken off where it was added, and each shard item holds exactly

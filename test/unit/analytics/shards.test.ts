@@ -89,14 +89,14 @@ describe('aggregate shards', () => {
     });
   });
 
-  it('merges a flag’s minutes and unit cells from every shard before summing the range', async () => {
-    const legacy = 'AGG#FLAG#api';
+  it('reads a flag’s minutes and unit cells from its one partition: flags are not sharded (the monitor reads them every minute)', async () => {
+    const flag = 'AGG#FLAG#api';
     const { client } = partitionedClient([
-      { pk: { S: legacy }, sk: { S: 'on#2026-01-01T12:00Z' }, err: { N: '1' }, expiresAt: { N: '100' } },
-      { pk: { S: `${legacy}#2` }, sk: { S: 'on#2026-01-01T12:00Z' }, err: { N: '2' }, lat: { N: '5' } },
-      { pk: { S: `${legacy}#5` }, sk: { S: 'on#2026-01-01T12:01Z' }, lat: { N: '1' }, h3: { N: '1' } },
-      { pk: { S: `${legacy}#5` }, sk: { S: '$units#on#2026-01-01T12Z' }, u: { N: '2' }, ee: { N: '5' } },
-      { pk: { S: `${legacy}#6` }, sk: { S: '$units#on#2026-01-01T12Z' }, u: { N: '1' }, ee: { N: '4' } },
+      { pk: { S: flag }, sk: { S: 'on#2026-01-01T12:00Z' }, err: { N: '3' }, lat: { N: '5' } },
+      { pk: { S: flag }, sk: { S: 'on#2026-01-01T12:01Z' }, lat: { N: '1' }, h3: { N: '1' } },
+      { pk: { S: flag }, sk: { S: '$units#on#2026-01-01T12Z' }, u: { N: '3' }, ee: { N: '9' } },
+      // A shard partition of the flag is never written, and never read.
+      { pk: { S: `${flag}#2` }, sk: { S: 'on#2026-01-01T12:00Z' }, err: { N: '100' } },
     ]);
     const store = new AnalyticsStore(client, 'analytics');
     expect(await store.readFlagMinutes('api', 'on', '2026-01-01T12:00Z', '2026-01-01T12:01Z')).toMatchObject({
