@@ -329,7 +329,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const runningJobs = new Set<Promise<void>>();
     for (const job of jobs) {
       const handler = functions.get<ScheduledEvent, void>(job.entry);
+      let running: Promise<void> | null = null;
       const timer = setInterval(() => {
+        // A run still going when the next tick comes: the tick is skipped (a short local minute must not pile up
+        // runs of a job that takes longer than it, as the safety monitor did with a slow DynamoDB Local).
+        if (running !== null) return;
         const event: ScheduledEvent = {
           version: '0',
           id: crypto.randomUUID(),
@@ -345,7 +349,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           log(`${job.name} failed: ${String(error)}`),
         );
         runningJobs.add(run);
-        void run.finally(() => runningJobs.delete(run));
+        running = run;
+        void run.finally(() => {
+          runningJobs.delete(run);
+          running = null;
+        });
       }, job.everyMinutes * msPerMinute);
       stops.push(async () => {
         clearInterval(timer);
