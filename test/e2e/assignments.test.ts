@@ -3,6 +3,7 @@ import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { eventSchema, type SwitchyardEvent } from '../../shared/events/schema';
 import { streamEvents } from '../support/event-stream';
 import { requireEngines } from '../support/engines';
+import type { Ruleset } from '../../shared/rules/types';
 import { apiCaller, eventually, mapConcurrent, PUBLISH_BUDGET_MS } from '../support/http';
 
 const engines = requireEngines(['java']);
@@ -150,10 +151,14 @@ engines.describe('experiment assignment end to end (schedule → sweep → assig
           })
         ).status,
       ).toBe(409);
-      const before = (await assign({ unitId: 'probe-unit' })).revision;
+      // Waits for the ruleset to carry the new traffic itself: a revision read after the PATCH may already include
+      // it (propagation takes ~0.4 s), and a later one may come from another change.
       await eventually(
         'the new traffic is published',
-        async () => (await assign({ unitId: 'x' })).revision > before,
+        async () => {
+          const ruleset = (await sdk('GET', '/api/v1/sdk/ruleset')).json as unknown as Ruleset;
+          return ruleset.experiments?.find((e) => e.key === 'checkout-button')?.trafficAllocation === 9000;
+        },
         scaledMs(PUBLISH_BUDGET_MS),
       );
 
