@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scaledMs } from '../../local/timing';
-import type { ExperimentResults } from '../../shared/results/service';
 import { requireEngines } from '../support/engines';
+import { countedSoFar, exposedPurchases, startPurchaseExperiment } from '../support/fault-scenario';
 import { apiCaller, eventually, PUBLISH_BUDGET_MS } from '../support/http';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { sharedDynamoEndpoint } from '../support/shared-engines';
@@ -57,38 +57,13 @@ engines.describe('fault: DynamoDB killed and restarted', () => {
         })
       ).status,
     ).toBe(201);
-    expect(
-      (
-        await asAdmin('POST', '/api/v1/metrics', {
-          key: 'purchase',
-          name: 'Purchase',
-          type: 'conversion',
-          eventName: 'purchase',
-        })
-      ).status,
-    ).toBe(201);
-    expect(
-      (
-        await asAdmin('POST', '/api/v1/experiments', {
-          key: 'outage',
-          name: 'Outage',
-          variants: [
-            { key: 'control', name: 'Control', weight: 5000, isControl: true },
-            { key: 'treatment', name: 'Treatment', weight: 5000 },
-          ],
-          primaryMetric: 'purchase',
-        })
-      ).status,
-    ).toBe(201);
-    expect((await asAdmin('POST', '/api/v1/experiments/outage/start', { version: 1 })).status).toBe(200);
+    await startPurchaseExperiment(asAdmin, 'outage');
     await eventually(
       'the ruleset carries the flag',
-      async () =>
-        (await sdk('POST', '/api/v1/evaluate', { context: { targetingKey: 'probe' } })).status === 200 &&
-        (
-          (await sdk('POST', '/api/v1/evaluate', { context: { targetingKey: 'probe' } })).json
-            .results as unknown[]
-        ).length === 1,
+      async () => {
+        const answer = await sdk('POST', '/api/v1/evaluate', { context: { targetingKey: 'probe' } });
+        return answer.status === 200 && (answer.json.results as unknown[]).length === 1;
+      },
       scaledMs(PUBLISH_BUDGET_MS),
     );
   }, scaledMs(120_000));
@@ -99,39 +74,16 @@ engines.describe('fault: DynamoDB killed and restarted', () => {
     await relay?.stop();
   });
 
-  const eventsFor = (from: number, count: number) =>
-    Array.from({ length: count }, (_, i) => {
-      const unitId = `unit-${from + i}`;
-      const at = new Date().toISOString();
-      const variant = (from + i) % 2 === 0 ? 'control' : 'treatment';
-      return [
-        {
-          eventId: randomUUID(),
-          type: 'exposure',
-          name: '$exposure',
-          unitId,
-          timestamp: at,
-          experimentKey: 'outage',
-          variant,
-        },
-        { eventId: randomUUID(), type: 'track', name: 'purchase', unitId, timestamp: at },
-      ];
-    }).flat();
-  const results = async () =>
-    (await asAdmin('GET', '/api/v1/experiments/outage/results')).json as unknown as ExperimentResults;
-  const counted = (r: ExperimentResults) => ({
-    units: r.variants.reduce((sum, v) => sum + v.units, 0),
-    conversions: r.metrics[0]!.variants.reduce((sum, v) => sum + (v.conversions ?? 0), 0),
-  });
+  const counted = () => countedSoFar(asAdmin, 'outage');
 
   it(
     'keeps evaluating, refuses writes with 503, accepts events, and counts every accepted event after recovery',
     async () => {
-      const before = eventsFor(0, 40);
+      const before = exposedPurchases('outage', 0, 40);
       expect((await sdk('POST', '/api/v1/events', { events: before })).json.refused).toEqual([]);
       await eventually(
         'the events before the outage are counted',
-        async () => counted(await results()).units === 40,
+        async () => (await counted()).units === 40,
         scaledMs(60_000),
         500,
       );
@@ -139,7 +91,7 @@ engines.describe('fault: DynamoDB killed and restarted', () => {
       await relay.down();
       const downAt = Date.now();
       // Events: accepted (the stream is up), every one of them.
-      const during = eventsFor(40, 60);
+      const during = exposedPurchases('outage', 40, 60);
       const sent = await sdk('POST', '/api/v1/events', { events: during });
       expect(sent.status).toBe(200);
       expect(sent.json.refused).toEqual([]);
@@ -162,7 +114,7 @@ engines.describe('fault: DynamoDB killed and restarted', () => {
       await eventually(
         'every accepted event is counted after recovery',
         async () => {
-          const now = counted(await results());
+          const now = await counted();
           return now.units === 100 && now.conversions === 100;
         },
         scaledMs(120_000),

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { startKinesisLocal, type KinesisLocal } from '../../local/kinesis';
 import { freePort } from '../../local/ports';
 import { scaledMs } from '../../local/timing';
-import type { ExperimentResults } from '../../shared/results/service';
 import { requireEngines } from '../support/engines';
+import { countedSoFar, exposedPurchases, startPurchaseExperiment } from '../support/fault-scenario';
 import { apiCaller, eventually, PUBLISH_BUDGET_MS } from '../support/http';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { startTcpFaultRelay, type TcpFaultRelay } from '../support/tcp-fault-relay';
@@ -33,32 +32,7 @@ engines.describe('fault: the events stream stopped', () => {
     admin = (await platform.identity.signIn({ role: 'admin' })).token;
     key = (await asAdmin('POST', '/api/v1/api-keys', { name: 'backend', type: 'server' })).json
       .secret as string;
-    expect(
-      (
-        await asAdmin('POST', '/api/v1/metrics', {
-          key: 'purchase',
-          name: 'Purchase',
-          type: 'conversion',
-          eventName: 'purchase',
-        })
-      ).status,
-    ).toBe(201);
-    expect(
-      (
-        await asAdmin('POST', '/api/v1/experiments', {
-          key: 'stream-outage',
-          name: 'Stream outage',
-          variants: [
-            { key: 'control', name: 'Control', weight: 5000, isControl: true },
-            { key: 'treatment', name: 'Treatment', weight: 5000 },
-          ],
-          primaryMetric: 'purchase',
-        })
-      ).status,
-    ).toBe(201);
-    expect((await asAdmin('POST', '/api/v1/experiments/stream-outage/start', { version: 1 })).status).toBe(
-      200,
-    );
+    await startPurchaseExperiment(asAdmin, 'stream-outage');
     await eventually(
       'the ruleset carries the experiment',
       async () =>
@@ -77,36 +51,15 @@ engines.describe('fault: the events stream stopped', () => {
     await kinesalite?.stop();
   });
 
-  const eventsFor = (from: number, count: number) =>
-    Array.from({ length: count }, (_, i) => {
-      const unitId = `unit-${from + i}`;
-      const at = new Date().toISOString();
-      return [
-        {
-          eventId: randomUUID(),
-          type: 'exposure',
-          name: '$exposure',
-          unitId,
-          timestamp: at,
-          experimentKey: 'stream-outage',
-          variant: (from + i) % 2 === 0 ? 'control' : 'treatment',
-        },
-        { eventId: randomUUID(), type: 'track', name: 'purchase', unitId, timestamp: at },
-      ];
-    }).flat();
-  const counted = async () => {
-    const r = (await asAdmin('GET', '/api/v1/experiments/stream-outage/results'))
-      .json as unknown as ExperimentResults;
-    return {
-      units: r.variants.reduce((sum, v) => sum + v.units, 0),
-      conversions: r.metrics[0]!.variants.reduce((sum, v) => sum + (v.conversions ?? 0), 0),
-    };
-  };
+  const counted = () => countedSoFar(asAdmin, 'stream-outage');
 
   it(
     'answers 503 with Retry-After while nothing can be stored, keeps evaluating, and counts what is sent again',
     async () => {
-      expect((await sdk('POST', '/api/v1/events', { events: eventsFor(0, 10) })).json.refused).toEqual([]);
+      expect(
+        (await sdk('POST', '/api/v1/events', { events: exposedPurchases('stream-outage', 0, 10) })).json
+          .refused,
+      ).toEqual([]);
       await eventually(
         'the events before the outage are counted (and the probe unit)',
         async () => (await counted()).units === 11,
@@ -115,7 +68,7 @@ engines.describe('fault: the events stream stopped', () => {
       );
 
       await relay.down();
-      const during = eventsFor(10, 20);
+      const during = exposedPurchases('stream-outage', 10, 20);
       const refused = await sdk('POST', '/api/v1/events', { events: during });
       expect(refused.status).toBe(503);
       expect(refused.json).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.any(String) });
