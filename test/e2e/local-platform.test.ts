@@ -10,14 +10,19 @@ import { requireEngines } from '../support/engines';
 const engines = requireEngines(['java']);
 const ROOT = resolve(__dirname, '../..');
 
-/** Start `npm start`'s program exactly as a user would, on a free port, and wait for its banner. */
+/**
+ * Start `npm start`'s program exactly as `npm start` does (`node --import tsx`: one process, so Ctrl-C reaches
+ * its own handler; tsx's CLI would relay it to a child and kill that child if it had not answered within 30 ms,
+ * exit code 130 on a busy machine), on a free port, and wait for its banner.
+ */
 async function startCli(
   dataDir: string,
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(
     process.execPath,
     [
-      join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+      '--import',
+      'tsx',
       'bin/local.ts',
       '--port',
       '0',

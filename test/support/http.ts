@@ -1,4 +1,5 @@
 import { documentValidator } from './openapi-validator';
+import { targetFor } from './prism';
 
 /**
  * HTTP helpers for end-to-end tests against the local platform. Every answer is checked against the OpenAPI
@@ -34,7 +35,7 @@ export async function request(
   { credential, body, rawBody, headers = {} }: HttpRequest = {},
 ): Promise<HttpAnswer> {
   const payload = rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
-  const res = await fetch(`${baseUrl}${path}`, {
+  const res = await fetch(`${targetFor(baseUrl, payload)}${path}`, {
     method,
     headers: {
       ...(credential === undefined ? {} : { Authorization: `Bearer ${credential}` }),

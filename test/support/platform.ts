@@ -8,6 +8,7 @@ import { scaledMs } from '../../local/timing';
 import type { DirectoryUser } from '../../shared/users/directory';
 import { stopWhenFileEnds } from './cleanup';
 import type { ChildPlatformOptions, FromChild, ToChild } from './platform-process';
+import { validatingProxy } from './prism';
 import { sharedDynamoEndpoint } from './shared-engines';
 
 /**
@@ -73,9 +74,23 @@ export function startTestPlatform(options: TestPlatformOptions = {}): Promise<Te
       : { dynamoEndpoint: shared, tablePrefix: `e2e-${randomUUID().slice(0, 8)}` }),
     ...platformOptions,
   };
-  return stopWhenFileEnds((): Promise<TestPlatform> =>
-    inProcess ? startPlatform(resolved) : startChildPlatform(resolved),
-  );
+  return stopWhenFileEnds(async (): Promise<TestPlatform> => {
+    const platform = await (inProcess ? startPlatform(resolved) : startChildPlatform(resolved));
+    const proxy = await validatingProxy(platform.url).catch(async (error: unknown) => {
+      await platform.stop();
+      throw error;
+    });
+    if (proxy === undefined) return platform;
+    // `npm run test:prism`: the tests reach the platform through Prism, which checks every exchange.
+    return {
+      ...platform,
+      url: proxy.url,
+      stop: async () => {
+        await proxy.stop();
+        await platform.stop();
+      },
+    };
+  });
 }
 
 /** The child's output, kept (the last KEPT_OUTPUT_BYTES) or streamed to stderr. */

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../../..');
 
 /** `npm start`'s program refuses bad options before it starts anything (no engine needed). */
 const start = (...args: string[]) =>
-  spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'bin/local.ts', ...args], {
+  spawnSync(process.execPath, ['--import', 'tsx', 'bin/local.ts', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60_000,
