@@ -12,12 +12,14 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { API_KEY_AUTHORIZER } from '../shared/api-keys/authorizer';
 import { CORS_ALLOWED_HEADERS, CORS_ALLOWED_METHODS, CORS_EXPOSED_HEADERS } from '../shared/http/cors';
 import {
   gatewayErrorBody,
   gatewayErrorHeaders,
   GATEWAY_ERRORS,
+  GATEWAY_MIN_COMPRESSION_BYTES,
   type GatewayError,
 } from '../shared/http/gateway-responses';
 import type { LambdaHttpResult } from '../shared/http/response';
@@ -25,6 +27,36 @@ import { handlerEntry, ROUTES, type RouteDefinition } from '../shared/http/route
 import { isConsolePath, localSignIn, serveConsole, SIGN_IN_PATH } from './console';
 import { LOCAL_REGION, type LocalIdentity } from './identity';
 import { lambdaContext, type FunctionRuntime } from './lambda-runtime';
+
+/** Whether an `Accept-Encoding` value takes gzip (a `q=0` refuses it). */
+function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  return (acceptEncoding ?? '').split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') return false;
+    return !params.some((param) => /^\s*q=0(?:\.0*)?\s*$/.test(param));
+  });
+}
+
+/**
+ * The function's answer as API Gateway sends it with `minimumCompressionSize`: gzip-encoded when the caller
+ * accepts gzip and the body has at least GATEWAY_MIN_COMPRESSION_BYTES; headers (the ETag among them) unchanged
+ * but for `Content-Encoding` and `Vary`.
+ */
+function compressed(
+  acceptEncoding: string | undefined,
+  result: LambdaHttpResult,
+): { headers: Record<string, string>; body: string | Buffer } {
+  const headers = { ...result.headers };
+  const body = result.body;
+  if (!acceptsGzip(acceptEncoding)) return { headers, body };
+  const bytes = Buffer.from(body, 'utf8');
+  if (bytes.length < GATEWAY_MIN_COMPRESSION_BYTES) return { headers, body };
+  const vary = headers.vary ?? headers.Vary;
+  delete headers.Vary;
+  headers.vary = vary === undefined ? 'Accept-Encoding' : `${vary}, Accept-Encoding`;
+  headers['content-encoding'] = 'gzip';
+  return { headers, body: gzipSync(bytes) };
+}
 
 /** API Gateway's own payload limit for REST APIs; the functions enforce the smaller product limit. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -336,8 +368,9 @@ export class LocalGateway {
       console.error(`local gateway: ${route.handler} function failed`, error);
       return this.sendError(res, GATEWAY_ERRORS.internal, requestId, origin);
     }
-    res.writeHead(result.statusCode, { ...result.headers, 'x-amzn-requestid': requestId });
-    res.end(result.body);
+    const { headers, body: payload } = compressed(req.headers['accept-encoding'], result);
+    res.writeHead(result.statusCode, { ...headers, 'x-amzn-requestid': requestId });
+    res.end(payload);
   }
 
   /**

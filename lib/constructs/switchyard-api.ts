@@ -1,4 +1,4 @@
-import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Size, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -27,6 +27,7 @@ import {
   GATEWAY_ERRORS,
   gatewayErrorBody,
   gatewayErrorHeaders,
+  GATEWAY_MIN_COMPRESSION_BYTES,
   type GatewayError,
 } from '../../shared/http/gateway-responses';
 import { ROUTES, routeKey, type HandlerGroup, type RouteDefinition } from '../../shared/http/routes';
@@ -112,6 +113,8 @@ export class SwitchyardApi extends Construct {
       restApiName: `switchyard-${props.stageName}`,
       description: `Switchyard API (${props.stageName})`,
       endpointTypes: [EndpointType.REGIONAL],
+      // gzip for callers that accept it (the ruleset is JSON that compresses ~10×); the ETag is unchanged.
+      minCompressionSize: Size.bytes(GATEWAY_MIN_COMPRESSION_BYTES),
       // SDK routes require an API Gateway key for their usage plans, which only the API-key authorizer names
       // (`usageIdentifierKey`, shared/api-keys/usage-plans.ts): an X-API-Key header is never read as one.
       apiKeySourceType: props.apiKeyAuthorizer ? ApiKeySourceType.AUTHORIZER : undefined,

@@ -5,6 +5,13 @@ import * as z from 'zod';
  * gateway responses and the local platform answers with the same ones, so a client sees one error shape
  * (`{code, message, requestId}`, SPEC §3) whoever produced it.
  */
+/**
+ * Answers of at least this many bytes are compressed when the caller accepts it (API Gateway's
+ * `minimumCompressionSize`, set from this in lib/constructs/switchyard-api.ts; the local gateway does the same).
+ * The ETag stays that of the uncompressed answer, so a conditional request works either way.
+ */
+export const GATEWAY_MIN_COMPRESSION_BYTES = 1024;
+
 export interface GatewayError {
   readonly status: number;
   readonly code: string;

@@ -8,7 +8,11 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { STAGE_NAMES } from '../../lib/config';
 import { SwitchyardApi, type SwitchyardApiProps } from '../../lib/constructs/switchyard-api';
 import { BASE_ENV_KEYS } from '../../lib/constructs/switchyard-function';
-import { GATEWAY_ERRORS, gatewayErrorBody } from '../../shared/http/gateway-responses';
+import {
+  GATEWAY_ERRORS,
+  GATEWAY_MIN_COMPRESSION_BYTES,
+  gatewayErrorBody,
+} from '../../shared/http/gateway-responses';
 import { ROUTES, routeKey, type RouteDefinition } from '../../shared/http/routes';
 import { onlyResource, resourcesOf, stageOf, testApp } from './synth';
 
@@ -215,6 +219,12 @@ describe.each(STAGE_NAMES)('API stack (%s)', (name) => {
 
   it('has a request validator', () => {
     api.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
+  });
+
+  it('gzips answers of 1 KiB or more for callers that accept it (as the local gateway does)', () => {
+    api.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      MinimumCompressionSize: GATEWAY_MIN_COMPRESSION_BYTES,
+    });
   });
 
   describe('gateway responses', () => {

@@ -1,5 +1,8 @@
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { GATEWAY_MAX_HEADER_BYTES, LocalGateway, matchRoute } from '../../../local/gateway';
 import type { LocalIdentity } from '../../../local/identity';
+import { GATEWAY_MIN_COMPRESSION_BYTES } from '../../../shared/http/gateway-responses';
 import type { LambdaHttpResult } from '../../../shared/http/response';
 import type { RouteDefinition } from '../../../shared/http/routes';
 
@@ -86,5 +89,71 @@ describe('the local gateway’s own answers', () => {
     const res = await fetch(`${url}/api/v1/nothing`);
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual(errorBody('NOT_FOUND'));
+  });
+});
+
+describe('compression, as API Gateway’s minimumCompressionSize does it', () => {
+  const big = JSON.stringify({
+    flags: Array.from({ length: 200 }, (_, i) => ({ key: `flag-${i}`, on: true })),
+  });
+  const answers: Record<string, string> = { '/api/v1/big': big, '/api/v1/small': '{"ok":true}' };
+  const gateway = new LocalGateway({
+    identity: {} as unknown as LocalIdentity,
+    functions: {
+      get: (() =>
+        async (event: { path: string }): Promise<LambdaHttpResult> => ({
+          statusCode: 200,
+          headers: { 'content-type': 'application/json', etag: '"7"', vary: 'Origin' },
+          body: answers[event.path] ?? '',
+        })) as never,
+    },
+    stage: 'test',
+    corsAllowedOrigins: [],
+    routes: [route('GET', '/api/v1/big'), route('GET', '/api/v1/small')],
+  });
+  let port = 0;
+  beforeAll(async () => {
+    port = await gateway.listen(0, '127.0.0.1');
+  });
+  afterAll(() => gateway.close());
+
+  /** A raw GET (fetch would decode gzip and hide it). */
+  const get = (path: string, acceptEncoding?: string) =>
+    new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const req = httpGet(
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          headers: acceptEncoding === undefined ? {} : { 'accept-encoding': acceptEncoding },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        },
+      );
+      req.on('error', reject);
+    });
+
+  it('gzips an answer of 1 KiB or more for a caller that accepts gzip, keeping its ETag', async () => {
+    expect(Buffer.byteLength(big)).toBeGreaterThanOrEqual(GATEWAY_MIN_COMPRESSION_BYTES);
+    const res = await get('/api/v1/big', 'br;q=1, gzip;q=0.8');
+    expect(res.headers['content-encoding']).toBe('gzip');
+    expect(res.headers.etag).toBe('"7"');
+    expect(res.headers.vary).toBe('Origin, Accept-Encoding');
+    expect(res.body.length).toBeLessThan(Buffer.byteLength(big) / 4);
+    expect(gunzipSync(res.body).toString('utf8')).toBe(big);
+  });
+
+  it('sends it as is without gzip in Accept-Encoding, with gzip refused, or under 1 KiB', async () => {
+    for (const acceptEncoding of [undefined, 'identity', 'br', 'gzip;q=0']) {
+      const res = await get('/api/v1/big', acceptEncoding);
+      expect(res.headers['content-encoding']).toBeUndefined();
+      expect(res.body.toString('utf8')).toBe(big);
+    }
+    const small = await get('/api/v1/small', 'gzip');
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(small.body.toString('utf8')).toBe('{"ok":true}');
   });
 });
