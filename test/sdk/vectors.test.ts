@@ -3,25 +3,35 @@ import {
   type Client,
   type EvaluationContext as OpenFeatureContext,
 } from '@openfeature/server-sdk';
+import {
+  OpenFeature as OpenFeatureWeb,
+  type Client as WebClient,
+  type EvaluationDetails as WebEvaluationDetails,
+  type FlagValue,
+} from '@openfeature/web-sdk';
 import { createClient, type EvaluationDetails, type FlagKind, type LocalClient } from '../../sdk/js/src';
 import { SwitchyardProvider } from '../../sdk/js/src/openfeature';
+import { SwitchyardWebProvider } from '../../sdk/openfeature-web/src';
 import type { Assignment, EvaluationResult, Ruleset } from '../../shared/rules';
 import assignments from '../vectors/assignments.json';
 import bucketing from '../vectors/bucketing.json';
 import evaluation from '../vectors/evaluation.json';
 import { fakeFetch, reply } from './support';
+import {
+  DEFAULTS,
+  kindOf,
+  ofrepFetch,
+  webDetails,
+  webExpectation,
+  type EvaluationCase,
+  type KeyType,
+} from './vectors';
 
 /**
- * The contract vectors (test/vectors, docs/rules.md §5) through the SDK's local mode and through the
- * OpenFeature server provider: the same files the engine, the web provider and the Python SDK answer.
+ * The contract vectors (test/vectors, docs/rules.md §5) through the SDK's local mode, the OpenFeature server
+ * provider, and the OpenFeature web provider (over OFREP bulk evaluation, answered in-process by the platform's
+ * own OFREP code from the vector's ruleset). The engine and the Python SDK answer the same files elsewhere.
  */
-interface EvaluationCase {
-  description: string;
-  flagKey: string;
-  context: unknown;
-  options?: { kind?: FlagKind; clientSideOnly?: boolean };
-  expected: Omit<EvaluationResult, 'flagKey' | 'errorMessage'>;
-}
 interface AssignmentCase {
   description: string;
   context: unknown;
@@ -44,17 +54,6 @@ function clientFor(ruleset: Ruleset): LocalClient {
     ruleset,
     pollIntervalMs: 0,
   });
-}
-
-const DEFAULTS: Record<FlagKind, boolean | string | number | object> = {
-  boolean: false,
-  string: '<default>',
-  number: -1,
-  json: { default: true },
-};
-
-function kindOf(ruleset: Ruleset, c: EvaluationCase): FlagKind {
-  return c.options?.kind ?? ruleset.flags.find((f) => f.key === c.flagKey)?.kind ?? 'boolean';
 }
 
 /** What a typed getter must answer for an expectation: the caller's default on ERROR. */
@@ -169,6 +168,65 @@ describe('evaluation vectors through the OpenFeature server provider', () => {
   );
 });
 
+/** A web client in `domain` whose provider asks `ruleset` with a server or a client key. */
+async function webClientFor(domain: string, ruleset: Ruleset, apiKey: KeyType): Promise<WebClient> {
+  const provider = new SwitchyardWebProvider({
+    baseUrl: 'https://vectors.test',
+    apiKey,
+    fetch: ofrepFetch(ruleset),
+    pollIntervalMs: 0,
+  });
+  await OpenFeatureWeb.setProviderAndWait(domain, provider);
+  return OpenFeatureWeb.getClient(domain);
+}
+
+/** The static-context paradigm: set the case's context (one bulk request), then resolve synchronously. */
+async function resolveOnWeb(client: WebClient, kind: FlagKind, flagKey: string, context: unknown) {
+  await OpenFeatureWeb.setContext(client.metadata.domain!, context as OpenFeatureContext);
+  let details: WebEvaluationDetails<FlagValue>;
+  switch (kind) {
+    case 'boolean':
+      details = client.getBooleanDetails(flagKey, DEFAULTS.boolean as boolean);
+      break;
+    case 'string':
+      details = client.getStringDetails(flagKey, DEFAULTS.string as string);
+      break;
+    case 'number':
+      details = client.getNumberDetails(flagKey, DEFAULTS.number as number);
+      break;
+    case 'json':
+      details = client.getObjectDetails(flagKey, DEFAULTS.json as { default: boolean });
+      break;
+  }
+  return webDetails(details);
+}
+
+describe('evaluation vectors through the OpenFeature web provider (OFREP)', () => {
+  // OpenFeature contexts are objects, and OFREP refuses any other context (INVALID_CONTEXT): the null and array
+  // contexts are the SDK's and the engine's business. Every other case runs — the client-key ones with a
+  // client key, the rest with a server key (which sees every flag, as the vectors assume).
+  const webCases = evaluationCases.filter((c) => isObject(c.context));
+  const clients: Partial<Record<KeyType, WebClient>> = {};
+  beforeAll(async () => {
+    clients.server = await webClientFor('web-vectors-server', evaluationRuleset, 'server');
+    clients.client = await webClientFor('web-vectors-client', evaluationRuleset, 'client');
+  });
+  afterAll(() => OpenFeatureWeb.clearProviders());
+
+  it('runs all but the three cases whose context is not an object', () => {
+    expect(webCases.length).toBe(evaluationCases.length - 3);
+  });
+
+  it.each(webCases.map((c) => [c.flagKey, c.description, c]))('%s: %s', async (_flag, _description, c) => {
+    const kind = kindOf(evaluationRuleset, c);
+    const client = clients[c.options?.clientSideOnly === true ? 'client' : 'server']!;
+    const flag = evaluationRuleset.flags.find((f) => f.key === c.flagKey);
+    expect(await resolveOnWeb(client, kind, c.flagKey, c.context)).toEqual(
+      webExpectation(c.expected, kind, flag, evaluationRuleset.experiments ?? []),
+    );
+  });
+});
+
 describe('assignment vectors through the SDK (local mode) and the provider', () => {
   const ruleset = assignments.ruleset as unknown as Ruleset;
   const cases = assignments.cases as unknown as AssignmentCase[];
@@ -262,4 +320,33 @@ describe('bucketing vectors through the SDK’s splits', () => {
       expect(client.getBooleanDetails(`b${i}-hi`, context, true)).toMatchObject({ variation: 'below' });
     },
   );
+});
+
+describe('assignment vectors’ flag answers through the OpenFeature web provider (OFREP)', () => {
+  // OFREP evaluates flags only: the assignments themselves (`assign`) have no OFREP form and no web provider
+  // method, so only each case's flag answer runs here — for the cases whose context is an object (see above).
+  const ruleset = assignments.ruleset as unknown as Ruleset;
+  const experiments = ruleset.experiments ?? [];
+  const cases = (assignments.cases as unknown as AssignmentCase[]).filter(
+    (c) => c.flag !== undefined && isObject(c.context),
+  );
+  let client: WebClient;
+  beforeAll(async () => {
+    client = await webClientFor('web-vectors-assignments', ruleset, 'server');
+  });
+  afterAll(() => OpenFeatureWeb.clearProviders());
+
+  it('runs every flag answer but the three whose context is not an object', () => {
+    const withFlag = (assignments.cases as unknown as AssignmentCase[]).filter((c) => c.flag !== undefined);
+    expect(cases.length).toBe(withFlag.length - 3);
+  });
+
+  it.each(cases.map((c) => [c.description, c]))('%s', async (_description, c) => {
+    const { flagKey, expected } = c.flag!;
+    const flag = ruleset.flags.find((f) => f.key === flagKey);
+    const kind = flag?.kind ?? 'string';
+    expect(await resolveOnWeb(client, kind, flagKey, c.context)).toEqual(
+      webExpectation(expected, kind, flag, experiments),
+    );
+  });
 });

@@ -46,6 +46,9 @@ const sdkAsPackage: Plugin = {
   },
 };
 
+/** The SDK's main entry (client and engine), minified and gzipped: the 15 KB, read as 15 KiB. */
+export const SDK_GZIP_BUDGET_BYTES = 15 * 1024;
+
 export interface EntrySize {
   readonly entry: string;
   /** The ESM bundle as shipped. */

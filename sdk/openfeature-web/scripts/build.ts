@@ -10,7 +10,6 @@ import { build, type BuildOptions } from 'esbuild';
  * Run by `npm run build` and before `npm pack` / `npm publish`.
  */
 const root = join(__dirname, '..');
-const dist = join(root, 'dist');
 
 /** What both bundles share (also used by the size report and the static-page example). */
 export const bundleOptions = {
@@ -22,7 +21,8 @@ export const bundleOptions = {
   logLevel: 'warning',
 } satisfies BuildOptions;
 
-async function main(): Promise<void> {
+/** Builds the package into `dist` (default sdk/openfeature-web/dist; the package test builds into a scratch copy). */
+export async function buildPackage(dist = join(root, 'dist')): Promise<void> {
   rmSync(dist, { recursive: true, force: true });
   await Promise.all([
     build({ ...bundleOptions, format: 'esm', outfile: join(dist, 'index.mjs') }),
@@ -30,7 +30,13 @@ async function main(): Promise<void> {
   ]);
   execFileSync(
     process.execPath,
-    [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
+    [
+      require.resolve('typescript/bin/tsc'),
+      '-p',
+      join(root, 'tsconfig.build.json'),
+      '--outDir',
+      join(dist, 'types'),
+    ],
     {
       stdio: 'inherit',
     },
@@ -47,7 +53,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((error: unknown) => {
+  buildPackage().catch((error: unknown) => {
     console.error(error);
     process.exit(1);
   });
