@@ -3,10 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { scaledMs } from '../../local/timing';
 import type { OutboxEntry } from '../../shared/safety/notifier';
 import { requireEngines } from '../support/engines';
-import { apiCaller, eventually, request } from '../support/http';
+import { apiCaller, eventually, PUBLISH_BUDGET_MS, request } from '../support/http';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
+import { expectBinomialShare, publishedShare, unitsServed } from '../support/serving';
 
 const engines = requireEngines(['java']);
+
+/** The units whose served share is measured at a ramp's stage and after its rollback. */
+const UNITS = Array.from({ length: 2000 }, (_, i) => `unit-${i}`);
 
 interface Measured {
   /** Units (one request each) of the variation. */
@@ -151,6 +155,13 @@ engines.describe(
         await settle();
         expect(await rampOf(ramp)).toMatchObject({ status: 'ACTIVE', currentStage: 1 });
         expect(await rollbacksOf('pay-v2')).toEqual([]);
+        await eventually(
+          'the 50 % stage reaches evaluation',
+          async () => (await publishedShare(platform.url, serverKey, 'pay-v2', 'on')) === 5000,
+          scaledMs(PUBLISH_BUDGET_MS),
+        );
+        const onAtStage1 = await unitsServed(platform.url, serverKey, 'pay-v2', 'on', UNITS);
+        expectBinomialShare(onAtStage1.size, UNITS.length, 5000);
 
         await measure('pay-v2', 'off', { units: 300, errors: 6, latency: steady });
         await measure('pay-v2', 'on', { units: 300, errors: 30, latency: steady });
@@ -169,6 +180,16 @@ engines.describe(
           percentage: 1000,
         });
         expect(await share('pay-v2')).toBe(1000);
+        // What units are served: the previous stage's share, once the rollback is published.
+        await eventually(
+          'the rollback reaches evaluation',
+          async () => (await publishedShare(platform.url, serverKey, 'pay-v2', 'on')) === 1000,
+          scaledMs(PUBLISH_BUDGET_MS),
+        );
+        const on = await unitsServed(platform.url, serverKey, 'pay-v2', 'on', UNITS);
+        expectBinomialShare(on.size, UNITS.length, 1000);
+        // Back, not reshuffled: everyone still served `on` was served it at 50 %.
+        expect([...on].filter((u) => !onAtStage1.has(u))).toEqual([]);
 
         const [record, ...more] = await rollbacksOf('pay-v2');
         expect(more).toEqual([]);

@@ -2,8 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { scaledMs } from '../../local/timing';
 import type { OutboxEntry } from '../../shared/safety/notifier';
 import { requireEngines } from '../support/engines';
-import { apiCaller, eventually, mapConcurrent, request } from '../support/http';
+import { apiCaller, eventually, PUBLISH_BUDGET_MS } from '../support/http';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
+import {
+  expectBinomialShare,
+  publishedFlag,
+  publishedShare,
+  servedAnswers,
+  unitsServed,
+} from '../support/serving';
 
 const engines = requireEngines(['java']);
 
@@ -37,26 +44,28 @@ engines.describe('safety: settings, per-flag config and a manual rollback on the
           .split('\n')
           .map((line) => JSON.parse(line) as OutboxEntry)
       : [];
-  /** The rolled-out share in the published ruleset: what evaluation serves. */
-  const publishedShare = async () => {
-    const res = await request(platform.url, 'GET', '/api/v1/sdk/ruleset', { credential: serverKey });
-    const flags = res.json.flags as {
-      key: string;
-      fallthrough: { allocations?: { variation: string; weight: number }[] };
-    }[];
-    return flags.find((f) => f.key === FLAG)?.fallthrough?.allocations?.find((a) => a.variation === 'on')
-      ?.weight;
-  };
-  const servedOn = async () => {
-    const values = await mapConcurrent(UNITS, 8, async (unit) => {
-      const res = await request(platform.url, 'POST', '/api/v1/evaluate', {
-        credential: serverKey,
-        body: { context: { targetingKey: unit }, flags: [FLAG] },
-      });
-      const [result] = res.json.results as { value: unknown }[];
-      return result?.value === true;
+  /** The share of `on` in the flag's published split: what evaluation serves once it changes. */
+  const onShare = (flagKey: string) => publishedShare(platform.url, serverKey, flagKey, 'on');
+  /** The units `/evaluate` serves `on`. */
+  const servedOn = (flagKey: string) => unitsServed(platform.url, serverKey, flagKey, 'on', UNITS);
+  /** A boolean flag ramped `on` by hand (10 % → 50 % → 100 %), at 50 % once it returns. */
+  const rampedToHalf = async (flagKey: string, ramp: string) => {
+    const created = await dev('POST', '/api/v1/rollout-schedules', {
+      key: ramp,
+      flagKey,
+      variation: 'on',
+      stages: [1000, 5000, 10000].map((percentage) => ({ percentage, trigger: { type: 'manual' } })),
     });
-    return values.filter(Boolean).length;
+    expect(created.status).toBe(201);
+    for (const version of [1, 2]) {
+      const advanced = await dev('POST', `/api/v1/rollout-schedules/${ramp}/advance`, { version });
+      expect(advanced.status).toBe(200);
+    }
+    await eventually(
+      `50 % of ${flagKey} reaches evaluation`,
+      async () => (await onShare(flagKey)) === 5000,
+      scaledMs(PUBLISH_BUDGET_MS),
+    );
   };
 
   beforeAll(async () => {
@@ -157,28 +166,7 @@ engines.describe('safety: settings, per-flag config and a manual rollback on the
   it(
     'a manual rollback of a ramping flag: the previous stage is served again, the rollout ROLLED_BACK, one record, audit entries and one notification; a second one is a 409 that adds nothing',
     async () => {
-      const created = await dev('POST', '/api/v1/rollout-schedules', {
-        key: RAMP,
-        flagKey: FLAG,
-        variation: 'on',
-        stages: [
-          { percentage: 1000, trigger: { type: 'manual' } },
-          { percentage: 5000, trigger: { type: 'manual' } },
-          { percentage: 10000, trigger: { type: 'manual' } },
-        ],
-      });
-      expect(created.status).toBe(201);
-      expect((await dev('POST', `/api/v1/rollout-schedules/${RAMP}/advance`, { version: 1 })).status).toBe(
-        200,
-      );
-      expect((await dev('POST', `/api/v1/rollout-schedules/${RAMP}/advance`, { version: 2 })).status).toBe(
-        200,
-      );
-      await eventually(
-        '50 % reaches evaluation',
-        async () => (await publishedShare()) === 5000,
-        scaledMs(15_000),
-      );
+      await rampedToHalf(FLAG, RAMP);
 
       const report = await as('analyst')('GET', '/api/v1/safety/report');
       expect(report.status).toBe(200);
@@ -231,12 +219,10 @@ engines.describe('safety: settings, per-flag config and a manual rollback on the
       });
       await eventually(
         '10 % reaches evaluation',
-        async () => (await publishedShare()) === 1000,
-        scaledMs(15_000),
+        async () => (await onShare(FLAG)) === 1000,
+        scaledMs(PUBLISH_BUDGET_MS),
       );
-      const on = await servedOn();
-      const sigma = Math.sqrt(UNITS.length * 0.1 * 0.9);
-      expect(Math.abs(on - UNITS.length * 0.1)).toBeLessThanOrEqual(5 * sigma);
+      expectBinomialShare((await servedOn(FLAG)).size, UNITS.length, 1000);
 
       // Audited: the record, the rollout's rollback and the flag's change, all by the developer.
       const audit = async (kind: string, key: string) =>
@@ -285,6 +271,80 @@ engines.describe('safety: settings, per-flag config and a manual rollback on the
       const after = await admin('GET', '/api/v1/safety/report');
       expect(after.json.flags).toEqual([]);
       expect(after.json.recentRollbacks).toEqual([expect.objectContaining({ id: record.id })]);
+    },
+    scaledMs(120_000),
+  );
+
+  it(
+    'a manual rollback of a flag whose config says `action: off`: the flag off, its off variation served to every unit, the rollout ROLLED_BACK at 0 %',
+    async () => {
+      const flagKey = 'banner-v2';
+      const ramp = 'banner-v2-ramp';
+      const flag = await dev('POST', '/api/v1/feature-flags', {
+        key: flagKey,
+        name: 'New banner',
+        kind: 'boolean',
+        enabled: true,
+        variations: [
+          { key: 'on', value: true },
+          { key: 'off', value: false },
+        ],
+        offVariation: 'off',
+        fallthrough: { variation: 'off' },
+      });
+      expect(flag.status).toBe(201);
+      const config = await dev('PUT', `/api/v1/safety/feature-flags/${flagKey}/config`, {
+        action: 'off',
+        version: 0,
+      });
+      expect(config.status).toBe(200);
+      expect(config.json).toMatchObject({ action: 'off', effective: { action: 'off' } });
+      await rampedToHalf(flagKey, ramp);
+      // Half the units are served `on` before: the "nobody" below is the rollback's doing.
+      expectBinomialShare((await servedOn(flagKey)).size, UNITS.length, 5000);
+
+      const rolledBack = await dev('POST', `/api/v1/safety/rollback/${flagKey}`, {
+        reason: 'the banner hides the checkout button',
+      });
+      expect(rolledBack.status).toBe(201);
+      expect(rolledBack.json).toMatchObject({
+        flagKey,
+        trigger: 'manual',
+        action: 'off',
+        applied: 'flag_off_rollout_zero',
+        previousState: {
+          flag: { enabled: true },
+          rollout: { key: ramp, status: 'ACTIVE', currentStage: 1, percentage: 5000 },
+        },
+        resultingState: { flag: { enabled: false }, rollout: { status: 'ROLLED_BACK', percentage: 0 } },
+      });
+      const schedule = await dev('GET', `/api/v1/rollout-schedules/${ramp}`);
+      expect(schedule.json).toMatchObject({ status: 'ROLLED_BACK' });
+      expect((schedule.json.history as { action: string; percentage: number }[]).at(-1)).toMatchObject({
+        action: 'rollBack',
+        percentage: 0,
+      });
+      expect((await dev('GET', `/api/v1/feature-flags/${flagKey}`)).json).toMatchObject({
+        enabled: false,
+        fallthrough: {
+          allocations: [
+            { variation: 'on', weight: 0 },
+            { variation: 'off', weight: 10000 },
+          ],
+        },
+      });
+
+      await eventually(
+        'the flag turned off reaches evaluation',
+        async () => (await publishedFlag(platform.url, serverKey, flagKey))?.enabled === false,
+        scaledMs(PUBLISH_BUDGET_MS),
+      );
+      const answers = await servedAnswers(platform.url, serverKey, flagKey, UNITS);
+      expect(answers).toHaveLength(UNITS.length);
+      const notOff = answers.filter(
+        (a) => a.variation !== 'off' || a.value !== false || a.reason !== 'DISABLED',
+      );
+      expect(notOff).toEqual([]);
     },
     scaledMs(120_000),
   );

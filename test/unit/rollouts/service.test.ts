@@ -196,16 +196,28 @@ describe('RolloutsService: stages', () => {
     expect(fallthrough()).toEqual({ ...split(1000), bucketBy: 'accountId' });
   });
 
-  it('one running schedule per flag: starting a second gives 409 naming the first', async () => {
-    const { create, service, change } = setup();
+  it('one running schedule per flag: starting a second gives 409 naming the first, and changes nothing', async () => {
+    const { create, service, change, rollouts, fallthrough } = setup();
     await create();
     await create({ key: 'second' });
     await service.advance('ramp', change(owner, 1), at(1));
-    await expect(service.advance('second', change(owner, 1), at(1))).rejects.toThrow(
-      /already ramped by rollout schedule ramp \(ACTIVE\)/,
-    );
-    await service.pause('ramp', change(owner, 2), at(2));
-    await expect(service.advance('second', change(owner, 1), at(3))).rejects.toThrow(/ramp \(PAUSED\)/);
+    for (const [status, version, minute] of [
+      ['ACTIVE', 2, 1],
+      ['PAUSED', 3, 3],
+    ] as const) {
+      if (status === 'PAUSED') await service.pause('ramp', change(owner, 2), at(2));
+      const error = await service.advance('second', change(owner, 1), at(minute)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error).toMatchObject({
+        status: 409,
+        code: 'CONFLICT',
+        message: expect.stringContaining(`already ramped by rollout schedule ramp (${status})`),
+        details: { flagKey: 'checkout', rollout: 'ramp' },
+      });
+      expect(rollouts.items.get('second')).toMatchObject({ status: 'PENDING', currentStage: -1, version: 1 });
+      expect(rollouts.items.get('ramp')).toMatchObject({ status, version });
+      expect(fallthrough()).toEqual(split(1000));
+    }
   });
 
   it('pause, resume (the soak starts again), illegal moves named', async () => {
@@ -370,7 +382,50 @@ describe('advanceRollouts (the job)', () => {
     expect(log).toHaveLength(finished);
   });
 
-  it('never enters a manual stage, nor a stage of a PAUSED schedule', async () => {
+  it('waits at a manual stage however late it runs; `advance` enters it, and the job takes the ramp on from there', async () => {
+    const { create, service, change, schedule, fallthrough, log } = setup();
+    await create({
+      startAt: at(5).toISOString(),
+      stages: [
+        { percentage: 1000, trigger: { type: 'time', after: 'PT0S' } },
+        { percentage: 5000, trigger: { type: 'manual' } },
+        { percentage: 10000, trigger: { type: 'time', after: 'PT0S' } },
+      ],
+    });
+    await advanceRollouts(service, 'start', at(5));
+    expect(schedule()).toMatchObject({ status: 'ACTIVE', currentStage: 0 });
+    const changes = log.length;
+
+    // A day, a year, a century later: stage 1 is never due by the clock.
+    for (const minutes of [6, 60 * 24, 60 * 24 * 365, 60 * 24 * 365 * 100]) {
+      expect(await advanceRollouts(service, `late-${minutes}`, at(minutes))).toEqual({
+        advanced: [],
+        skipped: [],
+        failed: [],
+      });
+    }
+    expect(schedule()).toMatchObject({ status: 'ACTIVE', currentStage: 0, version: 2 });
+    expect(fallthrough()).toEqual(split(1000));
+    expect(log).toHaveLength(changes);
+
+    const entered = await service.advance('ramp', change(owner, 2), at(7));
+    expect(entered).toMatchObject({ status: 'ACTIVE', currentStage: 1 });
+    expect(fallthrough()).toEqual(split(5000));
+    expect(schedule().history.at(-1)).toMatchObject({ stage: 1, percentage: 5000, by: 'owner' });
+    // Past the manual stage, the clock decides again.
+    expect((await advanceRollouts(service, 'after', at(7))).advanced).toEqual(['ramp']);
+    expect(schedule()).toMatchObject({ status: 'COMPLETED', currentStage: 2 });
+  });
+
+  it('never starts a PENDING schedule that has no startAt', async () => {
+    const { create, service, schedule, fallthrough } = setup();
+    await create({ stages: [{ percentage: 1000, trigger: { type: 'time', after: 'PT0S' } }] });
+    expect((await advanceRollouts(service, 'r', at(60 * 24 * 365))).advanced).toEqual([]);
+    expect(schedule()).toMatchObject({ status: 'PENDING', currentStage: -1 });
+    expect(fallthrough()).toEqual({ variation: 'off' });
+  });
+
+  it('never enters a stage of a PAUSED schedule, though it is due; once resumed, it does', async () => {
     const { create, service, change, schedule } = setup();
     await create({
       stages: [
@@ -378,12 +433,13 @@ describe('advanceRollouts (the job)', () => {
         { percentage: 200, trigger: { type: 'time', after: 'PT0S' } },
       ],
     });
-    await advanceRollouts(service, 'r', at(100));
-    expect(schedule().status).toBe('PENDING');
     await service.advance('ramp', change(owner, 1), at(100));
     await service.pause('ramp', change(owner, 2), at(100));
-    await advanceRollouts(service, 'r', at(200));
+    expect((await advanceRollouts(service, 'paused', at(200))).advanced).toEqual([]);
     expect(schedule()).toMatchObject({ status: 'PAUSED', currentStage: 0 });
+    await service.resume('ramp', change(owner, 3), at(200));
+    expect((await advanceRollouts(service, 'resumed', at(200))).advanced).toEqual(['ramp']);
+    expect(schedule()).toMatchObject({ status: 'COMPLETED', currentStage: 1 });
   });
 
   it('re-reads a schedule changed since it was listed instead of overwriting it', async () => {
@@ -438,9 +494,17 @@ describe('FlagsService while a schedule is ACTIVE', () => {
     await create();
     await service.advance('ramp', change(owner, 1), at(1));
     const version = flags.items.get('checkout')!.version;
-    await expect(
-      flagsService.update('checkout', { fallthrough: { variation: 'on' } }, change(owner, version)),
-    ).rejects.toThrow(/rollout schedule ramp \(ACTIVE\)/);
+    const error = await flagsService
+      .update('checkout', { fallthrough: { variation: 'on' } }, change(owner, version))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({
+      status: 409,
+      code: 'CONFLICT',
+      message: expect.stringContaining('is being ramped by rollout schedule ramp (ACTIVE)'),
+      details: { field: 'fallthrough', rollout: 'ramp' },
+    });
+    expect(flags.items.get('checkout')).toMatchObject({ version, fallthrough: split(1000) });
     const toggled = await flagsService.toggle('checkout', false, change(owner, version));
     expect(toggled.enabled).toBe(false);
     await service.pause('ramp', change(owner, 2), at(2));
