@@ -1,4 +1,3 @@
-import { ConfigRepository } from '../../shared/config/repository';
 import { versionedChange } from '../../shared/config/versioning';
 import { configRepositories } from '../../shared/config/wiring';
 import { lastEvaluated } from '../../shared/evaluation/usage';
@@ -7,11 +6,10 @@ import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
 import { flagRoutes, toggleFlagRoute, transferFlagOwnerRoute } from '../../shared/http/routes';
 import { implementVersioned } from '../../shared/http/versioned';
-import type { StoredFlagSafety } from '../../shared/safety/repository';
 import { userDirectory } from '../../shared/users/wiring';
 
 const env = functionEnv('feature-flags');
-const { flags, segments, experiments, rollouts, doc, audit } = configRepositories(env);
+const { flags, segments, experiments, rollouts, safetyConfigs, doc } = configRepositories(env);
 const service = new FlagsService(
   flags,
   segments,
@@ -20,7 +18,7 @@ const service = new FlagsService(
   (keys) => lastEvaluated(doc, env.TABLE_ANALYTICS, keys),
   userDirectory(env),
   // A flag's safety overrides go with it.
-  [new ConfigRepository<StoredFlagSafety>(doc, env.TABLE_CONFIG, audit, 'safetyConfig')],
+  [safetyConfigs],
 );
 
 export const handler = createHttpHandler('feature-flags', [
