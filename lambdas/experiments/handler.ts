@@ -1,6 +1,5 @@
 import { AnalyticsStore } from '../../shared/analytics/store';
-import { userChange } from '../../shared/audit/actor';
-import { deleteChange, versionedChange } from '../../shared/config/versioning';
+import { versionedChange } from '../../shared/config/versioning';
 import { createDynamoClient } from '../../shared/aws/clients';
 import { configRepositories } from '../../shared/config/wiring';
 import type { ExperimentAction } from '../../shared/experiments/lifecycle';
@@ -8,22 +7,17 @@ import { ExperimentExactTime } from '../../shared/experiments/exact-time';
 import { ExperimentsService } from '../../shared/experiments/service';
 import { functionEnv } from '../../shared/functions';
 import { createHttpHandler, implement } from '../../shared/http/handler';
-import { HttpResponse } from '../../shared/http/response';
 import {
   archiveExperimentRoute,
   completeExperimentRoute,
-  createExperimentRoute,
-  deleteExperimentRoute,
+  experimentRoutes,
   getExperimentResultsRoute,
-  getExperimentRoute,
-  listExperimentsRoute,
-  patchExperimentRoute,
   pauseExperimentRoute,
-  replaceExperimentRoute,
   resumeExperimentRoute,
   scheduleExperimentRoute,
   startExperimentRoute,
 } from '../../shared/http/routes';
+import { implementVersioned } from '../../shared/http/versioned';
 import { DynamoBoundStore } from '../../shared/results/bounds';
 import { ResultsService } from '../../shared/results/service';
 import { oneTimeSchedulesFromEnv } from '../../shared/schedules/one-time';
@@ -68,21 +62,7 @@ export const handler = createHttpHandler('experiments', [
       ...(query.dailyUnits === undefined ? {} : { dailyUnits: query.dailyUnits }),
     }),
   ),
-  implement(listExperimentsRoute, ({ query }) => service.list(query)),
-  implement(createExperimentRoute, ({ body, principal, requestId }) =>
-    service.create(body, userChange(principal, requestId)),
-  ),
-  implement(getExperimentRoute, ({ params }) => service.get(params.key)),
-  implement(replaceExperimentRoute, ({ body: { version, ...fields }, ...input }) =>
-    service.update(input.params.key, fields, versionedChange(input, version), true),
-  ),
-  implement(patchExperimentRoute, ({ body: { version, ...fields }, ...input }) =>
-    service.update(input.params.key, fields, versionedChange(input, version)),
-  ),
-  implement(deleteExperimentRoute, async (input) => {
-    await service.remove(input.params.key, deleteChange(input));
-    return new HttpResponse(204);
-  }),
+  ...implementVersioned(experimentRoutes, service),
   transitionRoute(startExperimentRoute, 'start'),
   transitionRoute(pauseExperimentRoute, 'pause'),
   transitionRoute(resumeExperimentRoute, 'resume'),

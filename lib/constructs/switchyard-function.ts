@@ -273,6 +273,16 @@ export class SwitchyardFunction extends Construct implements IGrantable {
   }
 
   /**
+   * Change configuration resources (shared/config): read and write the config table, each change committed with
+   * its audit entry (`writesTable` and `appendsAudit`).
+   */
+  public changesConfig(config: SwitchyardTable, audit: SwitchyardTable): this {
+    if (config.definition.id !== 'config')
+      throw new Error(`changesConfig needs the config table, got ${config.definition.id}`);
+    return this.writesTable(config).appendsAudit(audit);
+  }
+
+  /**
    * Keep the running bounds of experiment results (shared/results/bounds.ts) in the analytics table, and write
    * nothing else there: PutItem only, on items whose partition key starts with `BOUNDS#` (`dynamodb:LeadingKeys`),
    * so the function can neither change an aggregate nor a unit state. Reading the table is `readsTable`'s.

@@ -68,8 +68,8 @@ interface StackParts {
 }
 
 /**
- * How each handler group's function is built. Keyed by HandlerGroup, so a group added to the route
- * table does not compile until it says what it may touch.
+ * How each handler group's function is built. Keyed by HandlerGroup (the `http` functions of
+ * shared/functions.ts), so a group registered there does not compile until it says what it may touch.
  */
 const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
   // Health and the OpenAPI document touch no data.
@@ -86,26 +86,25 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
     // analytics: the evaluation counters behind the stale filter; users: a new owner must exist and be enabled.
     wire: (fn, props) =>
       fn
-        .writesTable(props.tables.config)
-        .appendsAudit(props.tables.audit)
+        .changesConfig(props.tables.config, props.tables.audit)
         .readsTable(props.tables.analytics)
         .readsUsers(props.userPool),
   },
   segments: {
     description: 'Segment management',
     inVpc: false,
-    wire: (fn, props) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+    wire: (fn, props) => fn.changesConfig(props.tables.config, props.tables.audit),
   },
   layers: {
     description: 'Layer management',
     inVpc: false,
-    wire: (fn, props) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+    wire: (fn, props) => fn.changesConfig(props.tables.config, props.tables.audit),
   },
   // Reads experiments from the same config table: a metric a running experiment measures is not deleted.
   metrics: {
     description: 'Metric definitions',
     inVpc: false,
-    wire: (fn, props) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+    wire: (fn, props) => fn.changesConfig(props.tables.config, props.tables.audit),
   },
   // Also creates, moves and deletes the exact-time start/end schedules of each experiment.
   experiments: {
@@ -116,8 +115,7 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
     wire: (fn, props, parts) =>
       parts.experimentScheduler.bindManager(
         fn
-          .writesTable(props.tables.config)
-          .appendsAudit(props.tables.audit)
+          .changesConfig(props.tables.config, props.tables.audit)
           .readsTable(props.tables.analytics)
           .keepsResultBounds(props.tables.analytics),
       ),
@@ -128,9 +126,7 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
     description: 'Rollout schedules (gradual rollouts of a flag variation)',
     inVpc: false,
     wire: (fn, props, parts) =>
-      parts.experimentScheduler.bindManager(
-        fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
-      ),
+      parts.experimentScheduler.bindManager(fn.changesConfig(props.tables.config, props.tables.audit)),
   },
   // Settings and per-flag configs in the config table; a rollback changes the flag and its rollout (deleting the
   // rollout's exact-time schedule), records it (audited) and announces it on the SNS topic and the default bus.
@@ -141,10 +137,7 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
       parts.safetyNotifications.bindNotifier(
         parts.experimentScheduler.bindManager(
           // analytics: the report's health figures.
-          fn
-            .writesTable(props.tables.config)
-            .appendsAudit(props.tables.audit)
-            .readsTable(props.tables.analytics),
+          fn.changesConfig(props.tables.config, props.tables.audit).readsTable(props.tables.analytics),
         ),
       ),
   },
@@ -282,7 +275,7 @@ export class ApiStack extends Stack {
         'experiment-sweep': {
           description: 'experiment schedule sweep (starts and ends experiments on time)',
           inVpc: false,
-          wire: (fn) => fn.writesTable(props.tables.config).appendsAudit(props.tables.audit),
+          wire: (fn) => fn.changesConfig(props.tables.config, props.tables.audit),
         },
         // Also moves each rollout's exact-time schedule to the next stage it enters.
         'rollout-advancer': {
@@ -291,10 +284,7 @@ export class ApiStack extends Stack {
           wire: (fn) =>
             this.experimentScheduler.bindManager(
               // analytics: the error/latency aggregates behind `metric` triggers.
-              fn
-                .writesTable(props.tables.config)
-                .appendsAudit(props.tables.audit)
-                .readsTable(props.tables.analytics),
+              fn.changesConfig(props.tables.config, props.tables.audit).readsTable(props.tables.analytics),
             ),
         },
         // Judges monitored flags from the analytics table and rolls back, like the safety routes.
@@ -304,10 +294,7 @@ export class ApiStack extends Stack {
           wire: (fn) =>
             this.safetyNotifications.bindNotifier(
               this.experimentScheduler.bindManager(
-                fn
-                  .writesTable(props.tables.config)
-                  .appendsAudit(props.tables.audit)
-                  .readsTable(props.tables.analytics),
+                fn.changesConfig(props.tables.config, props.tables.audit).readsTable(props.tables.analytics),
               ),
             ),
         },

@@ -27,7 +27,7 @@ export const keys = {
   config: {
     /** One item per resource: `FLAG#checkout`, `SEGMENT#beta-users`. */
     resource: (kind: ConfigKind, key: string) => `${kind.toUpperCase()}#${key}`,
-    /** The kind of a config item's partition key; undefined for items that are no resource (settings). */
+    /** The kind of a config item's partition key; undefined for items that are no resource (safety rollbacks). */
     kindOf: (pk: string): ConfigKind | undefined => configPrefixes.get(pk.slice(0, pk.indexOf('#') + 1)),
     meta: 'META',
     /**

@@ -1,16 +1,9 @@
 import * as z from 'zod';
-import {
-  patchBodyOf,
-  replaceBodyOf,
-  versionedFields,
-  versionField,
-  type Versioned,
-} from '../config/versioning';
-import { pageSchema, paginationQuery } from '../pagination';
-import { resourceKeySchema } from '../rules/schema';
+import { tagFilter, textFilter, versionedRequests } from '../config/requests';
+import { versionedFields, versionField, type Versioned } from '../config/versioning';
 import { analysisOf, type AnalysisSettings } from './analysis';
 import { EXPERIMENT_STATUSES, type ExperimentStatus } from './lifecycle';
-import { experimentFieldsSchema, type ExperimentInput } from './schema';
+import { experimentFieldsSchema, experimentInputSchema, type ExperimentInput } from './schema';
 
 /** An experiment as stored and returned: the client's fields plus what the server manages. */
 export const experimentSchema = experimentFieldsSchema
@@ -33,17 +26,6 @@ export function withAnalysis(experiment: Experiment): ExperimentView {
   return { ...experiment, analysis: analysisOf(experiment) };
 }
 
-export const experimentKeyParams = z.strictObject({ key: resourceKeySchema });
-
-/** What PUT/PATCH may change: everything but the key and the schedule (that is `PUT …/schedule`). */
-const editableFields = experimentFieldsSchema.omit({ key: true, startAt: true, endAt: true });
-
-/** PUT: every editable field, replacing the stored ones (the schedule is kept). */
-export const replaceExperimentBodySchema = replaceBodyOf(editableFields).meta({ id: 'ExperimentReplace' });
-
-/** PATCH: only the fields that change (a PATCH without `trafficAllocation` keeps it). */
-export const patchExperimentBodySchema = patchBodyOf(editableFields).meta({ id: 'ExperimentPatch' });
-
 /** start, pause, resume, complete, archive: an optional body with the version (or If-Match). */
 export const transitionExperimentBodySchema = z
   .strictObject({ version: versionField })
@@ -58,12 +40,18 @@ export const scheduleExperimentBodySchema = z
   })
   .meta({ id: 'ExperimentSchedule' });
 
-export const listExperimentsQuerySchema = z.strictObject({
-  ...paginationQuery.shape,
-  status: z.enum(EXPERIMENT_STATUSES).optional(),
-  tag: z.string().min(1).max(64).optional(),
-  q: z.string().min(1).max(200).optional().describe('Case-insensitive search in key, name and description'),
+/**
+ * PUT/PATCH change everything but the key and the schedule (that is `PUT …/schedule`, and a PUT keeps it); a
+ * PATCH without `trafficAllocation` keeps it.
+ */
+export const experimentRequests = versionedRequests('Experiment', {
+  input: experimentInputSchema,
+  resource: experimentSchema,
+  editable: experimentFieldsSchema.omit({ key: true, startAt: true, endAt: true }),
+  filters: {
+    status: z.enum(EXPERIMENT_STATUSES).optional(),
+    tag: tagFilter,
+    q: textFilter.describe('Case-insensitive search in key, name and description'),
+  },
 });
-export type ListExperimentsQuery = z.output<typeof listExperimentsQuerySchema>;
-
-export const experimentPageSchema = pageSchema(experimentSchema);
+export type ListExperimentsQuery = z.output<typeof experimentRequests.list>;

@@ -66,12 +66,21 @@ export class ExperimentsService {
     return withAnalysis(created);
   }
 
-  /** PUT (`replace`: every editable field from the body) or PATCH (only the fields sent). */
-  async update(
+  /** PUT: every editable field from the body (the schedule is kept). */
+  replace(key: string, fields: ExperimentFieldsChange, change: VersionedChange): Promise<ExperimentView> {
+    return this.edit(key, fields, change, true);
+  }
+
+  /** PATCH: only the fields sent. */
+  update(key: string, fields: ExperimentFieldsChange, change: VersionedChange): Promise<ExperimentView> {
+    return this.edit(key, fields, change, false);
+  }
+
+  private async edit(
     key: string,
     fields: ExperimentFieldsChange,
     change: VersionedChange,
-    replace = false,
+    replace: boolean,
   ): Promise<ExperimentView> {
     const before = await this.experiments.forChange(key, change);
     const current = inputOf(before);

@@ -1,14 +1,7 @@
 import * as z from 'zod';
-import {
-  patchBodyOf,
-  replaceBodyOf,
-  versionedFields,
-  versionField,
-  type Versioned,
-} from '../config/versioning';
-import { pageSchema, paginationQuery } from '../pagination';
-import { resourceKeySchema } from '../rules/schema';
-import { flagFieldsSchema, type FlagInput } from './schema';
+import { tagFilter, textFilter, versionedRequests } from '../config/requests';
+import { versionedFields, versionField, type Versioned } from '../config/versioning';
+import { flagFieldsSchema, flagInputSchema, type FlagInput } from './schema';
 
 /** A flag as stored and returned: the client's fields plus what the server manages. */
 export const flagSchema = flagFieldsSchema
@@ -19,18 +12,6 @@ export const flagSchema = flagFieldsSchema
   })
   .meta({ id: 'Flag' });
 export type Flag = FlagInput & Versioned & { owner: string; lastEvaluatedAt?: string };
-
-export const flagKeyParams = z.strictObject({ key: resourceKeySchema });
-
-/** PUT: every field but the key, replacing the stored ones. */
-export const replaceFlagBodySchema = replaceBodyOf(flagFieldsSchema.omit({ key: true })).meta({
-  id: 'FlagReplace',
-});
-
-/** PATCH: only the fields that change. */
-export const patchFlagBodySchema = patchBodyOf(flagFieldsSchema.omit({ key: true })).meta({
-  id: 'FlagPatch',
-});
 
 export const toggleFlagBodySchema = z
   .strictObject({
@@ -45,17 +26,20 @@ export const transferOwnerBodySchema = z
 
 const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-export const listFlagsQuerySchema = z.strictObject({
-  ...paginationQuery.shape,
-  tag: z.string().min(1).max(64).optional(),
-  enabled: booleanQuery.optional(),
-  q: z.string().min(1).max(200).optional().describe('Case-insensitive search in key, name and description'),
-  stale: booleanQuery
-    .optional()
-    .describe(
-      'Temporary flags unchanged for 30 days that serve one variation to everyone or were not evaluated in 30 days',
-    ),
+/** PUT: every field but the key; PATCH: only the fields that change (both merge, see FlagsService.update). */
+export const flagRequests = versionedRequests('Flag', {
+  input: flagInputSchema,
+  resource: flagSchema,
+  editable: flagFieldsSchema.omit({ key: true }),
+  filters: {
+    tag: tagFilter,
+    enabled: booleanQuery.optional(),
+    q: textFilter.describe('Case-insensitive search in key, name and description'),
+    stale: booleanQuery
+      .optional()
+      .describe(
+        'Temporary flags unchanged for 30 days that serve one variation to everyone or were not evaluated in 30 days',
+      ),
+  },
 });
-export type ListFlagsQuery = z.output<typeof listFlagsQuerySchema>;
-
-export const flagPageSchema = pageSchema(flagSchema);
+export type ListFlagsQuery = z.output<typeof flagRequests.list>;

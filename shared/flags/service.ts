@@ -96,7 +96,7 @@ export class FlagsService {
     return this.flags.require(key);
   }
 
-  async create(input: FlagInput, principal: UserPrincipal, context: ChangeContext): Promise<Flag> {
+  async create(input: FlagInput, context: ChangeContext, principal: UserPrincipal): Promise<Flag> {
     await this.checkReferences(input);
     return this.flags.create({ ...input, owner: principal.sub }, context);
   }

@@ -45,7 +45,7 @@ export interface RouteInput<R extends RouteDefinition> {
   readonly requestId: string;
 }
 
-type RouteResult<R extends RouteDefinition> =
+export type RouteResult<R extends RouteDefinition> =
   (R extends { response: infer S } ? Out<S> : unknown) | HttpResponse;
 
 /** The input as the chain builds it, before the route's own types are applied. */

@@ -9,15 +9,17 @@ type JsonSchema = Record<string, unknown>;
 const JSON_MEDIA_TYPE = 'application/json';
 const NDJSON_MEDIA_TYPE = 'application/x-ndjson';
 
-/** The resources whose changes carry a version (SPEC §3): their writes take `If-Match` and may give 409. */
-const VERSIONED_RESOURCES: ReadonlySet<string> = new Set([
-  'flags',
-  'segments',
-  'layers',
-  'metrics',
-  'experiments',
-  'rollouts',
-]);
+/**
+ * The resources whose changes carry a version (SPEC §3): those whose routes come from `versionedRoutes`. Their
+ * writes take `If-Match` and may give 409, the actions a resource adds beside its route set included.
+ */
+const VERSIONED_RESOURCES: ReadonlySet<string> = new Set(
+  ROUTES.flatMap((route) =>
+    route.versionedResource === true && typeof route.permission === 'object'
+      ? [route.permission.resource]
+      : [],
+  ),
+);
 
 /** A JSON Schema without the branches that accept anything: `anyOf: [{}, …]` says nothing but "any value". */
 function withoutEmptyBranches(value: unknown): unknown {

@@ -8,7 +8,7 @@ import {
   listApiKeysQuerySchema,
 } from '../api-keys/schema';
 import { auditEntrySchema, auditExportQuerySchema, auditPageSchema, auditQuerySchema } from '../audit/schema';
-import type { Permission } from '../auth/permissions';
+import type { Action, Permission, Resource } from '../auth/permissions';
 import { healthSchema } from '../system/schema';
 import {
   createUserBodySchema,
@@ -17,64 +17,16 @@ import {
   userIdParams,
   userSchema,
 } from '../users/schema';
+import { flagRequests, toggleFlagBodySchema, transferOwnerBodySchema } from '../flags/requests';
+import { segmentRequests } from '../segments/requests';
+import { layerRequests } from '../layers/requests';
+import { metricRequests } from '../metrics/schema';
 import {
-  flagKeyParams,
-  flagPageSchema,
-  flagSchema,
-  listFlagsQuerySchema,
-  patchFlagBodySchema,
-  replaceFlagBodySchema,
-  toggleFlagBodySchema,
-  transferOwnerBodySchema,
-} from '../flags/requests';
-import { flagInputSchema } from '../flags/schema';
-import {
-  listSegmentsQuerySchema,
-  patchSegmentBodySchema,
-  replaceSegmentBodySchema,
-  segmentKeyParams,
-  segmentPageSchema,
-  segmentSchema,
-} from '../segments/requests';
-import { segmentInputSchema } from '../segments/schema';
-import {
-  layerInputSchema,
-  layerKeyParams,
-  layerPageSchema,
-  layerSchema,
-  listLayersQuerySchema,
-  patchLayerBodySchema,
-  replaceLayerBodySchema,
-} from '../layers/requests';
-import {
-  listMetricsQuerySchema,
-  metricInputSchema,
-  metricKeyParams,
-  metricPageSchema,
-  metricSchema,
-  patchMetricBodySchema,
-  replaceMetricBodySchema,
-} from '../metrics/schema';
-import {
-  experimentKeyParams,
-  experimentPageSchema,
-  experimentSchema,
-  listExperimentsQuerySchema,
-  patchExperimentBodySchema,
-  replaceExperimentBodySchema,
+  experimentRequests,
   scheduleExperimentBodySchema,
   transitionExperimentBodySchema,
 } from '../experiments/requests';
-import { experimentInputSchema } from '../experiments/schema';
-import {
-  listRolloutsQuerySchema,
-  replaceRolloutBodySchema,
-  rolloutIdParams,
-  rolloutPageSchema,
-  rolloutSchema,
-  transitionRolloutBodySchema,
-} from '../rollouts/requests';
-import { rolloutInputSchema } from '../rollouts/schema';
+import { rolloutRequests, transitionRolloutBodySchema } from '../rollouts/requests';
 import {
   flagSafetyConfigSchema,
   listRollbacksQuerySchema,
@@ -173,12 +125,167 @@ export interface RouteDefinition {
    * @default - derived from the permission's resource (shared/http/openapi.ts)
    */
   readonly versioned?: true;
+  /**
+   * One of a versioned resource's routes (set by {@link versionedRoutes}): every change to one resource of the
+   * permission's kind — these routes and the actions beside them — takes If-Match and may answer 409.
+   */
+  readonly versionedResource?: true;
 }
 
 export interface RouteResponse {
   readonly description: string;
   /** Schema of the JSON body. */
   readonly schema: z.ZodType;
+}
+
+/** The schemas of a versioned resource's routes (`versionedRequests`, shared/config/requests.ts, builds them). */
+interface VersionedRouteSchemas {
+  /** The one path parameter naming a resource (`{key}`, or `{id}` for rollout schedules). */
+  readonly params: z.ZodObject;
+  readonly list: z.ZodObject;
+  readonly page: z.ZodType;
+  readonly create: z.ZodType;
+  readonly resource: z.ZodType;
+  readonly replace: z.ZodType;
+  /** @default - no PATCH route */
+  readonly patch?: z.ZodType;
+}
+
+interface VersionedRouteOptions<G extends HandlerGroup, R extends Resource, S extends VersionedRouteSchemas> {
+  /** The route group serving them, also their tag in the API document. */
+  readonly handler: G;
+  /** What the permissions name: `<resource>:read|create|update|delete`. */
+  readonly resource: R;
+  /** The collection; one resource is `<path>/{<param>}`. */
+  readonly path: string;
+  /** Operation ids: `list<many>`, `create<one>`, `get<one>`, `replace<one>`, `patch<one>`, `delete<one>`. */
+  readonly names: { readonly one: string; readonly many: string };
+  readonly schemas: S;
+  readonly summaries: Readonly<
+    Record<'list' | 'create' | 'get' | 'replace' | 'delete', string> &
+      (S extends { patch: z.ZodType } ? { patch: string } : unknown)
+  >;
+}
+
+interface VersionedRoute<
+  G extends HandlerGroup,
+  R extends Resource,
+  M extends HttpMethod,
+  A extends Action,
+  Request extends RouteRequestSchemas,
+> {
+  readonly operationId: string;
+  readonly method: M;
+  readonly path: string;
+  readonly handler: G;
+  readonly auth: 'cognito';
+  readonly permission: { readonly resource: R; readonly action: A };
+  readonly summary: string;
+  readonly tag: G;
+  readonly request: Request;
+  readonly versionedResource: true;
+}
+
+type VersionedRouteSet<G extends HandlerGroup, R extends Resource, S extends VersionedRouteSchemas> = {
+  readonly list: VersionedRoute<G, R, 'GET', 'read', { query: S['list'] }> & { readonly response: S['page'] };
+  readonly create: VersionedRoute<G, R, 'POST', 'create', { body: S['create'] }> & {
+    readonly response: S['resource'];
+    readonly successStatus: 201;
+  };
+  readonly get: VersionedRoute<G, R, 'GET', 'read', { params: S['params'] }> & {
+    readonly response: S['resource'];
+  };
+  readonly replace: VersionedRoute<G, R, 'PUT', 'update', { params: S['params']; body: S['replace'] }> & {
+    readonly response: S['resource'];
+  };
+  readonly delete: VersionedRoute<
+    G,
+    R,
+    'DELETE',
+    'delete',
+    { params: S['params']; query: typeof deleteVersionQuery; body: typeof deleteVersionBody }
+  > & { readonly successStatus: 204 };
+} & (S extends { patch: infer P extends z.ZodType }
+  ? {
+      readonly patch: VersionedRoute<G, R, 'PATCH', 'update', { params: S['params']; body: P }> & {
+        readonly response: S['resource'];
+      };
+    }
+  : unknown);
+
+/**
+ * The routes of a versioned resource, in this order: list, create, get, replace (PUT), patch (when it has a PATCH
+ * body) and delete — each a Cognito route named and permitted after the resource, marked `versionedResource` so
+ * that the document gives its changes (and the actions a resource adds beside them) If-Match and 409.
+ */
+export function versionedRoutes<G extends HandlerGroup, R extends Resource, S extends VersionedRouteSchemas>(
+  options: VersionedRouteOptions<G, R, S>,
+): VersionedRouteSet<G, R, S> {
+  const { handler, resource, path, names, schemas } = options;
+  const summaries: Partial<Record<'patch', string>> & VersionedRouteOptions<G, R, S>['summaries'] =
+    options.summaries;
+  const item = `${path}/${Object.keys(schemas.params.shape)
+    .map((name) => `{${name}}`)
+    .join('/')}`;
+  const { params } = schemas;
+  const route = <M extends HttpMethod, A extends Action, Request extends RouteRequestSchemas>(
+    operationId: string,
+    method: M,
+    action: A,
+    summary: string,
+    request: Request,
+  ): VersionedRoute<G, R, M, A, Request> => ({
+    operationId,
+    method,
+    path: 'params' in request ? item : path,
+    handler,
+    auth: 'cognito',
+    permission: { resource, action },
+    summary,
+    tag: handler,
+    request,
+    versionedResource: true,
+  });
+  const patch =
+    schemas.patch === undefined || summaries.patch === undefined
+      ? {}
+      : {
+          patch: {
+            ...route(`patch${names.one}`, 'PATCH', 'update', summaries.patch, {
+              params,
+              body: schemas.patch,
+            }),
+            response: schemas.resource,
+          },
+        };
+  return {
+    list: {
+      ...route(`list${names.many}`, 'GET', 'read', summaries.list, { query: schemas.list }),
+      response: schemas.page,
+    },
+    create: {
+      ...route(`create${names.one}`, 'POST', 'create', summaries.create, { body: schemas.create }),
+      response: schemas.resource,
+      successStatus: 201,
+    },
+    get: {
+      ...route(`get${names.one}`, 'GET', 'read', summaries.get, { params }),
+      response: schemas.resource,
+    },
+    replace: {
+      ...route(`replace${names.one}`, 'PUT', 'update', summaries.replace, { params, body: schemas.replace }),
+      response: schemas.resource,
+    },
+    ...patch,
+    delete: {
+      ...route(`delete${names.one}`, 'DELETE', 'delete', summaries.delete, {
+        params,
+        query: deleteVersionQuery,
+        body: deleteVersionBody,
+      }),
+      successStatus: 204,
+    },
+  } as VersionedRouteSet<G, R, S>;
 }
 
 export const getHealthRoute = {
@@ -332,84 +439,22 @@ export const exportAuditRoute = {
 
 const FLAG = '/api/v1/feature-flags/{key}';
 
-export const listFlagsRoute = {
-  operationId: 'listFlags',
-  method: 'GET',
+export const flagRoutes = versionedRoutes({
+  handler: 'feature-flags',
+  resource: 'flags',
   path: '/api/v1/feature-flags',
-  handler: 'feature-flags',
-  auth: 'cognito',
-  permission: { resource: 'flags', action: 'read' },
-  summary: 'Flags by key, filtered by tag, enabled, text (q) or staleness.',
-  tag: 'feature-flags',
-  request: { query: listFlagsQuerySchema },
-  response: flagPageSchema,
-} as const satisfies RouteDefinition;
-
-export const createFlagRoute = {
-  operationId: 'createFlag',
-  method: 'POST',
-  path: '/api/v1/feature-flags',
-  handler: 'feature-flags',
-  auth: 'cognito',
-  permission: { resource: 'flags', action: 'create' },
-  summary: 'Create a flag; the caller becomes its owner.',
-  tag: 'feature-flags',
-  request: { body: flagInputSchema },
-  response: flagSchema,
-  successStatus: 201,
-} as const satisfies RouteDefinition;
-
-export const getFlagRoute = {
-  operationId: 'getFlag',
-  method: 'GET',
-  path: FLAG,
-  handler: 'feature-flags',
-  auth: 'cognito',
-  permission: { resource: 'flags', action: 'read' },
-  summary: 'One flag.',
-  tag: 'feature-flags',
-  request: { params: flagKeyParams },
-  response: flagSchema,
-} as const satisfies RouteDefinition;
-
-export const replaceFlagRoute = {
-  operationId: 'replaceFlag',
-  method: 'PUT',
-  path: FLAG,
-  handler: 'feature-flags',
-  auth: 'cognito',
-  permission: { resource: 'flags', action: 'update' },
-  summary: 'Replace every field of a flag (version in the body or If-Match). Developers: own flags only.',
-  tag: 'feature-flags',
-  request: { params: flagKeyParams, body: replaceFlagBodySchema },
-  response: flagSchema,
-} as const satisfies RouteDefinition;
-
-export const patchFlagRoute = {
-  operationId: 'patchFlag',
-  method: 'PATCH',
-  path: FLAG,
-  handler: 'feature-flags',
-  auth: 'cognito',
-  permission: { resource: 'flags', action: 'update' },
-  summary: 'Change some fields of a flag (version in the body or If-Match). Developers: own flags only.',
-  tag: 'feature-flags',
-  request: { params: flagKeyParams, body: patchFlagBodySchema },
-  response: flagSchema,
-} as const satisfies RouteDefinition;
-
-export const deleteFlagRoute = {
-  operationId: 'deleteFlag',
-  method: 'DELETE',
-  path: FLAG,
-  handler: 'feature-flags',
-  auth: 'cognito',
-  permission: { resource: 'flags', action: 'delete' },
-  summary: 'Delete a flag (refused while another flag has it as a prerequisite). Developers: own flags only.',
-  tag: 'feature-flags',
-  request: { params: flagKeyParams, query: deleteVersionQuery, body: deleteVersionBody },
-  successStatus: 204,
-} as const satisfies RouteDefinition;
+  names: { one: 'Flag', many: 'Flags' },
+  schemas: flagRequests,
+  summaries: {
+    list: 'Flags by key, filtered by tag, enabled, text (q) or staleness.',
+    create: 'Create a flag; the caller becomes its owner.',
+    get: 'One flag.',
+    replace: 'Replace every field of a flag (version in the body or If-Match). Developers: own flags only.',
+    patch: 'Change some fields of a flag (version in the body or If-Match). Developers: own flags only.',
+    delete:
+      'Delete a flag (refused while another flag has it as a prerequisite). Developers: own flags only.',
+  },
+});
 
 export const toggleFlagRoute = {
   operationId: 'toggleFlag',
@@ -420,8 +465,8 @@ export const toggleFlagRoute = {
   permission: { resource: 'flags', action: 'update' },
   summary: 'Turn a flag on or off (or flip it). Developers: own flags only.',
   tag: 'feature-flags',
-  request: { params: flagKeyParams, body: toggleFlagBodySchema },
-  response: flagSchema,
+  request: { params: flagRequests.params, body: toggleFlagBodySchema },
+  response: flagRequests.resource,
 } as const satisfies RouteDefinition;
 
 export const transferFlagOwnerRoute = {
@@ -433,334 +478,76 @@ export const transferFlagOwnerRoute = {
   permission: { resource: 'flags', action: 'manage' },
   summary: 'Give a flag to another owner (ADMIN).',
   tag: 'feature-flags',
-  request: { params: flagKeyParams, body: transferOwnerBodySchema },
-  response: flagSchema,
+  request: { params: flagRequests.params, body: transferOwnerBodySchema },
+  response: flagRequests.resource,
 } as const satisfies RouteDefinition;
 
-const SEGMENT = '/api/v1/segments/{key}';
-
-export const listSegmentsRoute = {
-  operationId: 'listSegments',
-  method: 'GET',
+export const segmentRoutes = versionedRoutes({
+  handler: 'segments',
+  resource: 'segments',
   path: '/api/v1/segments',
-  handler: 'segments',
-  auth: 'cognito',
-  permission: { resource: 'segments', action: 'read' },
-  summary: 'Segments by key, filtered by tag or text (q).',
-  tag: 'segments',
-  request: { query: listSegmentsQuerySchema },
-  response: segmentPageSchema,
-} as const satisfies RouteDefinition;
+  names: { one: 'Segment', many: 'Segments' },
+  schemas: segmentRequests,
+  summaries: {
+    list: 'Segments by key, filtered by tag or text (q).',
+    create: 'Create a segment.',
+    get: 'One segment.',
+    replace: 'Replace every field of a segment (version in the body or If-Match).',
+    patch: 'Change some fields of a segment (version in the body or If-Match).',
+    delete: 'Delete a segment (409 naming the flags that still use it).',
+  },
+});
 
-export const createSegmentRoute = {
-  operationId: 'createSegment',
-  method: 'POST',
-  path: '/api/v1/segments',
-  handler: 'segments',
-  auth: 'cognito',
-  permission: { resource: 'segments', action: 'create' },
-  summary: 'Create a segment.',
-  tag: 'segments',
-  request: { body: segmentInputSchema },
-  response: segmentSchema,
-  successStatus: 201,
-} as const satisfies RouteDefinition;
-
-export const getSegmentRoute = {
-  operationId: 'getSegment',
-  method: 'GET',
-  path: SEGMENT,
-  handler: 'segments',
-  auth: 'cognito',
-  permission: { resource: 'segments', action: 'read' },
-  summary: 'One segment.',
-  tag: 'segments',
-  request: { params: segmentKeyParams },
-  response: segmentSchema,
-} as const satisfies RouteDefinition;
-
-export const replaceSegmentRoute = {
-  operationId: 'replaceSegment',
-  method: 'PUT',
-  path: SEGMENT,
-  handler: 'segments',
-  auth: 'cognito',
-  permission: { resource: 'segments', action: 'update' },
-  summary: 'Replace every field of a segment (version in the body or If-Match).',
-  tag: 'segments',
-  request: { params: segmentKeyParams, body: replaceSegmentBodySchema },
-  response: segmentSchema,
-} as const satisfies RouteDefinition;
-
-export const patchSegmentRoute = {
-  operationId: 'patchSegment',
-  method: 'PATCH',
-  path: SEGMENT,
-  handler: 'segments',
-  auth: 'cognito',
-  permission: { resource: 'segments', action: 'update' },
-  summary: 'Change some fields of a segment (version in the body or If-Match).',
-  tag: 'segments',
-  request: { params: segmentKeyParams, body: patchSegmentBodySchema },
-  response: segmentSchema,
-} as const satisfies RouteDefinition;
-
-export const deleteSegmentRoute = {
-  operationId: 'deleteSegment',
-  method: 'DELETE',
-  path: SEGMENT,
-  handler: 'segments',
-  auth: 'cognito',
-  permission: { resource: 'segments', action: 'delete' },
-  summary: 'Delete a segment (409 naming the flags that still use it).',
-  tag: 'segments',
-  request: { params: segmentKeyParams, query: deleteVersionQuery, body: deleteVersionBody },
-  successStatus: 204,
-} as const satisfies RouteDefinition;
-
-const LAYER = '/api/v1/layers/{key}';
-
-export const listLayersRoute = {
-  operationId: 'listLayers',
-  method: 'GET',
+export const layerRoutes = versionedRoutes({
+  handler: 'layers',
+  resource: 'layers',
   path: '/api/v1/layers',
-  handler: 'layers',
-  auth: 'cognito',
-  permission: { resource: 'layers', action: 'read' },
-  summary: 'Layers by key, filtered by tag or text (q).',
-  tag: 'layers',
-  request: { query: listLayersQuerySchema },
-  response: layerPageSchema,
-} as const satisfies RouteDefinition;
+  names: { one: 'Layer', many: 'Layers' },
+  schemas: layerRequests,
+  summaries: {
+    list: 'Layers by key, filtered by tag or text (q).',
+    create: 'Create a layer.',
+    get: 'One layer.',
+    replace: 'Replace every field of a layer (version in the body or If-Match).',
+    patch: 'Change some fields of a layer (version in the body or If-Match).',
+    delete: 'Delete a layer (409 naming the experiments still in it).',
+  },
+});
 
-export const createLayerRoute = {
-  operationId: 'createLayer',
-  method: 'POST',
-  path: '/api/v1/layers',
-  handler: 'layers',
-  auth: 'cognito',
-  permission: { resource: 'layers', action: 'create' },
-  summary: 'Create a layer.',
-  tag: 'layers',
-  request: { body: layerInputSchema },
-  response: layerSchema,
-  successStatus: 201,
-} as const satisfies RouteDefinition;
-
-export const getLayerRoute = {
-  operationId: 'getLayer',
-  method: 'GET',
-  path: LAYER,
-  handler: 'layers',
-  auth: 'cognito',
-  permission: { resource: 'layers', action: 'read' },
-  summary: 'One layer.',
-  tag: 'layers',
-  request: { params: layerKeyParams },
-  response: layerSchema,
-} as const satisfies RouteDefinition;
-
-export const replaceLayerRoute = {
-  operationId: 'replaceLayer',
-  method: 'PUT',
-  path: LAYER,
-  handler: 'layers',
-  auth: 'cognito',
-  permission: { resource: 'layers', action: 'update' },
-  summary: 'Replace every field of a layer (version in the body or If-Match).',
-  tag: 'layers',
-  request: { params: layerKeyParams, body: replaceLayerBodySchema },
-  response: layerSchema,
-} as const satisfies RouteDefinition;
-
-export const patchLayerRoute = {
-  operationId: 'patchLayer',
-  method: 'PATCH',
-  path: LAYER,
-  handler: 'layers',
-  auth: 'cognito',
-  permission: { resource: 'layers', action: 'update' },
-  summary: 'Change some fields of a layer (version in the body or If-Match).',
-  tag: 'layers',
-  request: { params: layerKeyParams, body: patchLayerBodySchema },
-  response: layerSchema,
-} as const satisfies RouteDefinition;
-
-export const deleteLayerRoute = {
-  operationId: 'deleteLayer',
-  method: 'DELETE',
-  path: LAYER,
-  handler: 'layers',
-  auth: 'cognito',
-  permission: { resource: 'layers', action: 'delete' },
-  summary: 'Delete a layer (409 naming the experiments still in it).',
-  tag: 'layers',
-  request: { params: layerKeyParams, query: deleteVersionQuery, body: deleteVersionBody },
-  successStatus: 204,
-} as const satisfies RouteDefinition;
-
-const METRIC = '/api/v1/metrics/{key}';
-
-export const listMetricsRoute = {
-  operationId: 'listMetrics',
-  method: 'GET',
+export const metricRoutes = versionedRoutes({
+  handler: 'metrics',
+  resource: 'metrics',
   path: '/api/v1/metrics',
-  handler: 'metrics',
-  auth: 'cognito',
-  permission: { resource: 'metrics', action: 'read' },
-  summary: 'Metric definitions by key, filtered by type, tag or text (q).',
-  tag: 'metrics',
-  request: { query: listMetricsQuerySchema },
-  response: metricPageSchema,
-} as const satisfies RouteDefinition;
-
-export const createMetricRoute = {
-  operationId: 'createMetric',
-  method: 'POST',
-  path: '/api/v1/metrics',
-  handler: 'metrics',
-  auth: 'cognito',
-  permission: { resource: 'metrics', action: 'create' },
-  summary: 'Define a metric.',
-  tag: 'metrics',
-  request: { body: metricInputSchema },
-  response: metricSchema,
-  successStatus: 201,
-} as const satisfies RouteDefinition;
-
-export const getMetricRoute = {
-  operationId: 'getMetric',
-  method: 'GET',
-  path: METRIC,
-  handler: 'metrics',
-  auth: 'cognito',
-  permission: { resource: 'metrics', action: 'read' },
-  summary: 'One metric definition.',
-  tag: 'metrics',
-  request: { params: metricKeyParams },
-  response: metricSchema,
-} as const satisfies RouteDefinition;
-
-export const replaceMetricRoute = {
-  operationId: 'replaceMetric',
-  method: 'PUT',
-  path: METRIC,
-  handler: 'metrics',
-  auth: 'cognito',
-  permission: { resource: 'metrics', action: 'update' },
-  summary: 'Replace every field of a metric (version in the body or If-Match).',
-  tag: 'metrics',
-  request: { params: metricKeyParams, body: replaceMetricBodySchema },
-  response: metricSchema,
-} as const satisfies RouteDefinition;
-
-export const patchMetricRoute = {
-  operationId: 'patchMetric',
-  method: 'PATCH',
-  path: METRIC,
-  handler: 'metrics',
-  auth: 'cognito',
-  permission: { resource: 'metrics', action: 'update' },
-  summary: 'Change some fields of a metric (version in the body or If-Match).',
-  tag: 'metrics',
-  request: { params: metricKeyParams, body: patchMetricBodySchema },
-  response: metricSchema,
-} as const satisfies RouteDefinition;
-
-export const deleteMetricRoute = {
-  operationId: 'deleteMetric',
-  method: 'DELETE',
-  path: METRIC,
-  handler: 'metrics',
-  auth: 'cognito',
-  permission: { resource: 'metrics', action: 'delete' },
-  summary: 'Delete a metric (409 naming the ACTIVE or PAUSED experiments that measure it).',
-  tag: 'metrics',
-  request: { params: metricKeyParams, query: deleteVersionQuery, body: deleteVersionBody },
-  successStatus: 204,
-} as const satisfies RouteDefinition;
+  names: { one: 'Metric', many: 'Metrics' },
+  schemas: metricRequests,
+  summaries: {
+    list: 'Metric definitions by key, filtered by type, tag or text (q).',
+    create: 'Define a metric.',
+    get: 'One metric definition.',
+    replace: 'Replace every field of a metric (version in the body or If-Match).',
+    patch: 'Change some fields of a metric (version in the body or If-Match).',
+    delete: 'Delete a metric (409 naming the ACTIVE or PAUSED experiments that measure it).',
+  },
+});
 
 const EXPERIMENT = '/api/v1/experiments/{key}';
 
-export const listExperimentsRoute = {
-  operationId: 'listExperiments',
-  method: 'GET',
+export const experimentRoutes = versionedRoutes({
+  handler: 'experiments',
+  resource: 'experiments',
   path: '/api/v1/experiments',
-  handler: 'experiments',
-  auth: 'cognito',
-  permission: { resource: 'experiments', action: 'read' },
-  summary: 'Experiments by key, filtered by status, tag or text (q).',
-  tag: 'experiments',
-  request: { query: listExperimentsQuerySchema },
-  response: experimentPageSchema,
-} as const satisfies RouteDefinition;
-
-export const createExperimentRoute = {
-  operationId: 'createExperiment',
-  method: 'POST',
-  path: '/api/v1/experiments',
-  handler: 'experiments',
-  auth: 'cognito',
-  permission: { resource: 'experiments', action: 'create' },
-  summary: 'Create an experiment (status DRAFT).',
-  tag: 'experiments',
-  request: { body: experimentInputSchema },
-  response: experimentSchema,
-  successStatus: 201,
-} as const satisfies RouteDefinition;
-
-export const getExperimentRoute = {
-  operationId: 'getExperiment',
-  method: 'GET',
-  path: EXPERIMENT,
-  handler: 'experiments',
-  auth: 'cognito',
-  permission: { resource: 'experiments', action: 'read' },
-  summary: 'One experiment.',
-  tag: 'experiments',
-  request: { params: experimentKeyParams },
-  response: experimentSchema,
-} as const satisfies RouteDefinition;
-
-export const replaceExperimentRoute = {
-  operationId: 'replaceExperiment',
-  method: 'PUT',
-  path: EXPERIMENT,
-  handler: 'experiments',
-  auth: 'cognito',
-  permission: { resource: 'experiments', action: 'update' },
-  summary:
-    'Replace every field of an experiment but its schedule (version in the body or If-Match). Variants, unitAttribute, layer and layerRange are locked while ACTIVE or PAUSED; trafficAllocation may only grow.',
-  tag: 'experiments',
-  request: { params: experimentKeyParams, body: replaceExperimentBodySchema },
-  response: experimentSchema,
-} as const satisfies RouteDefinition;
-
-export const patchExperimentRoute = {
-  operationId: 'patchExperiment',
-  method: 'PATCH',
-  path: EXPERIMENT,
-  handler: 'experiments',
-  auth: 'cognito',
-  permission: { resource: 'experiments', action: 'update' },
-  summary: 'Change some fields of an experiment (version in the body or If-Match).',
-  tag: 'experiments',
-  request: { params: experimentKeyParams, body: patchExperimentBodySchema },
-  response: experimentSchema,
-} as const satisfies RouteDefinition;
-
-export const deleteExperimentRoute = {
-  operationId: 'deleteExperiment',
-  method: 'DELETE',
-  path: EXPERIMENT,
-  handler: 'experiments',
-  auth: 'cognito',
-  permission: { resource: 'experiments', action: 'delete' },
-  summary: 'Delete a DRAFT experiment (409 for any other status: archive instead).',
-  tag: 'experiments',
-  request: { params: experimentKeyParams, query: deleteVersionQuery, body: deleteVersionBody },
-  successStatus: 204,
-} as const satisfies RouteDefinition;
+  names: { one: 'Experiment', many: 'Experiments' },
+  schemas: experimentRequests,
+  summaries: {
+    list: 'Experiments by key, filtered by status, tag or text (q).',
+    create: 'Create an experiment (status DRAFT).',
+    get: 'One experiment.',
+    replace:
+      'Replace every field of an experiment but its schedule (version in the body or If-Match). Variants, unitAttribute, layer and layerRange are locked while ACTIVE or PAUSED; trafficAllocation may only grow.',
+    patch: 'Change some fields of an experiment (version in the body or If-Match).',
+    delete: 'Delete a DRAFT experiment (409 for any other status: archive instead).',
+  },
+});
 
 export const startExperimentRoute = {
   operationId: 'startExperiment',
@@ -772,8 +559,8 @@ export const startExperimentRoute = {
   summary:
     'DRAFT → ACTIVE. Version in the optional body or If-Match; any other status gives 409 naming the allowed actions.',
   tag: 'experiments',
-  request: { params: experimentKeyParams, body: transitionExperimentBodySchema },
-  response: experimentSchema,
+  request: { params: experimentRequests.params, body: transitionExperimentBodySchema },
+  response: experimentRequests.resource,
 } as const satisfies RouteDefinition;
 
 export const pauseExperimentRoute = {
@@ -786,8 +573,8 @@ export const pauseExperimentRoute = {
   summary:
     'ACTIVE → PAUSED. Version in the optional body or If-Match; any other status gives 409 naming the allowed actions.',
   tag: 'experiments',
-  request: { params: experimentKeyParams, body: transitionExperimentBodySchema },
-  response: experimentSchema,
+  request: { params: experimentRequests.params, body: transitionExperimentBodySchema },
+  response: experimentRequests.resource,
 } as const satisfies RouteDefinition;
 
 export const resumeExperimentRoute = {
@@ -800,8 +587,8 @@ export const resumeExperimentRoute = {
   summary:
     'PAUSED → ACTIVE. Version in the optional body or If-Match; any other status gives 409 naming the allowed actions.',
   tag: 'experiments',
-  request: { params: experimentKeyParams, body: transitionExperimentBodySchema },
-  response: experimentSchema,
+  request: { params: experimentRequests.params, body: transitionExperimentBodySchema },
+  response: experimentRequests.resource,
 } as const satisfies RouteDefinition;
 
 export const completeExperimentRoute = {
@@ -814,8 +601,8 @@ export const completeExperimentRoute = {
   summary:
     'ACTIVE or PAUSED → COMPLETED. Version in the optional body or If-Match; any other status gives 409 naming the allowed actions.',
   tag: 'experiments',
-  request: { params: experimentKeyParams, body: transitionExperimentBodySchema },
-  response: experimentSchema,
+  request: { params: experimentRequests.params, body: transitionExperimentBodySchema },
+  response: experimentRequests.resource,
 } as const satisfies RouteDefinition;
 
 export const archiveExperimentRoute = {
@@ -828,8 +615,8 @@ export const archiveExperimentRoute = {
   summary:
     'COMPLETED → ARCHIVED. Version in the optional body or If-Match; any other status gives 409 naming the allowed actions.',
   tag: 'experiments',
-  request: { params: experimentKeyParams, body: transitionExperimentBodySchema },
-  response: experimentSchema,
+  request: { params: experimentRequests.params, body: transitionExperimentBodySchema },
+  response: experimentRequests.resource,
 } as const satisfies RouteDefinition;
 
 export const scheduleExperimentRoute = {
@@ -841,8 +628,8 @@ export const scheduleExperimentRoute = {
   permission: { resource: 'experiments', action: 'update' },
   summary: 'Set (or clear) startAt and endAt; only while DRAFT or PAUSED (409 otherwise).',
   tag: 'experiments',
-  request: { params: experimentKeyParams, body: scheduleExperimentBodySchema },
-  response: experimentSchema,
+  request: { params: experimentRequests.params, body: scheduleExperimentBodySchema },
+  response: experimentRequests.resource,
 } as const satisfies RouteDefinition;
 
 export const getExperimentResultsRoute = {
@@ -863,76 +650,25 @@ export const getExperimentResultsRoute = {
 
 const ROLLOUT = '/api/v1/rollout-schedules/{id}';
 
-export const listRolloutsRoute = {
-  operationId: 'listRolloutSchedules',
-  method: 'GET',
+export const rolloutRoutes = versionedRoutes({
+  handler: 'rollout-schedules',
+  resource: 'rollouts',
   path: '/api/v1/rollout-schedules',
-  handler: 'rollout-schedules',
-  auth: 'cognito',
-  permission: { resource: 'rollouts', action: 'read' },
-  summary: 'Rollout schedules by id, filtered by flagKey or status.',
-  tag: 'rollout-schedules',
-  request: { query: listRolloutsQuerySchema },
-  response: rolloutPageSchema,
-} as const satisfies RouteDefinition;
-
-export const createRolloutRoute = {
-  operationId: 'createRolloutSchedule',
-  method: 'POST',
-  path: '/api/v1/rollout-schedules',
-  handler: 'rollout-schedules',
-  auth: 'cognito',
-  permission: { resource: 'rollouts', action: 'create' },
-  summary:
-    'Create a schedule (status PENDING) ramping one variation of a flag stage by stage; it starts at startAt or on ' +
-    'advance. Percentages in basis points, non-decreasing; `metric` triggers are refused (not supported yet).',
-  tag: 'rollout-schedules',
-  request: { body: rolloutInputSchema },
-  response: rolloutSchema,
-  successStatus: 201,
-} as const satisfies RouteDefinition;
-
-export const getRolloutRoute = {
-  operationId: 'getRolloutSchedule',
-  method: 'GET',
-  path: ROLLOUT,
-  handler: 'rollout-schedules',
-  auth: 'cognito',
-  permission: { resource: 'rollouts', action: 'read' },
-  summary: 'One rollout schedule, with its history of stages entered.',
-  tag: 'rollout-schedules',
-  request: { params: rolloutIdParams },
-  response: rolloutSchema,
-} as const satisfies RouteDefinition;
-
-export const replaceRolloutRoute = {
-  operationId: 'replaceRolloutSchedule',
-  method: 'PUT',
-  path: ROLLOUT,
-  handler: 'rollout-schedules',
-  auth: 'cognito',
-  permission: { resource: 'rollouts', action: 'update' },
-  summary:
-    'Replace a schedule (version in the body or If-Match); only while PENDING or PAUSED. Once started, the flag, ' +
-    'the variation and the stages already entered are locked (409).',
-  tag: 'rollout-schedules',
-  request: { params: rolloutIdParams, body: replaceRolloutBodySchema },
-  response: rolloutSchema,
-} as const satisfies RouteDefinition;
-
-export const deleteRolloutRoute = {
-  operationId: 'deleteRolloutSchedule',
-  method: 'DELETE',
-  path: ROLLOUT,
-  handler: 'rollout-schedules',
-  auth: 'cognito',
-  permission: { resource: 'rollouts', action: 'delete' },
-  summary:
-    'Delete a schedule that is not ACTIVE (409: pause it first). The flag keeps its current fallthrough.',
-  tag: 'rollout-schedules',
-  request: { params: rolloutIdParams, query: deleteVersionQuery, body: deleteVersionBody },
-  successStatus: 204,
-} as const satisfies RouteDefinition;
+  names: { one: 'RolloutSchedule', many: 'RolloutSchedules' },
+  schemas: rolloutRequests,
+  summaries: {
+    list: 'Rollout schedules by id, filtered by flagKey or status.',
+    create:
+      'Create a schedule (status PENDING) ramping one variation of a flag stage by stage; it starts at startAt or on ' +
+      'advance. Percentages in basis points, non-decreasing; `metric` triggers are refused (not supported yet).',
+    get: 'One rollout schedule, with its history of stages entered.',
+    replace:
+      'Replace a schedule (version in the body or If-Match); only while PENDING or PAUSED. Once started, the flag, ' +
+      'the variation and the stages already entered are locked (409).',
+    delete:
+      'Delete a schedule that is not ACTIVE (409: pause it first). The flag keeps its current fallthrough.',
+  },
+});
 
 export const advanceRolloutRoute = {
   operationId: 'advanceRolloutSchedule',
@@ -946,8 +682,8 @@ export const advanceRolloutRoute = {
     'fallthrough split changes, its version goes up, both audited. 409 for other statuses or when another ' +
     'schedule is running on the flag.',
   tag: 'rollout-schedules',
-  request: { params: rolloutIdParams, body: transitionRolloutBodySchema },
-  response: rolloutSchema,
+  request: { params: rolloutRequests.params, body: transitionRolloutBodySchema },
+  response: rolloutRequests.resource,
 } as const satisfies RouteDefinition;
 
 export const pauseRolloutRoute = {
@@ -959,8 +695,8 @@ export const pauseRolloutRoute = {
   permission: { resource: 'rollouts', action: 'update' },
   summary: 'ACTIVE → PAUSED: the job enters no stage; the flag keeps its split.',
   tag: 'rollout-schedules',
-  request: { params: rolloutIdParams, body: transitionRolloutBodySchema },
-  response: rolloutSchema,
+  request: { params: rolloutRequests.params, body: transitionRolloutBodySchema },
+  response: rolloutRequests.resource,
 } as const satisfies RouteDefinition;
 
 export const resumeRolloutRoute = {
@@ -972,8 +708,8 @@ export const resumeRolloutRoute = {
   permission: { resource: 'rollouts', action: 'update' },
   summary: 'PAUSED → ACTIVE; the current stage’s soak time starts again.',
   tag: 'rollout-schedules',
-  request: { params: rolloutIdParams, body: transitionRolloutBodySchema },
-  response: rolloutSchema,
+  request: { params: rolloutRequests.params, body: transitionRolloutBodySchema },
+  response: rolloutRequests.resource,
 } as const satisfies RouteDefinition;
 
 export const getSafetySettingsRoute = {
@@ -1250,38 +986,13 @@ export const ROUTES: readonly RouteDefinition[] = [
   enableUserRoute,
   listAuditRoute,
   exportAuditRoute,
-  listFlagsRoute,
-  createFlagRoute,
-  getFlagRoute,
-  replaceFlagRoute,
-  patchFlagRoute,
-  deleteFlagRoute,
+  ...Object.values(flagRoutes),
   toggleFlagRoute,
   transferFlagOwnerRoute,
-  listSegmentsRoute,
-  createSegmentRoute,
-  getSegmentRoute,
-  replaceSegmentRoute,
-  patchSegmentRoute,
-  deleteSegmentRoute,
-  listLayersRoute,
-  createLayerRoute,
-  getLayerRoute,
-  replaceLayerRoute,
-  patchLayerRoute,
-  deleteLayerRoute,
-  listMetricsRoute,
-  createMetricRoute,
-  getMetricRoute,
-  replaceMetricRoute,
-  patchMetricRoute,
-  deleteMetricRoute,
-  listExperimentsRoute,
-  createExperimentRoute,
-  getExperimentRoute,
-  replaceExperimentRoute,
-  patchExperimentRoute,
-  deleteExperimentRoute,
+  ...Object.values(segmentRoutes),
+  ...Object.values(layerRoutes),
+  ...Object.values(metricRoutes),
+  ...Object.values(experimentRoutes),
   startExperimentRoute,
   pauseExperimentRoute,
   resumeExperimentRoute,
@@ -1289,11 +1000,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   archiveExperimentRoute,
   scheduleExperimentRoute,
   getExperimentResultsRoute,
-  listRolloutsRoute,
-  createRolloutRoute,
-  getRolloutRoute,
-  replaceRolloutRoute,
-  deleteRolloutRoute,
+  ...Object.values(rolloutRoutes),
   advanceRolloutRoute,
   pauseRolloutRoute,
   resumeRolloutRoute,

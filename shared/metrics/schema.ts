@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { patchBodyOf, replaceBodyOf, versionedFields, type Versioned } from '../config/versioning';
-import { pageSchema, paginationQuery } from '../pagination';
+import { tagFilter, textFilter, versionedRequests } from '../config/requests';
+import { versionedFields, type Versioned } from '../config/versioning';
 import { resourceKeySchema, tagsSchema } from '../rules/schema';
 
 /**
@@ -71,28 +71,15 @@ export type MetricInput = z.infer<typeof metricInputSchema>;
 export const metricSchema = metricFieldsSchema.extend(versionedFields).meta({ id: 'Metric' });
 export type Metric = MetricInput & Versioned;
 
-export const metricKeyParams = z.strictObject({ key: resourceKeySchema });
-
-/** PUT: every field but the key, replacing the stored ones (cross-field rules run on the result). */
-export const replaceMetricBodySchema = replaceBodyOf(metricFieldsSchema.omit({ key: true })).meta({
-  id: 'MetricReplace',
+/** PUT replaces every field but the key, PATCH only those sent; cross-field rules run on the result. */
+export const metricRequests = versionedRequests('Metric', {
+  input: metricInputSchema,
+  resource: metricSchema,
+  editable: metricFieldsSchema.omit({ key: true }),
+  filters: {
+    type: z.enum(METRIC_TYPES).optional(),
+    tag: tagFilter,
+    q: textFilter.describe('Case-insensitive search in key, name, description and event name'),
+  },
 });
-/** PATCH: only the fields that change. */
-export const patchMetricBodySchema = patchBodyOf(metricFieldsSchema.omit({ key: true })).meta({
-  id: 'MetricPatch',
-});
-
-export const listMetricsQuerySchema = z.strictObject({
-  ...paginationQuery.shape,
-  type: z.enum(METRIC_TYPES).optional(),
-  tag: z.string().min(1).max(64).optional(),
-  q: z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe('Case-insensitive search in key, name, description and event name'),
-});
-export type ListMetricsQuery = z.output<typeof listMetricsQuerySchema>;
-
-export const metricPageSchema = pageSchema(metricSchema);
+export type ListMetricsQuery = z.output<typeof metricRequests.list>;

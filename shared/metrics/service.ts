@@ -1,6 +1,6 @@
-import type { ChangeContext } from '../audit/actor';
 import type { ConfigReader, ConfigRepository } from '../config/repository';
-import { clientFields, matchesQuery, mergeChange, type VersionedChange } from '../config/versioning';
+import { VersionedResourceService } from '../config/service';
+import { matchesQuery } from '../config/versioning';
 import { ConflictError } from '../errors';
 import type { Experiment } from '../experiments/requests';
 import { metricsOf } from '../experiments/schema';
@@ -20,14 +20,16 @@ export function measures(experiment: Experiment, metric: string): boolean {
 }
 
 /** Metric definitions (SPEC §2.5): one that any experiment measures cannot be deleted. */
-export class MetricsService {
+export class MetricsService extends VersionedResourceService<Metric> {
   constructor(
-    private readonly metrics: ConfigRepository<Metric>,
+    metrics: ConfigRepository<Metric>,
     private readonly experiments: ConfigReader<Experiment>,
-  ) {}
+  ) {
+    super(metrics, metricInputSchema);
+  }
 
   async list(query: ListMetricsQuery): Promise<Page<Metric>> {
-    const all = (await this.metrics.list()).filter(
+    const all = (await this.repository.list()).filter(
       (m) =>
         (query.type === undefined || m.type === query.type) &&
         (query.tag === undefined || m.tags.includes(query.tag)) &&
@@ -36,36 +38,19 @@ export class MetricsService {
     return paginate(all, query);
   }
 
-  get(key: string): Promise<Metric> {
-    return this.metrics.require(key);
-  }
-
-  create(input: MetricInput, context: ChangeContext): Promise<Metric> {
-    return this.metrics.create(input, context);
-  }
-
-  /** `replace`: the body is the whole metric; otherwise only the fields sent change. */
-  async update(
-    key: string,
-    fields: Partial<Omit<MetricInput, 'key'>>,
-    change: VersionedChange,
-    replace = false,
-  ): Promise<Metric> {
-    const before = await this.metrics.forChange(key, change);
-    const input = mergeChange(metricInputSchema, clientFields(before), fields, replace);
-    const changed = MEASURING_FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(input[f]));
-    if (changed.length > 0) {
-      const measuring = await this.experimentsMeasuring(key, (status) => status !== 'DRAFT');
-      if (measuring.length > 0) {
-        throw new ConflictError(
-          `${changed.join(', ')} of metric ${key} cannot change once experiments have measured it ` +
-            `(${measuring.join(', ')}): their results are aggregated under the current definition; ` +
-            'create a new metric instead',
-          { fields: changed, experiments: measuring },
-        );
-      }
+  /** What decides a unit's value stays once an experiment has measured the metric. */
+  protected override async checkChange(before: Metric, after: MetricInput): Promise<void> {
+    const changed = MEASURING_FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
+    if (changed.length === 0) return;
+    const measuring = await this.experimentsMeasuring(before.key, (status) => status !== 'DRAFT');
+    if (measuring.length > 0) {
+      throw new ConflictError(
+        `${changed.join(', ')} of metric ${before.key} cannot change once experiments have measured it ` +
+          `(${measuring.join(', ')}): their results are aggregated under the current definition; ` +
+          'create a new metric instead',
+        { fields: changed, experiments: measuring },
+      );
     }
-    return this.metrics.replace(before, input, change.context);
   }
 
   /** Keys of the experiments in the given statuses that measure the metric. */
@@ -83,17 +68,15 @@ export class MetricsService {
    * without it and its results silently leave it out, a running or finished one reads its results under it. A
    * draft can drop the metric or be deleted; a started experiment keeps its metrics for good.
    */
-  async remove(key: string, change: VersionedChange): Promise<void> {
-    const before = await this.metrics.require(key);
-    const users = (await this.experiments.list()).filter((e) => measures(e, key));
+  protected override async checkRemove(before: Metric): Promise<void> {
+    const users = (await this.experiments.list()).filter((e) => measures(e, before.key));
     if (users.length > 0) {
       const named = users.map((e) => `${e.key} (${e.status})`).join(', ');
       throw new ConflictError(
-        `metric ${key} is measured by experiments ${named}: take it off the drafts (or delete them); ` +
+        `metric ${before.key} is measured by experiments ${named}: take it off the drafts (or delete them); ` +
           'an experiment that has started keeps its metrics for its results',
         { experiments: users.map((e) => ({ key: e.key, status: e.status })) },
       );
     }
-    await this.metrics.remove(before, change);
   }
 }

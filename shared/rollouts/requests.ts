@@ -3,7 +3,7 @@ import { replaceBodyOf, versionedFields, versionField, type Versioned } from '..
 import { pageSchema, paginationQuery } from '../pagination';
 import { itemKeySchema, resourceKeySchema } from '../rules/schema';
 import { ROLLOUT_STATUSES, type HistoryEntry, type RolloutStatus } from './lifecycle';
-import { BASIS_POINTS, rolloutFieldsSchema, type RolloutInput } from './schema';
+import { BASIS_POINTS, rolloutFieldsSchema, rolloutInputSchema, type RolloutInput } from './schema';
 
 const historyEntrySchema = z.strictObject({
   stage: z.number().int().min(-1).describe('The stage entered (or rolled back to; -1: none, 0 %)'),
@@ -39,24 +39,27 @@ export type RolloutSchedule = Omit<RolloutInput, 'key'> &
     history: HistoryEntry[];
   };
 
-export const rolloutIdParams = z.strictObject({ id: resourceKeySchema });
-
-/** PUT: the whole schedule but its id (only while PENDING or PAUSED; entered stages are locked). */
-export const replaceRolloutBodySchema = replaceBodyOf(rolloutFieldsSchema.omit({ key: true })).meta({
-  id: 'RolloutReplace',
-});
-
 /** advance, pause, resume: an optional body with the version (or If-Match). */
 export const transitionRolloutBodySchema = z
   .strictObject({ version: versionField })
   .optional()
   .meta({ id: 'RolloutTransition' });
 
-export const listRolloutsQuerySchema = z.strictObject({
-  ...paginationQuery.shape,
-  flagKey: resourceKeySchema.optional(),
-  status: z.enum(ROLLOUT_STATUSES).optional(),
-});
-export type ListRolloutsQuery = z.output<typeof listRolloutsQuerySchema>;
-
-export const rolloutPageSchema = pageSchema(rolloutSchema);
+/**
+ * The schemas of the schedules' routes: as for the other versioned resources (`versionedRequests`), but under
+ * `{id}` and without PATCH. PUT takes the whole schedule but its id (only while PENDING or PAUSED; entered stages
+ * are locked).
+ */
+export const rolloutRequests = {
+  params: z.strictObject({ id: resourceKeySchema }),
+  create: rolloutInputSchema,
+  resource: rolloutSchema,
+  replace: replaceBodyOf(rolloutFieldsSchema.omit({ key: true })).meta({ id: 'RolloutReplace' }),
+  list: z.strictObject({
+    ...paginationQuery.shape,
+    flagKey: resourceKeySchema.optional(),
+    status: z.enum(ROLLOUT_STATUSES).optional(),
+  }),
+  page: pageSchema(rolloutSchema),
+};
+export type ListRolloutsQuery = z.output<typeof rolloutRequests.list>;

@@ -122,8 +122,8 @@ export class RolloutsService {
 
   async create(
     input: RolloutInput,
-    principal: UserPrincipal,
     context: ChangeContext,
+    principal: UserPrincipal,
     now: Date = new Date(),
   ): Promise<RolloutSchedule> {
     await this.checkFlag(input, principal);

@@ -1,11 +1,10 @@
-import { ConfigRepository } from '../config/repository';
 import { configRepositories, type ConfigEnv } from '../config/wiring';
 import type { EnvOf } from '../environment';
 import { RolloutExactTime } from '../rollouts/exact-time';
 import { RolloutsService } from '../rollouts/service';
 import { oneTimeSchedulesFromEnv } from '../schedules/one-time';
 import { notifierFromEnv } from './notifier';
-import { RollbackLog, type StoredFlagSafety, type StoredSafetySettings } from './repository';
+import { RollbackLog } from './repository';
 import { SafetyService, type SafetyServiceDependencies } from './service';
 
 /**
@@ -23,10 +22,10 @@ export function safetyService(
   env: SafetyEnv,
   options: Pick<SafetyServiceDependencies, 'health'> = {},
 ): SafetyService {
-  const { doc, audit, flags, rollouts } = configRepositories(env);
+  const { doc, audit, flags, rollouts, safetySettings, safetyConfigs } = configRepositories(env);
   return new SafetyService({
-    settings: new ConfigRepository<StoredSafetySettings>(doc, env.TABLE_CONFIG, audit, 'safetySettings'),
-    flagConfigs: new ConfigRepository<StoredFlagSafety>(doc, env.TABLE_CONFIG, audit, 'safetyConfig'),
+    settings: safetySettings,
+    flagConfigs: safetyConfigs,
     rollbacks: new RollbackLog(doc, env.TABLE_CONFIG, audit),
     flags,
     rollouts: new RolloutsService(rollouts, flags, new RolloutExactTime(oneTimeSchedulesFromEnv())),

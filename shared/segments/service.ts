@@ -1,14 +1,14 @@
-import type { ChangeContext } from '../audit/actor';
 import type { ConfigReader, ConfigRepository } from '../config/repository';
 import { jsonBytes, LIST_PAGE_BYTES } from '../config/limits';
-import { clientFields, matchesQuery, mergeChange, type VersionedChange } from '../config/versioning';
+import { VersionedResourceService } from '../config/service';
+import { matchesQuery } from '../config/versioning';
 import { ConflictError } from '../errors';
 import type { Experiment } from '../experiments/requests';
 import type { Flag } from '../flags/requests';
 import { paginate, type Page, type PaginationQuery } from '../pagination';
 import { segmentKeysOf } from '../rules';
 import type { Segment, SegmentListItem } from './requests';
-import { segmentInputSchema, type SegmentInput } from './schema';
+import { segmentInputSchema } from './schema';
 
 /**
  * `segments` whole while their JSON stays within `budget` bytes (the first always whole); past it, without
@@ -30,18 +30,20 @@ export function withinBudget(segments: readonly Segment[], budget = LIST_PAGE_BY
 }
 
 /** Segments (SPEC §2.2): reusable audiences; one still used by a flag or an experiment cannot be deleted. */
-export class SegmentsService {
+export class SegmentsService extends VersionedResourceService<Segment> {
   constructor(
-    private readonly segments: ConfigRepository<Segment>,
+    segments: ConfigRepository<Segment>,
     private readonly flags: ConfigReader<Flag>,
     private readonly experiments: ConfigReader<Experiment>,
-  ) {}
+  ) {
+    super(segments, segmentInputSchema);
+  }
 
   /** One page, within {@link LIST_PAGE_BYTES}: segments past it come without their id lists. */
   async list(
     query: PaginationQuery & { tag?: string | undefined; q?: string | undefined },
   ): Promise<Page<SegmentListItem>> {
-    const all = (await this.segments.list()).filter(
+    const all = (await this.repository.list()).filter(
       (s) =>
         (query.tag === undefined || s.tags.includes(query.tag)) &&
         matchesQuery(query.q, s.key, s.name, s.description),
@@ -50,31 +52,12 @@ export class SegmentsService {
     return { ...page, items: withinBudget(page.items) };
   }
 
-  get(key: string): Promise<Segment> {
-    return this.segments.require(key);
-  }
-
-  create(input: SegmentInput, context: ChangeContext): Promise<Segment> {
-    return this.segments.create(input, context);
-  }
-
-  /** PUT and PATCH: the fields sent, merged into the stored segment and validated whole. */
-  async update(
-    key: string,
-    fields: Partial<Omit<SegmentInput, 'key'>>,
-    change: VersionedChange,
-  ): Promise<Segment> {
-    const before = await this.segments.forChange(key, change);
-    const input = mergeChange(segmentInputSchema, clientFields(before), fields);
-    return this.segments.replace(before, input, change.context);
-  }
-
   /**
    * Refused (409 naming them) while a flag's rules or an experiment's eligibility conditions name the segment,
    * whatever the flag's or the experiment's state: an unknown segment matches nobody, silently.
    */
-  async remove(key: string, change: VersionedChange): Promise<void> {
-    const before = await this.segments.require(key);
+  protected override async checkRemove(before: Segment): Promise<void> {
+    const { key } = before;
     const flags = (await this.flags.list()).filter((f) =>
       f.rules.some((r) => segmentKeysOf(r.conditions).has(key)),
     );
@@ -93,6 +76,5 @@ export class SegmentsService {
         experiments: experiments.map((e) => e.key),
       });
     }
-    await this.segments.remove(before, change);
   }
 }

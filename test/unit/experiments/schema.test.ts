@@ -1,10 +1,10 @@
 import { experimentInputSchema } from '../../../shared/experiments/schema';
 import {
-  patchExperimentBodySchema,
+  experimentRequests,
   scheduleExperimentBodySchema,
   transitionExperimentBodySchema,
 } from '../../../shared/experiments/requests';
-import { patchLayerBodySchema } from '../../../shared/layers/requests';
+import { layerRequests } from '../../../shared/layers/requests';
 
 const valid = {
   key: 'checkout-button',
@@ -174,11 +174,11 @@ describe('experiment schema', () => {
 
 describe('PATCH bodies', () => {
   it('apply no defaults, so a PATCH changes only the fields it sends', () => {
-    expect(patchExperimentBodySchema.parse({ description: 'x', version: 2 })).toEqual({
+    expect(experimentRequests.patch.parse({ description: 'x', version: 2 })).toEqual({
       description: 'x',
       version: 2,
     });
-    expect(patchLayerBodySchema.parse({ name: 'x' })).toEqual({ name: 'x' });
-    expect(patchExperimentBodySchema.safeParse({ startAt: '2026-01-01T00:00:00Z' }).success).toBe(false);
+    expect(layerRequests.patch.parse({ name: 'x' })).toEqual({ name: 'x' });
+    expect(experimentRequests.patch.safeParse({ startAt: '2026-01-01T00:00:00Z' }).success).toBe(false);
   });
 });

@@ -71,7 +71,7 @@ describe('PUT /feature-flags/{key}/owner: the new owner is an existing, enabled 
       offVariation: 'off',
       fallthrough: { variation: 'on' },
     });
-    await service.create(input, admin, userChange(admin, 'r0'));
+    await service.create(input, userChange(admin, 'r0'), admin);
     return { flags, service };
   }
   const change = (version: number) => ({
@@ -141,7 +141,7 @@ describe('DELETE /feature-flags/{key}: what belongs to the flag goes with it', (
       fallthrough: { variation: 'on' },
     });
     const change = userChange(admin, 'req-1');
-    await service.create(input, admin, change);
+    await service.create(input, change, admin);
     await safety.create({ key: 'checkout', maxErrorRate: 0.01 }, change);
     await safety.create({ key: 'other', maxErrorRate: 0.02 }, change);
 

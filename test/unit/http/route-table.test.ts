@@ -1,16 +1,26 @@
 import * as routeModule from '../../../shared/http/routes';
 import { HANDLER_GROUPS, ROUTES, routeKey } from '../../../shared/http/routes';
 
-/** Every export of the route module that has the shape of a route definition. */
-const exportedRoutes = Object.entries(routeModule).filter(
-  ([, value]) =>
-    typeof value === 'object' &&
-    value !== null &&
-    'operationId' in value &&
-    'method' in value &&
-    'path' in value &&
-    'handler' in value,
-);
+const isRoute = (value: unknown) =>
+  typeof value === 'object' &&
+  value !== null &&
+  'operationId' in value &&
+  'method' in value &&
+  'path' in value &&
+  'handler' in value;
+
+/**
+ * Every export of the route module that has the shape of a route definition, and every route of an exported
+ * route set (`versionedRoutes`: an object of routes).
+ */
+const exportedRoutes = Object.entries(routeModule).flatMap(([name, value]): [string, unknown][] => {
+  if (isRoute(value)) return [[name, value]];
+  if (typeof value !== 'object' || value === null) return [];
+  const members = Object.entries(value);
+  return members.length > 0 && members.every(([, member]) => isRoute(member))
+    ? members.map(([member, route]) => [`${name}.${member}`, route])
+    : [];
+});
 
 describe('the route table', () => {
   it('finds the route definitions among the exports', () => {

@@ -1,8 +1,7 @@
 import {
   METRIC_TYPES,
   metricInputSchema,
-  patchMetricBodySchema,
-  replaceMetricBodySchema,
+  metricRequests,
   VALUE_METRIC_TYPES,
 } from '../../../shared/metrics/schema';
 
@@ -27,10 +26,10 @@ describe('metric definitions', () => {
       direction: 'increase',
     });
     const { key: _key, ...fields } = base;
-    expect(replaceMetricBodySchema.parse({ ...fields, type: 'count' })).toMatchObject({
+    expect(metricRequests.replace.parse({ ...fields, type: 'count' })).toMatchObject({
       direction: 'increase',
     });
-    expect(patchMetricBodySchema.parse({ name: 'Renamed', version: 2 })).toEqual({
+    expect(metricRequests.patch.parse({ name: 'Renamed', version: 2 })).toEqual({
       name: 'Renamed',
       version: 2,
     });
@@ -38,6 +37,6 @@ describe('metric definitions', () => {
 
   it('refuses unknown fields and a key in the update bodies', () => {
     expect(metricInputSchema.safeParse({ ...base, type: 'sum', unit: 'EUR' }).success).toBe(false);
-    expect(patchMetricBodySchema.safeParse({ key: 'other' }).success).toBe(false);
+    expect(metricRequests.patch.safeParse({ key: 'other' }).success).toBe(false);
   });
 });

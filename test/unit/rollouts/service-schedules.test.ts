@@ -80,8 +80,8 @@ const create = (fields: Partial<RolloutInput> = {}) =>
       ],
       ...fields,
     }),
-    owner,
     userChange(owner, 'req'),
+    owner,
     T0,
   );
 

@@ -79,8 +79,8 @@ function setup() {
         ],
         ...fields,
       }),
-      principal,
       userChange(principal, 'req'),
+      principal,
       T0,
     );
   const fallthrough = () => flags.items.get('checkout')!.fallthrough;

@@ -141,8 +141,8 @@ function setup(options: { safety?: Partial<StoredSafetySettings> | null } = {}) 
           { percentage: 10000, trigger: { type: 'manual' } },
         ],
       }),
-      owner,
       userChange(owner, 'req'),
+      owner,
       T0,
     );
     for (let i = 0; i <= stage; i++) {
