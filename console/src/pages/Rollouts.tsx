@@ -17,7 +17,7 @@ interface StageState {
   readonly value: string;
 }
 
-export function triggerText(trigger: Trigger): string {
+function triggerText(trigger: Trigger): string {
   switch (trigger.type) {
     case 'time':
       return trigger.after === 'PT0S' ? 'at once' : `after ${trigger.after}`;
@@ -31,7 +31,7 @@ export function triggerText(trigger: Trigger): string {
 }
 
 /** The share the rolled-out variation is served now: the entered stage's, 0 before the start. */
-export const currentShare = (schedule: RolloutSchedule): number =>
+const currentShare = (schedule: RolloutSchedule): number =>
   schedule.currentStage < 0 ? 0 : (schedule.stages[schedule.currentStage]?.percentage ?? 0);
 
 function stageInput(stage: StageState, index: number): RolloutInput['stages'][number] {

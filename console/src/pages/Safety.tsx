@@ -282,7 +282,9 @@ function FlagHealth({
             {
               header: 'p95 latency',
               cell: (v) =>
-                v.guarded.window.latencyP95Ms === null ? '—' : `${v.guarded.window.latencyP95Ms} ms`,
+                v.guarded.window.latencyP95Ms === null
+                  ? '—'
+                  : `${Number(v.guarded.window.latencyP95Ms.toFixed(1))} ms`,
             },
             {
               header: 'Checks',
