@@ -76,3 +76,35 @@ export async function call<T>(
   }
   return json as T;
 }
+
+/**
+ * A download the API answers as a file (the audit log's NDJSON): fetched with the token, since a plain link
+ * cannot carry it, and handed to the browser as a file of `filename`.
+ */
+export async function download(token: string, path: string, filename: string): Promise<number> {
+  let response: Response;
+  try {
+    response = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'The API cannot be reached: check your connection and try again.');
+  }
+  if (!response.ok) {
+    const error = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+    if (response.status === 401) onUnauthorized();
+    throw new ApiError(
+      response.status,
+      error.code ?? String(response.status),
+      error.message ?? `The API answered ${response.status}`,
+    );
+  }
+  const blob = await response.blob();
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return blob.size;
+}

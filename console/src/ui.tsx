@@ -2,9 +2,19 @@ import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import { ApiError } from './api';
 import { followLink } from './router';
 
-export function Link({ to, children, className }: { to: string; children: ReactNode; className?: string }) {
+export function Link({
+  to,
+  children,
+  className,
+  current = false,
+}: {
+  to: string;
+  children: ReactNode;
+  className?: string;
+  current?: boolean;
+}) {
   return (
-    <a href={to} onClick={followLink} className={className}>
+    <a href={to} onClick={followLink} className={className} aria-current={current ? 'page' : undefined}>
       {children}
     </a>
   );
@@ -62,8 +72,11 @@ export interface Loaded<T> {
   readonly reload: () => void;
 }
 
-/** Loads on mount and when `key` changes; `reload()` loads again. */
-export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
+/**
+ * Loads on mount and when `key` changes; `reload()` loads again. With `pollMs`, it also loads again every
+ * `pollMs` quietly (no progress shown, the data kept until the answer), for screens that watch a job's work.
+ */
+export function useLoad<T>(load: () => Promise<T>, key: string, pollMs?: number): Loaded<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
@@ -90,9 +103,150 @@ export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
       current = false;
     };
   }, [key, generation]);
+  useEffect(() => {
+    if (pollMs === undefined) return;
+    let current = true;
+    const timer = setInterval(() => {
+      loadRef.current().then(
+        (value) => {
+          if (!current) return;
+          setData(value);
+          setError(null);
+        },
+        (failure: unknown) => {
+          if (current) setError(failure);
+        },
+      );
+    }, pollMs);
+    return () => {
+      current = false;
+      clearInterval(timer);
+    };
+  }, [key, pollMs]);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
   return { data, error, loading, reload };
 }
+
+export interface Action {
+  readonly busy: boolean;
+  readonly error: unknown;
+  /** Runs one request (or a few) with progress and error state; true when it succeeded. */
+  readonly run: (work: () => Promise<unknown>) => Promise<boolean>;
+  readonly clear: () => void;
+}
+
+/** A change the user asked for: its progress, and its error as the API's message. */
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = useCallback(async (work: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+      return true;
+    } catch (failure) {
+      setError(failure);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  const clear = useCallback(() => setError(null), []);
+  return { busy, error, run, clear };
+}
+
+/** An action's progress and error; `onReload` offers the reload a version conflict needs. */
+export function ActionStatus({
+  action,
+  busyText = 'Saving…',
+  onReload,
+}: {
+  action: Action;
+  busyText?: string;
+  onReload?: () => void;
+}) {
+  return (
+    <>
+      {action.busy ? (
+        <p role="status" className="progress">
+          {busyText}
+        </p>
+      ) : null}
+      {action.error !== null ? <ErrorMessage error={action.error} onReload={onReload} /> : null}
+    </>
+  );
+}
+
+export interface Column<T> {
+  readonly header: string;
+  readonly cell: (row: T) => ReactNode;
+  /** The cell names its row (`<th scope="row">`). */
+  readonly rowHeader?: boolean;
+}
+
+/** A list as a table with scoped headers, scrolling inside its wrapper at phone width. */
+export function DataTable<T>({
+  caption,
+  columns,
+  rows,
+  rowKey,
+  empty,
+  hideCaption = false,
+}: {
+  caption: string;
+  columns: readonly Column<T>[];
+  rows: readonly T[];
+  rowKey: (row: T) => string;
+  empty: string;
+  hideCaption?: boolean;
+}) {
+  if (rows.length === 0) return <p>{empty}</p>;
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption className={hideCaption ? 'visually-hidden' : undefined}>{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th scope="col" key={column.header}>
+                {column.header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={rowKey(row)}>
+              {columns.map((column) =>
+                column.rowHeader ? (
+                  <th scope="row" key={column.header}>
+                    {column.cell(row)}
+                  </th>
+                ) : (
+                  <td key={column.header}>{column.cell(row)}</td>
+                ),
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Comma-separated text as a list of trimmed, non-empty items. */
+export const listOf = (text: string): string[] =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+
+export const when = (iso: string | null | undefined): string =>
+  iso === null || iso === undefined ? '—' : new Date(iso).toLocaleString();
+
+/** Basis points as a percentage: 2500 → "25 %". */
+export const share = (basisPoints: number): string => `${basisPoints / 100} %`;
 
 /**
  * A confirmation as a modal `<dialog>`: focus moves into it, Escape cancels, and the question is its

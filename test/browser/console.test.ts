@@ -1,51 +1,19 @@
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { scaledMs } from '../../local/timing';
 import { CHROMIUM_PATH, requireEngines } from '../support/engines';
 import { apiCaller, eventually, mapConcurrent, PUBLISH_BUDGET_MS } from '../support/http';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
+import { buildConsole, screenshot, seriousViolations, signIn as signInAt } from './console-browser';
 
 /**
  * The web console (console/) as a person uses it: built with Vite, served by the local platform's gateway at
  * `/` (same origin as the API), driven in headless Debian Chromium. Each screen is also checked with axe-core
  * for serious or critical accessibility violations. SWITCHYARD_CONSOLE_SCREENSHOTS=<dir> saves a screenshot of
- * each main screen there (docs/console/ holds the ones the README shows).
+ * each main screen there (docs/console/ holds the ones the README shows). The other screens are in
+ * console-screens.test.ts.
  */
 const engines = requireEngines(['java', 'chromium']);
-
-const REPO_ROOT = resolve(__dirname, '..', '..');
-const SCREENSHOTS = process.env.SWITCHYARD_CONSOLE_SCREENSHOTS;
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  readonly id: string;
-  readonly impact: string | null;
-  readonly help: string;
-  readonly nodes: readonly { readonly target: readonly unknown[] }[];
-}
-
-/** axe-core's serious and critical violations on the page as it is now (injected through the debugging protocol, which the console's CSP does not govern). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
-    return (await axe.run()).violations;
-  });
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`,
-    );
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  if (SCREENSHOTS === undefined) return;
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
 
 engines.describe('the web console in headless Chromium, served by the local platform', () => {
   let platform: TestPlatform;
@@ -58,18 +26,7 @@ engines.describe('the web console in headless Chromium, served by the local plat
   const analyst = apiCaller(url, () => analystToken);
   const server = apiCaller(url, () => serverKey);
 
-  /** A new browser context (its own sessionStorage) signed in through the console's sign-in screen. */
-  const signIn = async (email: string, role: string): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(scaledMs(15_000));
-    await page.goto(`${platform.url}/`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Role for a new user').selectOption(role);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Feature flags' }).waitFor();
-    return page;
-  };
+  const signIn = (email: string, role: string): Promise<Page> => signInAt(browser, platform.url, email, role);
 
   const evaluate = async (key: string, context: Record<string, unknown>) => {
     const answer = await server('POST', '/api/v1/evaluate', { context, flags: [key] });
@@ -78,16 +35,7 @@ engines.describe('the web console in headless Chromium, served by the local plat
   };
 
   beforeAll(async () => {
-    // The console as the sources say now (the build of `npm ci` may be older): Vite takes a few seconds.
-    const build = spawnSync(
-      process.execPath,
-      [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'console'],
-      {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-      },
-    );
-    if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
+    buildConsole();
     platform = await startTestPlatform();
     adminToken = (await platform.identity.signIn({ role: 'admin', email: 'admin@switchyard.local' })).token;
     analystToken = (await platform.identity.signIn({ role: 'analyst', email: 'analyst@switchyard.local' }))

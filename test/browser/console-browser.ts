@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { scaledMs } from '../../local/timing';
+
+/**
+ * What the console's browser tests share: building the console as the sources say now, signing in through its
+ * sign-in screen, axe-core's serious violations, the phone-width check and the screenshots that
+ * SWITCHYARD_CONSOLE_SCREENSHOTS=<dir> asks for (docs/console/ holds the ones the README shows).
+ */
+const REPO_ROOT = resolve(__dirname, '..', '..');
+const SCREENSHOTS = process.env.SWITCHYARD_CONSOLE_SCREENSHOTS;
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** The console as the sources say now (the build of `npm ci` may be older): Vite takes a few seconds. */
+export function buildConsole(): void {
+  const build = spawnSync(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'console'],
+    { cwd: REPO_ROOT, encoding: 'utf8' },
+  );
+  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
+}
+
+interface AxeViolation {
+  readonly id: string;
+  readonly impact: string | null;
+  readonly help: string;
+  readonly nodes: readonly { readonly target: readonly unknown[] }[];
+}
+
+/** axe-core's serious and critical violations on the page as it is now (injected through the debugging protocol, which the console's CSP does not govern). */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
+    return (await axe.run()).violations;
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`,
+    );
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  if (SCREENSHOTS === undefined) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** How far the page itself scrolls sideways (0 when it fits; a table may still scroll inside its wrapper). */
+export async function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const root = (globalThis as unknown as { document: { documentElement: Record<string, number> } }).document
+      .documentElement;
+    return (root.scrollWidth ?? 0) - (root.clientWidth ?? 0);
+  });
+}
+
+/** A new browser context (its own sessionStorage) signed in through the console's sign-in screen. */
+export async function signIn(
+  browser: Browser,
+  baseUrl: string,
+  email: string,
+  role: string,
+  options: BrowserContextOptions = {},
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  const page = await context.newPage();
+  page.setDefaultTimeout(scaledMs(15_000));
+  await page.goto(`${baseUrl}/`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Role for a new user').selectOption(role);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Feature flags' }).waitFor();
+  return page;
+}
