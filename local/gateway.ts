@@ -4,6 +4,7 @@ import type {
   APIGatewayRequestAuthorizerEvent,
 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import {
   createServer,
   STATUS_CODES,
@@ -24,9 +25,31 @@ import {
 } from '../shared/http/gateway-responses';
 import type { LambdaHttpResult } from '../shared/http/response';
 import { handlerEntry, ROUTES, type RouteDefinition } from '../shared/http/routes';
+import { LOCAL_RULESETS_PATH, localRulesetFile } from '../shared/rulesets/objects';
 import { isConsolePath, localSignIn, serveConsole, SIGN_IN_PATH } from './console';
 import { LOCAL_REGION, type LocalIdentity } from './identity';
 import { lambdaContext, type FunctionRuntime } from './lambda-runtime';
+
+/**
+ * A stored ruleset, as S3 answers a presigned GET: the body, or 403 when the URL's signature is wrong or expired
+ * (null), 404 when the file is gone.
+ */
+function serveRulesetObject(res: ServerResponse, file: string | null): void {
+  const refuse = (status: number, code: string, message: string) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ code, message }));
+  };
+  if (file === null) return refuse(403, 'FORBIDDEN', 'The URL is not signed, or it has expired');
+  const stream = createReadStream(file);
+  stream.once('error', () => refuse(404, 'NOT_FOUND', 'No such ruleset'));
+  stream.once('open', () => {
+    res.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'private, max-age=60',
+    });
+    stream.pipe(res);
+  });
+}
 
 /** Whether an `Accept-Encoding` value takes gzip (a `q=0` refuses it). */
 function acceptsGzip(acceptEncoding: string | undefined): boolean {
@@ -225,6 +248,13 @@ export interface GatewayOptions {
    * @default no console
    */
   readonly consoleDir?: string;
+  /**
+   * The ruleset object store's directory and URL secret (shared/rulesets/objects.ts): `GET /local/rulesets/…`
+   * serves a stored ruleset to a caller holding a URL the evaluation function signed, as S3 serves a presigned
+   * one (no credentials; 403 for a wrong or expired signature).
+   * @default not served
+   */
+  readonly rulesetObjects?: { readonly dir: string; readonly secret: string };
 }
 
 const LOCAL_ACCOUNT = '000000000000';
@@ -331,6 +361,13 @@ export class LocalGateway {
       return void res.end();
     }
 
+    const objects = this.options.rulesetObjects;
+    if (objects !== undefined && method === 'GET' && url.pathname.startsWith(LOCAL_RULESETS_PATH)) {
+      return serveRulesetObject(
+        res,
+        localRulesetFile(objects.dir, objects.secret, url.pathname, url.searchParams),
+      );
+    }
     const matched = matchRoute(method, url.pathname, this.options.routes);
     const consoleDir = this.options.consoleDir;
     if (matched === null && consoleDir !== undefined) {

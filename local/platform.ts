@@ -8,6 +8,7 @@ import {
   eventsCapability,
   httpCapability,
   notificationsCapability,
+  rulesetObjectsCapability,
   tableCapability,
   usersCapability,
   type CapabilityId,
@@ -20,7 +21,7 @@ import {
   type StreamFunctionDefinition,
 } from '../shared/functions';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -89,6 +90,12 @@ export interface PlatformOptions {
    * @default 24 hours (kinesalite's retention, as the stream's in AWS)
    */
   readonly maxRecordAgeMs?: number;
+  /**
+   * Rulesets above this many bytes are not sent inline by `GET /api/v1/sdk/ruleset` but stored and redirected to
+   * (shared/rulesets/objects.ts; tests shrink it to take that path with a small ruleset).
+   * @default 5 MiB, as in AWS
+   */
+  readonly rulesetInlineMaxBytes?: number;
 }
 
 export interface RunningPlatform {
@@ -130,6 +137,7 @@ function configureEnvironment(
   tableNames: Record<TableId, string>,
   userDirectoryFile: string,
   outboxFile: string,
+  rulesetObjects: { dir: string; secret: string; inlineMaxBytes?: number },
 ) {
   // One local value per capability: a new capability does not compile until it says what it is here.
   const capabilities: { [K in Exclude<CapabilityId, `table:${TableId}`>]: Readonly<Record<string, string>> } =
@@ -146,6 +154,8 @@ function configureEnvironment(
       search: {},
       // No SNS or EventBridge locally: safety notifications are appended to the outbox file.
       notifications: notificationsCapability.render({ kind: 'local', outboxFile }),
+      // No S3 locally: large rulesets are files the gateway serves behind signed URLs.
+      rulesetObjects: rulesetObjectsCapability.render({ kind: 'local', ...rulesetObjects }),
     };
   Object.assign(
     process.env,
@@ -228,6 +238,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       ? join(tmpdir(), `switchyard-failures-${randomUUID()}`)
       : join(dataDir, 'failures');
     if (options.memory) stops.push(() => rm(failuresDir, { recursive: true, force: true }));
+    const rulesetObjects = {
+      dir: options.memory ? join(tmpdir(), `switchyard-rulesets-${randomUUID()}`) : join(dataDir, 'rulesets'),
+      secret: randomBytes(32).toString('base64url'),
+    };
+    if (options.memory) stops.push(() => rm(rulesetObjects.dir, { recursive: true, force: true }));
     configureEnvironment(
       {
         dynamo: relay?.endpoint ?? `http://127.0.0.1:${dynamoPort}`,
@@ -236,6 +251,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       tableNames,
       identity.directoryFile,
       outboxFile,
+      {
+        ...rulesetObjects,
+        ...(options.rulesetInlineMaxBytes === undefined
+          ? {}
+          : { inlineMaxBytes: options.rulesetInlineMaxBytes }),
+      },
     );
 
     // Side by side: DynamoDB Local, kinesalite, and bundling then loading the functions.
@@ -369,6 +390,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       log,
       authorizerCacheSeconds: options.authorizerCacheSeconds,
       consoleDir: CONSOLE_DIST,
+      rulesetObjects,
     });
     const host = options.host ?? '127.0.0.1';
     const port = await phase('gateway listening', () => gateway.listen(options.port, host));

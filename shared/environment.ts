@@ -237,6 +237,53 @@ export const notificationsCapability = capability(
       : { [NOTIFICATIONS_ENV.kind]: 'local', [NOTIFICATIONS_ENV.outboxFile]: value.outboxFile },
 );
 
+/**
+ * Where rulesets too large to send inline are stored (`rulesetObjects`, shared/rulesets/objects.ts): in AWS, the
+ * S3 bucket (the evaluation function is granted its `rulesets/` prefix); on the local platform, a directory the
+ * local gateway serves behind signed same-origin URLs (local-only variables; RULESET_INLINE_MAX_BYTES lowers
+ * the inline limit there for tests, unset = 5 MiB as in AWS).
+ */
+export const RULESET_OBJECTS_ENV = {
+  kind: 'RULESET_OBJECTS',
+  bucket: 'RULESET_BUCKET_NAME',
+  dir: 'RULESET_OBJECTS_DIR',
+  secret: 'RULESET_OBJECTS_SECRET',
+  inlineMaxBytes: 'RULESET_INLINE_MAX_BYTES',
+} as const;
+const inlineMaxBytes = {
+  [RULESET_OBJECTS_ENV.inlineMaxBytes]: z.coerce.number().int().positive().optional(),
+};
+export const rulesetObjectsCapability = capability(
+  [RULESET_OBJECTS_ENV.kind, RULESET_OBJECTS_ENV.bucket],
+  z.discriminatedUnion(RULESET_OBJECTS_ENV.kind, [
+    z.object({
+      [RULESET_OBJECTS_ENV.kind]: z.literal('s3'),
+      [RULESET_OBJECTS_ENV.bucket]: nonEmpty,
+    }),
+    z.object({
+      [RULESET_OBJECTS_ENV.kind]: z.literal('local'),
+      [RULESET_OBJECTS_ENV.dir]: nonEmpty,
+      [RULESET_OBJECTS_ENV.secret]: z.string().min(32),
+      ...inlineMaxBytes,
+    }),
+  ]),
+  (
+    value:
+      | { kind: 's3'; bucketName: string }
+      | { kind: 'local'; dir: string; secret: string; inlineMaxBytes?: number },
+  ): Record<string, string> =>
+    value.kind === 's3'
+      ? { [RULESET_OBJECTS_ENV.kind]: 's3', [RULESET_OBJECTS_ENV.bucket]: value.bucketName }
+      : {
+          [RULESET_OBJECTS_ENV.kind]: 'local',
+          [RULESET_OBJECTS_ENV.dir]: value.dir,
+          [RULESET_OBJECTS_ENV.secret]: value.secret,
+          ...(value.inlineMaxBytes === undefined
+            ? {}
+            : { [RULESET_OBJECTS_ENV.inlineMaxBytes]: String(value.inlineMaxBytes) }),
+        },
+);
+
 /** One capability per table (the type makes a new table id fail to compile until it is listed). */
 const TABLE_CAPABILITIES: { readonly [T in TableId as `table:${T}`]: ReturnType<typeof tableCapability<T>> } =
   {
@@ -259,6 +306,7 @@ export const CAPABILITIES = {
   search: searchCapability,
   users: usersCapability,
   notifications: notificationsCapability,
+  rulesetObjects: rulesetObjectsCapability,
 };
 export type CapabilityId = keyof typeof CAPABILITIES;
 
@@ -280,6 +328,9 @@ export const CONTRACT_VARIABLES: ReadonlySet<string> = new Set([
   ...Object.values(CAPABILITIES).flatMap((c) => c.variables),
   USERS_ENV.localFile,
   NOTIFICATIONS_ENV.outboxFile,
+  RULESET_OBJECTS_ENV.dir,
+  RULESET_OBJECTS_ENV.secret,
+  RULESET_OBJECTS_ENV.inlineMaxBytes,
 ]);
 
 /** Variables a deployed function with these capabilities receives, besides BASE_ENV. */

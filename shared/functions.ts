@@ -113,11 +113,12 @@ export const FUNCTIONS = {
     entry: 'lambdas/api-keys/handler.ts',
     uses: ['http', 'table:apiKeys', 'table:audit'],
   },
-  // Published rulesets (cache first), evaluation counters, exposures onto the events stream.
+  // Published rulesets (cache first; bodies too large for a response via the ruleset object store), evaluation
+  // counters, exposures onto the events stream.
   evaluation: {
     kind: 'http',
     entry: 'lambdas/evaluation/handler.ts',
-    uses: ['http', 'table:rulesets', 'table:analytics', 'cache', 'events'],
+    uses: ['http', 'table:rulesets', 'table:analytics', 'cache', 'events', 'rulesetObjects'],
   },
   events: { kind: 'http', entry: 'lambdas/events/handler.ts', uses: ['http', 'events'] },
 

@@ -13,6 +13,7 @@ import {
   ofrepFlagRoute,
 } from '../../shared/http/routes';
 import { ForbiddenError } from '../../shared/errors';
+import { inlineMaxBytesFromEnv, rulesetObjectsFromEnv } from '../../shared/rulesets/objects';
 import { RulesetSource } from '../../shared/rulesets/source';
 import { rulesetDependencies } from '../../shared/rulesets/wiring';
 
@@ -36,6 +37,10 @@ const evaluation = new EvaluationService(
   source,
   new UsageRecorder(createDocumentClient(), env.TABLE_ANALYTICS),
   exposures,
+  {
+    objects: rulesetObjectsFromEnv(env),
+    inlineMaxBytes: inlineMaxBytesFromEnv(env),
+  },
 );
 const assignments = new AssignmentService(source, exposures);
 
@@ -45,6 +50,15 @@ export const handler = createHttpHandler('evaluation', [
   implement(getSdkRulesetRoute, async ({ principal, headers }) => {
     if (principal.keyType !== 'server') throw new ForbiddenError('The ruleset is for server keys only');
     const answer = await evaluation.ruleset(headers['if-none-match']);
+    if ('location' in answer) {
+      // Too large for a Lambda response: the client follows the redirect to the stored body, whose revision
+      // (in the body) is the ETag to send next time.
+      return new HttpResponse(302, undefined, {
+        location: answer.location,
+        etag: answer.etag,
+        'cache-control': 'no-store',
+      });
+    }
     return conditional(answer, (body) =>
       HttpResponse.text(200, body, 'application/json; charset=utf-8', {
         etag: answer.etag,

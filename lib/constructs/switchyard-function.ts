@@ -5,6 +5,7 @@ import { SubnetType, type ISecurityGroup, type IVpc } from 'aws-cdk-lib/aws-ec2'
 import {
   Grant,
   ManagedPolicy,
+  PolicyStatement,
   Role,
   ServicePrincipal,
   type IGrantable,
@@ -12,6 +13,7 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -24,9 +26,11 @@ import {
   cacheCapability,
   eventsCapability,
   httpCapability,
+  rulesetObjectsCapability,
   tableCapability,
   usersCapability,
 } from '../../shared/environment';
+import { RULESET_OBJECT_PREFIX } from '../../shared/rulesets/objects';
 import { acknowledgeWildcardResource } from '../nag';
 import { FUNCTION_BUNDLING } from './function-bundling';
 import type { SwitchyardTable } from './switchyard-table';
@@ -357,6 +361,35 @@ export class SwitchyardFunction extends Construct implements IGrantable {
   public writesEvents(stream: IStream): this {
     stream.grantWrite(this.role);
     return this.receiveEnvironment(eventsCapability.render(stream.streamName));
+  }
+
+  /**
+   * Store rulesets too large for a response in `bucket` and hand out presigned URLs of them
+   * (shared/rulesets/objects.ts): GetObject and PutObject under `rulesets/` only, and ListBucket on that prefix
+   * (so that a missing object answers 404, not 403). Found in RULESET_BUCKET_NAME (with RULESET_OBJECTS=s3).
+   */
+  public storesLargeRulesets(bucket: IBucket): this {
+    const objects = bucket.arnForObjects(`${RULESET_OBJECT_PREFIX}*`);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects] }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${RULESET_OBJECT_PREFIX}*`] } },
+      }),
+    );
+    acknowledgeWildcardResource(
+      this.role,
+      bucket.bucketArn,
+      `/${RULESET_OBJECT_PREFIX}*`,
+      'Rulesets are stored one object per revision (rulesets/<revision>.json), so the revisions cannot be ' +
+        'listed in advance; the grant is limited to that prefix of the rulesets bucket.',
+    );
+    return this.receiveEnvironment(
+      rulesetObjectsCapability.render({ kind: 's3', bucketName: bucket.bucketName }),
+    );
   }
 }
 

@@ -38,6 +38,8 @@ export interface ApiStackProps extends StackProps {
   readonly deadLetterQueue: IQueue;
   /** The events stream's failure store (S3 on-failure destination, records kept whole). */
   readonly failuresBucket: IBucket;
+  /** Where the evaluation function stores rulesets too large for a response (shared/rulesets/objects.ts). */
+  readonly rulesetsBucket: IBucket;
   readonly userPool: IUserPool;
   /** Absent when the stage has no search domain: the event processor then writes the aggregates only. */
   readonly searchDomain?: IDomain;
@@ -154,7 +156,8 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
     wire: (fn, props) => {
       fn.readsTable(props.tables.rulesets)
         .writesTable(props.tables.analytics)
-        .writesEvents(props.eventsStream);
+        .writesEvents(props.eventsStream)
+        .storesLargeRulesets(props.rulesetsBucket);
       if (props.cacheUrl !== undefined) fn.usesCache(props.cacheUrl);
     },
   },

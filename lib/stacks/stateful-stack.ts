@@ -31,6 +31,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ROLES, type Role as SwitchyardRole } from '../../shared/auth/roles';
 import { TABLES, TABLE_IDS, type TableId } from '../../shared/db/tables';
+import { RULESET_OBJECT_PREFIX } from '../../shared/rulesets/objects';
 import type { StageConfig } from '../config';
 import { SwitchyardTable } from '../constructs/switchyard-table';
 import { acknowledgeWildcardResource } from '../nag';
@@ -70,6 +71,8 @@ export class StatefulStack extends Stack {
    * expire, kept whole (the event source mapping's S3 on-failure destination); `npm run redrive` replays them.
    */
   public readonly failuresBucket: Bucket;
+  /** Rulesets too large for a Lambda response, one object per revision (shared/rulesets/objects.ts). */
+  public readonly rulesetsBucket: Bucket;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -182,6 +185,22 @@ export class StatefulStack extends Stack {
       reason:
         'Written only by the event source mapping (failed batches) and read by the redrive; server access logs ' +
         'would need a second bucket for an object or two a year. CloudTrail records the redrive’s API calls.',
+    });
+
+    this.rulesetsBucket = new Bucket(this, 'RulesetsBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      removalPolicy: config.removalPolicy,
+      // Old revisions are never read again once a newer one is served; the evaluation function stores the
+      // current one again when it finds it gone (it checks every 5 minutes).
+      lifecycleRules: [{ id: 'old-revisions', prefix: RULESET_OBJECT_PREFIX, expiration: Duration.days(30) }],
+    });
+    Validations.of(this.rulesetsBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Holds copies of published rulesets (the rulesets table is the record) that SDKs read through presigned ' +
+        'URLs the evaluation function issues; server access logs would need a second bucket for derived data.',
     });
 
     // ---- Identity.

@@ -42,6 +42,7 @@ export class SwitchyardStage extends Stage {
       eventsStream: this.stateful.eventsStream,
       deadLetterQueue: this.stateful.deadLetterQueue,
       failuresBucket: this.stateful.failuresBucket,
+      rulesetsBucket: this.stateful.rulesetsBucket,
       userPool: this.stateful.userPool,
       searchDomain: this.stateful.searchDomain,
       searchAdminRole: this.stateful.searchAdminRole,

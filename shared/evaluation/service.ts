@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CompiledRuleset, EvaluationContext, EvaluationResult, Ruleset } from '../rules';
+import type { RulesetObjects } from '../rulesets/objects';
 import type { RulesetSource } from '../rulesets/source';
 import { exposuresOf, refuseLongUnits } from '../assignments/service';
 import { unitIdIssue } from '../assignments/units';
@@ -23,6 +24,19 @@ import type { UsageRecorder } from './usage';
 export type Conditional<T> =
   | { readonly unchanged: true; readonly etag: string }
   | { readonly unchanged: false; readonly etag: string; readonly value: T };
+
+/**
+ * The ruleset download: the body inline, or — when it is larger than a response may be — `location`, a
+ * short-lived URL to read it from (shared/rulesets/objects.ts). The HTTP layer makes the latter a 302.
+ */
+export type RulesetAnswer =
+  Conditional<string> | { readonly unchanged: false; readonly etag: string; readonly location: string };
+
+/** Where the ruleset download sends bodies above `inlineMaxBytes`. */
+export interface LargeRulesets {
+  readonly objects: RulesetObjects;
+  readonly inlineMaxBytes: number;
+}
 
 /**
  * The answer to one OFREP request: a flag's result (see ./ofrep.ts), or `badRequest` when the body cannot be
@@ -76,6 +90,7 @@ export class EvaluationService {
     private readonly source: RulesetSource,
     private readonly usage: UsageRecorder,
     private readonly exposures: ExposureLog,
+    private readonly large?: LargeRulesets,
   ) {}
 
   private visible(ruleset: CompiledRuleset, caller: SdkCaller, flagKey: string): boolean {
@@ -133,11 +148,23 @@ export class EvaluationService {
     };
   }
 
-  /** The compiled ruleset (its JSON text) for local evaluation, tagged by revision. */
-  async ruleset(ifNoneMatch: string | undefined): Promise<Conditional<string>> {
+  /**
+   * The compiled ruleset (its JSON text) for local evaluation, tagged by revision; a body above the inline limit
+   * is stored (once per revision) and answered by its URL. Its length in UTF-16 units bounds its bytes from
+   * below, so the byte count is taken only near the limit.
+   */
+  async ruleset(ifNoneMatch: string | undefined): Promise<RulesetAnswer> {
     const { revision, body } = await this.source.body();
     const tag = `"${revision}"`;
     if (matchesEtag(ifNoneMatch, tag)) return { unchanged: true, etag: tag };
+    const large = this.large;
+    if (
+      large !== undefined &&
+      body.length * 3 > large.inlineMaxBytes &&
+      Buffer.byteLength(body, 'utf8') > large.inlineMaxBytes
+    ) {
+      return { unchanged: false, etag: tag, location: await large.objects.url(revision, body) };
+    }
     return { unchanged: false, etag: tag, value: body };
   }
 

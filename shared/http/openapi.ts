@@ -236,6 +236,19 @@ function responses(route: RouteDefinition, components: Record<string, JsonSchema
       headers: { ETag: { $ref: '#/components/headers/ETag' } },
     };
   }
+  if (route.redirect !== undefined) {
+    out['302'] = {
+      description: route.redirect,
+      headers: {
+        Location: {
+          description: 'Where to read the body: a short-lived URL, absolute or relative to this API',
+          required: true,
+          schema: { type: 'string', format: 'uri-reference' },
+        },
+        ETag: { $ref: '#/components/headers/ETag' },
+      },
+    };
+  }
   const own = new Map(
     Object.entries(route.responses ?? {}).filter(
       (entry): entry is [string, RouteResponse] => entry[1] !== undefined,

@@ -115,6 +115,11 @@ export interface RouteDefinition {
   /** The 2xx answer carries an ETag; a request whose If-None-Match names it gets 304 with no body. */
   readonly etag?: true;
   /**
+   * When the 2xx body may be elsewhere instead (too large for a response), what the 302 means: it carries
+   * `Location`, a short-lived URL of the body, and the ETag the body would have had.
+   */
+  readonly redirect?: string;
+  /**
    * Statuses the route answers in a shape of its own (OFREP) or beyond those its properties imply; the
    * OpenAPI document (shared/http/openapi.ts) derives the rest from auth, method, params and body.
    */
@@ -925,6 +930,9 @@ export const getSdkRulesetRoute = {
   tag: 'sdk',
   response: rulesetSchema,
   etag: true,
+  redirect:
+    'The ruleset is larger than a response may carry (5 MiB): read it from Location, a URL valid for 60 s ' +
+    'that takes no credentials. Its revision is the ETag to send next time.',
 } as const satisfies RouteDefinition;
 
 export const ofrepFlagRoute = {

@@ -24,7 +24,7 @@ describe('SDK transport', () => {
   it('sends the key as a bearer token and JSON bodies', async () => {
     const { transport: t, calls } = transport(() => reply(200, { ok: true }, { etag: '"7"' }));
     const outcome = await t.send('POST', '/api/v1/evaluate', { body: { context: {} } });
-    expect(outcome).toEqual({ ok: true, status: 200, text: '{"ok":true}', etag: '"7"' });
+    expect(outcome).toEqual({ ok: true, status: 200, text: '{"ok":true}', etag: '"7"', location: null });
     expect(calls[0]).toEqual({
       method: 'POST',
       path: '/api/v1/evaluate',

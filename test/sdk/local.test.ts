@@ -121,6 +121,39 @@ describe('SDK local mode', () => {
     expect(client.getBooleanValue('express-pay', { targetingKey: 'u1' }, false)).toBeDefined();
   });
 
+  it('reads a ruleset too large for a response from the 302’s Location, without credentials, and polls with the 302’s ETag', async () => {
+    const stored = sampleRuleset(7);
+    const api = fakeFetch((call) => {
+      if (call.path === '/local/rulesets/7.json') {
+        // A presigned URL refuses a request that also carries credentials (S3: "Only one auth mechanism").
+        return call.headers.authorization === undefined
+          ? reply(200, stored, { etag: '"0cc175b9c0f1b6a831c399e269772661"' })
+          : reply(400, { code: 'InvalidArgument', message: 'Only one auth mechanism allowed' });
+      }
+      return call.headers['if-none-match'] === '"7"'
+        ? reply(304, undefined, { etag: '"7"' })
+        : reply(302, undefined, { etag: '"7"', location: '/local/rulesets/7.json?expires=1&signature=s' });
+    });
+    const redirects: (string | undefined)[] = [];
+    const { client, seen } = local({
+      ...api,
+      events: [],
+      fetch: (url, init) => {
+        if (new URL(url).pathname === '/api/v1/sdk/ruleset') redirects.push(init.redirect);
+        return api.fetch(url, init);
+      },
+    });
+    await client.waitForReady();
+    await client.refresh();
+    expect(seen).toEqual(['ready 7']);
+    expect(redirects).toEqual(['manual', 'manual']);
+    expect(api.calls.map((c) => [c.path, c.headers['if-none-match'], c.headers.authorization])).toEqual([
+      ['/api/v1/sdk/ruleset', undefined, 'Bearer sy_server'],
+      ['/local/rulesets/7.json', undefined, undefined],
+      ['/api/v1/sdk/ruleset', '"7"', 'Bearer sy_server'],
+    ]);
+  });
+
   it('names only the flags a new revision changed, prerequisites and segments included', async () => {
     let ruleset = sampleRuleset(1);
     const { client, seen } = local(rulesetApi(() => ruleset));

@@ -8,6 +8,7 @@ import {
   exactTimeTargetCapability,
   httpCapability,
   notificationsCapability,
+  rulesetObjectsCapability,
   searchCapability,
   tableCapability,
   usersCapability,
@@ -49,6 +50,7 @@ const DEPLOYED: {
     topicArn: 'arn:aws:sns:eu-west-1:123456789012:safety',
     eventBusName: 'default',
   }),
+  rulesetObjects: rulesetObjectsCapability.render({ kind: 's3', bucketName: 'switchyard-rulesets' }),
 };
 
 function deployedEnvironment(registration: FunctionRegistration): Record<string, string> {

@@ -32,7 +32,14 @@ export interface TransportOptions {
 
 /** A request's end: an answer (any status the caller must handle), or why there is none. */
 export type Outcome =
-  | { readonly ok: true; readonly status: number; readonly text: string; readonly etag: string | null }
+  | {
+      readonly ok: true;
+      readonly status: number;
+      readonly text: string;
+      readonly etag: string | null;
+      /** A redirect's target (only seen with `redirect: 'manual'`). */
+      readonly location: string | null;
+    }
   | {
       readonly ok: false;
       /** `unavailable`: network error, timeout, 5xx or 429 after the last attempt; the others say themselves. */
@@ -81,11 +88,41 @@ export class Transport {
     return Math.max(0, this.blockedUntil - this.runtime.now());
   }
 
-  async send(
+  /**
+   * One API request (retried as above). `redirect: 'manual'` answers a redirect as it is (status and
+   * `location`) instead of following it with this client's credentials.
+   */
+  send(
     method: 'GET' | 'POST',
     path: string,
-    { body, headers = {} }: { body?: unknown; headers?: Record<string, string> } = {},
+    {
+      body,
+      headers = {},
+      redirect,
+    }: { body?: unknown; headers?: Record<string, string>; redirect?: 'manual' } = {},
   ): Promise<Outcome> {
+    return this.bounded(() =>
+      this.attempts(
+        method,
+        `${this.options.baseUrl}${path}`,
+        body === undefined ? undefined : JSON.stringify(body),
+        { authorization: `Bearer ${this.options.apiKey}`, ...headers },
+        redirect,
+      ),
+    );
+  }
+
+  /**
+   * A GET of a URL the API handed out (a redirect's `location`, absolute or relative to the API): no
+   * credentials are sent — the URL carries its own (a presigned S3 URL refuses a request that has both).
+   */
+  download(location: string): Promise<Outcome> {
+    return this.bounded(() =>
+      this.attempts('GET', new URL(location, `${this.options.baseUrl}/`).href, undefined, {}, undefined),
+    );
+  }
+
+  private async bounded(run: () => Promise<Outcome>): Promise<Outcome> {
     if (this.inFlight >= this.options.maxConcurrentRequests) {
       return {
         ok: false,
@@ -95,12 +132,7 @@ export class Transport {
     }
     this.inFlight++;
     try {
-      return await this.attempts(
-        method,
-        path,
-        body === undefined ? undefined : JSON.stringify(body),
-        headers,
-      );
+      return await run();
     } catch (error) {
       // Only a broken runtime gets here (a fake fetch that throws synchronously, a body that cannot be encoded).
       return { ok: false, failure: 'unavailable', message: describe(error) };
@@ -111,9 +143,10 @@ export class Transport {
 
   private async attempts(
     method: string,
-    path: string,
+    url: string,
     body: string | undefined,
     headers: Record<string, string>,
+    redirect: 'manual' | undefined,
   ): Promise<Outcome> {
     const { maxAttempts, maxDelayMs } = this.options.retry;
     let last: Outcome = { ok: false, failure: 'unavailable', message: 'not attempted' };
@@ -128,7 +161,7 @@ export class Transport {
         };
       }
       if (wait > 0) await this.runtime.sleep(wait);
-      last = await this.attempt(method, path, body, headers);
+      last = await this.attempt(method, url, body, headers, redirect);
       if (last.ok && !retryable(last.status)) return last;
       if (attempt === maxAttempts) break;
       // A Retry-After (kept in blockedUntil) is waited out at the top of the loop instead of the backoff.
@@ -147,9 +180,10 @@ export class Transport {
 
   private async attempt(
     method: string,
-    path: string,
+    url: string,
     body: string | undefined,
     extraHeaders: Record<string, string>,
+    redirect: 'manual' | undefined,
   ): Promise<Outcome> {
     const controller = new AbortController();
     let timedOut = false;
@@ -159,15 +193,15 @@ export class Transport {
     });
     try {
       const headers: Record<string, string> = {
-        authorization: `Bearer ${this.options.apiKey}`,
         accept: 'application/json',
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...extraHeaders,
       };
-      const response: FetchResponse = await this.runtime.fetch(`${this.options.baseUrl}${path}`, {
+      const response: FetchResponse = await this.runtime.fetch(url, {
         method,
         headers,
         ...(body === undefined ? {} : { body }),
+        ...(redirect === undefined ? {} : { redirect }),
         signal: controller.signal,
       });
       const text = await response.text();
@@ -175,7 +209,13 @@ export class Transport {
         const after = retryAfterMs(response.headers.get('retry-after'), this.runtime.now());
         if (after !== undefined) this.blockedUntil = Math.max(this.blockedUntil, this.runtime.now() + after);
       }
-      return { ok: true, status: response.status, text, etag: response.headers.get('etag') };
+      return {
+        ok: true,
+        status: response.status,
+        text,
+        etag: response.headers.get('etag'),
+        location: response.headers.get('location'),
+      };
     } catch (error) {
       return {
         ok: false,

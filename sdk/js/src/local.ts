@@ -93,9 +93,15 @@ export class RulesetPoller {
   }
 
   private async fetchOnce(): Promise<void> {
-    const outcome = await this.transport.send('GET', RULESET_PATH, {
+    const asked = await this.transport.send('GET', RULESET_PATH, {
       headers: this.etag === null ? {} : { 'if-none-match': this.etag },
+      redirect: 'manual',
     });
+    // A ruleset too large for a response is at a short-lived URL (302): read it there; the 302's ETag is its tag.
+    const outcome =
+      asked.ok && asked.status === 302 && asked.location !== null
+        ? { ...(await this.transport.download(asked.location)), etag: asked.etag }
+        : asked;
     if (this.stopped) return;
     if (!outcome.ok) return this.listener.failed(outcome.message, false);
     if (outcome.status === 304 && this.current !== null) return this.listener.succeeded();

@@ -15,6 +15,8 @@ export interface FetchInit {
   method: string;
   headers: Record<string, string>;
   body?: string;
+  /** Only `manual`, for the ruleset: its redirect target takes no credentials (Transport.download). */
+  redirect?: 'manual';
   signal: AbortSignal;
 }
 

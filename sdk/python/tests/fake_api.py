@@ -41,6 +41,8 @@ class FakeApi:
     def __init__(self, ruleset: Dict[str, Any], server_key: str = "sy_server", client_key: str = "sy_client") -> None:
         self.ruleset = ruleset
         self.keys = {server_key: "server", client_key: "client"}
+        # As the API answers a ruleset too large for a response: 302 to a URL that takes no credentials.
+        self.redirect_ruleset = False
         self.faults: Dict[str, Deque[Fault]] = {}
         self.requests: List[Tuple[str, str, Dict[str, str], Any, float]] = []
         self.events: List[Dict[str, Any]] = []
@@ -104,6 +106,13 @@ class FakeApi:
         if fault is not None and fault.status is not None:
             self.answer(handler, fault.status, fault.body or {"code": "INTERNAL_ERROR", "message": "injected"}, fault.headers)
             return
+        if method == "GET" and path.startswith("/stored/"):
+            # A presigned URL: S3 refuses a request that also carries an Authorization header.
+            if handler.headers.get("Authorization") is not None:
+                self.answer(handler, 400, {"code": "InvalidArgument", "message": "Only one auth mechanism allowed"})
+            else:
+                self.answer(handler, 200, self.ruleset, {"ETag": '"d41d8cd98f00b204e9800998ecf8427e"'})
+            return
         auth = handler.headers.get("Authorization", "")
         key_type = self.keys.get(auth[len("Bearer ") :]) if auth.startswith("Bearer ") else None
         if key_type is None:
@@ -117,6 +126,8 @@ class FakeApi:
             etag = f'"{self.ruleset.get("revision")}"'
             if handler.headers.get("If-None-Match") == etag:
                 self.answer(handler, 304, None, {"ETag": etag})
+            elif self.redirect_ruleset:
+                self.answer(handler, 302, None, {"ETag": etag, "Location": f"/stored/{self.ruleset.get('revision')}.json?sig=x"})
             else:
                 self.answer(handler, 200, self.ruleset, {"ETag": etag})
         elif method == "POST" and path == "/api/v1/evaluate":

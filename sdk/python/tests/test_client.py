@@ -150,6 +150,21 @@ class LocalMode(ClientTest):
         self.assertLess(time.monotonic() - changed_at, 0.2 * 1.1 + 0.3 * SCALE)
         self.assertEqual(client.evaluate("new-checkout", CONTEXTS[1]).reason, "DISABLED")
 
+    def test_follows_a_large_rulesets_redirect_without_credentials_and_polls_with_the_apis_tag(self) -> None:
+        self.api.redirect_ruleset = True
+        client = self.client(poll_interval=0.2)
+        self.assertTrue(client.ready)
+        self.assertEqual(client.revision, 1)
+        self.assertEqual(client.evaluate("new-checkout", CONTEXTS[1]), compile_ruleset(RULESET).evaluate("new-checkout", CONTEXTS[1]))
+        stored = self.api.calls("/stored/1.json?sig=x")
+        self.assertEqual(len(stored), 1)
+        self.assertNotIn("Authorization", stored[0][2])
+        # The stored copy's own ETag (an MD5) is not the API's: the next polls name the revision, and get 304.
+        self.assertTrue(wait_for(lambda: client.stats["notModified"] >= 2))
+        calls = self.api.calls("/api/v1/sdk/ruleset")
+        self.assertTrue(all(c[2].get("If-None-Match") == '"1"' for c in calls[1:]))
+        self.assertEqual(len(self.api.calls("/stored/1.json?sig=x")), 1)
+
     def test_threads_evaluating_while_revisions_swap_see_one_revision_or_the_other(self) -> None:
         import threading
 

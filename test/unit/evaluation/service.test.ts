@@ -145,6 +145,33 @@ describe('evaluation service', () => {
     expect(await service.ruleset('W/"6"')).toMatchObject({ unchanged: false });
   });
 
+  it('answers a ruleset above the inline limit with the URL it was stored at, and 304 still by its tag', async () => {
+    const body = JSON.stringify(ruleset);
+    const stored: [number, string][] = [];
+    const large = new EvaluationService(source, usage, exposures, {
+      objects: {
+        url: (revision, text) => {
+          stored.push([revision, text]);
+          return Promise.resolve(`/local/rulesets/${revision}.json?signed`);
+        },
+      },
+      inlineMaxBytes: Buffer.byteLength(body) - 1,
+    });
+    expect(await large.ruleset(undefined)).toEqual({
+      unchanged: false,
+      etag: '"7"',
+      location: '/local/rulesets/7.json?signed',
+    });
+    expect(stored).toEqual([[7, body]]);
+    expect(await large.ruleset('"7"')).toEqual({ unchanged: true, etag: '"7"' });
+    // At the limit exactly, the body is still sent inline.
+    const atLimit = new EvaluationService(source, usage, exposures, {
+      objects: { url: () => Promise.reject(new Error('not stored')) },
+      inlineMaxBytes: Buffer.byteLength(body),
+    });
+    expect(await atLimit.ruleset(undefined)).toEqual({ unchanged: false, etag: '"7"', value: body });
+  });
+
   it('logs no exposure for flags no experiment serves', async () => {
     await service.evaluate(server, { targetingKey: 'u1' });
     expect(exposed.flat()).toEqual([]);

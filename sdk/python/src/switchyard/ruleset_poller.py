@@ -73,7 +73,10 @@ class RulesetPoller:
             compiled = compile_ruleset(response.json())
         except (RulesetError, ValueError) as error:
             return self._failed(f"ruleset not usable, keeping revision {engine and engine.revision}: {error}")
-        self._install(compiled, response.header("ETag"))
+        # A ruleset too large for a response comes from a short-lived URL (after a 302) whose own ETag is not
+        # the API's: the API's tag is the revision.
+        etag = f'"{compiled.revision}"' if response.redirected else response.header("ETag")
+        self._install(compiled, etag)
         self.last_error = None
         return True
 

@@ -31,10 +31,12 @@ class TransportError(Exception):
 class HttpResponse:
     """A response: status, headers (case-insensitive `get`), raw body."""
 
-    def __init__(self, status: int, headers: Any, body: bytes) -> None:
+    def __init__(self, status: int, headers: Any, body: bytes, redirected: bool = False) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        # True when the answer came from where a redirect pointed (a large ruleset's short-lived URL).
+        self.redirected = redirected
 
     def header(self, name: str) -> Optional[str]:
         return None if self.headers is None else self.headers.get(name)
@@ -159,10 +161,16 @@ class Transport:
             attempt += 1
 
     def _send(self, method: str, url: str, data: Optional[bytes], headers: Dict[str, str], timeout: float) -> HttpResponse:
-        request = urllib.request.Request(url, data=data, headers=headers, method=method)
+        # Credentials go to the API only: a redirect's target (a presigned S3 URL, which refuses a request that
+        # carries both) gets none.
+        credentials = {k: v for k, v in headers.items() if k.lower() == "authorization"}
+        others = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        request = urllib.request.Request(url, data=data, headers=others, method=method)
+        for name, value in credentials.items():
+            request.add_unredirected_header(name, value)
         try:
             with self._opener.open(request, timeout=timeout) as response:
-                return HttpResponse(response.status, response.headers, response.read())
+                return HttpResponse(response.status, response.headers, response.read(), response.geturl() != url)
         except urllib.error.HTTPError as error:
             # urllib raises for every status >= 300 (304 included): an answer all the same.
             try:
