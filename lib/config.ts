@@ -116,6 +116,17 @@ export interface FootprintConfig {
   readonly throttleAlarms: boolean;
 }
 
+/**
+ * A custom domain for the web console's CloudFront distribution. Point its DNS name at the distribution (an alias
+ * or CNAME to the `ConsoleDistributionDomain` output) after the deploy.
+ */
+export interface ConsoleDomainConfig {
+  /** e.g. `console.example.com`. */
+  readonly domainName: string;
+  /** An ACM certificate for it, in us-east-1 (CloudFront takes certificates from that region only). */
+  readonly certificateArn: string;
+}
+
 export interface StageConfig {
   readonly name: StageName;
   /** Applied to every stateful resource: prod keeps its data when the stack or resource goes away. */
@@ -148,6 +159,12 @@ export interface StageConfig {
   readonly apiKeyThrottle: ApiKeyThrottleConfig;
   readonly reservedConcurrency: ReservedConcurrencyConfig;
   readonly footprint: FootprintConfig;
+  /**
+   * Serve the console on this domain, with TLS 1.2 or later. Unset = the distribution's own `*.cloudfront.net`
+   * name with CloudFront's default certificate.
+   * @default - none
+   */
+  readonly consoleDomain?: ConsoleDomainConfig;
 }
 
 /** Every address the stage's alarm topic (and safety topic) mails: `alarms.email` and `alarms.emails`, once each. */
@@ -326,6 +343,15 @@ export function validateStageConfig(config: StageConfig): void {
   for (const origin of config.corsAllowedOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s,]+$/.test(origin)) {
       problems.push(`corsAllowedOrigins: "${origin}" is not an origin (scheme://host[:port], no path)`);
+    }
+  }
+  if (config.consoleDomain !== undefined) {
+    const { domainName, certificateArn } = config.consoleDomain;
+    if (!/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(domainName)) {
+      problems.push(`consoleDomain.domainName: "${domainName}" is not a lowercase DNS name`);
+    }
+    if (!/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[\w-]+$/.test(certificateArn)) {
+      problems.push('consoleDomain.certificateArn must be an ACM certificate ARN in us-east-1 (CloudFront)');
     }
   }
   if (config.maxBodyBytes <= 0 || config.maxBodyBytes > 10 * 1024 * 1024) {

@@ -2,6 +2,11 @@ import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { isRole } from '../shared/auth/roles';
+import {
+  CONSOLE_FRAME_OPTIONS,
+  CONSOLE_REFERRER_POLICY,
+  consoleContentSecurityPolicy,
+} from '../shared/http/console-headers';
 import { SignInError, type LocalIdentity } from './identity';
 
 /**
@@ -30,16 +35,14 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The headers CloudFront's response-headers policy gives the console in AWS: no inline script or style, no
- * framing, no sniffing, no referrer.
+ * The headers CloudFront's response-headers policy gives the console in AWS (shared/http/console-headers.ts), but
+ * HSTS: this origin is plain HTTP.
  */
 export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+  'content-security-policy': consoleContentSecurityPolicy(),
   'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  'x-frame-options': CONSOLE_FRAME_OPTIONS,
+  'referrer-policy': CONSOLE_REFERRER_POLICY,
 };
 
 export function isConsolePath(method: string, pathname: string): boolean {

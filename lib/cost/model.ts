@@ -148,6 +148,13 @@ const NO_FIXED_COST: Readonly<Record<string, string>> = {
   'AWS::Cognito::UserPool': 'per monthly active user (usage)',
   'AWS::Cognito::UserPoolClient': 'no charge',
   'AWS::Cognito::UserPoolGroup': 'no charge',
+  'AWS::Cognito::UserPoolDomain': 'no charge (hosted UI sign-ins count as monthly active users)',
+  'AWS::CloudFront::Distribution':
+    'per request and GB out (usage; a console stays within the always-free 1 TB and 10 M requests a month)',
+  'AWS::CloudFront::Function': 'per invocation (usage; 2 M a month free)',
+  'AWS::CloudFront::OriginAccessControl': 'no charge',
+  'AWS::CloudFront::ResponseHeadersPolicy': 'no charge',
+  'AWS::Lambda::LayerVersion': 'no charge (the AWS CLI layer of the console deployment)',
   'AWS::DynamoDB::Table': 'on demand: per request (usage); storage and backups per GB',
   'AWS::EC2::FlowLog': 'per GB of logs (none at idle)',
   'AWS::EC2::RouteTable': 'no charge',

@@ -5,12 +5,12 @@ import type { SwitchyardStage } from '../stages/switchyard-stage';
 import type { CfnTemplate, CostInput } from './model';
 
 /**
- * What the cost model reads from a built stage: both stacks' synthesized templates and the logical IDs of the
+ * What the cost model reads from a built stage: its stacks' synthesized templates and the logical IDs of the
  * functions on the per-request paths (from the function registry, so no name is guessed from a template).
  */
 export function costInputOf(stage: SwitchyardStage, stageName: string): CostInput {
   const assembly = stage.synth();
-  const templates = [stage.stateful, stage.api].map(
+  const templates = [stage.stateful, stage.api, stage.console].map(
     (stack) => assembly.getStackArtifact(stack.artifactId).template as CfnTemplate,
   );
   const functions = stage.api.registeredFunctions;

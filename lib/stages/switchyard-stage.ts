@@ -1,8 +1,11 @@
+import * as path from 'node:path';
 import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { RouteDefinition } from '../../shared/http/routes';
 import type { StageConfig } from '../config';
+import { REPO_ROOT } from '../constructs/switchyard-function';
 import { ApiStack } from '../stacks/api-stack';
+import { ConsoleStack } from '../stacks/console-stack';
 import { StatefulStack } from '../stacks/stateful-stack';
 
 export interface SwitchyardStageProps extends StageProps {
@@ -12,15 +15,25 @@ export interface SwitchyardStageProps extends StageProps {
    * @default ROUTES from shared/http/routes.ts
    */
   readonly routes?: readonly RouteDefinition[];
+  /**
+   * The built web console that the console stack deploys.
+   * @default console/dist (built by `npm run build:console`, which npm ci runs)
+   */
+  readonly consoleContent?: string;
 }
 
+/** Where `npm run build:console` puts the web console. */
+export const CONSOLE_DIST = path.join(REPO_ROOT, 'console', 'dist');
+
 /**
- * One deployable Switchyard: a stateful stack (data, identity, network) and a stateless API stack wired
- * to it by typed props. `cdk deploy '<stage>/*'` deploys both, stateful first.
+ * One deployable Switchyard: a stateful stack (data, identity, network), a stateless API stack wired to it by
+ * typed props, and the web console's stack (S3 + CloudFront, hosted UI sign-in) on top of both.
+ * `cdk deploy '<stage>/*'` deploys all three, stateful first, console last.
  */
 export class SwitchyardStage extends Stage {
   public readonly stateful: StatefulStack;
   public readonly api: ApiStack;
+  public readonly console: ConsoleStack;
 
   constructor(scope: Construct, id: string, props: SwitchyardStageProps) {
     super(scope, id, props);
@@ -48,6 +61,14 @@ export class SwitchyardStage extends Stage {
       searchAdminRole: this.stateful.searchAdminRole,
       cacheUrl: this.stateful.cacheUrl,
       routes: props.routes,
+    });
+    this.console = new ConsoleStack(this, 'Console', {
+      stackName: `switchyard-${config.name}-console`,
+      description: `Switchyard ${config.name}: web console (S3 + CloudFront, Cognito hosted UI sign-in)`,
+      config,
+      contentDirectory: props.consoleContent ?? CONSOLE_DIST,
+      restApi: this.api.api.restApi,
+      userPool: this.stateful.userPool,
     });
 
     Tags.of(this).add('Project', 'Switchyard');

@@ -37,6 +37,7 @@ describe('bin/app.ts', () => {
     const stacks = Object.values(manifest.artifacts).filter((a) => a.type === 'aws:cloudformation:stack');
     expect(stacks.map((s) => s.properties?.stackName).sort()).toEqual([
       'switchyard-dev-api',
+      'switchyard-dev-console',
       'switchyard-dev-stateful',
     ]);
     for (const stack of stacks) expect(stack.environment).toBe('aws://unknown-account/unknown-region');

@@ -67,4 +67,27 @@ describe('stage configuration', () => {
     expect(message).toContain('apiThrottle.burstLimit must be at least apiThrottle.rateLimit');
     expect(message).toContain('"https://app.example.org/path" is not an origin');
   });
+
+  it('takes a console domain only with a us-east-1 ACM certificate', () => {
+    const dev = stageConfig('dev');
+    const withDomain = (domainName: string, certificateArn: string): StageConfig => ({
+      ...dev,
+      consoleDomain: { domainName, certificateArn },
+    });
+    expect(() =>
+      validateStageConfig(
+        withDomain('console.example.com', 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123'),
+      ),
+    ).not.toThrow();
+    expect(() =>
+      validateStageConfig(
+        withDomain('console.example.com', 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123'),
+      ),
+    ).toThrow('consoleDomain.certificateArn must be an ACM certificate ARN in us-east-1');
+    expect(() =>
+      validateStageConfig(
+        withDomain('https://console.example.com', 'arn:aws:acm:us-east-1:123456789012:certificate/a'),
+      ),
+    ).toThrow('is not a lowercase DNS name');
+  });
 });

@@ -11,6 +11,7 @@ export interface SynthesizedStage {
   readonly stage: SwitchyardStage;
   readonly stateful: Template;
   readonly api: Template;
+  readonly console: Template;
 }
 
 /**
@@ -38,6 +39,7 @@ export function synthesizeStage(
     stage,
     stateful: Template.fromStack(stage.stateful),
     api: Template.fromStack(stage.api),
+    console: Template.fromStack(stage.console),
   };
 }
 

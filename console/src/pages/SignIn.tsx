@@ -1,15 +1,22 @@
 import { useState, type FormEvent } from 'react';
 import { ROLES, type Role } from '../../../shared/auth/roles';
 import { call } from '../api';
+import { hostedUi } from '../auth/config';
+import { HostedUiSignIn } from '../auth/HostedUiSignIn';
 import { sessionOf, type Session } from '../session';
 import { ErrorMessage } from '../ui';
 
+/** In AWS (a `/config.json` naming the hosted UI) the Cognito hosted UI, with PKCE; locally the form below. */
+export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
+  const config = hostedUi();
+  return config === null ? <LocalSignIn onSignedIn={onSignedIn} /> : <HostedUiSignIn config={config} />;
+}
+
 /**
  * The local platform's sign-in (POST /local/sign-in): anyone on this machine may sign in as any user, as
- * `npm run token` allows. In AWS the console sends the user to the Cognito hosted UI instead (authorization
- * code with PKCE), which is not built yet (console/README.md).
+ * `npm run token` allows.
  */
-export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
+function LocalSignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
   const [email, setEmail] = useState('admin@switchyard.local');
   const [role, setRole] = useState<Role>('admin');
   const [busy, setBusy] = useState(false);
