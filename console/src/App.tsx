@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { Resource } from '../../shared/auth/permissions';
 import { whenUnauthorized } from './api';
+import { hostedUi } from './auth/config';
+import { logoutUrl } from './auth/pkce';
 import { ApiKeys } from './pages/ApiKeys';
 import { Audit } from './pages/Audit';
 import { ExperimentResults } from './pages/ExperimentResults';
@@ -103,7 +105,15 @@ export function App() {
         <span className="who">
           {session.email} <span className="badge">{session.role ?? 'no role'}</span>
         </span>
-        <button type="button" onClick={() => signIn(null)}>
+        <button
+          type="button"
+          onClick={() => {
+            signIn(null);
+            // In AWS, end the hosted UI's session too: otherwise the next sign-in passes straight through it.
+            const ui = hostedUi();
+            if (ui !== null) window.location.assign(logoutUrl(ui));
+          }}
+        >
           Sign out
         </button>
       </header>
