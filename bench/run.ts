@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- engine assign evaluate events safety sdk]`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
+ * `npm run bench [-- engine assign evaluate events safety sdk coldstart delivery propagation]`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
  * then reports medians and p99 (the machines are shared; single runs mean little).
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
@@ -108,6 +108,9 @@ async function main(): Promise<void> {
   if (wanted('sdk')) result.sdk = await (await import('./sdk')).benchSdk();
   // Issue 17 (goal 3): bundle sizes, require() and the first evaluation after a cold start, against budgets.
   if (wanted('coldstart')) result.coldStart = await (await import('./coldstart')).benchColdStart();
+  // Issue 17 (goal 2): the ruleset download's size, compressed size and path (inline or 302) by flag count.
+  if (wanted('delivery'))
+    result.rulesetDelivery = (await import('./ruleset-delivery')).benchRulesetDelivery();
   // Issue 17 (goal 5): change → visible on the local platform, p50/p95.
   if (wanted('propagation')) result.propagation = await (await import('./propagation')).benchPropagation();
   console.log(JSON.stringify(result, null, 2));
