@@ -1,4 +1,5 @@
 import { createClient, type LocalClient } from '../../sdk/js/src';
+import { booleanFlag } from '../support/flags';
 import { documentValidator } from '../support/openapi-validator';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, request } from '../support/http';
@@ -44,26 +45,21 @@ engines.describe('a ruleset too large for a response (local platform)', () => {
     serverKey = (await admin('POST', '/api/v1/api-keys', { name: 'backend', type: 'server' })).json
       .secret as string;
     for (let i = 0; i < 12; i++) {
-      const created = await admin('POST', '/api/v1/feature-flags', {
-        key: `flag-${i}`,
-        name: `Flag ${i}`,
-        enabled: true,
-        kind: 'boolean',
-        variations: [
-          { key: 'on', value: true },
-          { key: 'off', value: false },
-        ],
-        offVariation: 'off',
-        // A rule each, so that a dozen flags pass the lowered inline limit (only what evaluation reads is published).
-        rules: [
-          {
-            id: 'staff',
-            conditions: { attribute: 'email', op: 'ends_with', values: ['@staff.example'] },
-            serve: { variation: 'on' },
-          },
-        ],
-        fallthrough: { variation: i % 2 === 0 ? 'on' : 'off' },
-      });
+      const created = await admin(
+        'POST',
+        '/api/v1/feature-flags',
+        booleanFlag(`flag-${i}`, {
+          // A rule each, so that a dozen flags pass the lowered inline limit (only what evaluation reads is published).
+          rules: [
+            {
+              id: 'staff',
+              conditions: { attribute: 'email', op: 'ends_with', values: ['@staff.example'] },
+              serve: { variation: 'on' },
+            },
+          ],
+          fallthrough: { variation: i % 2 === 0 ? 'on' : 'off' },
+        }),
+      );
       expect(created.status).toBe(201);
     }
     await eventually(

@@ -3,6 +3,7 @@ import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, PUBLISH_BUDGET_MS, request } from '../support/http';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { expectBinomialShare, publishedShare, unitsServed } from '../support/serving';
+import { booleanFlag } from '../support/flags';
 
 const engines = requireEngines(['java']);
 
@@ -40,18 +41,7 @@ engines.describe('a rollout ramps a flag on time triggers (the job, on a fast lo
       body: { name: 'backend', type: 'server' },
     });
     serverKey = key.json.secret as string;
-    const flag = await call('POST', '/api/v1/feature-flags', {
-      key: 'dark-mode',
-      name: 'Dark mode',
-      kind: 'boolean',
-      enabled: true,
-      variations: [
-        { key: 'on', value: true },
-        { key: 'off', value: false },
-      ],
-      offVariation: 'off',
-      fallthrough: { variation: 'off' },
-    });
+    const flag = await call('POST', '/api/v1/feature-flags', booleanFlag('dark-mode', { name: 'Dark mode' }));
     expect(flag.status).toBe(201);
   }, scaledMs(90_000));
   afterAll(() => platform?.stop());
@@ -150,18 +140,11 @@ engines.describe('a rollout ramps a flag on time triggers (the job, on a fast lo
   it(
     'a metric trigger holds the ramp while the error rate lacks samples or breaches its bound, and advances once within it',
     async () => {
-      const flag = await call('POST', '/api/v1/feature-flags', {
-        key: 'search-v2',
-        name: 'Search v2',
-        kind: 'boolean',
-        enabled: true,
-        variations: [
-          { key: 'on', value: true },
-          { key: 'off', value: false },
-        ],
-        offVariation: 'off',
-        fallthrough: { variation: 'off' },
-      });
+      const flag = await call(
+        'POST',
+        '/api/v1/feature-flags',
+        booleanFlag('search-v2', { name: 'Search v2' }),
+      );
       expect(flag.status).toBe(201);
       const created = await call('POST', '/api/v1/rollout-schedules', {
         key: 'search-ramp',

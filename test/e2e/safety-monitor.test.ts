@@ -6,6 +6,7 @@ import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, PUBLISH_BUDGET_MS, request } from '../support/http';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { expectBinomialShare, publishedShare, unitsServed } from '../support/serving';
+import { booleanFlag } from '../support/flags';
 
 const engines = requireEngines(['java']);
 
@@ -67,18 +68,7 @@ engines.describe(
 
     /** A boolean flag ramping `on` at 50 % (stage 1 of 10 % → 50 % → 100 %, all manual). */
     const ramping = async (flagKey: string) => {
-      const flag = await dev('POST', '/api/v1/feature-flags', {
-        key: flagKey,
-        name: flagKey,
-        kind: 'boolean',
-        enabled: true,
-        variations: [
-          { key: 'on', value: true },
-          { key: 'off', value: false },
-        ],
-        offVariation: 'off',
-        fallthrough: { variation: 'off' },
-      });
+      const flag = await dev('POST', '/api/v1/feature-flags', booleanFlag(flagKey));
       expect(flag.status).toBe(201);
       const ramp = `${flagKey}-ramp`;
       const created = await dev('POST', '/api/v1/rollout-schedules', {

@@ -11,6 +11,7 @@ import {
   servedAnswers,
   unitsServed,
 } from '../support/serving';
+import { booleanFlag } from '../support/flags';
 
 const engines = requireEngines(['java']);
 
@@ -78,18 +79,7 @@ engines.describe('safety: settings, per-flag config and a manual rollback on the
     tokens.viewer = (await identity.signIn({ role: 'viewer', email: 'viewer@example.com' })).token;
     const key = await admin('POST', '/api/v1/api-keys', { name: 'backend', type: 'server' });
     serverKey = key.json.secret as string;
-    const flag = await dev('POST', '/api/v1/feature-flags', {
-      key: FLAG,
-      name: 'New checkout',
-      kind: 'boolean',
-      enabled: true,
-      variations: [
-        { key: 'on', value: true },
-        { key: 'off', value: false },
-      ],
-      offVariation: 'off',
-      fallthrough: { variation: 'off' },
-    });
+    const flag = await dev('POST', '/api/v1/feature-flags', booleanFlag(FLAG, { name: 'New checkout' }));
     expect(flag.status).toBe(201);
   }, scaledMs(90_000));
   afterAll(() => platform?.stop());
@@ -280,18 +270,7 @@ engines.describe('safety: settings, per-flag config and a manual rollback on the
     async () => {
       const flagKey = 'banner-v2';
       const ramp = 'banner-v2-ramp';
-      const flag = await dev('POST', '/api/v1/feature-flags', {
-        key: flagKey,
-        name: 'New banner',
-        kind: 'boolean',
-        enabled: true,
-        variations: [
-          { key: 'on', value: true },
-          { key: 'off', value: false },
-        ],
-        offVariation: 'off',
-        fallthrough: { variation: 'off' },
-      });
+      const flag = await dev('POST', '/api/v1/feature-flags', booleanFlag(flagKey, { name: 'New banner' }));
       expect(flag.status).toBe(201);
       const config = await dev('PUT', `/api/v1/safety/feature-flags/${flagKey}/config`, {
         action: 'off',

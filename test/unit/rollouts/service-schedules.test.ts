@@ -19,6 +19,7 @@ import { rolloutInputSchema, type RolloutInput } from '../../../shared/rollouts/
 import { RolloutsService } from '../../../shared/rollouts/service';
 import { EventBridgeOneTimeSchedules } from '../../../shared/schedules/one-time';
 import { MemoryRepository } from '../../support/memory-config';
+import { booleanFlag } from '../../support/flags';
 
 /** What RolloutsService asks of EventBridge Scheduler after each change, through the real planner and client. */
 const scheduler = mockClient(SchedulerClient);
@@ -94,18 +95,7 @@ beforeEach(() => {
   rollouts = new MemoryRepository<RolloutSchedule>('rollout');
   service = new RolloutsService(rollouts.asRepository(), flags.asRepository(), exactTime);
   flags.items.set('checkout', {
-    ...flagInputSchema.parse({
-      key: 'checkout',
-      name: 'Checkout',
-      kind: 'boolean',
-      enabled: true,
-      variations: [
-        { key: 'on', value: true },
-        { key: 'off', value: false },
-      ],
-      offVariation: 'off',
-      fallthrough: { variation: 'off' },
-    }),
+    ...flagInputSchema.parse(booleanFlag('checkout', { name: 'Checkout' })),
     owner: owner.sub,
     version: 1,
     createdBy: owner.sub,

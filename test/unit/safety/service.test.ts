@@ -22,6 +22,7 @@ import {
 } from '../../../shared/safety/schema';
 import { planRollback, SafetyService } from '../../../shared/safety/service';
 import { MemoryRepository, type Change } from '../../support/memory-config';
+import { booleanFlag } from '../../support/flags';
 
 const person = (sub: string, role: 'admin' | 'developer'): UserPrincipal => ({
   kind: 'user',
@@ -113,18 +114,7 @@ function setup(options: { safety?: Partial<StoredSafetySettings> | null } = {}) 
     });
   }
   flags.items.set('checkout', {
-    ...flagInputSchema.parse({
-      key: 'checkout',
-      name: 'Checkout',
-      kind: 'boolean',
-      enabled: true,
-      variations: [
-        { key: 'on', value: true },
-        { key: 'off', value: false },
-      ],
-      offVariation: 'off',
-      fallthrough: { variation: 'off' },
-    }),
+    ...flagInputSchema.parse(booleanFlag('checkout', { name: 'Checkout' })),
     owner: owner.sub,
     ...stamp,
   });
