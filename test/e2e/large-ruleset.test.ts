@@ -4,6 +4,7 @@ import { documentValidator } from '../support/openapi-validator';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, request } from '../support/http';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
+import { upstreamOf } from '../support/prism';
 
 const engines = requireEngines(['java']);
 
@@ -16,15 +17,17 @@ const RULESET = '/api/v1/sdk/ruleset';
 
 engines.describe('a ruleset too large for a response (local platform)', () => {
   let platform: TestPlatform;
+  /** The platform itself, not a validating proxy in front of it (`npm run test:prism`): Prism follows redirects. */
+  let base = '';
   let serverKey = '';
   let adminToken = '';
-  const url = () => platform.url;
+  const url = () => base;
   const admin = apiCaller(url, () => adminToken);
   const clients: LocalClient[] = [];
 
   /** The ruleset route as a client that does not follow redirects sees it, checked against the document. */
   const askRuleset = async (headers: Record<string, string> = {}) => {
-    const res = await fetch(`${platform.url}${RULESET}`, {
+    const res = await fetch(`${base}${RULESET}`, {
       headers: { authorization: `Bearer ${serverKey}`, ...headers },
       redirect: 'manual',
     });
@@ -41,6 +44,7 @@ engines.describe('a ruleset too large for a response (local platform)', () => {
 
   beforeAll(async () => {
     platform = await startTestPlatform({ rulesetInlineMaxBytes: INLINE_MAX_BYTES });
+    base = upstreamOf(platform.url);
     adminToken = (await platform.identity.signIn({ role: 'admin' })).token;
     serverKey = (await admin('POST', '/api/v1/api-keys', { name: 'backend', type: 'server' })).json
       .secret as string;
@@ -67,7 +71,7 @@ engines.describe('a ruleset too large for a response (local platform)', () => {
       async () => {
         const res = await askRuleset();
         if (res.status !== 302) return undefined;
-        const stored = await fetch(new URL(res.headers.get('location')!, platform.url));
+        const stored = await fetch(new URL(res.headers.get('location')!, base));
         const body = (await stored.json()) as { flags: unknown[] };
         return body.flags.length === 12 ? true : undefined;
       },
@@ -85,7 +89,7 @@ engines.describe('a ruleset too large for a response (local platform)', () => {
     const location = res.headers.get('location')!;
     expect(location).toMatch(/^\/local\/rulesets\/\d+\.json\?expires=\d+&signature=[\w-]+$/);
     const etag = res.headers.get('etag')!;
-    const stored = await fetch(new URL(location, platform.url));
+    const stored = await fetch(new URL(location, base));
     expect(stored.status).toBe(200);
     const text = await stored.text();
     expect(Buffer.byteLength(text)).toBeGreaterThan(INLINE_MAX_BYTES);
@@ -98,7 +102,7 @@ engines.describe('a ruleset too large for a response (local platform)', () => {
 
   it('still answers 304 to the ETag of the stored body', async () => {
     const first = await askRuleset();
-    const again = await request(platform.url, 'GET', RULESET, {
+    const again = await request(base, 'GET', RULESET, {
       credential: serverKey,
       headers: { 'If-None-Match': first.headers.get('etag')! },
     });
@@ -107,21 +111,21 @@ engines.describe('a ruleset too large for a response (local platform)', () => {
   });
 
   it('refuses a Location whose signature was changed, and a client key the ruleset itself', async () => {
-    const location = new URL((await askRuleset()).headers.get('location')!, platform.url);
+    const location = new URL((await askRuleset()).headers.get('location')!, base);
     location.searchParams.set('signature', 'A'.repeat(43));
     const forged = await fetch(location);
     expect(forged.status).toBe(403);
     expect(await forged.json()).toMatchObject({ code: 'FORBIDDEN' });
     const clientKey = (await admin('POST', '/api/v1/api-keys', { name: 'web', type: 'client' })).json
       .secret as string;
-    expect((await request(platform.url, 'GET', RULESET, { credential: clientKey })).status).toBe(403);
+    expect((await request(base, 'GET', RULESET, { credential: clientKey })).status).toBe(403);
   });
 
   it('the SDK in local mode follows it, evaluates as the API does, and then polls with 304s', async () => {
     const downloads: string[] = [];
     const client = createClient({
       mode: 'local',
-      baseUrl: platform.url,
+      baseUrl: base,
       apiKey: serverKey,
       logger: { warn: () => undefined, error: () => undefined },
       pollIntervalMs: 0,
@@ -134,7 +138,7 @@ engines.describe('a ruleset too large for a response (local platform)', () => {
     clients.push(client);
     await client.waitForReady();
     for (let i = 0; i < 12; i++) {
-      const served = await request(platform.url, 'POST', '/api/v1/evaluate', {
+      const served = await request(base, 'POST', '/api/v1/evaluate', {
         credential: serverKey,
         body: { context: { targetingKey: 'u1' }, flags: [`flag-${i}`] },
       });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ let documentFile: string | undefined;
 
 function openApiFile(logDir: string): string {
   if (documentFile !== undefined) return documentFile;
-  const file = join(logDir, `openapi-${process.pid}.json`);
+  const file = join(logDir, `openapi-${randomUUID()}.json`);
   writeFileSync(file, JSON.stringify(buildOpenApiDocument(version)));
   documentFile = file;
   return file;
@@ -47,9 +48,16 @@ function freePort(): Promise<number> {
   });
 }
 
-let proxies = 0;
 /** Each running proxy's upstream, by the proxy's URL. */
 const upstreams = new Map<string, string>();
+
+/**
+ * The platform behind a proxy (or `baseUrl` itself when there is none), for requests Prism cannot pass on as
+ * they are: it follows redirects itself, so a test that must see a 302 asks the platform directly.
+ */
+export function upstreamOf(baseUrl: string): string {
+  return upstreams.get(baseUrl) ?? baseUrl;
+}
 
 /**
  * Where a request to `baseUrl` with this body goes: Prism answers a body that is not JSON itself (400
@@ -74,7 +82,8 @@ export async function validatingProxy(upstream: string): Promise<ValidatingProxy
   const logDir = process.env[PRISM_LOG_ENV] ?? join(tmpdir(), 'switchyard-prism');
   mkdirSync(logDir, { recursive: true });
   const port = await freePort();
-  const log = createWriteStream(join(logDir, `proxy-${process.pid}-${proxies++}.log`));
+  // Jest loads this module afresh for every test file: a counter here would repeat, and overwrite logs.
+  const log = createWriteStream(join(logDir, `proxy-${randomUUID()}.log`));
   const child: ChildProcess = spawn(
     process.execPath,
     [
