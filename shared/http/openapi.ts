@@ -21,7 +21,13 @@ const VERSIONED_RESOURCES: ReadonlySet<string> = new Set(
   ),
 );
 
-/** A JSON Schema without the branches that accept anything: `anyOf: [{}, …]` says nothing but "any value". */
+/**
+ * A JSON Schema as every tool reads it:
+ * - without the branches that accept anything (`anyOf: [{}, …]` says nothing but "any value");
+ * - a tuple of one type (an interval's `[low, high]`: zod's `prefixItems` with `items: false`) as an array of
+ *   that type with a fixed length. Tools that do not know `prefixItems` (Prism 5, OpenAPI 3.0 generators) applied
+ *   `items: false` to every element and refused every interval.
+ */
 function withoutEmptyBranches(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutEmptyBranches);
   if (typeof value !== 'object' || value === null) return value;
@@ -31,6 +37,16 @@ function withoutEmptyBranches(value: unknown): unknown {
   const acceptsAnything = (branch: unknown) =>
     typeof branch === 'object' && branch !== null && Object.keys(branch).length === 0;
   if (Array.isArray(anyOf) && (anyOf as unknown[]).some(acceptsAnything)) delete out.anyOf;
+  const tuple: unknown = out.prefixItems;
+  if (Array.isArray(tuple) && tuple.length > 0 && out.items === false) {
+    const first = JSON.stringify(tuple[0]);
+    if (tuple.every((item) => JSON.stringify(item) === first)) {
+      delete out.prefixItems;
+      out.items = tuple[0] as JsonSchema;
+      out.minItems ??= tuple.length;
+      out.maxItems ??= tuple.length;
+    }
+  }
   return out;
 }
 

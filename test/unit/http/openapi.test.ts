@@ -78,6 +78,18 @@ describe('the OpenAPI document', () => {
     expect(operations.map((o) => o.operationId).sort()).toEqual(ROUTES.map((r) => r.operationId).sort());
   });
 
+  it('describes intervals as fixed-length arrays, not prefixItems tuples that tools without JSON Schema 2020 refuse', () => {
+    const text = JSON.stringify(doc);
+    expect(text).not.toContain('prefixItems');
+    const comparison = JSON.stringify(doc.components).match(/"absoluteCI":(\{.*?\]\})/)?.[1];
+    expect(JSON.parse(comparison!)).toEqual({
+      anyOf: [
+        expect.objectContaining({ type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 }),
+        { type: 'null' },
+      ],
+    });
+  });
+
   it('has servers and the license of package.json', () => {
     expect(doc.servers.length).toBeGreaterThan(0);
     expect(doc.info.license.identifier).toBe(license);
