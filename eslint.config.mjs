@@ -13,6 +13,8 @@ export default tseslint.config(
       '*.mjs',
       '*.cjs',
       '.dependency-cruiser.cjs',
+      // Plain JavaScript copied beside the bundle and preloaded by Node in Lambda; its test runs it.
+      'shared/aws/shutdown-signal.mjs',
     ],
   },
   ...tseslint.configs.recommendedTypeChecked,

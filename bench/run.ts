@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- engine assign evaluate events safety sdk coldstart delivery propagation]`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
+ * `npm run bench [-- engine assign evaluate exposures events safety sdk coldstart delivery propagation]`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
  * then reports medians and p99 (the machines are shared; single runs mean little).
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
@@ -99,6 +99,8 @@ async function main(): Promise<void> {
   if (wanted('evaluate')) {
     result.evaluateHandler = await (await import('./evaluation-handler')).benchEvaluationHandler();
   }
+  // Issue 17 (goal 4): warm /assignments (exposures) against /evaluate, p50/p99.
+  if (wanted('exposures')) result.exposures = await (await import('./exposures')).benchExposures();
   // Issue 6: events per second through the event processor (10 000-event batches), DynamoDB writes per batch.
   if (wanted('events'))
     result.eventProcessor = await (await import('./event-processor')).benchEventProcessor();

@@ -34,6 +34,8 @@ const REPO_ROOT = resolve(__dirname, '..');
  */
 export class FunctionRuntime {
   private readonly loaded = new Map<string, LambdaFunction>();
+  /** The `shutdown(deadlineMs)` exports of the loaded functions: what they do on Lambda's SIGTERM. */
+  private readonly shutdownHooks = new Map<string, (deadlineMs: number) => Promise<void>>();
   /** Bundled but not loaded yet: bundling needs no environment, loading is the cold start that reads it. */
   private readonly bundled = new Map<string, string>();
   /**
@@ -92,8 +94,18 @@ export class FunctionRuntime {
       const fn = module.handler;
       if (typeof fn !== 'function') throw new Error(`${entry} does not export a function named handler`);
       this.loaded.set(entry, fn as LambdaFunction);
+      if (typeof module.shutdown === 'function')
+        this.shutdownHooks.set(entry, module.shutdown as (deadlineMs: number) => Promise<void>);
       this.bundled.delete(entry);
     }
+  }
+
+  /**
+   * What Lambda's SIGTERM does before an execution environment goes: every function that exports
+   * `shutdown(deadlineMs)` finishes (or counts as lost) the work it kept past its answers, within the deadline.
+   */
+  async shutdown(deadlineMs: number): Promise<void> {
+    await Promise.all([...this.shutdownHooks.values()].map((hook) => hook(deadlineMs)));
   }
 
   get<E, R>(entry: string): LambdaFunction<E, R> {

@@ -1,5 +1,6 @@
 import { createDynamoClient } from '../shared/aws/clients';
 import { createKinesisClient } from '../shared/aws/kinesis';
+import { SHUTDOWN_DEADLINE_MS } from '../shared/aws/shutdown';
 import { createDynamoStreamsClient } from '../shared/aws/streams';
 import { TABLE_IDS, type TableId } from '../shared/db/tables';
 import {
@@ -382,6 +383,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       });
     }
 
+    // After the gateway has closed (no new requests) and before the pollers and engines stop: the functions
+    // send what they kept in memory (exposures) or count it as lost, as on Lambda's SIGTERM.
+    stops.push(() => functions.shutdown(SHUTDOWN_DEADLINE_MS));
     const gateway = new LocalGateway({
       identity,
       functions,

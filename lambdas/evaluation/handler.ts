@@ -1,5 +1,6 @@
-import { AssignmentService, KinesisExposureLog, LazyExposureLog } from '../../shared/assignments';
+import { AssignmentService, BufferedExposureLog } from '../../shared/assignments';
 import { createDocumentClient } from '../../shared/aws/clients';
+import { onLambdaShutdown, SHUTDOWN_DEADLINE_MS, shutdownIsSignalled } from '../../shared/aws/shutdown';
 import { EvaluationService, type Conditional, type OfrepAnswer } from '../../shared/evaluation/service';
 import { UsageRecorder } from '../../shared/evaluation/usage';
 import { functionEnv } from '../../shared/functions';
@@ -22,17 +23,23 @@ const { repository, cache } = rulesetDependencies(env);
 // Revalidated every 500 ms: a change is served ≤ 0.5 s after it is published (docs/architecture.md, Propagation);
 // one cache GET (DynamoDB GetItem without a cache) per warm instance per 500 ms of traffic at most.
 const source = new RulesetSource(repository, cache, 500);
-// The caller waits for its exposures' PutRecords: keep the retries short. The Kinesis SDK loads with the first
+// Exposures are buffered and put on the stream in the background, so the answer does not wait for Kinesis; on
+// SIGTERM (or the local platform's stop) what is left is sent within the deadline or counted as lost. Without a
+// shutdown signal each request waits for its own exposures, as before. The Kinesis SDK loads with the first
 // exposure, not at cold start: most evaluations log none.
-const exposures = new LazyExposureLog(async () => {
-  const [{ createKinesisClient }, { EventPublisher }] = await Promise.all([
-    import('../../shared/aws/kinesis'),
-    import('../../shared/events/publisher'),
-  ]);
-  return new KinesisExposureLog(
-    new EventPublisher(createKinesisClient(), env.EVENTS_STREAM_NAME, { maxAttempts: 3, deadlineMs: 500 }),
-  );
-});
+const exposures = new BufferedExposureLog(
+  async () => {
+    const [{ createKinesisClient }, { EventPublisher }] = await Promise.all([
+      import('../../shared/aws/kinesis'),
+      import('../../shared/events/publisher'),
+    ]);
+    return new EventPublisher(createKinesisClient(), env.EVENTS_STREAM_NAME);
+  },
+  { mode: shutdownIsSignalled() ? 'background' : 'awaited' },
+);
+onLambdaShutdown(() => exposures.shutdown(SHUTDOWN_DEADLINE_MS));
+/** Called by the local platform when it stops, as Lambda's SIGTERM would be (local/lambda-runtime.ts). */
+export const shutdown = (deadlineMs: number) => exposures.shutdown(deadlineMs);
 const evaluation = new EvaluationService(
   source,
   new UsageRecorder(createDocumentClient(), env.TABLE_ANALYTICS),

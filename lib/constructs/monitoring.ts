@@ -17,12 +17,20 @@ import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IDomain } from 'aws-cdk-lib/aws-opensearchservice';
 import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
+import { EXPOSURES_LOST_MESSAGE } from '../../shared/assignments/exposures';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../../shared/functions';
 import { alarmEmails, type AlarmConfig } from '../config';
+
+/**
+ * The lost-exposure log lines (shared/assignments/exposures.ts) that the ExposuresLost metric sums: the message
+ * matched, the line's `count` added.
+ */
+export const EXPOSURES_LOST_FILTER = FilterPattern.stringValue('$.message', '=', EXPOSURES_LOST_MESSAGE);
+export const EXPOSURES_LOST_VALUE = '$.count';
 
 export interface MonitoringProps {
   readonly apiStage: Stage;
@@ -153,8 +161,8 @@ export class Monitoring extends Construct {
         logGroup,
         metricNamespace: `Switchyard/${Stack.of(this).stackName}`,
         metricName: 'ExposuresLost',
-        filterPattern: FilterPattern.stringValue('$.message', '=', 'exposures not delivered'),
-        metricValue: '$.count',
+        filterPattern: EXPOSURES_LOST_FILTER,
+        metricValue: EXPOSURES_LOST_VALUE,
       }).metric({ period: FIVE_MINUTES, statistic: 'Sum' });
       this.alarm(`ExposuresLost${i}`, lost, 1, 'Exposures the events stream would not take were lost');
     });

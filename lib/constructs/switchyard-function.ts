@@ -15,7 +15,7 @@ import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { TOUCH_ATTRIBUTES } from '../../shared/api-keys/repository';
@@ -111,7 +111,19 @@ export interface SwitchyardFunctionProps {
    * @default - none
    */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Have Lambda send the runtime SIGTERM (500 ms to act) before it destroys an execution environment, for a
+   * function that keeps work in memory past its answers (buffered exposures): `shared/aws/shutdown-signal.mjs`
+   * is copied beside the bundle and preloaded with `NODE_OPTIONS=--import`, and registers a no-op internal
+   * extension before the runtime's first Next — Lambda signals only functions with an extension registered.
+   * @default false - no extension, no SIGTERM
+   */
+  readonly shutdownSignal?: boolean;
 }
+
+/** The preload that registers the shutdown-signal extension, and where Lambda finds it (the task root). */
+export const SHUTDOWN_SIGNAL_SOURCE = 'shared/aws/shutdown-signal.mjs';
+export const SHUTDOWN_SIGNAL_PRELOAD = '/var/task/shutdown-signal.mjs';
 
 /** What `servesHttp` passes to a route group's function. */
 export interface HttpSettings {
@@ -182,11 +194,15 @@ export class SwitchyardFunction extends Construct implements IGrantable {
         ...FUNCTION_BUNDLING,
         mainFields: [...FUNCTION_BUNDLING.mainFields],
         externalModules: [...FUNCTION_BUNDLING.externalModules],
+        ...(props.shutdownSignal === true ? { commandHooks: copyShutdownSignal } : {}),
       },
       environment: {
         ...props.environment,
         ...baseEnvironment({ stage: props.stage, logLevel: props.logLevel }),
         ...RUNTIME_SETTINGS,
+        ...(props.shutdownSignal === true
+          ? { NODE_OPTIONS: `${RUNTIME_SETTINGS.NODE_OPTIONS} --import=${SHUTDOWN_SIGNAL_PRELOAD}` }
+          : {}),
       },
     });
 
@@ -414,3 +430,12 @@ function validateProps(scope: Construct, props: SwitchyardFunctionProps, entry: 
     throw new Error(`${where}: environment may not set ${reserved.join(', ')}: SwitchyardFunction sets them`);
   }
 }
+
+/** Bundling hooks that put the shutdown-signal preload beside the bundle (it is plain JavaScript, not bundled). */
+export const copyShutdownSignal: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir, outputDir) => [
+    `cp "${path.join(inputDir, SHUTDOWN_SIGNAL_SOURCE)}" "${path.join(outputDir, path.basename(SHUTDOWN_SIGNAL_PRELOAD))}"`,
+  ],
+};

@@ -59,6 +59,8 @@ interface HandlerSettings {
   readonly description: string;
   /** Runs in the VPC to reach the cache, when the stage has one (lib/config.ts footprint). */
   readonly inVpc: boolean;
+  /** Gets SIGTERM before Lambda destroys an environment (SwitchyardFunction's `shutdownSignal`). */
+  readonly shutdownSignal?: boolean;
   /** Grants and environment of the group's function, through SwitchyardFunction's intent methods. */
   readonly wire: (fn: SwitchyardFunction, props: ApiStackProps, parts: StackParts) => void;
 }
@@ -153,6 +155,8 @@ const HANDLERS: { readonly [G in HandlerGroup]: HandlerSettings } = {
   evaluation: {
     description: 'Flag evaluation and experiment assignment for SDKs (API, ruleset download, OFREP)',
     inVpc: true,
+    // Exposures are sent after the answer: on SIGTERM the rest is sent or counted as lost.
+    shutdownSignal: true,
     wire: (fn, props) => {
       fn.readsTable(props.tables.rulesets)
         .writesTable(props.tables.analytics)
@@ -256,6 +260,7 @@ export class ApiStack extends Stack {
         // The SDK hot path: its own share of the account's concurrency, and a ceiling (lib/config.ts).
         reservedConcurrentExecutions:
           group === 'evaluation' ? config.reservedConcurrency.evaluation : undefined,
+        shutdownSignal: settings.shutdownSignal,
       }).servesHttp({ corsAllowedOrigins: config.corsAllowedOrigins, maxBodyBytes: config.maxBodyBytes });
       settings.wire(fn, props, parts);
       functions[group] = fn;

@@ -1,3 +1,3 @@
 export { AssignmentService } from './service';
-export { KinesisExposureLog, LazyExposureLog } from './exposures';
+export { BufferedExposureLog } from './exposures';
 export type { Exposure, ExposureLog } from './exposures';

@@ -42,7 +42,9 @@ export class EventPublisher {
     this.options = { ...defaults, ...options };
   }
 
-  async publish(events: readonly SwitchyardEvent[]): Promise<PublishResult> {
+  /** `options` override the publisher's for this call (a shutdown flush has a shorter deadline than usual). */
+  async publish(events: readonly SwitchyardEvent[], options: PublishOptions = {}): Promise<PublishResult> {
+    const { maxAttempts, backoffMs, deadlineMs } = { ...this.options, ...options };
     const started = Date.now();
     let pending = events.map((event) => ({ event, data: Buffer.from(JSON.stringify(event)) }));
     const errors = new Map<string, string>();
@@ -76,10 +78,9 @@ export class EventPublisher {
       }
       pending = retry;
       const elapsed = Date.now() - started;
-      if (pending.length === 0 || attempt >= this.options.maxAttempts || elapsed >= this.options.deadlineMs)
-        break;
-      const backoff = backoffDelayMs(attempt, { baseMs: this.options.backoffMs });
-      await this.sleep(Math.min(backoff, Math.max(0, this.options.deadlineMs - elapsed)));
+      if (pending.length === 0 || attempt >= maxAttempts || elapsed >= deadlineMs) break;
+      const backoff = backoffDelayMs(attempt, { baseMs: backoffMs });
+      await this.sleep(Math.min(backoff, Math.max(0, deadlineMs - elapsed)));
     }
     return {
       calls,

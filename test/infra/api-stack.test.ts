@@ -7,7 +7,7 @@ import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambd
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { STAGE_NAMES } from '../../lib/config';
 import { SwitchyardApi, type SwitchyardApiProps } from '../../lib/constructs/switchyard-api';
-import { BASE_ENV_KEYS } from '../../lib/constructs/switchyard-function';
+import { BASE_ENV_KEYS, SHUTDOWN_SIGNAL_PRELOAD } from '../../lib/constructs/switchyard-function';
 import {
   GATEWAY_ERRORS,
   GATEWAY_MIN_COMPRESSION_BYTES,
@@ -167,10 +167,17 @@ describe.each(STAGE_NAMES)('API stack (%s)', (name) => {
         STAGE: config.name,
         POWERTOOLS_SERVICE_NAME: 'switchyard',
         POWERTOOLS_LOG_LEVEL: config.name === 'dev' ? 'DEBUG' : 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
+        // Only the evaluation function (exposures sent after the answer) preloads the shutdown-signal extension,
+        // so that Lambda sends it SIGTERM before destroying an environment (SwitchyardFunction `shutdownSignal`).
+        NODE_OPTIONS: String(fn.Properties!.Description).includes('Flag evaluation and experiment assignment')
+          ? `--enable-source-maps --import=${SHUTDOWN_SIGNAL_PRELOAD}`
+          : '--enable-source-maps',
       });
       expect(fn.Properties!.LoggingConfig).toHaveProperty('LogGroup');
     }
+    expect(
+      functions.filter((fn) => JSON.stringify(fn.Properties!.Environment).includes('shutdown-signal.mjs')),
+    ).toHaveLength(1);
   });
 
   it('function roles carry no AWS managed policy but the VPC one, and that only in the VPC', () => {
