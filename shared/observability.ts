@@ -1,4 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type * as TracerModule from '@aws-lambda-powertools/tracer';
+import type * as TracerMiddlewareModule from '@aws-lambda-powertools/tracer/middleware';
 import type { MiddlewareObj } from '@middy/core';
 
 /** Created once per execution environment; the service name comes from POWERTOOLS_SERVICE_NAME. */
@@ -24,10 +26,9 @@ export function tracingPossible(env: NodeJS.ProcessEnv = process.env): boolean {
 export function tracingMiddleware(env: NodeJS.ProcessEnv = process.env): MiddlewareObj | undefined {
   if (!tracingPossible(env)) return undefined;
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded only when tracing can be on (see above) */
-  const { Tracer } =
-    require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer');
+  const { Tracer } = require('@aws-lambda-powertools/tracer') as typeof TracerModule;
   const { captureLambdaHandler } =
-    require('@aws-lambda-powertools/tracer/middleware') as typeof import('@aws-lambda-powertools/tracer/middleware');
+    require('@aws-lambda-powertools/tracer/middleware') as typeof TracerMiddlewareModule;
   /* eslint-enable @typescript-eslint/no-require-imports */
   return captureLambdaHandler(new Tracer({ serviceName: 'switchyard' }));
 }

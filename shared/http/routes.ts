@@ -8,7 +8,7 @@ import {
   listApiKeysQuerySchema,
 } from '../api-keys/schema';
 import { auditEntrySchema, auditExportQuerySchema, auditPageSchema, auditQuerySchema } from '../audit/schema';
-import type { Action, Permission, Resource } from '../auth/permissions';
+import type { Action, Resource } from '../auth/permissions';
 import { healthSchema } from '../system/schema';
 import {
   createUserBodySchema,
