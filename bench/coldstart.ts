@@ -165,7 +165,8 @@ export async function benchColdStart(
       );
     return {
       description:
-        'every function bundled as the CDK app does (minified, external source map, @aws-sdk/* external); ' +
+        'every function bundled as the CDK app does (minified, external source map, @aws-sdk/* external; ioredis and ' +
+        'the tracer beside the bundles in node_modules/, loaded only when needed); ' +
         `require() and the first POST /evaluate after it (100 flags, DynamoDB Local, no cache): medians over ${runs} fresh node processes`,
       runs,
       budgets: COLD_START_BUDGETS,
