@@ -1,7 +1,7 @@
 /**
  * Size budgets of the function bundles (minified bytes, as lib/constructs/function-bundling.ts builds them) and the
  * cold-start budgets of the evaluation function (issue 17, goal 3). `npm run bench -- coldstart` and
- * test/unit/bench/bundle-budgets.test.ts fail when one is passed: raise a budget only with a reason in the commit.
+ * test/unit/bundling/lazy-modules.test.ts fail when one is passed: raise a budget only with a reason in the commit.
  */
 import { build } from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
