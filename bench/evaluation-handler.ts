@@ -108,6 +108,9 @@ export async function startEvaluationStores(): Promise<EvaluationStores> {
       MAX_BODY_BYTES: '1048576',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_TRACE_ENABLED: 'false',
+      // As in AWS: large rulesets go to S3 (the 100-flag bench ruleset is sent inline).
+      RULESET_OBJECTS: 's3',
+      RULESET_BUCKET_NAME: 'bench-rulesets',
       ...Object.fromEntries(TABLE_IDS.map((id) => [tableEnvName(id), tableNames[id]])),
     };
     const kinesis = new KinesisClient({

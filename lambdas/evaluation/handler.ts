@@ -4,15 +4,17 @@ import { onLambdaShutdown, SHUTDOWN_DEADLINE_MS, shutdownIsSignalled } from '../
 import { EvaluationService, type Conditional, type OfrepAnswer } from '../../shared/evaluation/service';
 import { UsageRecorder } from '../../shared/evaluation/usage';
 import { functionEnv } from '../../shared/functions';
-import { createHttpHandler, implement } from '../../shared/http/handler';
+import { createGroupHandler, implement } from '../../shared/http/chain';
 import { HttpResponse } from '../../shared/http/response';
+// Its own routes, not the whole table: their schemas are all the function loads (cold start, issue 17 goal 3).
 import {
   assignRoute,
   evaluateRoute,
+  EVALUATION_ROUTES,
   getSdkRulesetRoute,
   ofrepBulkRoute,
   ofrepFlagRoute,
-} from '../../shared/http/routes';
+} from '../../shared/http/evaluation-routes';
 import { ForbiddenError } from '../../shared/errors';
 import { inlineMaxBytesFromEnv, rulesetObjectsFromEnv } from '../../shared/rulesets/objects';
 import { RulesetSource } from '../../shared/rulesets/source';
@@ -51,7 +53,7 @@ const evaluation = new EvaluationService(
 );
 const assignments = new AssignmentService(source, exposures);
 
-export const handler = createHttpHandler('evaluation', [
+export const handler = createGroupHandler('evaluation', EVALUATION_ROUTES, [
   implement(evaluateRoute, ({ body, principal }) => evaluation.evaluate(principal, body.context, body.flags)),
   implement(assignRoute, ({ body, principal }) => assignments.assign(principal, body)),
   implement(getSdkRulesetRoute, async ({ principal, headers }) => {

@@ -32,7 +32,7 @@ import {
 } from '../../shared/environment';
 import { RULESET_OBJECT_PREFIX } from '../../shared/rulesets/objects';
 import { acknowledgeWildcardResource } from '../nag';
-import { FUNCTION_BUNDLING } from './function-bundling';
+import { FUNCTION_BUNDLING, lazyModuleCommands } from './function-bundling';
 import type { SwitchyardTable } from './switchyard-table';
 
 /** The repository root: entries, the lock file and tsconfig are resolved from here. */
@@ -194,7 +194,16 @@ export class SwitchyardFunction extends Construct implements IGrantable {
         ...FUNCTION_BUNDLING,
         mainFields: [...FUNCTION_BUNDLING.mainFields],
         externalModules: [...FUNCTION_BUNDLING.externalModules],
-        ...(props.shutdownSignal === true ? { commandHooks: copyShutdownSignal } : {}),
+        // The lazy modules (external above) ship beside the bundle, each bundled into node_modules/<name>; the
+        // shutdown-signal preload is copied beside it for the functions that ask for it.
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir, outputDir) => [
+            ...lazyModuleCommands(inputDir, outputDir),
+            ...(props.shutdownSignal === true ? copyShutdownSignal.afterBundling(inputDir, outputDir) : []),
+          ],
+        },
       },
       environment: {
         ...props.environment,

@@ -8,7 +8,7 @@ import {
   listApiKeysQuerySchema,
 } from '../api-keys/schema';
 import { auditEntrySchema, auditExportQuerySchema, auditPageSchema, auditQuerySchema } from '../audit/schema';
-import type { Action, Permission, Resource } from '../auth/permissions';
+import type { Action, Resource } from '../auth/permissions';
 import { healthSchema } from '../system/schema';
 import {
   createUserBodySchema,
@@ -39,19 +39,6 @@ import {
   safetyReportSchema,
   safetySettingsSchema,
 } from '../safety/schema';
-import { evaluateBodySchema, evaluateResponseSchema } from '../evaluation/schema';
-import {
-  ofrepBodyText,
-  ofrepBulkFailureSchema,
-  ofrepBulkSuccessSchema,
-  ofrepEvaluationFailureSchema,
-  ofrepEvaluationSuccessSchema,
-  ofrepFlagNotFoundSchema,
-  ofrepKeyParams,
-  ofrepRequestSchema,
-} from '../evaluation/ofrep-schema';
-import { rulesetSchema } from '../rulesets/schema';
-import { assignBodySchema, assignResponseSchema } from '../assignments/schema';
 import { ingestBodySchema, ingestResponseSchema } from '../events/ingest';
 import { eventSchema, MAX_EVENTS_PER_REQUEST } from '../events/schema';
 import { experimentResultsSchema, resultsParams, resultsQuerySchema } from '../results/schema';
@@ -59,6 +46,15 @@ import { FUNCTIONS, type HandlerGroup } from '../functions';
 import { deleteVersionBody, deleteVersionQuery } from '../config/versioning';
 import { pageSchema, paginationQuery } from '../pagination';
 import { errorBodySchema } from './gateway-responses';
+import {
+  assignRoute,
+  evaluateRoute,
+  getSdkRulesetRoute,
+  ofrepBulkRoute,
+  ofrepFlagRoute,
+} from './evaluation-routes';
+import type { HttpMethod, RouteDefinition, RouteRequestSchemas } from './route-definition';
+export { routeKey } from './route-definition';
 
 /**
  * THE route table: the single source for API Gateway resources and methods (lib/stacks/api-stack.ts),
@@ -66,82 +62,22 @@ import { errorBodySchema } from './gateway-responses';
  * RBAC matrix test. A route added here is deployed, served locally, documented and access-tested.
  */
 export { HANDLER_GROUPS, type HandlerGroup } from '../functions';
-
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-/**
- * - `none`: public, no credentials.
- * - `cognito`: a Cognito ID token, verified by API Gateway's Cognito authorizer.
- * - `apiKey`: an SDK API key, verified by the API-key REQUEST authorizer.
- */
-export type AuthMode = 'none' | 'cognito' | 'apiKey';
-
-/** `authenticated`: any valid token, even one with no role (SPEC §1: `users/me`). */
-export type RoutePermission = Permission | 'public' | 'authenticated';
-
-export interface RouteRequestSchemas {
-  readonly params?: z.ZodObject;
-  readonly query?: z.ZodObject;
-  readonly body?: z.ZodType;
-  /** What clients should send, for the document, where `body` is deliberately more lenient. */
-  readonly documentedBody?: z.ZodType;
-  /**
-   * The route parses its body text itself: the chain skips JSON parsing and `body` validates the text
-   * (`string | undefined`), so malformed JSON reaches the route (OFREP answers it as its own PARSE_ERROR).
-   * Document the JSON with `documentedBody`.
-   */
-  readonly rawBody?: true;
-}
-
-export interface RouteDefinition {
-  readonly operationId: string;
-  readonly method: HttpMethod;
-  /** API Gateway resource path, `{name}` for path parameters. */
-  readonly path: string;
-  readonly handler: HandlerGroup;
-  readonly auth: AuthMode;
-  readonly permission: RoutePermission;
-  readonly summary: string;
-  readonly tag: string;
-  readonly request?: RouteRequestSchemas;
-  /** Schema of the 2xx body. */
-  readonly response?: z.ZodType;
-  readonly successStatus?: 200 | 201 | 202 | 204;
-  /**
-   * Media type of the 2xx body; for NDJSON, `response` is the schema of one line (`x-item-schema`).
-   * @default 'application/json'
-   */
-  readonly responseType?: 'application/json' | 'application/x-ndjson';
-  /** The 2xx answer carries an ETag; a request whose If-None-Match names it gets 304 with no body. */
-  readonly etag?: true;
-  /**
-   * When the 2xx body may be elsewhere instead (too large for a response), what the 302 means: it carries
-   * `Location`, a short-lived URL of the body, and the ETag the body would have had.
-   */
-  readonly redirect?: string;
-  /**
-   * Statuses the route answers in a shape of its own (OFREP) or beyond those its properties imply; the
-   * OpenAPI document (shared/http/openapi.ts) derives the rest from auth, method, params and body.
-   */
-  readonly responses?: Readonly<Partial<Record<400 | 404 | 409, RouteResponse>>>;
-  /**
-   * The route changes a versioned resource the permission does not name as one (the safety settings and
-   * per-flag configs): it takes If-Match (or `version` in the body) and may answer 409.
-   * @default - derived from the permission's resource (shared/http/openapi.ts)
-   */
-  readonly versioned?: true;
-  /**
-   * One of a versioned resource's routes (set by {@link versionedRoutes}): every change to one resource of the
-   * permission's kind — these routes and the actions beside them — takes If-Match and may answer 409.
-   */
-  readonly versionedResource?: true;
-}
-
-export interface RouteResponse {
-  readonly description: string;
-  /** Schema of the JSON body. */
-  readonly schema: z.ZodType;
-}
+export type {
+  AuthMode,
+  HttpMethod,
+  RouteDefinition,
+  RoutePermission,
+  RouteRequestSchemas,
+  RouteResponse,
+} from './route-definition';
+export {
+  assignRoute,
+  evaluateRoute,
+  EVALUATION_ROUTES,
+  getSdkRulesetRoute,
+  ofrepBulkRoute,
+  ofrepFlagRoute,
+} from './evaluation-routes';
 
 /** The schemas of a versioned resource's routes (`versionedRequests`, shared/config/requests.ts, builds them). */
 interface VersionedRouteSchemas {
@@ -868,34 +804,6 @@ export const revokeApiKeyRoute = {
   response: apiKeySchema,
 } as const satisfies RouteDefinition;
 
-export const evaluateRoute = {
-  operationId: 'evaluate',
-  method: 'POST',
-  path: '/api/v1/evaluate',
-  handler: 'evaluation',
-  auth: 'apiKey',
-  permission: 'authenticated',
-  summary: 'Evaluate every flag (or the named ones) for one context. Client keys see client-side flags only.',
-  tag: 'sdk',
-  request: { body: evaluateBodySchema },
-  response: evaluateResponseSchema,
-} as const satisfies RouteDefinition;
-
-export const assignRoute = {
-  operationId: 'assign',
-  method: 'POST',
-  path: '/api/v1/assignments',
-  handler: 'evaluation',
-  auth: 'apiKey',
-  permission: 'authenticated',
-  summary:
-    'Assign one unit to every running experiment (or the named ones): variant, payload, inExperiment and why. ' +
-    'Each assignment in an experiment is logged once as an exposure event.',
-  tag: 'sdk',
-  request: { body: assignBodySchema },
-  response: assignResponseSchema,
-} as const satisfies RouteDefinition;
-
 export const ingestEventsRoute = {
   operationId: 'ingestEvents',
   method: 'POST',
@@ -917,69 +825,6 @@ export const ingestEventsRoute = {
       .meta({ id: 'IngestRequest' }),
   },
   response: ingestResponseSchema,
-} as const satisfies RouteDefinition;
-
-export const getSdkRulesetRoute = {
-  operationId: 'getSdkRuleset',
-  method: 'GET',
-  path: '/api/v1/sdk/ruleset',
-  handler: 'evaluation',
-  auth: 'apiKey',
-  permission: 'authenticated',
-  summary: 'The compiled ruleset for local evaluation (server keys). ETag = revision; If-None-Match → 304.',
-  tag: 'sdk',
-  response: rulesetSchema,
-  etag: true,
-  redirect:
-    'The ruleset is larger than a response may carry (5 MiB): read it from Location, a URL valid for 60 s ' +
-    'that takes no credentials. Its revision is the ETag to send next time.',
-} as const satisfies RouteDefinition;
-
-export const ofrepFlagRoute = {
-  operationId: 'ofrepEvaluateFlag',
-  method: 'POST',
-  path: '/ofrep/v1/evaluate/flags/{key}',
-  handler: 'evaluation',
-  auth: 'apiKey',
-  permission: 'authenticated',
-  summary:
-    'OpenFeature Remote Evaluation Protocol: one flag (200; 400 unreadable request or failed evaluation; 404 no such flag).',
-  tag: 'ofrep',
-  request: { params: ofrepKeyParams, body: ofrepBodyText, documentedBody: ofrepRequestSchema, rawBody: true },
-  response: ofrepEvaluationSuccessSchema,
-  responses: {
-    400: {
-      description:
-        'The body is not a JSON object (PARSE_ERROR), its context is not an object (INVALID_CONTEXT), or the evaluation failed',
-      schema: ofrepEvaluationFailureSchema,
-    },
-    404: {
-      description: 'No such flag, or not one this key may see (any key, however long or odd)',
-      schema: ofrepFlagNotFoundSchema,
-    },
-  },
-} as const satisfies RouteDefinition;
-
-export const ofrepBulkRoute = {
-  operationId: 'ofrepEvaluateFlags',
-  method: 'POST',
-  path: '/ofrep/v1/evaluate/flags',
-  handler: 'evaluation',
-  auth: 'apiKey',
-  permission: 'authenticated',
-  summary:
-    'OpenFeature Remote Evaluation Protocol: every flag this key may see, with ETag / If-None-Match (304 while the answer is the same).',
-  tag: 'ofrep',
-  request: { body: ofrepBodyText, documentedBody: ofrepRequestSchema, rawBody: true },
-  response: ofrepBulkSuccessSchema,
-  etag: true,
-  responses: {
-    400: {
-      description:
-        'The body is not a JSON object (PARSE_ERROR), or its context is not an object (INVALID_CONTEXT)',
-      schema: ofrepBulkFailureSchema,
-    },
-  },
 } as const satisfies RouteDefinition;
 
 export const ROUTES: readonly RouteDefinition[] = [
@@ -1029,10 +874,6 @@ export const ROUTES: readonly RouteDefinition[] = [
   ofrepFlagRoute,
   ofrepBulkRoute,
 ];
-
-export function routeKey(method: string, path: string): string {
-  return `${method.toUpperCase()} ${path}`;
-}
 
 export function routesOf(group: HandlerGroup): RouteDefinition[] {
   return ROUTES.filter((r) => r.handler === group);

@@ -1,5 +1,5 @@
 import * as routeModule from '../../../shared/http/routes';
-import { HANDLER_GROUPS, ROUTES, routeKey } from '../../../shared/http/routes';
+import { EVALUATION_ROUTES, HANDLER_GROUPS, ROUTES, routeKey, routesOf } from '../../../shared/http/routes';
 
 const isRoute = (value: unknown) =>
   typeof value === 'object' &&
@@ -44,5 +44,11 @@ describe('the route table', () => {
   it('sends every route to a registered route group, and every group serves a route', () => {
     for (const route of ROUTES) expect(HANDLER_GROUPS).toContain(route.handler);
     for (const group of HANDLER_GROUPS) expect(ROUTES.some((r) => r.handler === group)).toBe(true);
+  });
+
+  // The evaluation function checks its handlers against its own list (shared/http/evaluation-routes.ts), so that
+  // it loads no other route's schemas: the list must be exactly the table's evaluation routes.
+  it("lists the evaluation group's routes in EVALUATION_ROUTES, as the table does", () => {
+    expect([...EVALUATION_ROUTES]).toEqual(routesOf('evaluation'));
   });
 });
