@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { build, stop as stopEsbuild } from 'esbuild';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** A Lambda context as the runtime would pass it, for a function that runs in this process. */
@@ -61,29 +61,22 @@ export class FunctionRuntime {
 
   /**
    * Bundle every entry in one esbuild run, without loading them; the local platform does this while its
-   * engines start, since it does not depend on the environment they provide.
+   * engines start, since it does not depend on the environment they provide. An entry already bundled in the
+   * directory named by `PREBUILT_FUNCTIONS_ENV` (the test run builds every function once there, for all its
+   * platforms) is taken from it.
    */
   async bundle(entries: readonly string[]): Promise<void> {
     const pending = [...new Set(entries)].filter((e) => !this.loaded.has(e) && !this.bundled.has(e));
-    if (pending.length === 0) return;
-    mkdirSync(this.buildDir, { recursive: true });
-    const outputs = pending.map((entry) => ({
-      entry,
-      out: entry.replace(/\.ts$/, '').replace(/[/\\]/g, '__'),
-    }));
-    await build({
-      entryPoints: Object.fromEntries(outputs.map(({ entry, out }) => [out, join(REPO_ROOT, entry)])),
-      outdir: this.buildDir,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      sourcemap: 'inline',
-      external: ['@aws-sdk/*'],
-      nodePaths: [join(REPO_ROOT, 'node_modules')],
-      logLevel: 'error',
-    });
-    for (const { entry, out } of outputs) this.bundled.set(entry, join(this.buildDir, `${out}.js`));
+    const prebuilt = process.env[PREBUILT_FUNCTIONS_ENV];
+    const toBuild: string[] = [];
+    for (const entry of pending) {
+      const file = prebuilt ? join(prebuilt, `${bundleName(entry)}.js`) : undefined;
+      if (file !== undefined && existsSync(file)) this.bundled.set(entry, file);
+      else toBuild.push(entry);
+    }
+    if (toBuild.length === 0) return;
+    const files = await bundleFunctionEntries(toBuild, this.buildDir);
+    for (const [entry, file] of files) this.bundled.set(entry, file);
   }
 
   /** Load every bundled entry: their module scope runs now, as a cold start, and reads the environment. */
@@ -113,4 +106,40 @@ export class FunctionRuntime {
     if (fn === undefined) throw new Error(`Function ${entry} was not prepared`);
     return fn as LambdaFunction<E, R>;
   }
+}
+
+/**
+ * Names a directory of bundles already built from this source tree by `bundleFunctionEntries`: the test run
+ * (test/support/global-setup.ts) builds every function once and its platforms load them from there, instead of
+ * each platform bundling the same sources again.
+ */
+export const PREBUILT_FUNCTIONS_ENV = 'SWITCHYARD_PREBUILT_FUNCTIONS';
+
+function bundleName(entry: string): string {
+  return entry.replace(/\.ts$/, '').replace(/[/\\]/g, '__');
+}
+
+/**
+ * Bundle `entries` (relative to the repository root) into `outdir` in one esbuild run, as NodejsFunction does for
+ * the CDK app (`@aws-sdk/*` left to the runtime); the bundle file of each entry. `outdir` must sit inside the
+ * repository's node_modules, so that the externals resolve from the bundles as they do from the runtime in Lambda.
+ */
+export async function bundleFunctionEntries(
+  entries: readonly string[],
+  outdir: string,
+): Promise<Map<string, string>> {
+  mkdirSync(outdir, { recursive: true });
+  await build({
+    entryPoints: Object.fromEntries(entries.map((entry) => [bundleName(entry), join(REPO_ROOT, entry)])),
+    outdir,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: 'inline',
+    external: ['@aws-sdk/*'],
+    nodePaths: [join(REPO_ROOT, 'node_modules')],
+    logLevel: 'error',
+  });
+  return new Map(entries.map((entry) => [entry, join(outdir, `${bundleName(entry)}.js`)]));
 }

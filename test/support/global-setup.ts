@@ -1,9 +1,13 @@
 import type { Config } from '@jest/types';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { startDynamoLocal, type DynamoLocal } from '../../local/dynamodb';
+import { bundleFunctionEntries, PREBUILT_FUNCTIONS_ENV } from '../../local/lambda-runtime';
 import { freePort } from '../../local/ports';
 import { measuredLoadScale, MEASURED_TIME_SCALE_ENV } from '../../local/timing';
+import { LOCAL_FUNCTION_ENTRIES } from '../../shared/functions';
 import { SHARED_DYNAMO_ENV } from './shared-engines';
 
 /**
@@ -12,11 +16,14 @@ import { SHARED_DYNAMO_ENV } from './shared-engines';
  * (test/support/dynamo.ts, test/support/platform.ts). The workers find it in SWITCHYARD_TEST_DYNAMODB_ENDPOINT;
  * global-teardown.ts stops it, so that Jest exits by itself.
  *
+ * The same run bundles every function once for all the local platforms the files start (PREBUILT_FUNCTIONS_ENV).
+ *
  * Skipped when Java is missing (the suites that need it then skip loudly, or fail under CI=true: see
  * engines.ts) and when the run selects only unit or infrastructure tests.
  */
 declare global {
   var __switchyardSharedDynamo: DynamoLocal | undefined;
+  var __switchyardPrebuiltFunctions: string | undefined;
 }
 
 const ENGINE_FREE = /(^|\/)test\/(unit|infra)(\/|$)/;
@@ -33,6 +40,18 @@ export default async function globalSetup(globalConfig: Config.GlobalConfig): Pr
   // (each still follows the load when it rises; SWITCHYARD_TIME_SCALE, when set, overrides both).
   process.env[MEASURED_TIME_SCALE_ENV] = measuredLoadScale().toFixed(2);
   if (!needsEngines(globalConfig)) return;
+  // Every function bundled once for the run's ~25 local platforms (each bundled them itself: 2–3 s of esbuild
+  // per platform); a platform still bundles what is not here (a test's own stream or scheduled functions).
+  const prebuilt = join(
+    resolve(__dirname, '..', '..'),
+    'node_modules',
+    '.cache',
+    'switchyard-functions',
+    `run-${randomUUID()}`,
+  );
+  await bundleFunctionEntries(LOCAL_FUNCTION_ENTRIES, prebuilt);
+  globalThis.__switchyardPrebuiltFunctions = prebuilt;
+  process.env[PREBUILT_FUNCTIONS_ENV] = prebuilt;
   const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
   if (java.error !== undefined || java.status !== 0) return;
   const engine = await startDynamoLocal(
