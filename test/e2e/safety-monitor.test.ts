@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { scaledMs } from '../../local/timing';
-import type { OutboxEntry } from '../../shared/safety/notifier';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, PUBLISH_BUDGET_MS, request } from '../support/http';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { expectBinomialShare, publishedShare, unitsServed } from '../support/serving';
 import { booleanFlag } from '../support/flags';
+import { rampToHalf, readOutbox } from '../support/safety';
 
 const engines = requireEngines(['java']);
 
@@ -37,13 +36,7 @@ engines.describe(
       () => tokens.developer,
     );
 
-    const outbox = (): OutboxEntry[] =>
-      existsSync(platform.outboxFile)
-        ? readFileSync(platform.outboxFile, 'utf8')
-            .trimEnd()
-            .split('\n')
-            .map((line) => JSON.parse(line) as OutboxEntry)
-        : [];
+    const outbox = () => readOutbox(platform.outboxFile);
     const rollbacksOf = async (flagKey: string) =>
       (await admin('GET', `/api/v1/safety/rollbacks?flagKey=${flagKey}`)).json.items as {
         trigger: string;
@@ -71,19 +64,7 @@ engines.describe(
       const flag = await dev('POST', '/api/v1/feature-flags', booleanFlag(flagKey));
       expect(flag.status).toBe(201);
       const ramp = `${flagKey}-ramp`;
-      const created = await dev('POST', '/api/v1/rollout-schedules', {
-        key: ramp,
-        flagKey,
-        variation: 'on',
-        stages: [1000, 5000, 10000].map((percentage) => ({ percentage, trigger: { type: 'manual' } })),
-      });
-      expect(created.status).toBe(201);
-      expect((await dev('POST', `/api/v1/rollout-schedules/${ramp}/advance`, { version: 1 })).status).toBe(
-        200,
-      );
-      expect((await dev('POST', `/api/v1/rollout-schedules/${ramp}/advance`, { version: 2 })).status).toBe(
-        200,
-      );
+      await rampToHalf(dev, flagKey, ramp);
       return ramp;
     };
 
