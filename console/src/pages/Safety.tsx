@@ -8,7 +8,19 @@ import type {
 } from '../../../shared/safety/schema';
 import { call } from '../api';
 import { can, type Session } from '../session';
-import { ActionStatus, DataTable, Link, listOf, RequestStatus, share, useAction, useLoad, when } from '../ui';
+import {
+  ActionStatus,
+  DataTable,
+  Link,
+  listOf,
+  RequestStatus,
+  share,
+  SubmitActions,
+  SuccessMessage,
+  useAction,
+  useLoad,
+  when,
+} from '../ui';
 
 type NumberField =
   'maxErrorRate' | 'maxLatencyP95Ms' | 'maxRelativeRegression' | 'minSampleSize' | 'windowMinutes' | 'alpha';
@@ -137,18 +149,8 @@ function Settings({ session }: { session: Session }) {
             </div>
           </fieldset>
           <ActionStatus action={save} onReload={loaded.reload} />
-          {saved !== null ? (
-            <p role="status" className="ok">
-              {saved}
-            </p>
-          ) : null}
-          {editable ? (
-            <div className="actions">
-              <button type="submit" className="primary" disabled={save.busy}>
-                Save settings
-              </button>
-            </div>
-          ) : null}
+          <SuccessMessage message={saved} />
+          {editable ? <SubmitActions busy={save.busy}>Save settings</SubmitActions> : null}
         </>
       ) : null}
     </form>
