@@ -68,6 +68,18 @@ engines.describe(
       return ramp;
     };
 
+    /** Once `basisPoints` of `on` has reached evaluation (`what`): the units served `on`, about that share of UNITS. */
+    const servedOnAt = async (what: string, flagKey: string, basisPoints: number) => {
+      await eventually(
+        what,
+        async () => (await publishedShare(platform.url, serverKey, flagKey, 'on')) === basisPoints,
+        scaledMs(PUBLISH_BUDGET_MS),
+      );
+      const on = await unitsServed(platform.url, serverKey, flagKey, 'on', UNITS);
+      expectBinomialShare(on.size, UNITS.length, basisPoints);
+      return on;
+    };
+
     /** What an SDK measuring a code path sends: one latency event per request, an error event when it failed. */
     const measure = async (flagKey: string, variation: string, m: Measured) => {
       const events: object[] = [];
@@ -126,13 +138,7 @@ engines.describe(
         await settle();
         expect(await rampOf(ramp)).toMatchObject({ status: 'ACTIVE', currentStage: 1 });
         expect(await rollbacksOf('pay-v2')).toEqual([]);
-        await eventually(
-          'the 50 % stage reaches evaluation',
-          async () => (await publishedShare(platform.url, serverKey, 'pay-v2', 'on')) === 5000,
-          scaledMs(PUBLISH_BUDGET_MS),
-        );
-        const onAtStage1 = await unitsServed(platform.url, serverKey, 'pay-v2', 'on', UNITS);
-        expectBinomialShare(onAtStage1.size, UNITS.length, 5000);
+        const onAtStage1 = await servedOnAt('the 50 % stage reaches evaluation', 'pay-v2', 5000);
 
         await measure('pay-v2', 'off', { units: 300, errors: 6, latency: steady });
         await measure('pay-v2', 'on', { units: 300, errors: 30, latency: steady });
@@ -152,13 +158,7 @@ engines.describe(
         });
         expect(await share('pay-v2')).toBe(1000);
         // What units are served: the previous stage's share, once the rollback is published.
-        await eventually(
-          'the rollback reaches evaluation',
-          async () => (await publishedShare(platform.url, serverKey, 'pay-v2', 'on')) === 1000,
-          scaledMs(PUBLISH_BUDGET_MS),
-        );
-        const on = await unitsServed(platform.url, serverKey, 'pay-v2', 'on', UNITS);
-        expectBinomialShare(on.size, UNITS.length, 1000);
+        const on = await servedOnAt('the rollback reaches evaluation', 'pay-v2', 1000);
         // Back, not reshuffled: everyone still served `on` was served it at 50 %.
         expect([...on].filter((u) => !onAtStage1.has(u))).toEqual([]);
 
