@@ -5,6 +5,7 @@ import { call } from './api';
 import { can, type Session } from './session';
 import {
   ActionStatus,
+  CheckField,
   type Column,
   ConfirmDialog,
   PageTable,
@@ -90,12 +91,7 @@ function Field({
 }) {
   const kind = field.kind ?? 'text';
   if (kind === 'checkbox')
-    return (
-      <label className="check">
-        <input type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} />
-        {field.label}
-      </label>
-    );
+    return <CheckField label={field.label} checked={value === true} onChange={onChange} />;
   const current = typeof value === 'string' ? value : '';
   const hintId = field.hint === undefined ? undefined : `hint-${field.name}`;
   return (

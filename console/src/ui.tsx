@@ -273,6 +273,24 @@ export function SubmitActions({ busy, children }: { busy: boolean; children: Rea
   );
 }
 
+/** A labelled checkbox (the label, after the box, names it). */
+export function CheckField({
+  label,
+  checked,
+  onChange,
+}: {
+  label: ReactNode;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+}) {
+  return (
+    <label className="check">
+      <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
+      {label}
+    </label>
+  );
+}
+
 /** A percentage (0–100, to a hundredth) as text, in a labelled number input. */
 export function PercentField({
   label,

@@ -10,6 +10,7 @@ import { call } from '../api';
 import { can, type Session } from '../session';
 import {
   ActionStatus,
+  CheckField,
   ConfirmDialog,
   Link,
   listOf,
@@ -331,10 +332,11 @@ function NewExperiment({ session, onCreated }: { session: Session; onCreated: ()
               <input value={guardrails} onChange={(e) => setGuardrails(e.target.value)} />
             </label>
           </div>
-          <label className="check">
-            <input type="checkbox" checked={sequential} onChange={(e) => setSequential(e.target.checked)} />
-            Sequential (safe to read the results at any time)
-          </label>
+          <CheckField
+            label="Sequential (safe to read the results at any time)"
+            checked={sequential}
+            onChange={setSequential}
+          />
         </fieldset>
         <details>
           <summary>Layer and flag (optional)</summary>

@@ -15,6 +15,7 @@ import {
 import { navigate } from '../router';
 import { can, type Session } from '../session';
 import {
+  CheckField,
   ErrorMessage,
   Link,
   PercentField,
@@ -264,30 +265,21 @@ export function FlagEditor({ session, flagKey }: { session: Session; flagKey: st
             <textarea value={state.description} onChange={(e) => update({ description: e.target.value })} />
           </label>
           <div className="checks">
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={state.enabled}
-                onChange={(e) => update({ enabled: e.target.checked })}
-              />
-              On
-            </label>
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={state.clientSide}
-                onChange={(e) => update({ clientSide: e.target.checked })}
-              />
-              Visible to client keys
-            </label>
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={state.temporary}
-                onChange={(e) => update({ temporary: e.target.checked })}
-              />
-              Temporary (reported when stale)
-            </label>
+            <CheckField
+              label="On"
+              checked={state.enabled}
+              onChange={(checked) => update({ enabled: checked })}
+            />
+            <CheckField
+              label="Visible to client keys"
+              checked={state.clientSide}
+              onChange={(checked) => update({ clientSide: checked })}
+            />
+            <CheckField
+              label="Temporary (reported when stale)"
+              checked={state.temporary}
+              onChange={(checked) => update({ temporary: checked })}
+            />
           </div>
 
           <fieldset>
