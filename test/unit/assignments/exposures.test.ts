@@ -6,6 +6,7 @@ import type { BufferedExposureLogOptions } from '../../../shared/assignments/exp
 import { EventPublisher } from '../../../shared/events/publisher';
 import type { SwitchyardEvent } from '../../../shared/events/schema';
 import { logger } from '../../../shared/observability';
+import { putRecordsEvents } from '../../support/kinesis-mock';
 
 const kinesis = mockClient(KinesisClient);
 const noSleep = async () => undefined;
@@ -19,13 +20,7 @@ const exposures = (from: number, count: number): Exposure[] =>
 
 /** The unit ids of each PutRecords call, in call order. */
 function putCalls(): string[][] {
-  return kinesis
-    .commandCalls(PutRecordsCommand)
-    .map((call) =>
-      (call.args[0].input.Records ?? []).map(
-        (r) => (JSON.parse(Buffer.from(r.Data!).toString()) as SwitchyardEvent).unitId,
-      ),
-    );
+  return putRecordsEvents(kinesis).map((events) => events.map((e) => e.unitId));
 }
 
 const accepted = (input: PutRecordsCommandInput) => ({
