@@ -131,50 +131,85 @@ export async function startEvaluationStores(): Promise<EvaluationStores> {
   }
 }
 
+/** The evaluation function as API Gateway calls it, in process. */
+export type EvaluationHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<{ statusCode: number; body: string }>;
+
+export const benchContext = {
+  awsRequestId: 'bench',
+  functionName: 'bench',
+  getRemainingTimeInMillis: () => 30_000,
+} as Context;
+
+/** The event API Gateway sends for `POST path` after the API-key authorizer (a server key). */
+export function benchEvent(path: string, i: number, body: unknown): APIGatewayProxyEvent {
+  return {
+    resource: path,
+    path,
+    httpMethod: 'POST',
+    headers: { 'content-type': 'application/json' },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    isBase64Encoded: false,
+    body: JSON.stringify(body),
+    requestContext: {
+      requestId: `bench-${i}`,
+      authorizer: { principalId: 'key', keyId: 'key', keyType: 'server' },
+    },
+  } as unknown as APIGatewayProxyEvent;
+}
+
+/** The 1000 bench users as evaluation contexts (with a `userId`, which experiments assign by). */
+export function benchUsers() {
+  return buildUsers(1000).map((u) => ({ ...u, userId: u.targetingKey }));
+}
+
+/** The evaluation function bundled as Lambda runs it, loaded in process (the stores' env must be set first). */
+export async function loadEvaluationHandler() {
+  const { FunctionRuntime } = await import('../local/lambda-runtime');
+  const runtime = new FunctionRuntime();
+  const entry = 'lambdas/evaluation/handler.ts';
+  await runtime.prepare([entry]);
+  const handler: EvaluationHandler = runtime.get<APIGatewayProxyEvent, { statusCode: number; body: string }>(
+    entry,
+  );
+  return { runtime, handler };
+}
+
+/** One call of `POST path`, its handler time in ns; an answer other than 200 is an error. */
+export async function timedCall(
+  handler: EvaluationHandler,
+  path: string,
+  i: number,
+  body: unknown,
+): Promise<{ ns: number; body: string }> {
+  const start = process.hrtime.bigint();
+  const res = await handler(benchEvent(path, i, body), benchContext);
+  const ns = Number(process.hrtime.bigint() - start);
+  if (res.statusCode !== 200) throw new Error(`${path} answered ${res.statusCode}: ${res.body}`);
+  return { ns, body: res.body };
+}
+
 export async function benchEvaluationHandler(runs = 3000): Promise<object> {
   const stores = await startEvaluationStores();
   try {
     Object.assign(process.env, stores.env);
     delete process.env.CACHE_URL;
-    const { FunctionRuntime } = await import('../local/lambda-runtime');
-    const runtime = new FunctionRuntime();
-    const entry = 'lambdas/evaluation/handler.ts';
-    await runtime.prepare([entry]);
-    const handler = runtime.get<APIGatewayProxyEvent, { statusCode: number; body: string }>(entry);
-    const context = {
-      awsRequestId: 'bench',
-      functionName: 'bench',
-      getRemainingTimeInMillis: () => 30_000,
-    } as Context;
-    const users = buildUsers(1000).map((u) => ({ ...u, userId: u.targetingKey }));
-    const event = (path: string, i: number, body: unknown): APIGatewayProxyEvent =>
-      ({
-        resource: path,
-        path,
-        httpMethod: 'POST',
-        headers: { 'content-type': 'application/json' },
-        multiValueHeaders: {},
-        queryStringParameters: null,
-        multiValueQueryStringParameters: null,
-        pathParameters: null,
-        stageVariables: null,
-        isBase64Encoded: false,
-        body: JSON.stringify(body),
-        requestContext: {
-          requestId: `bench-${i}`,
-          authorizer: { principalId: 'key', keyId: 'key', keyType: 'server' },
-        },
-      }) as unknown as APIGatewayProxyEvent;
+    const { runtime, handler } = await loadEvaluationHandler();
+    const users = benchUsers();
     /** Warm-up, then `runs` timed calls; the first answer is returned for the figures. */
     const timeRoute = async (path: string, body: (i: number) => unknown) => {
-      for (let i = 0; i < 300; i++) await handler(event(path, i, body(i)), context);
+      for (let i = 0; i < 300; i++) await handler(benchEvent(path, i, body(i)), benchContext);
       const samples: number[] = [];
       let first: unknown = null;
       for (let i = 0; i < runs; i++) {
-        const start = process.hrtime.bigint();
-        const res = await handler(event(path, i, body(i)), context);
-        samples.push(Number(process.hrtime.bigint() - start));
-        if (res.statusCode !== 200) throw new Error(`${path} answered ${res.statusCode}: ${res.body}`);
+        const res = await timedCall(handler, path, i, body(i));
+        samples.push(res.ns);
         first ??= JSON.parse(res.body);
       }
       return { first, summary: summarize(samples) };

@@ -5,83 +5,11 @@
  * same machine; `rounds` runs of `runs` calls each, and the medians of each round's p50 and p99. At the end the
  * function is shut down as on SIGTERM and every exposure returned is looked for on the stream.
  */
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  KinesisClient,
-  ListShardsCommand,
-} from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { tmpdir } from 'node:os';
 import { rulesetObjectsCapability } from '../shared/environment';
-import { buildUsers } from './engine-workload';
-import { startEvaluationStores } from './evaluation-handler';
+import { streamEvents } from '../test/support/event-stream';
+import { benchUsers, loadEvaluationHandler, startEvaluationStores, timedCall } from './evaluation-handler';
 import { median, round, summarize } from './stats';
-
-type Handler = (e: APIGatewayProxyEvent, c: Context) => Promise<{ statusCode: number; body: string }>;
-
-const context = {
-  awsRequestId: 'bench',
-  functionName: 'bench',
-  getRemainingTimeInMillis: () => 30_000,
-} as Context;
-
-function event(path: string, i: number, body: unknown): APIGatewayProxyEvent {
-  return {
-    resource: path,
-    path,
-    httpMethod: 'POST',
-    headers: { 'content-type': 'application/json' },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    isBase64Encoded: false,
-    body: JSON.stringify(body),
-    requestContext: {
-      requestId: `bench-${i}`,
-      authorizer: { principalId: 'key', keyId: 'key', keyType: 'server' },
-    },
-  } as unknown as APIGatewayProxyEvent;
-}
-
-/** Exposure events on the stream (every shard from its start). */
-async function exposuresOnStream(endpoint: string, stream: string): Promise<number> {
-  const kinesis = new KinesisClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-    requestHandler: new NodeHttpHandler(),
-  });
-  let count = 0;
-  try {
-    const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: stream }));
-    for (const shard of Shards) {
-      let iterator = (
-        await kinesis.send(
-          new GetShardIteratorCommand({
-            StreamName: stream,
-            ShardId: shard.ShardId,
-            ShardIteratorType: 'TRIM_HORIZON',
-          }),
-        )
-      ).ShardIterator;
-      while (iterator !== undefined) {
-        const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-        count += (page.Records ?? []).filter((r) =>
-          Buffer.from(r.Data!).toString().includes('"exposure"'),
-        ).length;
-        if ((page.Records ?? []).length === 0) break;
-        iterator = page.NextShardIterator;
-      }
-    }
-  } finally {
-    kinesis.destroy();
-  }
-  return count;
-}
 
 export async function benchExposures(rounds = 5, runs = 2000): Promise<object> {
   const stores = await startEvaluationStores();
@@ -93,23 +21,16 @@ export async function benchExposures(rounds = 5, runs = 2000): Promise<object> {
       rulesetObjectsCapability.render({ kind: 'local', dir: tmpdir(), secret: 'b'.repeat(32) }),
     );
     delete process.env.CACHE_URL;
-    const { FunctionRuntime } = await import('../local/lambda-runtime');
-    const runtime = new FunctionRuntime();
-    const entry = 'lambdas/evaluation/handler.ts';
-    await runtime.prepare([entry]);
-    const handler = runtime.get<APIGatewayProxyEvent, { statusCode: number; body: string }>(entry) as Handler;
-    const users = buildUsers(1000).map((u) => ({ ...u, userId: u.targetingKey }));
+    const { runtime, handler } = await loadEvaluationHandler();
+    const users = benchUsers();
     let returned = 0;
     const call = async (path: string, i: number) => {
-      const start = process.hrtime.bigint();
-      const res = await handler(event(path, i, { context: users[i % users.length] }), context);
-      const ns = Number(process.hrtime.bigint() - start);
-      if (res.statusCode !== 200) throw new Error(`${path} answered ${res.statusCode}: ${res.body}`);
+      const res = await timedCall(handler, path, i, { context: users[i % users.length] });
       if (path.endsWith('assignments'))
         returned += (JSON.parse(res.body) as { assignments: { inExperiment: boolean }[] }).assignments.filter(
           (a) => a.inExperiment,
         ).length;
-      return ns;
+      return res.ns;
     };
     for (let i = 0; i < 300; i++) {
       await call('/api/v1/evaluate', i);
@@ -130,10 +51,10 @@ export async function benchExposures(rounds = 5, runs = 2000): Promise<object> {
     await (runtime as { shutdown?: (ms: number) => Promise<void> }).shutdown?.(2000);
     const shutdownMs = Date.now() - shutdownStarted;
     runtime.dispose();
-    const onStream = await exposuresOnStream(
-      stores.env.AWS_ENDPOINT_URL_KINESIS!,
-      stores.env.EVENTS_STREAM_NAME!,
-    );
+    // Exposure events on the stream, every shard from its start (the stores' endpoint and keys are in the env).
+    const onStream = (await streamEvents(stores.env.EVENTS_STREAM_NAME!)).filter(
+      (e) => e.type === 'exposure',
+    ).length;
     const med = (pick: (r: (typeof perRound)[number]) => number) => round(median(perRound.map(pick)));
     const evaluateP99 = med((r) => r.evaluate.p99Us);
     const assignP99 = med((r) => r.assign.p99Us);

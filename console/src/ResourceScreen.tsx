@@ -3,7 +3,18 @@ import type { Resource } from '../../shared/auth/permissions';
 import type { Page } from '../../shared/pagination';
 import { call } from './api';
 import { can, type Session } from './session';
-import { ActionStatus, ConfirmDialog, DataTable, RequestStatus, useAction, useLoad, type Column } from './ui';
+import {
+  ActionStatus,
+  CheckField,
+  type Column,
+  ConfirmDialog,
+  PageTable,
+  RequestStatus,
+  SubmitActions,
+  SuccessMessage,
+  useAction,
+  useLoad,
+} from './ui';
 
 /** A form's values as typed: text for inputs and selects, booleans for checkboxes. */
 export type FormValues = Readonly<Record<string, string | boolean>>;
@@ -80,12 +91,7 @@ function Field({
 }) {
   const kind = field.kind ?? 'text';
   if (kind === 'checkbox')
-    return (
-      <label className="check">
-        <input type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} />
-        {field.label}
-      </label>
-    );
+    return <CheckField label={field.label} checked={value === true} onChange={onChange} />;
   const current = typeof value === 'string' ? value : '';
   const hintId = field.hint === undefined ? undefined : `hint-${field.name}`;
   return (
@@ -232,16 +238,13 @@ export function ResourceScreen<T extends Keyed>({
       <RequestStatus loading={list.loading} error={list.error} />
       <ActionStatus action={open} busyText="Opening…" />
       <ActionStatus action={remove} busyText="Deleting…" onReload={list.reload} />
-      {list.data !== null ? (
-        <DataTable
-          caption={`${list.data.total} ${spec.title.toLowerCase()}`}
-          hideCaption
-          rows={list.data.items}
-          rowKey={(item) => item.key}
-          empty={`No ${spec.noun} yet.`}
-          columns={[...spec.columns, ...actions]}
-        />
-      ) : null}
+      <PageTable
+        page={list.data}
+        noun={spec.title.toLowerCase()}
+        rowKey={(item) => item.key}
+        empty={`No ${spec.noun} yet.`}
+        columns={[...spec.columns, ...actions]}
+      />
       {showForm ? (
         <form onSubmit={(e) => void submit(e)} aria-labelledby={`${spec.noun}-form-title`} className="panel">
           <div className="title-row">
@@ -281,16 +284,8 @@ export function ResourceScreen<T extends Keyed>({
               list.reload();
             }}
           />
-          {saved !== null ? (
-            <p role="status" className="ok">
-              {saved}
-            </p>
-          ) : null}
-          <div className="actions">
-            <button type="submit" className="primary" disabled={save.busy}>
-              {editing === null ? `Create ${spec.noun}` : 'Save'}
-            </button>
-          </div>
+          <SuccessMessage message={saved} />
+          <SubmitActions busy={save.busy}>{editing === null ? `Create ${spec.noun}` : 'Save'}</SubmitActions>
         </form>
       ) : null}
       {deleting !== null ? (

@@ -235,6 +235,91 @@ export function DataTable<T>({
   );
 }
 
+/** A page of a list (`GET` of a collection) as a table, captioned with its total; nothing until it has loaded. */
+export function PageTable<T>({
+  page,
+  noun,
+  ...table
+}: {
+  page: { readonly items: readonly T[]; readonly total: number } | null;
+  /** What the rows are, in the plural: the caption is "<total> <noun>" (read by screen readers only). */
+  noun: string;
+  columns: readonly Column<T>[];
+  rowKey: (row: T) => string;
+  empty: string;
+}) {
+  if (page === null) return null;
+  return <DataTable caption={`${page.total} ${noun}`} hideCaption rows={page.items} {...table} />;
+}
+
+/** What a change achieved, announced to screen readers; nothing while `message` is null. */
+export function SuccessMessage({ message }: { message: string | null }) {
+  if (message === null) return null;
+  return (
+    <p role="status" className="ok">
+      {message}
+    </p>
+  );
+}
+
+/** A form's submit button, on its own row at the form's end, disabled while `busy`. */
+export function SubmitActions({ busy, children }: { busy: boolean; children: ReactNode }) {
+  return (
+    <div className="actions">
+      <button type="submit" className="primary" disabled={busy}>
+        {children}
+      </button>
+    </div>
+  );
+}
+
+/** A labelled checkbox (the label, after the box, names it). */
+export function CheckField({
+  label,
+  checked,
+  onChange,
+}: {
+  label: ReactNode;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+}) {
+  return (
+    <label className="check">
+      <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
+      {label}
+    </label>
+  );
+}
+
+/** A percentage (0–100, to a hundredth) as text, in a labelled number input. */
+export function PercentField({
+  label,
+  value,
+  onChange,
+  required = false,
+}: {
+  label: ReactNode;
+  value: string;
+  onChange: (value: string) => void;
+  required?: boolean;
+}) {
+  return (
+    <label>
+      {label}
+      <input
+        type="number"
+        min={0}
+        max={100}
+        step="0.01"
+        inputMode="decimal"
+        required={required}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </label>
+  );
+}
+
 /** Comma-separated text as a list of trimmed, non-empty items. */
 export const listOf = (text: string): string[] =>
   text

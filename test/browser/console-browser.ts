@@ -1,20 +1,24 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { scaledMs } from '../../local/timing';
+import { CHROMIUM_PATH } from '../support/engines';
+import { apiCaller, type ApiCall } from '../support/http';
+import { startTestPlatform, type TestPlatform, type TestPlatformOptions } from '../support/platform';
 
 /**
- * What the console's browser tests share: building the console as the sources say now, signing in through its
- * sign-in screen, axe-core's serious violations, the phone-width check and the screenshots that
- * SWITCHYARD_CONSOLE_SCREENSHOTS=<dir> asks for (docs/console/ holds the ones the README shows).
+ * What the console's browser tests share: the platform and Chromium they drive, building the console as the
+ * sources say now, signing in through its sign-in screen, axe-core's serious violations, the phone-width check
+ * and the screenshots that SWITCHYARD_CONSOLE_SCREENSHOTS=<dir> asks for (docs/console/ holds the ones the
+ * README shows).
  */
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const SCREENSHOTS = process.env.SWITCHYARD_CONSOLE_SCREENSHOTS;
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 /** The console as the sources say now (the build of `npm ci` may be older): Vite takes a few seconds. */
-export function buildConsole(): void {
+function buildConsole(): void {
   const build = spawnSync(
     process.execPath,
     [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'console'],
@@ -60,7 +64,7 @@ export async function horizontalOverflow(page: Page): Promise<number> {
 }
 
 /** A new browser context (its own sessionStorage) signed in through the console's sign-in screen. */
-export async function signIn(
+async function signIn(
   browser: Browser,
   baseUrl: string,
   email: string,
@@ -76,4 +80,51 @@ export async function signIn(
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Feature flags' }).waitFor();
   return page;
+}
+
+/**
+ * The platform and Chromium a describe block of console tests drives, started in its `beforeAll` (the console
+ * built, an admin and an analyst signed in to the API, a server key, then `seed` with the admin's caller) and
+ * stopped in its `afterAll`. Call it in the describe block.
+ */
+export function consoleTestPlatform(options: TestPlatformOptions, seed: (admin: ApiCall) => Promise<void>) {
+  let platform: TestPlatform | undefined;
+  let browser: Browser | undefined;
+  let adminToken = '';
+  let analystToken = '';
+  let serverKey = '';
+  const url = (): string => {
+    if (platform === undefined) throw new Error('the platform has not started');
+    return platform.url;
+  };
+  const admin = apiCaller(url, () => adminToken);
+
+  beforeAll(async () => {
+    buildConsole();
+    platform = await startTestPlatform(options);
+    adminToken = (await platform.identity.signIn({ role: 'admin', email: 'admin@switchyard.local' })).token;
+    analystToken = (await platform.identity.signIn({ role: 'analyst', email: 'analyst@switchyard.local' }))
+      .token;
+    serverKey = (await admin('POST', '/api/v1/api-keys', { name: 'console-test', type: 'server' })).json
+      .secret as string;
+    await seed(admin);
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH });
+  }, scaledMs(120_000));
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  return {
+    url,
+    admin,
+    analyst: apiCaller(url, () => analystToken),
+    server: apiCaller(url, () => serverKey),
+    /** A new browser context signed in as `email` with `role` (see `signIn`). */
+    signIn: (email: string, role: string, contextOptions: BrowserContextOptions = {}): Promise<Page> => {
+      if (browser === undefined) throw new Error('Chromium has not started');
+      return signIn(browser, url(), email, role, contextOptions);
+    },
+  };
 }

@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { scaledMs } from '../../local/timing';
-import { CHROMIUM_PATH, requireEngines } from '../support/engines';
+import { requireEngines } from '../support/engines';
 import { apiCaller, eventually } from '../support/http';
-import { startTestPlatform, type TestPlatform } from '../support/platform';
-import {
-  buildConsole,
-  horizontalOverflow,
-  screenshot,
-  seriousViolations,
-  signIn as signInAt,
-} from './console-browser';
+import { consoleTestPlatform, horizontalOverflow, screenshot, seriousViolations } from './console-browser';
 
 /**
  * The console's screens beyond flags and results (console.test.ts has those): rollout schedules, experiments'
@@ -40,30 +33,7 @@ const NAV = {
 } as const;
 
 engines.describe('the web console’s resource screens in headless Chromium', () => {
-  let platform: TestPlatform;
-  let browser: Browser;
-  let adminToken = '';
-  let analystToken = '';
-  let serverKey = '';
-  const url = () => platform.url;
-  const admin = apiCaller(url, () => adminToken);
-  const analyst = apiCaller(url, () => analystToken);
-  const server = apiCaller(url, () => serverKey);
-  const signIn = (role: keyof typeof NAV, options = {}): Promise<Page> =>
-    signInAt(browser, platform.url, `${role}@switchyard.local`, role, options);
-  const visit = async (page: Page, path: string, heading: string | RegExp) => {
-    await page.goto(`${platform.url}${path}`);
-    await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-  };
-
-  beforeAll(async () => {
-    buildConsole();
-    platform = await startTestPlatform({ msPerMinute: 250 });
-    adminToken = (await platform.identity.signIn({ role: 'admin', email: 'admin@switchyard.local' })).token;
-    analystToken = (await platform.identity.signIn({ role: 'analyst', email: 'analyst@switchyard.local' }))
-      .token;
-    serverKey = (await admin('POST', '/api/v1/api-keys', { name: 'console-test', type: 'server' })).json
-      .secret as string;
+  const consolePlatform = consoleTestPlatform({ msPerMinute: 250 }, async (admin) => {
     const created = await Promise.all([
       admin('POST', '/api/v1/metrics', {
         key: 'purchase',
@@ -85,13 +55,14 @@ engines.describe('the web console’s resource screens in headless Chromium', ()
       }),
     ]);
     expect(created.map((c) => c.status)).toEqual([201, 201]);
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH });
-  }, scaledMs(120_000));
-
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
   });
+  const { url, admin, analyst, server } = consolePlatform;
+  const signIn = (role: keyof typeof NAV, options = {}): Promise<Page> =>
+    consolePlatform.signIn(`${role}@switchyard.local`, role, options);
+  const visit = async (page: Page, path: string, heading: string | RegExp) => {
+    await page.goto(`${url()}${path}`);
+    await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+  };
 
   it('shows each role the screens it may read, and only the controls it may use', async () => {
     for (const role of ['admin', 'developer', 'analyst', 'viewer'] as const) {
@@ -99,13 +70,13 @@ engines.describe('the web console’s resource screens in headless Chromium', ()
       const nav = page.getByRole('navigation', { name: 'Main' });
       expect(await nav.getByRole('link').allTextContents()).toEqual(NAV[role]);
 
-      await page.goto(`${platform.url}/experiments`);
+      await page.goto(`${url()}/experiments`);
       await page.getByRole('heading', { name: 'Experiments', level: 1 }).waitFor();
       await page.getByText(/No experiment yet/).waitFor();
       const mayCreate = role === 'admin' || role === 'developer';
       expect(await page.getByRole('button', { name: 'Create experiment' }).count()).toBe(mayCreate ? 1 : 0);
 
-      await page.goto(`${platform.url}/users`);
+      await page.goto(`${url()}/users`);
       await page.getByRole('heading', { name: /Users/, level: 1 }).waitFor();
       if (role === 'admin') {
         await page.getByRole('button', { name: 'Invite' }).waitFor();

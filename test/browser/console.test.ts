@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser, type Page } from 'playwright-core';
 import { scaledMs } from '../../local/timing';
-import { CHROMIUM_PATH, requireEngines } from '../support/engines';
-import { apiCaller, eventually, mapConcurrent, PUBLISH_BUDGET_MS } from '../support/http';
-import { startTestPlatform, type TestPlatform } from '../support/platform';
-import { buildConsole, screenshot, seriousViolations, signIn as signInAt } from './console-browser';
+import { requireEngines } from '../support/engines';
+import { eventually, mapConcurrent, PUBLISH_BUDGET_MS } from '../support/http';
+import { consoleTestPlatform, screenshot, seriousViolations } from './console-browser';
 
 /**
  * The web console (console/) as a person uses it: built with Vite, served by the local platform's gateway at
@@ -16,32 +14,7 @@ import { buildConsole, screenshot, seriousViolations, signIn as signInAt } from 
 const engines = requireEngines(['java', 'chromium']);
 
 engines.describe('the web console in headless Chromium, served by the local platform', () => {
-  let platform: TestPlatform;
-  let browser: Browser;
-  let adminToken = '';
-  let analystToken = '';
-  let serverKey = '';
-  const url = () => platform.url;
-  const admin = apiCaller(url, () => adminToken);
-  const analyst = apiCaller(url, () => analystToken);
-  const server = apiCaller(url, () => serverKey);
-
-  const signIn = (email: string, role: string): Promise<Page> => signInAt(browser, platform.url, email, role);
-
-  const evaluate = async (key: string, context: Record<string, unknown>) => {
-    const answer = await server('POST', '/api/v1/evaluate', { context, flags: [key] });
-    expect(answer.status).toBe(200);
-    return (answer.json.results as { value: unknown; variant?: string }[])[0]!;
-  };
-
-  beforeAll(async () => {
-    buildConsole();
-    platform = await startTestPlatform();
-    adminToken = (await platform.identity.signIn({ role: 'admin', email: 'admin@switchyard.local' })).token;
-    analystToken = (await platform.identity.signIn({ role: 'analyst', email: 'analyst@switchyard.local' }))
-      .token;
-    serverKey = (await admin('POST', '/api/v1/api-keys', { name: 'console-test', type: 'server' })).json
-      .secret as string;
+  const { url, admin, analyst, server, signIn } = consoleTestPlatform({}, async (admin) => {
     expect(
       (
         await admin('POST', '/api/v1/metrics', {
@@ -52,13 +25,13 @@ engines.describe('the web console in headless Chromium, served by the local plat
         })
       ).status,
     ).toBe(201);
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH });
-  }, scaledMs(120_000));
-
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
   });
+
+  const evaluate = async (key: string, context: Record<string, unknown>) => {
+    const answer = await server('POST', '/api/v1/evaluate', { context, flags: [key] });
+    expect(answer.status).toBe(200);
+    return (answer.json.results as { value: unknown; variant?: string }[])[0]!;
+  };
 
   it(
     'an admin signs in, creates a flag with a rule and a 30 % split, and /evaluate serves it',
@@ -289,7 +262,7 @@ engines.describe('the web console in headless Chromium, served by the local plat
       expect(await seriousViolations(page)).toEqual([]);
       await screenshot(page, 'experiment-results');
 
-      await page.goto(`${platform.url}/experiments/skewed`);
+      await page.goto(`${url()}/experiments/skewed`);
       await page.getByTestId('srm-warning').waitFor();
       expect(await page.getByTestId('verdict-status').textContent()).toBe('sample ratio mismatch');
       expect(await seriousViolations(page)).toEqual([]);

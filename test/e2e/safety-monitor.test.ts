@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { scaledMs } from '../../local/timing';
-import type { OutboxEntry } from '../../shared/safety/notifier';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, PUBLISH_BUDGET_MS, request } from '../support/http';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { expectBinomialShare, publishedShare, unitsServed } from '../support/serving';
 import { booleanFlag } from '../support/flags';
+import { rampToHalf, readOutbox } from '../support/safety';
 
 const engines = requireEngines(['java']);
 
@@ -37,13 +36,7 @@ engines.describe(
       () => tokens.developer,
     );
 
-    const outbox = (): OutboxEntry[] =>
-      existsSync(platform.outboxFile)
-        ? readFileSync(platform.outboxFile, 'utf8')
-            .trimEnd()
-            .split('\n')
-            .map((line) => JSON.parse(line) as OutboxEntry)
-        : [];
+    const outbox = () => readOutbox(platform.outboxFile);
     const rollbacksOf = async (flagKey: string) =>
       (await admin('GET', `/api/v1/safety/rollbacks?flagKey=${flagKey}`)).json.items as {
         trigger: string;
@@ -71,20 +64,20 @@ engines.describe(
       const flag = await dev('POST', '/api/v1/feature-flags', booleanFlag(flagKey));
       expect(flag.status).toBe(201);
       const ramp = `${flagKey}-ramp`;
-      const created = await dev('POST', '/api/v1/rollout-schedules', {
-        key: ramp,
-        flagKey,
-        variation: 'on',
-        stages: [1000, 5000, 10000].map((percentage) => ({ percentage, trigger: { type: 'manual' } })),
-      });
-      expect(created.status).toBe(201);
-      expect((await dev('POST', `/api/v1/rollout-schedules/${ramp}/advance`, { version: 1 })).status).toBe(
-        200,
-      );
-      expect((await dev('POST', `/api/v1/rollout-schedules/${ramp}/advance`, { version: 2 })).status).toBe(
-        200,
-      );
+      await rampToHalf(dev, flagKey, ramp);
       return ramp;
+    };
+
+    /** Once `basisPoints` of `on` has reached evaluation (`what`): the units served `on`, about that share of UNITS. */
+    const servedOnAt = async (what: string, flagKey: string, basisPoints: number) => {
+      await eventually(
+        what,
+        async () => (await publishedShare(platform.url, serverKey, flagKey, 'on')) === basisPoints,
+        scaledMs(PUBLISH_BUDGET_MS),
+      );
+      const on = await unitsServed(platform.url, serverKey, flagKey, 'on', UNITS);
+      expectBinomialShare(on.size, UNITS.length, basisPoints);
+      return on;
     };
 
     /** What an SDK measuring a code path sends: one latency event per request, an error event when it failed. */
@@ -145,13 +138,7 @@ engines.describe(
         await settle();
         expect(await rampOf(ramp)).toMatchObject({ status: 'ACTIVE', currentStage: 1 });
         expect(await rollbacksOf('pay-v2')).toEqual([]);
-        await eventually(
-          'the 50 % stage reaches evaluation',
-          async () => (await publishedShare(platform.url, serverKey, 'pay-v2', 'on')) === 5000,
-          scaledMs(PUBLISH_BUDGET_MS),
-        );
-        const onAtStage1 = await unitsServed(platform.url, serverKey, 'pay-v2', 'on', UNITS);
-        expectBinomialShare(onAtStage1.size, UNITS.length, 5000);
+        const onAtStage1 = await servedOnAt('the 50 % stage reaches evaluation', 'pay-v2', 5000);
 
         await measure('pay-v2', 'off', { units: 300, errors: 6, latency: steady });
         await measure('pay-v2', 'on', { units: 300, errors: 30, latency: steady });
@@ -171,13 +158,7 @@ engines.describe(
         });
         expect(await share('pay-v2')).toBe(1000);
         // What units are served: the previous stage's share, once the rollback is published.
-        await eventually(
-          'the rollback reaches evaluation',
-          async () => (await publishedShare(platform.url, serverKey, 'pay-v2', 'on')) === 1000,
-          scaledMs(PUBLISH_BUDGET_MS),
-        );
-        const on = await unitsServed(platform.url, serverKey, 'pay-v2', 'on', UNITS);
-        expectBinomialShare(on.size, UNITS.length, 1000);
+        const on = await servedOnAt('the rollback reaches evaluation', 'pay-v2', 1000);
         // Back, not reshuffled: everyone still served `on` was served it at 50 %.
         expect([...on].filter((u) => !onAtStage1.has(u))).toEqual([]);
 

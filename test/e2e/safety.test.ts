@@ -1,6 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { scaledMs } from '../../local/timing';
-import type { OutboxEntry } from '../../shared/safety/notifier';
 import { requireEngines } from '../support/engines';
 import { apiCaller, eventually, PUBLISH_BUDGET_MS } from '../support/http';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
@@ -12,6 +10,7 @@ import {
   unitsServed,
 } from '../support/serving';
 import { booleanFlag } from '../support/flags';
+import { rampToHalf, readOutbox } from '../support/safety';
 
 const engines = requireEngines(['java']);
 
@@ -38,30 +37,14 @@ engines.describe('safety: settings, per-flag config and a manual rollback on the
   const admin = as('admin');
   const dev = as('developer');
 
-  const outbox = (): OutboxEntry[] =>
-    existsSync(platform.outboxFile)
-      ? readFileSync(platform.outboxFile, 'utf8')
-          .trimEnd()
-          .split('\n')
-          .map((line) => JSON.parse(line) as OutboxEntry)
-      : [];
+  const outbox = () => readOutbox(platform.outboxFile);
   /** The share of `on` in the flag's published split: what evaluation serves once it changes. */
   const onShare = (flagKey: string) => publishedShare(platform.url, serverKey, flagKey, 'on');
   /** The units `/evaluate` serves `on`. */
   const servedOn = (flagKey: string) => unitsServed(platform.url, serverKey, flagKey, 'on', UNITS);
   /** A boolean flag ramped `on` by hand (10 % → 50 % → 100 %), at 50 % once it returns. */
   const rampedToHalf = async (flagKey: string, ramp: string) => {
-    const created = await dev('POST', '/api/v1/rollout-schedules', {
-      key: ramp,
-      flagKey,
-      variation: 'on',
-      stages: [1000, 5000, 10000].map((percentage) => ({ percentage, trigger: { type: 'manual' } })),
-    });
-    expect(created.status).toBe(201);
-    for (const version of [1, 2]) {
-      const advanced = await dev('POST', `/api/v1/rollout-schedules/${ramp}/advance`, { version });
-      expect(advanced.status).toBe(200);
-    }
+    await rampToHalf(dev, flagKey, ramp);
     await eventually(
       `50 % of ${flagKey} reaches evaluation`,
       async () => (await onShare(flagKey)) === 5000,

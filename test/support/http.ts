@@ -74,6 +74,9 @@ export function apiCaller(baseUrl: () => string, credential: () => string) {
   };
 }
 
+/** A caller of the API with one credential, as `apiCaller` makes it. */
+export type ApiCall = ReturnType<typeof apiCaller>;
+
 /**
  * The deadline for a change to reach the ruleset (config stream → publisher → evaluation), before the machine's
  * time scale: about 2 s on an idle machine, but DynamoDB Local's stream and the publisher share two busy cores

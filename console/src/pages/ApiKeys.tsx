@@ -3,7 +3,7 @@ import type { ApiKey, ApiKeyType, CreatedApiKey } from '../../../shared/api-keys
 import type { Page } from '../../../shared/pagination';
 import { call } from '../api';
 import { can, type Session } from '../session';
-import { ActionStatus, ConfirmDialog, DataTable, RequestStatus, useAction, useLoad, when } from '../ui';
+import { ActionStatus, ConfirmDialog, PageTable, RequestStatus, useAction, useLoad, when } from '../ui';
 
 const KEY_TYPES: Readonly<Record<ApiKeyType, string>> = {
   server: 'server: every flag, the ruleset',
@@ -66,41 +66,38 @@ export function ApiKeys({ session }: { session: Session }) {
       </p>
       <RequestStatus loading={keys.loading} error={keys.error} />
       <ActionStatus action={revoke} busyText="Revoking…" />
-      {keys.data !== null ? (
-        <DataTable
-          caption={`${keys.data.total} API keys`}
-          hideCaption
-          rows={keys.data.items}
-          rowKey={(k) => k.id}
-          empty="No API key yet."
-          columns={[
-            { header: 'Name', rowHeader: true, cell: (k) => k.name },
-            { header: 'Type', cell: (k) => k.type },
-            { header: 'Starts with', cell: (k) => <code>{k.prefix}…</code> },
-            { header: 'Created', cell: (k) => when(k.createdAt) },
-            { header: 'Last used', cell: (k) => (k.lastUsedAt === null ? 'never' : when(k.lastUsedAt)) },
-            {
-              header: 'State',
-              cell: (k) =>
-                k.revokedAt !== null ? (
-                  <span className="badge warn">revoked {when(k.revokedAt)}</span>
-                ) : mayRevoke ? (
-                  <button
-                    type="button"
-                    className="danger"
-                    disabled={revoke.busy}
-                    aria-label={`Revoke ${k.name}`}
-                    onClick={() => setRevoking(k)}
-                  >
-                    Revoke
-                  </button>
-                ) : (
-                  'active'
-                ),
-            },
-          ]}
-        />
-      ) : null}
+      <PageTable
+        page={keys.data}
+        noun="API keys"
+        rowKey={(k) => k.id}
+        empty="No API key yet."
+        columns={[
+          { header: 'Name', rowHeader: true, cell: (k) => k.name },
+          { header: 'Type', cell: (k) => k.type },
+          { header: 'Starts with', cell: (k) => <code>{k.prefix}…</code> },
+          { header: 'Created', cell: (k) => when(k.createdAt) },
+          { header: 'Last used', cell: (k) => (k.lastUsedAt === null ? 'never' : when(k.lastUsedAt)) },
+          {
+            header: 'State',
+            cell: (k) =>
+              k.revokedAt !== null ? (
+                <span className="badge warn">revoked {when(k.revokedAt)}</span>
+              ) : mayRevoke ? (
+                <button
+                  type="button"
+                  className="danger"
+                  disabled={revoke.busy}
+                  aria-label={`Revoke ${k.name}`}
+                  onClick={() => setRevoking(k)}
+                >
+                  Revoke
+                </button>
+              ) : (
+                'active'
+              ),
+          },
+        ]}
+      />
       {mayCreate ? (
         <form onSubmit={(e) => void submit(e)} aria-labelledby="new-key-title" className="panel">
           <h2 id="new-key-title">New API key</h2>

@@ -4,7 +4,7 @@ import type { Page } from '../../../shared/pagination';
 import { call, download } from '../api';
 import { diffRows } from '../diff';
 import type { Session } from '../session';
-import { ActionStatus, DataTable, RequestStatus, useAction, useLoad, when } from '../ui';
+import { ActionStatus, DataTable, RequestStatus, SuccessMessage, useAction, useLoad, when } from '../ui';
 
 /** Every kind the log records (a Record, so that the compiler names a kind left out). */
 const KINDS: Readonly<Record<AuditResourceKind, string>> = {
@@ -108,11 +108,7 @@ export function Audit({ session }: { session: Session }) {
         </button>
       </div>
       <ActionStatus action={exporting} busyText="Exporting…" />
-      {exported !== null ? (
-        <p role="status" className="ok">
-          {exported}
-        </p>
-      ) : null}
+      <SuccessMessage message={exported} />
       <form className="filters" role="search" aria-label="Filter the audit log" onSubmit={apply}>
         <label>
           Resource kind

@@ -10,12 +10,15 @@ import { call } from '../api';
 import { can, type Session } from '../session';
 import {
   ActionStatus,
+  CheckField,
   ConfirmDialog,
-  DataTable,
   Link,
   listOf,
+  PageTable,
   RequestStatus,
   share,
+  SubmitActions,
+  SuccessMessage,
   useAction,
   useLoad,
 } from '../ui';
@@ -74,54 +77,47 @@ export function Experiments({ session }: { session: Session }) {
       <h1 id="experiments-title">Experiments</h1>
       <RequestStatus loading={experiments.loading} error={experiments.error} />
       <ActionStatus action={act} busyText="Working…" onReload={experiments.reload} />
-      {experiments.data !== null ? (
-        <DataTable
-          caption={`${experiments.data.total} experiments`}
-          hideCaption
-          rows={experiments.data.items}
-          rowKey={(e) => e.key}
-          empty="No experiment yet."
-          columns={[
-            {
-              header: 'Key',
-              rowHeader: true,
-              cell: (e) =>
-                mayReadResults ? (
-                  <Link to={`/experiments/${encodeURIComponent(e.key)}`}>{e.key}</Link>
-                ) : (
-                  e.key
-                ),
-            },
-            { header: 'Name', cell: (e) => e.name },
-            { header: 'Status', cell: (e) => <span className="badge">{e.status}</span> },
-            {
-              header: 'Variants',
-              cell: (e) => e.variants.map((v) => `${v.key} ${share(v.weight)}`).join(', '),
-            },
-            { header: 'Primary metric', cell: (e) => e.primaryMetric ?? '—' },
-            ...(mayUpdate
-              ? [
-                  {
-                    header: 'Actions',
-                    cell: (e: ExperimentView) =>
-                      ACTIONS[e.status].map((action) => (
-                        <button
-                          key={action}
-                          type="button"
-                          disabled={act.busy}
-                          className={action === 'start' ? 'primary' : undefined}
-                          aria-label={`${capital(action)} ${e.key}`}
-                          onClick={() => setPending({ experiment: e, action })}
-                        >
-                          {capital(action)}
-                        </button>
-                      )),
-                  },
-                ]
-              : []),
-          ]}
-        />
-      ) : null}
+      <PageTable
+        page={experiments.data}
+        noun="experiments"
+        rowKey={(e) => e.key}
+        empty="No experiment yet."
+        columns={[
+          {
+            header: 'Key',
+            rowHeader: true,
+            cell: (e) =>
+              mayReadResults ? <Link to={`/experiments/${encodeURIComponent(e.key)}`}>{e.key}</Link> : e.key,
+          },
+          { header: 'Name', cell: (e) => e.name },
+          { header: 'Status', cell: (e) => <span className="badge">{e.status}</span> },
+          {
+            header: 'Variants',
+            cell: (e) => e.variants.map((v) => `${v.key} ${share(v.weight)}`).join(', '),
+          },
+          { header: 'Primary metric', cell: (e) => e.primaryMetric ?? '—' },
+          ...(mayUpdate
+            ? [
+                {
+                  header: 'Actions',
+                  cell: (e: ExperimentView) =>
+                    ACTIONS[e.status].map((action) => (
+                      <button
+                        key={action}
+                        type="button"
+                        disabled={act.busy}
+                        className={action === 'start' ? 'primary' : undefined}
+                        aria-label={`${capital(action)} ${e.key}`}
+                        onClick={() => setPending({ experiment: e, action })}
+                      >
+                        {capital(action)}
+                      </button>
+                    )),
+                },
+              ]
+            : []),
+        ]}
+      />
       {pending !== null ? (
         <ConfirmDialog
           question={`${capital(pending.action)} ${pending.experiment.key}? ${CONSEQUENCE[pending.action]}`}
@@ -336,10 +332,11 @@ function NewExperiment({ session, onCreated }: { session: Session; onCreated: ()
               <input value={guardrails} onChange={(e) => setGuardrails(e.target.value)} />
             </label>
           </div>
-          <label className="check">
-            <input type="checkbox" checked={sequential} onChange={(e) => setSequential(e.target.checked)} />
-            Sequential (safe to read the results at any time)
-          </label>
+          <CheckField
+            label="Sequential (safe to read the results at any time)"
+            checked={sequential}
+            onChange={setSequential}
+          />
         </fieldset>
         <details>
           <summary>Layer and flag (optional)</summary>
@@ -381,16 +378,8 @@ function NewExperiment({ session, onCreated }: { session: Session; onCreated: ()
         </details>
       </fieldset>
       <ActionStatus action={save} />
-      {created !== null ? (
-        <p role="status" className="ok">
-          {created}
-        </p>
-      ) : null}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={save.busy}>
-          Create experiment
-        </button>
-      </div>
+      <SuccessMessage message={created} />
+      <SubmitActions busy={save.busy}>Create experiment</SubmitActions>
     </form>
   );
 }

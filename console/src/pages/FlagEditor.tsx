@@ -14,7 +14,16 @@ import {
 } from '../flag-form';
 import { navigate } from '../router';
 import { can, type Session } from '../session';
-import { ErrorMessage, Link, RequestStatus, useLoad } from '../ui';
+import {
+  CheckField,
+  ErrorMessage,
+  Link,
+  PercentField,
+  RequestStatus,
+  SubmitActions,
+  SuccessMessage,
+  useLoad,
+} from '../ui';
 
 function ServeEditor({
   legend,
@@ -59,18 +68,12 @@ function ServeEditor({
       ) : (
         <div className="split">
           {variations.map((v) => (
-            <label key={v}>
-              % {v}
-              <input
-                type="number"
-                min={0}
-                max={100}
-                step="0.01"
-                inputMode="decimal"
-                value={serve.percents[v] ?? ''}
-                onChange={(e) => onChange({ ...serve, percents: { ...serve.percents, [v]: e.target.value } })}
-              />
-            </label>
+            <PercentField
+              key={v}
+              label={`% ${v}`}
+              value={serve.percents[v] ?? ''}
+              onChange={(value) => onChange({ ...serve, percents: { ...serve.percents, [v]: value } })}
+            />
           ))}
           <output className={total === 100 ? '' : 'warn-text'}>Total {Number(total.toFixed(2))} %</output>
         </div>
@@ -262,30 +265,21 @@ export function FlagEditor({ session, flagKey }: { session: Session; flagKey: st
             <textarea value={state.description} onChange={(e) => update({ description: e.target.value })} />
           </label>
           <div className="checks">
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={state.enabled}
-                onChange={(e) => update({ enabled: e.target.checked })}
-              />
-              On
-            </label>
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={state.clientSide}
-                onChange={(e) => update({ clientSide: e.target.checked })}
-              />
-              Visible to client keys
-            </label>
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={state.temporary}
-                onChange={(e) => update({ temporary: e.target.checked })}
-              />
-              Temporary (reported when stale)
-            </label>
+            <CheckField
+              label="On"
+              checked={state.enabled}
+              onChange={(checked) => update({ enabled: checked })}
+            />
+            <CheckField
+              label="Visible to client keys"
+              checked={state.clientSide}
+              onChange={(checked) => update({ clientSide: checked })}
+            />
+            <CheckField
+              label="Temporary (reported when stale)"
+              checked={state.temporary}
+              onChange={(checked) => update({ temporary: checked })}
+            />
           </div>
 
           <fieldset>
@@ -384,17 +378,11 @@ export function FlagEditor({ session, flagKey }: { session: Session; flagKey: st
           />
         </fieldset>
         {error !== null ? <ErrorMessage error={error} onReload={reload} /> : null}
-        {saved !== null ? (
-          <p role="status" className="ok">
-            {saved}
-          </p>
-        ) : null}
+        <SuccessMessage message={saved} />
         {editable ? (
-          <div className="actions">
-            <button type="submit" className="primary" disabled={saving}>
-              {saving ? 'Saving…' : flagKey === null ? 'Create flag' : 'Save'}
-            </button>
-          </div>
+          <SubmitActions busy={saving}>
+            {saving ? 'Saving…' : flagKey === null ? 'Create flag' : 'Save'}
+          </SubmitActions>
         ) : null}
       </form>
     </section>

@@ -3,7 +3,7 @@ import type { Flag } from '../../../shared/flags/requests';
 import type { Page } from '../../../shared/pagination';
 import { call } from '../api';
 import { can, type Session } from '../session';
-import { ConfirmDialog, ErrorMessage, Link, RequestStatus, useLoad } from '../ui';
+import { CheckField, ConfirmDialog, ErrorMessage, Link, RequestStatus, useLoad } from '../ui';
 
 interface Filters {
   readonly q: string;
@@ -85,10 +85,11 @@ export function Flags({ session }: { session: Session }) {
             <option value="false">off</option>
           </select>
         </label>
-        <label className="check">
-          <input type="checkbox" checked={filters.stale} onChange={(e) => set({ stale: e.target.checked })} />
-          Stale only
-        </label>
+        <CheckField
+          label="Stale only"
+          checked={filters.stale}
+          onChange={(checked) => set({ stale: checked })}
+        />
       </form>
       <RequestStatus loading={flags.loading} error={flags.error} />
       {toggleError !== null ? <ErrorMessage error={toggleError} onReload={flags.reload} /> : null}

@@ -6,7 +6,19 @@ import type { RolloutInput } from '../../../shared/rollouts/schema';
 import { call } from '../api';
 import { navigate } from '../router';
 import { can, type Session } from '../session';
-import { ActionStatus, DataTable, Link, RequestStatus, share, useAction, useLoad, when } from '../ui';
+import {
+  ActionStatus,
+  DataTable,
+  Link,
+  PageTable,
+  PercentField,
+  RequestStatus,
+  share,
+  SubmitActions,
+  useAction,
+  useLoad,
+  when,
+} from '../ui';
 
 type Trigger = RolloutInput['stages'][number]['trigger'];
 
@@ -63,33 +75,30 @@ export function Rollouts({ session }: { session: Session }) {
         </button>
       </div>
       <RequestStatus loading={rollouts.loading} error={rollouts.error} />
-      {rollouts.data !== null ? (
-        <DataTable
-          caption={`${rollouts.data.total} rollout schedules`}
-          hideCaption
-          rows={rollouts.data.items}
-          rowKey={(r) => r.key}
-          empty="No rollout schedule yet."
-          columns={[
-            {
-              header: 'Schedule',
-              rowHeader: true,
-              cell: (r) => <Link to={`/rollouts/${encodeURIComponent(r.key)}`}>{r.key}</Link>,
-            },
-            {
-              header: 'Flag',
-              cell: (r) => <Link to={`/flags/${encodeURIComponent(r.flagKey)}`}>{r.flagKey}</Link>,
-            },
-            { header: 'Variation', cell: (r) => r.variation },
-            { header: 'Status', cell: (r) => <span className="badge">{r.status}</span> },
-            {
-              header: 'Current share',
-              cell: (r) =>
-                `${share(currentShare(r))} (stage ${r.currentStage < 0 ? '—' : r.currentStage + 1} of ${r.stages.length})`,
-            },
-          ]}
-        />
-      ) : null}
+      <PageTable
+        page={rollouts.data}
+        noun="rollout schedules"
+        rowKey={(r) => r.key}
+        empty="No rollout schedule yet."
+        columns={[
+          {
+            header: 'Schedule',
+            rowHeader: true,
+            cell: (r) => <Link to={`/rollouts/${encodeURIComponent(r.key)}`}>{r.key}</Link>,
+          },
+          {
+            header: 'Flag',
+            cell: (r) => <Link to={`/flags/${encodeURIComponent(r.flagKey)}`}>{r.flagKey}</Link>,
+          },
+          { header: 'Variation', cell: (r) => r.variation },
+          { header: 'Status', cell: (r) => <span className="badge">{r.status}</span> },
+          {
+            header: 'Current share',
+            cell: (r) =>
+              `${share(currentShare(r))} (stage ${r.currentStage < 0 ? '—' : r.currentStage + 1} of ${r.stages.length})`,
+          },
+        ]}
+      />
       {mayCreate ? <NewRollout session={session} /> : null}
     </section>
   );
@@ -180,19 +189,12 @@ function NewRollout({ session }: { session: Session }) {
         {stages.map((stage, i) => (
           <fieldset key={i} className="row stage">
             <legend>Stage {i + 1}</legend>
-            <label>
-              Share %
-              <input
-                type="number"
-                min={0}
-                max={100}
-                step="0.01"
-                inputMode="decimal"
-                required
-                value={stage.percent}
-                onChange={(e) => setStage(i, { percent: e.target.value })}
-              />
-            </label>
+            <PercentField
+              label="Share %"
+              required
+              value={stage.percent}
+              onChange={(percent) => setStage(i, { percent })}
+            />
             <label>
               Trigger
               <select
@@ -243,11 +245,7 @@ function NewRollout({ session }: { session: Session }) {
         </button>
       </fieldset>
       <ActionStatus action={save} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={save.busy}>
-          Create schedule
-        </button>
-      </div>
+      <SubmitActions busy={save.busy}>Create schedule</SubmitActions>
     </form>
   );
 }

@@ -8,7 +8,20 @@ import type {
 } from '../../../shared/safety/schema';
 import { call } from '../api';
 import { can, type Session } from '../session';
-import { ActionStatus, DataTable, Link, listOf, RequestStatus, share, useAction, useLoad, when } from '../ui';
+import {
+  ActionStatus,
+  CheckField,
+  DataTable,
+  Link,
+  listOf,
+  RequestStatus,
+  share,
+  SubmitActions,
+  SuccessMessage,
+  useAction,
+  useLoad,
+  when,
+} from '../ui';
 
 type NumberField =
   'maxErrorRate' | 'maxLatencyP95Ms' | 'maxRelativeRegression' | 'minSampleSize' | 'windowMinutes' | 'alpha';
@@ -91,30 +104,21 @@ function Settings({ session }: { session: Session }) {
           </p>
           <fieldset disabled={!editable || save.busy} className="plain">
             <div className="checks">
-              <label className="check">
-                <input
-                  type="checkbox"
-                  checked={state.enabled}
-                  onChange={(e) => set({ enabled: e.target.checked })}
-                />
-                Monitoring on
-              </label>
-              <label className="check">
-                <input
-                  type="checkbox"
-                  checked={state.autoRollback}
-                  onChange={(e) => set({ autoRollback: e.target.checked })}
-                />
-                Roll back automatically on a breach
-              </label>
-              <label className="check">
-                <input
-                  type="checkbox"
-                  checked={state.eventBridge}
-                  onChange={(e) => set({ eventBridge: e.target.checked })}
-                />
-                Put an EventBridge event on each rollback
-              </label>
+              <CheckField
+                label="Monitoring on"
+                checked={state.enabled}
+                onChange={(checked) => set({ enabled: checked })}
+              />
+              <CheckField
+                label="Roll back automatically on a breach"
+                checked={state.autoRollback}
+                onChange={(checked) => set({ autoRollback: checked })}
+              />
+              <CheckField
+                label="Put an EventBridge event on each rollback"
+                checked={state.eventBridge}
+                onChange={(checked) => set({ eventBridge: checked })}
+              />
             </div>
             <div className="grid">
               {NUMBER_FIELDS.map((f) => (
@@ -137,18 +141,8 @@ function Settings({ session }: { session: Session }) {
             </div>
           </fieldset>
           <ActionStatus action={save} onReload={loaded.reload} />
-          {saved !== null ? (
-            <p role="status" className="ok">
-              {saved}
-            </p>
-          ) : null}
-          {editable ? (
-            <div className="actions">
-              <button type="submit" className="primary" disabled={save.busy}>
-                Save settings
-              </button>
-            </div>
-          ) : null}
+          <SuccessMessage message={saved} />
+          {editable ? <SubmitActions busy={save.busy}>Save settings</SubmitActions> : null}
         </>
       ) : null}
     </form>

@@ -4,7 +4,7 @@ import type { Page } from '../../../shared/pagination';
 import type { User } from '../../../shared/users/schema';
 import { call } from '../api';
 import { can, type Session } from '../session';
-import { ActionStatus, DataTable, RequestStatus, useAction, useLoad, when } from '../ui';
+import { ActionStatus, PageTable, RequestStatus, SuccessMessage, useAction, useLoad, when } from '../ui';
 
 /** A user's role as chosen in the row's select, applied with its button. */
 function RoleCell({ user, busy, onApply }: { user: User; busy: boolean; onApply: (role: Role) => void }) {
@@ -70,67 +70,60 @@ export function Users({ session }: { session: Session }) {
       </p>
       <RequestStatus loading={users.loading} error={users.error} />
       <ActionStatus action={act} busyText="Working…" />
-      {done !== null ? (
-        <p role="status" className="ok">
-          {done}
-        </p>
-      ) : null}
-      {users.data !== null ? (
-        <DataTable
-          caption={`${users.data.total} users`}
-          hideCaption
-          rows={users.data.items}
-          rowKey={(u) => u.id}
-          empty="No user."
-          columns={[
-            { header: 'Email', rowHeader: true, cell: (u) => u.email ?? u.id },
-            {
-              header: 'Role',
-              cell: (u) =>
-                mayUpdate ? (
-                  <RoleCell
-                    key={u.role}
-                    user={u}
-                    busy={act.busy}
-                    onApply={(next) =>
-                      change(u, '/role', 'PUT', { role: next }, `${u.email ?? u.id} is now ${next}.`)
-                    }
-                  />
-                ) : (
-                  (u.role ?? 'none')
-                ),
-            },
-            { header: 'Status', cell: (u) => `${u.status}${u.enabled ? '' : ' (disabled)'}` },
-            { header: 'Created', cell: (u) => when(u.createdAt) },
-            ...(mayUpdate
-              ? [
-                  {
-                    header: 'Access',
-                    cell: (u: User) => (
-                      <button
-                        type="button"
-                        className={u.enabled ? 'danger' : undefined}
-                        disabled={act.busy}
-                        aria-label={`${u.enabled ? 'Disable' : 'Enable'} ${u.email ?? u.id}`}
-                        onClick={() =>
-                          change(
-                            u,
-                            u.enabled ? '/disable' : '/enable',
-                            'POST',
-                            undefined,
-                            `${u.email ?? u.id} is ${u.enabled ? 'disabled' : 'enabled'}.`,
-                          )
-                        }
-                      >
-                        {u.enabled ? 'Disable' : 'Enable'}
-                      </button>
-                    ),
-                  },
-                ]
-              : []),
-          ]}
-        />
-      ) : null}
+      <SuccessMessage message={done} />
+      <PageTable
+        page={users.data}
+        noun="users"
+        rowKey={(u) => u.id}
+        empty="No user."
+        columns={[
+          { header: 'Email', rowHeader: true, cell: (u) => u.email ?? u.id },
+          {
+            header: 'Role',
+            cell: (u) =>
+              mayUpdate ? (
+                <RoleCell
+                  key={u.role}
+                  user={u}
+                  busy={act.busy}
+                  onApply={(next) =>
+                    change(u, '/role', 'PUT', { role: next }, `${u.email ?? u.id} is now ${next}.`)
+                  }
+                />
+              ) : (
+                (u.role ?? 'none')
+              ),
+          },
+          { header: 'Status', cell: (u) => `${u.status}${u.enabled ? '' : ' (disabled)'}` },
+          { header: 'Created', cell: (u) => when(u.createdAt) },
+          ...(mayUpdate
+            ? [
+                {
+                  header: 'Access',
+                  cell: (u: User) => (
+                    <button
+                      type="button"
+                      className={u.enabled ? 'danger' : undefined}
+                      disabled={act.busy}
+                      aria-label={`${u.enabled ? 'Disable' : 'Enable'} ${u.email ?? u.id}`}
+                      onClick={() =>
+                        change(
+                          u,
+                          u.enabled ? '/disable' : '/enable',
+                          'POST',
+                          undefined,
+                          `${u.email ?? u.id} is ${u.enabled ? 'disabled' : 'enabled'}.`,
+                        )
+                      }
+                    >
+                      {u.enabled ? 'Disable' : 'Enable'}
+                    </button>
+                  ),
+                },
+              ]
+            : []),
+        ]}
+      />
       {mayCreate ? (
         <form onSubmit={(e) => void submit(e)} aria-labelledby="invite-title" className="panel">
           <h2 id="invite-title">Invite a user</h2>

@@ -6,6 +6,7 @@ import type { BufferedExposureLogOptions } from '../../../shared/assignments/exp
 import { EventPublisher } from '../../../shared/events/publisher';
 import type { SwitchyardEvent } from '../../../shared/events/schema';
 import { logger } from '../../../shared/observability';
+import { putRecordsEvents } from '../../support/kinesis-mock';
 
 const kinesis = mockClient(KinesisClient);
 const noSleep = async () => undefined;
@@ -19,13 +20,7 @@ const exposures = (from: number, count: number): Exposure[] =>
 
 /** The unit ids of each PutRecords call, in call order. */
 function putCalls(): string[][] {
-  return kinesis
-    .commandCalls(PutRecordsCommand)
-    .map((call) =>
-      (call.args[0].input.Records ?? []).map(
-        (r) => (JSON.parse(Buffer.from(r.Data!).toString()) as SwitchyardEvent).unitId,
-      ),
-    );
+  return putRecordsEvents(kinesis).map((events) => events.map((e) => e.unitId));
 }
 
 const accepted = (input: PutRecordsCommandInput) => ({
@@ -33,11 +28,15 @@ const accepted = (input: PutRecordsCommandInput) => ({
   Records: (input.Records ?? []).map((_, i) => ({ SequenceNumber: String(i), ShardId: 'shardId-0' })),
 });
 
-/** A promise and its resolve function. */
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve = () => undefined as void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
+/** The stream accepts every PutRecords call, but only once the function returned is called: until then they wait. */
+function holdPuts(): () => void {
+  let release = () => undefined as void;
+  const released = new Promise<void>((r) => (release = r));
+  kinesis.on(PutRecordsCommand).callsFake(async (input: PutRecordsCommandInput) => {
+    await released;
+    return accepted(input);
+  });
+  return release;
 }
 
 /** Until `check` holds (the sender runs on its own). */
@@ -95,33 +94,25 @@ afterEach(() => {
 
 describe('BufferedExposureLog', () => {
   it('answers before the stream does, and puts the exposures in the background', async () => {
-    const release = deferred();
-    kinesis.on(PutRecordsCommand).callsFake(async (input: PutRecordsCommandInput) => {
-      await release.promise;
-      return accepted(input);
-    });
+    const release = holdPuts();
     const buffered = log();
     await buffered.log(exposures(0, 3)); // resolves with the PutRecords still unanswered
     await until(() => putCalls().length === 1);
-    release.resolve();
+    release();
     await buffered.shutdown(1000);
     expect(putCalls()).toEqual([['unit-0', 'unit-1', 'unit-2']]);
     expect(lostByMetric()).toBe(0);
   });
 
   it('batches what arrives while a send is in progress, up to 500 records a call', async () => {
-    const release = deferred();
-    kinesis.on(PutRecordsCommand).callsFake(async (input: PutRecordsCommandInput) => {
-      await release.promise;
-      return accepted(input);
-    });
+    const release = holdPuts();
     const buffered = log();
     await buffered.log(exposures(0, 1));
     await until(() => putCalls().length === 1);
     await buffered.log(exposures(1, 2));
     await buffered.log(exposures(3, 700));
     expect(buffered.buffered).toBe(702);
-    release.resolve();
+    release();
     await buffered.shutdown(1000);
     expect(putCalls().map((c) => c.length)).toEqual([1, 500, 202]);
     expect(putCalls()[1]!.slice(0, 3)).toEqual(['unit-1', 'unit-2', 'unit-3']);
@@ -178,11 +169,7 @@ describe('BufferedExposureLog', () => {
   });
 
   it('drops the oldest at its bound and counts them as lost', async () => {
-    const release = deferred();
-    kinesis.on(PutRecordsCommand).callsFake(async (input: PutRecordsCommandInput) => {
-      await release.promise;
-      return accepted(input);
-    });
+    const release = holdPuts();
     const buffered = log({ maxBuffered: 5, highWaterMark: 100 });
     await buffered.log(exposures(0, 1));
     await until(() => putCalls().length === 1);
@@ -190,18 +177,14 @@ describe('BufferedExposureLog', () => {
     await buffered.log(exposures(5, 3)); // 7 waiting: units 1 and 2 go
     expect(buffered.buffered).toBe(5);
     expect(lostByMetric()).toBe(2);
-    release.resolve();
+    release();
     await buffered.shutdown(1000);
     expect(putCalls()).toEqual([['unit-0'], ['unit-3', 'unit-4', 'unit-5', 'unit-6', 'unit-7']]);
     expect(lostByMetric()).toBe(2);
   });
 
   it('holds a request back (boundedly) only above the high-water mark', async () => {
-    const release = deferred();
-    kinesis.on(PutRecordsCommand).callsFake(async (input: PutRecordsCommandInput) => {
-      await release.promise;
-      return accepted(input);
-    });
+    const release = holdPuts();
     const buffered = log({ highWaterMark: 3, backpressureMs: 40 });
     await buffered.log(exposures(0, 1));
     await until(() => putCalls().length === 1);
@@ -211,7 +194,7 @@ describe('BufferedExposureLog', () => {
     started = Date.now();
     await buffered.log(exposures(3, 1)); // 3 waiting: waits for the send, at most 40 ms
     expect(Date.now() - started).toBeGreaterThanOrEqual(35);
-    release.resolve();
+    release();
     await buffered.shutdown(1000);
     expect(lostByMetric()).toBe(0);
   });
@@ -261,17 +244,13 @@ describe('BufferedExposureLog', () => {
   });
 
   it("in 'awaited' mode (no shutdown signal), each request waits for its own exposures", async () => {
-    const release = deferred();
-    kinesis.on(PutRecordsCommand).callsFake(async (input: PutRecordsCommandInput) => {
-      await release.promise;
-      return accepted(input);
-    });
+    const release = holdPuts();
     const buffered = log({ mode: 'awaited' });
     let done = false;
     const logging = buffered.log(exposures(0, 2)).then(() => (done = true));
     await until(() => putCalls().length === 1);
     expect(done).toBe(false);
-    release.resolve();
+    release();
     await logging;
     expect(buffered.buffered).toBe(0);
     expect(lostByMetric()).toBe(0);

@@ -1,5 +1,4 @@
 import { userChange } from '../../../shared/audit/actor';
-import type { UserPrincipal } from '../../../shared/auth/principal';
 import type { Versioned } from '../../../shared/config/versioning';
 import { EXPERIMENT_STATUSES, type ExperimentStatus } from '../../../shared/experiments/lifecycle';
 import type { Experiment } from '../../../shared/experiments/requests';
@@ -16,6 +15,7 @@ import type { RolloutSchedule } from '../../../shared/rollouts/requests';
 import type { Segment } from '../../../shared/segments/requests';
 import { SegmentsService } from '../../../shared/segments/service';
 import { MemoryRepository } from '../../support/memory-config';
+import { admin } from '../../support/principals';
 
 /**
  * Dangling references (issue 16): a resource another one names cannot be deleted while that one exists, whatever
@@ -23,14 +23,6 @@ import { MemoryRepository } from '../../support/memory-config';
  * named by experiments, flags ramped by rollout schedules. Only finished experiments (COMPLETED, ARCHIVED) do not
  * hold the flag they served: they never serve it again, their results do not read it, and they cannot be deleted.
  */
-const admin: UserPrincipal = {
-  kind: 'user',
-  sub: 'admin-1',
-  username: 'admin',
-  email: null,
-  groups: ['admin'],
-  role: 'admin',
-};
 const context = userChange(admin, 'req-1');
 const change = { principal: admin, context };
 

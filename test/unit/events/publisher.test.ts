@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { EventIngestService } from '../../../shared/events/ingest';
 import { EventPublisher } from '../../../shared/events/publisher';
 import type { SwitchyardEvent } from '../../../shared/events/schema';
+import { putRecordsEvents } from '../../support/kinesis-mock';
 
 const kinesis = mockClient(KinesisClient);
 const noSleep = async () => undefined;
@@ -25,13 +26,7 @@ function track(unitId = 'u1', extra: Partial<SwitchyardEvent> = {}): SwitchyardE
 
 /** The eventIds of each PutRecords call, in call order. */
 function putCalls(): string[][] {
-  return kinesis
-    .commandCalls(PutRecordsCommand)
-    .map((call) =>
-      (call.args[0].input.Records ?? []).map(
-        (r) => (JSON.parse(Buffer.from(r.Data!).toString()) as SwitchyardEvent).eventId,
-      ),
-    );
+  return putRecordsEvents(kinesis).map((events) => events.map((e) => e.eventId));
 }
 
 beforeEach(() => kinesis.reset());

@@ -6,7 +6,6 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { userChange } from '../../../shared/audit/actor';
-import type { UserPrincipal } from '../../../shared/auth/principal';
 import type { Experiment } from '../../../shared/experiments/requests';
 import type { Flag } from '../../../shared/flags/requests';
 import { flagInputSchema } from '../../../shared/flags/schema';
@@ -16,16 +15,9 @@ import type { Segment } from '../../../shared/segments/requests';
 import type { StoredFlagSafety } from '../../../shared/safety/repository';
 import { CognitoDirectory } from '../../../shared/users/cognito-directory';
 import { MemoryRepository } from '../../support/memory-config';
+import { admin } from '../../support/principals';
 
 const cognito = mockClient(CognitoIdentityProviderClient);
-const admin: UserPrincipal = {
-  kind: 'user',
-  sub: 'admin-1',
-  username: 'admin',
-  email: null,
-  groups: ['admin'],
-  role: 'admin',
-};
 
 /** Users of the mocked pool by username (= sub: the pool signs in by email, so usernames are subs). */
 const pool = new Map([

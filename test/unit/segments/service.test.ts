@@ -1,5 +1,4 @@
 import { userChange } from '../../../shared/audit/actor';
-import type { UserPrincipal } from '../../../shared/auth/principal';
 import type { ConfigRepository } from '../../../shared/config/repository';
 import type { Experiment } from '../../../shared/experiments/requests';
 import type { Flag } from '../../../shared/flags/requests';
@@ -9,16 +8,9 @@ import { implementVersioned } from '../../../shared/http/versioned';
 import type { Segment } from '../../../shared/segments/requests';
 import { SegmentsService } from '../../../shared/segments/service';
 import { MemoryRepository } from '../../support/memory-config';
+import { admin } from '../../support/principals';
 
 /** PUT and PATCH of a segment through its routes, as the segments function serves them. */
-const admin: UserPrincipal = {
-  kind: 'user',
-  sub: 'admin-1',
-  username: 'admin',
-  email: null,
-  groups: ['admin'],
-  role: 'admin',
-};
 const countryIsFr = { attribute: 'country', op: 'eq' as const, values: ['FR'] };
 
 function serve() {
