@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { scaledMs } from '../../local/timing';
+import { buildConsole } from '../support/console-build';
 import { CHROMIUM_PATH } from '../support/engines';
 import { apiCaller, type ApiCall } from '../support/http';
 import { startTestPlatform, type TestPlatform, type TestPlatformOptions } from '../support/platform';
@@ -13,19 +13,8 @@ import { startTestPlatform, type TestPlatform, type TestPlatformOptions } from '
  * and the screenshots that SWITCHYARD_CONSOLE_SCREENSHOTS=<dir> asks for (docs/console/ holds the ones the
  * README shows).
  */
-const REPO_ROOT = resolve(__dirname, '..', '..');
 const SCREENSHOTS = process.env.SWITCHYARD_CONSOLE_SCREENSHOTS;
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-/** The console as the sources say now (the build of `npm ci` may be older): Vite takes a few seconds. */
-function buildConsole(): void {
-  const build = spawnSync(
-    process.execPath,
-    [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'console'],
-    { cwd: REPO_ROOT, encoding: 'utf8' },
-  );
-  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
-}
 
 interface AxeViolation {
   readonly id: string;

@@ -349,6 +349,11 @@ engines.describe('the web console’s resource screens in headless Chromium', ()
     await filters.getByLabel('Resource key').fill('dark-mode');
     await filters.getByRole('button', { name: 'Apply filters' }).click();
     const table = page.getByRole('table', { name: /entries/ });
+    // The unfiltered entries stay on screen until the filtered page replaces them: wait until only the flag's show.
+    await page.waitForFunction(
+      `(() => { const cells = [...document.querySelectorAll('table tbody td:nth-child(4)')];
+        return cells.length > 0 && cells.every((cell) => cell.textContent === 'flag dark-mode'); })()`,
+    );
     await table.getByRole('rowheader', { name: 'flag.create' }).waitFor();
     const actions = await table.getByRole('rowheader').allTextContents();
     expect(actions.filter((a) => a === 'flag.rollout')).toHaveLength(3);

@@ -8,6 +8,7 @@ import { bundleFunctionEntries, PREBUILT_FUNCTIONS_ENV } from '../../local/lambd
 import { freePort } from '../../local/ports';
 import { measuredLoadScale, MEASURED_TIME_SCALE_ENV } from '../../local/timing';
 import { LOCAL_FUNCTION_ENTRIES } from '../../shared/functions';
+import { buildConsole } from './console-build';
 import { SHARED_DYNAMO_ENV } from './shared-engines';
 
 /**
@@ -33,6 +34,12 @@ function needsEngines(globalConfig: Config.GlobalConfig): boolean {
   return patterns.length === 0 || !patterns.every((pattern) => ENGINE_FREE.test(pattern));
 }
 
+/** The browser tests serve the console: built here once, not by each file (console-build.ts says why). */
+function needsConsole(globalConfig: Config.GlobalConfig): boolean {
+  const patterns = globalConfig.testPathPatterns.patterns;
+  return patterns.length === 0 || patterns.some((pattern) => /browser/.test(pattern));
+}
+
 export default async function globalSetup(globalConfig: Config.GlobalConfig): Promise<void> {
   // As in jest-env.ts (which runs in the workers, not here): the SDK's Node 22 notice is known noise.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -40,6 +47,7 @@ export default async function globalSetup(globalConfig: Config.GlobalConfig): Pr
   // (each still follows the load when it rises; SWITCHYARD_TIME_SCALE, when set, overrides both).
   process.env[MEASURED_TIME_SCALE_ENV] = measuredLoadScale().toFixed(2);
   if (!needsEngines(globalConfig)) return;
+  if (needsConsole(globalConfig)) buildConsole();
   // Every function bundled once for the run's ~25 local platforms (each bundled them itself: 2–3 s of esbuild
   // per platform); a platform still bundles what is not here (a test's own stream or scheduled functions).
   const prebuilt = join(
