@@ -32,6 +32,8 @@ export interface BackgroundFunctionSettings {
   readonly wire: (fn: SwitchyardFunction) => void;
   /** @default the SwitchyardFunction default (10 s) */
   readonly timeout?: Duration;
+  /** MiB. @default the SwitchyardFunction default */
+  readonly memorySize?: number;
 }
 
 export interface BackgroundFunctionsProps {
@@ -111,6 +113,7 @@ export class BackgroundFunctions extends Construct {
         description: `${props.functionDefaults.stage}: ${settings.description}`,
         ...(settings.inVpc ? {} : { vpc: undefined, securityGroup: undefined }),
         ...(settings.timeout === undefined ? {} : { timeout: settings.timeout }),
+        ...(settings.memorySize === undefined ? {} : { memorySize: settings.memorySize }),
       });
       settings.wire(fn);
       functions.set(name, fn);

@@ -275,6 +275,10 @@ export class ApiStack extends Stack {
         'ruleset-publisher': {
           description: 'ruleset publisher (config stream) and repair sweep',
           inVpc: withCache,
+          // The repair sweep (and a first publish) reads the whole configuration and every ruleset entry: at
+          // 50 000 flags that is tens of MB and longer than the 10 s default (docs/architecture.md, rulesets at scale).
+          timeout: Duration.minutes(5),
+          memorySize: 1024,
           wire: (fn) => {
             fn.readsTable(props.tables.config).writesTable(props.tables.rulesets);
             if (props.cacheUrl !== undefined) fn.usesCache(props.cacheUrl);

@@ -64,4 +64,12 @@ describe.each(STAGE_NAMES)('rulesets bucket (%s)', (name) => {
     expect(JSON.stringify(touchingRulesets[0]!.Resource)).toContain('/rulesets/*');
     expect(touchingRulesets[1]!.Condition).toEqual({ StringLike: { 's3:prefix': ['rulesets/*'] } });
   });
+
+  it('gives the ruleset publisher the time and memory of a full publish at 50 000 flags (5 minutes, 1 GB)', () => {
+    const publishers = Object.values(resourcesOf(api, 'AWS::Lambda::Function')).filter((f) =>
+      String(f.Properties?.Description).includes('ruleset publisher'),
+    );
+    expect(publishers).toHaveLength(1);
+    expect(publishers[0]!.Properties).toMatchObject({ Timeout: 300, MemorySize: 1024 });
+  });
 });
