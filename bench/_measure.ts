@@ -1,0 +1,17 @@
+import { compileRuleset } from '../shared/rules';
+import { buildFlagSpecs, switchyardRuleset } from '../bench/engine-workload';
+const gc = (globalThis as {gc?: () => void}).gc!;
+gc(); const h0 = process.memoryUsage().heapUsed;
+const rs = switchyardRuleset(buildFlagSpecs(50000));
+const body = JSON.stringify(rs);
+gc(); const h1 = process.memoryUsage().heapUsed;
+let t = performance.now();
+const parsed = JSON.parse(body);
+console.log('parse ms', performance.now()-t);
+gc(); const h2 = process.memoryUsage().heapUsed;
+t = performance.now();
+const c = compileRuleset(parsed);
+console.log('compile ms', performance.now()-t);
+gc(); const h3 = process.memoryUsage().heapUsed;
+console.log({bodyMB: body.length/1e6, specsAndBody: (h1-h0)/1e6, parsed: (h2-h1)/1e6, compiled: (h3-h2)/1e6, total: h3/1e6});
+void c;
