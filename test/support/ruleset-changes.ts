@@ -1,3 +1,4 @@
+import type { CompiledRuleset } from '../../shared/rules';
 import type {
   Condition,
   RulesetExperiment,
@@ -114,3 +115,16 @@ export const CONTEXTS = Array.from({ length: 40 }, (_, i) => ({
   age: (i * 7) % 70,
   country: ['DE', 'FR', 'US'][i % 3],
 }));
+
+/** Everything a compiled ruleset answers, over CONTEXTS: what two rulesets must agree on to be equivalent. */
+export function answersOf(ruleset: CompiledRuleset) {
+  return {
+    revision: ruleset.revision,
+    flags: ruleset.flags,
+    experiments: ruleset.experiments,
+    results: CONTEXTS.map((c) => ruleset.evaluateAll(c)),
+    clientSide: ruleset.evaluateAll(CONTEXTS[0], undefined, { clientSideOnly: true }),
+    missing: ruleset.evaluate('no-such-flag', {}),
+    assignments: CONTEXTS.map((c) => ruleset.assign(c)),
+  };
+}
