@@ -1,6 +1,7 @@
 import type { CompiledRuleset, RulesetExperiment, RulesetFlag, RulesetLayer, RulesetSegment } from '../rules';
 import { IncrementalRuleset, type Entry, type RulesetChanges, type Slicer } from '../rules/incremental';
 import { logger } from '../observability';
+import type { RulesetView } from '../evaluation/flag-facts';
 import type { RulesetCache } from './cache';
 import { joinRulesetDocument } from './document';
 import {
@@ -267,6 +268,38 @@ export class RulesetSource {
       this.document = { revision: loaded.revision, body: this.join(loaded) };
     }
     return { revision: loaded.revision, body: await this.document.body };
+  }
+
+  /**
+   * The current revision's definitions, parsed one by one when asked for (OFREP's flag facts read a flag, its
+   * prerequisites and what they use, not the whole document).
+   */
+  async view(): Promise<{ revision: number; view: RulesetView }> {
+    await this.get();
+    const { revision, texts, ruleset } = this.loaded!;
+    const parsed = <T>(kind: EntryKind) => {
+      const memo = new Map<string, T | undefined>();
+      return (key: string): T | undefined => {
+        if (!memo.has(key)) {
+          const text = texts[kind].get(key);
+          memo.set(key, text === undefined ? undefined : (JSON.parse(text) as T));
+        }
+        return memo.get(key);
+      };
+    };
+    return {
+      revision,
+      view: {
+        hashVersion: ruleset.hashVersion,
+        flagKeys: () => ruleset.flags.map((f) => f.key),
+        flag: parsed<RulesetFlag>('flag'),
+        segment: parsed<RulesetSegment>('segment'),
+        layer: parsed<RulesetLayer>('layer'),
+        experiments: [...texts.experiment.keys()]
+          .sort()
+          .map((key) => JSON.parse(texts.experiment.get(key)!) as RulesetExperiment),
+      },
+    };
   }
 
   private async join(loaded: Loaded): Promise<string> {
