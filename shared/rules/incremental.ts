@@ -34,7 +34,10 @@ import type { EvaluationResult, RulesetExperiment, RulesetFlag, RulesetLayer, Ru
  * `compileRuleset` of the same revision's document, flags in key order (test/unit/rules/incremental.test.ts).
  */
 
-/** A flag or segment definition. With `reload`, the engine keeps only `reload` and reads the definition again when it compiles. */
+/**
+ * A flag or segment definition. With `reload`, the engine keeps only `reload` and reads the definition again when
+ * it compiles. `value` is read once per apply (it may be a getter that parses).
+ */
 export interface Entry<T> {
   readonly value: T;
   readonly reload?: () => T;
@@ -103,6 +106,9 @@ function definitionOf<T>(entry: Entry<T>): () => T {
   const value = entry.value;
   return () => value;
 }
+
+const sameInfo = (info: FlagInfo, flag: RulesetFlag) =>
+  info.key === flag.key && info.kind === flag.kind && info.clientSide === (flag.clientSide === true);
 
 const sameStatus = (a: EvaluationResult | undefined, b: EvaluationResult | undefined) =>
   a?.errorMessage === b?.errorMessage;
@@ -185,11 +191,13 @@ export class IncrementalRuleset {
         if (this.withEdges.size > 0) edgesChanged = true;
         continue;
       }
+      // Read once: an entry may parse its value on each read, and only these facts of it are kept.
+      const value = entry.value;
       const record: FlagRecord = {
-        info: flagInfo(entry.value),
+        info: previous !== undefined && sameInfo(previous.info, value) ? previous.info : flagInfo(value),
         definition: definitionOf(entry),
-        segments: [...segmentReferences(entry.value.rules)],
-        edges: prerequisiteEdges(entry.value).map((p) => ({ flagKey: p.flagKey })),
+        segments: [...segmentReferences(value.rules)],
+        edges: prerequisiteEdges(value).map((p) => ({ flagKey: p.flagKey })),
       };
       this.flags.set(key, record);
       for (const segment of record.segments) {
@@ -248,11 +256,14 @@ export class IncrementalRuleset {
         for (const key of added) this.order.splice(insertionPoint(this.order, key), 0, key);
       }
     }
-    // Infos change with a flag's kind or client-side visibility: rebuilt whenever flags changed.
-    const infos =
-      (changes.flags?.size ?? 0) > 0
-        ? Object.freeze(this.order.map((k) => table.get(k)!.info))
-        : this.snapshot.flags;
+    // Infos change with the flags present, or a flag's kind or client-side visibility.
+    const infosChanged =
+      added.length > 0 ||
+      removed.size > 0 ||
+      [...stale].some((k) => this.table.get(k)?.info !== table.get(k)?.info);
+    const infos = infosChanged
+      ? Object.freeze(this.order.map((k) => table.get(k)!.info))
+      : this.snapshot.flags;
     this.table = table;
     this.snapshot = compiledRuleset(revision, table, infos, this.experiments.byKey);
     return { ruleset: this.snapshot, replaced: stale.size };

@@ -72,6 +72,8 @@ export const MAX_BYTES_PER_REVISION = 3 * 1024 * 1024;
 export const INLINE_TEXT_BYTES = 32 * 1024;
 /** Blob parts: an item holds at most 400 KB. */
 export const CHUNK_BYTES = 300 * 1024;
+/** Entry partitions read at once by a full load. */
+const SCAN_PARALLELISM = 4;
 /** Deltas and tombstones live this long: an instance further behind than that loads everything again. */
 export const DELTA_TTL_SECONDS = 24 * 3600;
 
@@ -123,7 +125,7 @@ export class RulesetRepository {
   }
 
   /**
-   * Every stored entry (tombstones included), page by page, the ENTRY_SHARDS partitions read in parallel.
+   * Every stored entry (tombstones included), page by page, SCAN_PARALLELISM partitions at a time.
    * `kind` restricts the read to one kind. `onPage` runs for one page at a time.
    */
   async scanEntries(
@@ -131,7 +133,8 @@ export class RulesetRepository {
     kind?: EntryKind,
   ): Promise<void> {
     let queue = Promise.resolve();
-    const shards = Array.from({ length: ENTRY_SHARDS }, async (_, shard) => {
+    let nextShard = 0;
+    const readShard = async (shard: number) => {
       const pages = paginateQuery(
         { client: this.doc },
         {
@@ -152,8 +155,12 @@ export class RulesetRepository {
         queue = handled;
         await handled;
       }
+    };
+    // A few partitions at a time: parallel enough to hide latency, without every page arriving at once.
+    const readers = Array.from({ length: SCAN_PARALLELISM }, async () => {
+      while (nextShard < ENTRY_SHARDS) await readShard(nextShard++);
     });
-    await Promise.all(shards);
+    await Promise.all(readers);
   }
 
   /** The deltas of revisions `from`..`to` (inclusive), in order; a missing one (expired) is left out. */

@@ -56,6 +56,21 @@ export function timeSlicer(budgetMs: number): Slicer {
   };
 }
 
+/**
+ * An entry whose definition is parsed each time it is read: the engine reads it once when it applies the entry
+ * and again when it compiles the flag, so no parsed copy outlives either (a full load parses 50 000 flags without
+ * holding them all at once).
+ */
+function parsedOnRead<T>(text: string): Entry<T> {
+  const reload = () => JSON.parse(text) as T;
+  return {
+    get value() {
+      return reload();
+    },
+    reload,
+  };
+}
+
 const EMPTY_TEXTS: Texts = {
   flag: new Map(),
   segment: new Map(),
@@ -213,16 +228,10 @@ export class RulesetSource {
       }
       switch (kind) {
         case 'flag':
-          flags.set(key, {
-            value: JSON.parse(text) as RulesetFlag,
-            reload: () => JSON.parse(text) as RulesetFlag,
-          });
+          flags.set(key, parsedOnRead<RulesetFlag>(text));
           break;
         case 'segment':
-          segments.set(key, {
-            value: JSON.parse(text) as RulesetSegment,
-            reload: () => JSON.parse(text) as RulesetSegment,
-          });
+          segments.set(key, parsedOnRead<RulesetSegment>(text));
           break;
         case 'experiment':
           experiments.set(key, JSON.parse(text) as RulesetExperiment);
