@@ -1,11 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { scanConfiguration } from '../../shared/config/repository';
-import type { Experiment } from '../../shared/experiments/requests';
-import type { Flag } from '../../shared/flags/requests';
-import type { Layer } from '../../shared/layers/requests';
 import type { Ruleset } from '../../shared/rules';
-import type { Segment } from '../../shared/segments/requests';
 import { createHash } from 'node:crypto';
 import {
   buildRulesetContent,
@@ -22,20 +16,6 @@ function contentHash(content: RulesetContent): string {
  * Today's (before issue 17 goal 1) publisher, kept for the bench's before-figures only (bench/scale.ts): it
  * rebuilds and rewrites the whole document on every change.
  */
-
-/** The configuration as it is now: a strongly consistent read of the config table's base table, not of an index. */
-export async function readRulesetConfiguration(
-  doc: DynamoDBDocumentClient,
-  configTable: string,
-): Promise<RulesetConfiguration> {
-  const byKind = await scanConfiguration(doc, configTable);
-  return {
-    flags: (byKind.get('flag') ?? []) as Flag[],
-    segments: (byKind.get('segment') ?? []) as Segment[],
-    experiments: (byKind.get('experiment') ?? []) as Experiment[],
-    layers: (byKind.get('layer') ?? []) as Layer[],
-  };
-}
 
 /** Compiles the configuration into the next ruleset revision, when its content changed. */
 export class RulesetPublisher {

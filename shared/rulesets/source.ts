@@ -259,6 +259,7 @@ export class RulesetSource {
       for (const [key, text] of updates) {
         if (text === null) next.delete(key);
         else next.set(key, text);
+        if (slicer.due()) await slicer.pause();
       }
       texts[kind] = next;
       if (slicer.due()) await slicer.pause();

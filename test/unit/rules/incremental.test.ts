@@ -158,6 +158,24 @@ describe('IncrementalRuleset', () => {
     expect(reload).toHaveBeenCalledTimes(2);
   });
 
+  it('keeps flags in key order, however many arrive at once and in whatever order', async () => {
+    const random = seeded(9);
+    const keys = Array.from(
+      { length: 5000 },
+      (_, i) => `k${(i * 7919) % 5003}-${Math.floor(random() * 1e6)}`,
+    );
+    const engine = new IncrementalRuleset();
+    let pauses = 0;
+    const slicer = { due: () => true, pause: () => Promise.resolve(void pauses++) };
+    const { ruleset } = await engine.apply(
+      1,
+      { flags: new Map(keys.map((k) => [k, { value: randomFlag(random, k) }])) },
+      slicer,
+    );
+    expect(ruleset.flags.map((f) => f.key)).toEqual([...new Set(keys)].sort());
+    expect(pauses).toBeGreaterThan(5000);
+  });
+
   it('finds segment references anywhere in a structure', () => {
     expect(
       segmentReferences([
