@@ -80,7 +80,9 @@ export class RulesetError extends Error {
 }
 
 /** The flags of one revision by key: prerequisites are looked up in it when evaluated, not when compiled. */
-export type FlagTable = ReadonlyMap<string, CompiledFlag>;
+export interface FlagTable {
+  get(key: string): CompiledFlag | undefined;
+}
 type FlagEvaluator = (context: Context, depth: number, table: FlagTable) => EvaluationResult;
 type ServeEvaluator = (context: Context) => EvaluationResult;
 

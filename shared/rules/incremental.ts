@@ -12,6 +12,7 @@ import {
   type FlagInfo,
 } from './compile';
 import type { CompiledExperiment } from './experiments';
+import { Layered } from './layered';
 import type { AttributeGetter } from './attributes';
 import type { ConditionEnvironment, RuleCompileError, SegmentMembership } from './operators';
 import type { PrerequisiteNode } from './prerequisites';
@@ -29,7 +30,7 @@ import type { EvaluationResult, RulesetExperiment, RulesetFlag, RulesetLayer, Ru
  * - a prerequisite edge (a flag added, removed, enabled or disabled, or its prerequisites changed): the
  *   prerequisite graph's statuses (cycles, chains too deep) are recomputed, and the flags whose status changed.
  *
- * Every revision is a new CompiledRuleset over its own flag table (a copy of the previous one with the affected
+ * Every revision is a new CompiledRuleset over its own flag table (the previous one with the affected
  * flags replaced): a request that holds the previous revision keeps evaluating it unchanged. Results equal
  * `compileRuleset` of the same revision's document, flags in key order (test/unit/rules/incremental.test.ts).
  */
@@ -127,7 +128,7 @@ export class IncrementalRuleset {
   private statuses = new Map<string, EvaluationResult>();
   private experiments: Experiments = { byKey: new Map(), byFlag: new Map() };
   private readonly getters = new Map<string, AttributeGetter>();
-  private table = new Map<string, CompiledFlag>();
+  private table = Layered.empty<CompiledFlag>();
   /** Flag keys in key order (the ruleset document's order). */
   private order: string[] = [];
   private snapshot: CompiledRuleset = compiledRuleset(0, new Map(), Object.freeze([]), new Map());
@@ -153,7 +154,7 @@ export class IncrementalRuleset {
     const tick = async () => {
       if (slicer.due()) await slicer.pause();
     };
-    const table = new Map(this.table);
+    const replacements = new Map<string, CompiledFlag | null>();
     const stale = new Set<string>();
     let experimentsChanged = (changes.experiments?.size ?? 0) > 0 || (changes.layers?.size ?? 0) > 0;
     let edgesChanged = false;
@@ -185,7 +186,7 @@ export class IncrementalRuleset {
       if (entry === null) {
         if (previous === undefined) continue;
         this.flags.delete(key);
-        table.delete(key);
+        replacements.set(key, null);
         stale.delete(key);
         removed.add(key);
         if (this.withEdges.size > 0) edgesChanged = true;
@@ -244,7 +245,7 @@ export class IncrementalRuleset {
 
     for (const key of stale) {
       const record = this.flags.get(key);
-      if (record !== undefined) table.set(key, this.holder(key, record));
+      if (record !== undefined) replacements.set(key, this.holder(key, record));
       await tick();
     }
 
@@ -256,6 +257,7 @@ export class IncrementalRuleset {
         for (const key of added) this.order.splice(insertionPoint(this.order, key), 0, key);
       }
     }
+    const table = this.table.with(replacements);
     // Infos change with the flags present, or a flag's kind or client-side visibility.
     const infosChanged =
       added.length > 0 ||

@@ -1,4 +1,5 @@
 import type { CompiledRuleset, RulesetExperiment, RulesetFlag, RulesetLayer, RulesetSegment } from '../rules';
+import { Layered } from '../rules/layered';
 import { IncrementalRuleset, type Entry, type RulesetChanges, type Slicer } from '../rules/incremental';
 import { logger } from '../observability';
 import type { RulesetView } from '../evaluation/flag-facts';
@@ -13,8 +14,8 @@ import {
   type StoredEntry,
 } from './repository';
 
-/** Each kind's entries as JSON text by key, one copy per revision (unchanged kinds share their map). */
-type Texts = Readonly<Record<EntryKind, ReadonlyMap<string, string>>>;
+/** Each kind's entries as JSON text by key, per revision (a revision shares all but its changes with the previous). */
+type Texts = Readonly<Record<EntryKind, Layered<string>>>;
 
 /** What an instance holds of one revision: the compiled ruleset and the texts its document is joined from. */
 interface Loaded {
@@ -72,10 +73,10 @@ function parsedOnRead<T>(text: string): Entry<T> {
 }
 
 const EMPTY_TEXTS: Texts = {
-  flag: new Map(),
-  segment: new Map(),
-  experiment: new Map(),
-  layer: new Map(),
+  flag: Layered.empty(),
+  segment: Layered.empty(),
+  experiment: Layered.empty(),
+  layer: Layered.empty(),
 };
 
 /**
@@ -251,17 +252,10 @@ export class RulesetSource {
     }
     const changes: RulesetChanges = { flags, segments, experiments, layers };
     const { ruleset, replaced } = await held.engine.apply(revision, changes, slicer);
-    const texts: Record<EntryKind, ReadonlyMap<string, string>> = { ...held.texts };
+    const texts: Record<EntryKind, Layered<string>> = { ...held.texts };
     for (const [kind, updates] of Object.entries(changed) as [EntryKind, Map<string, string | null>][]) {
-      if (updates.size === 0) continue;
-      // The previous revision's document may still be in the making: a copy, not the same map changed.
-      const next = new Map(held.texts[kind]);
-      for (const [key, text] of updates) {
-        if (text === null) next.delete(key);
-        else next.set(key, text);
-        if (slicer.due()) await slicer.pause();
-      }
-      texts[kind] = next;
+      // The previous revision's document may still be in the making: it keeps its own texts.
+      if (updates.size > 0) texts[kind] = held.texts[kind].with(updates);
       if (slicer.due()) await slicer.pause();
     }
     return { loaded: { engine: held.engine, revision, ruleset, texts }, replaced };
@@ -314,7 +308,7 @@ export class RulesetSource {
 
   private async join(loaded: Loaded): Promise<string> {
     const slicer = timeSlicer(this.sliceMs);
-    const joined = async (texts: ReadonlyMap<string, string>, order?: readonly string[]) => {
+    const joined = async (texts: Layered<string>, order?: readonly string[]) => {
       const keys = order ?? [...texts.keys()].sort();
       const pieces: string[] = [];
       for (let i = 0; i < keys.length; i += 2000) {
