@@ -257,7 +257,7 @@ export class IncrementalRuleset {
         for (const key of added) this.order.splice(insertionPoint(this.order, key), 0, key);
       }
     }
-    const table = this.table.with(replacements);
+    const table = await this.table.with(replacements, tick);
     // Infos change with the flags present, or a flag's kind or client-side visibility.
     const infosChanged =
       added.length > 0 ||

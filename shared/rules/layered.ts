@@ -27,15 +27,29 @@ export class Layered<V> {
     for (const [key, value] of this.overlay) if (value !== null) yield key;
   }
 
-  /** A new map with `changes` (null deletes); this one is unchanged. */
-  with(changes: Iterable<readonly [string, V | null]>): Layered<V> {
+  /**
+   * A new map with `changes` (null deletes); this one is unchanged. `tick` runs every 1 000 entries written, so a
+   * caller can give the event loop a turn during a large change (a full load writes 50 000).
+   */
+  async with(
+    changes: Iterable<readonly [string, V | null]>,
+    tick: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<Layered<V>> {
+    let written = 0;
+    const step = async () => {
+      if (++written % 1000 === 0) await tick();
+    };
     const overlay = new Map(this.overlay);
-    for (const [key, value] of changes) overlay.set(key, value);
+    for (const [key, value] of changes) {
+      overlay.set(key, value);
+      await step();
+    }
     if (overlay.size <= MAX_OVERLAY) return new Layered<V>(this.base, overlay);
     const base = new Map(this.base);
     for (const [key, value] of overlay) {
       if (value === null) base.delete(key);
       else base.set(key, value);
+      await step();
     }
     return new Layered<V>(base, new Map<string, V | null>());
   }

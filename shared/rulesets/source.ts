@@ -252,10 +252,13 @@ export class RulesetSource {
     }
     const changes: RulesetChanges = { flags, segments, experiments, layers };
     const { ruleset, replaced } = await held.engine.apply(revision, changes, slicer);
+    const tick = async () => {
+      if (slicer.due()) await slicer.pause();
+    };
     const texts: Record<EntryKind, Layered<string>> = { ...held.texts };
     for (const [kind, updates] of Object.entries(changed) as [EntryKind, Map<string, string | null>][]) {
       // The previous revision's document may still be in the making: it keeps its own texts.
-      if (updates.size > 0) texts[kind] = held.texts[kind].with(updates);
+      if (updates.size > 0) texts[kind] = await held.texts[kind].with(updates, tick);
       if (slicer.due()) await slicer.pause();
     }
     return { loaded: { engine: held.engine, revision, ruleset, texts }, replaced };

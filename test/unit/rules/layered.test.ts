@@ -1,7 +1,7 @@
 import { Layered } from '../../../shared/rules/layered';
 
 describe('Layered', () => {
-  it('answers as a map with the changes applied, leaving every earlier version as it was', () => {
+  it('answers as a map with the changes applied, leaving every earlier version as it was', async () => {
     const reference = new Map<string, number>();
     const versions: { layered: Layered<number>; expected: Map<string, number> }[] = [];
     let layered = Layered.empty<number>();
@@ -9,7 +9,7 @@ describe('Layered', () => {
     for (let step = 0; step < 12_000; step++) {
       const key = `k${(step * 7919) % 3001}`;
       const value = step % 5 === 0 ? null : step;
-      layered = layered.with([[key, value]]);
+      layered = await layered.with([[key, value]]);
       if (value === null) reference.delete(key);
       else reference.set(key, value);
       if (step % 1000 === 0) versions.push({ layered, expected: new Map(reference) });
