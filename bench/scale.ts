@@ -317,6 +317,7 @@ export async function benchScale() {
     void instance;
 
     // ---------------------------------------------------------------- before
+    if (process.env.SCALE_BEFORE === '0') return { after };
     progress('before');
     const legacyRepo = new LegacyRepository(doc, legacyTable);
     const legacy = new LegacyPublisher(() => readRulesetConfiguration(doc, tableNames.config), legacyRepo);

@@ -72,6 +72,8 @@ export const MAX_BYTES_PER_REVISION = 3 * 1024 * 1024;
 export const INLINE_TEXT_BYTES = 32 * 1024;
 /** Blob parts: an item holds at most 400 KB. */
 export const CHUNK_BYTES = 300 * 1024;
+/** Entries per Query page of a full load. */
+const SCAN_PAGE_ITEMS = 250;
 /** Entry partitions read at once by a full load. */
 const SCAN_PARALLELISM = 4;
 /** Deltas and tombstones live this long: an instance further behind than that loads everything again. */
@@ -145,6 +147,9 @@ export class RulesetRepository {
             ...(kind === undefined ? {} : { ':kind': `${kind}#` }),
           },
           ConsistentRead: true,
+          // Pages of a few hundred entries: the SDK reads, checksums and unmarshals each page in one go, and a
+          // full 1 MB page held the event loop for tens of ms.
+          Limit: SCAN_PAGE_ITEMS,
         },
       );
       for await (const page of pages) {
