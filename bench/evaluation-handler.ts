@@ -20,7 +20,7 @@ import { experimentSpecs, rulesetExperiments } from './assignments';
 import { freePort } from '../local/ports';
 import { keys } from '../shared/db/keys';
 import { TABLE_IDS, tableEnvName, type TableId } from '../shared/db/tables';
-import { readRulesetConfiguration, RulesetPublisher } from '../shared/rulesets/publisher';
+import { dynamoConfiguration, RulesetPublisher } from '../shared/rulesets/publisher';
 import { RulesetRepository } from '../shared/rulesets/repository';
 import { buildFlagSpecs, buildUsers, switchyardRuleset } from './engine-workload';
 import { summarize } from './stats';
@@ -94,10 +94,10 @@ export async function startEvaluationStores(): Promise<EvaluationStores> {
         }),
       );
     }
-    const { pointer } = await new RulesetPublisher(
-      () => readRulesetConfiguration(doc, tableNames.config),
+    const published = await new RulesetPublisher(
+      dynamoConfiguration(doc, tableNames.config),
       new RulesetRepository(doc, tableNames.rulesets),
-    ).publishIfChanged();
+    ).publishAll();
 
     const env: Record<string, string> = {
       AWS_REGION: 'us-east-1',
@@ -124,7 +124,7 @@ export async function startEvaluationStores(): Promise<EvaluationStores> {
     });
     await ensureStream(kinesis, 'bench-events', 2);
     kinesis.destroy();
-    return { revision: pointer.revision, env, stop };
+    return { revision: published.revision, env, stop };
   } catch (error) {
     await stop();
     throw error;

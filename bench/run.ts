@@ -113,6 +113,8 @@ async function main(): Promise<void> {
   // Issue 17 (goal 2): the ruleset download's size, compressed size and path (inline or 302) by flag count.
   if (wanted('delivery'))
     result.rulesetDelivery = (await import('./ruleset-delivery')).benchRulesetDelivery();
+  // Issue 17 (goal 1): 50 000 flags + 5 000 segments: publish one change, apply it, event-loop blocks, heap.
+  if (wanted('scale')) result.scale = await (await import('./scale')).benchScale();
   // Issue 17 (goal 5): change → visible on the local platform, p50/p95.
   if (wanted('propagation')) result.propagation = await (await import('./propagation')).benchPropagation();
   console.log(JSON.stringify(result, null, 2));

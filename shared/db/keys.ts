@@ -22,6 +22,16 @@ const configPrefixes = new Map(CONFIG_KINDS.map((kind) => [`${kind.toUpperCase()
  */
 export const RESULT_BOUNDS_PREFIX = 'BOUNDS#';
 
+/** Partitions the ruleset's entries are spread over (a full load queries them in parallel). */
+export const ENTRY_SHARDS = 16;
+
+/** FNV-1a of the entry key, modulo ENTRY_SHARDS: stable across runtimes. */
+function entryShard(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return hash % ENTRY_SHARDS;
+}
+
 /** Every DynamoDB key Switchyard builds, in one place (shared/db/tables.ts says which table has which keys). */
 export const keys = {
   config: {
@@ -47,8 +57,21 @@ export const keys = {
   rulesets: {
     /** The pointer to the published revision. */
     current: { pk: 'CURRENT', sk: 'CURRENT' },
-    revision: (revision: number) => `REVISION#${String(revision).padStart(12, '0')}`,
-    chunk: (index: number) => `CHUNK#${String(index).padStart(4, '0')}`,
+    /**
+     * One entry of the published ruleset (a flag, segment, running experiment or used layer, in its wire form),
+     * spread over ENTRY_SHARDS partitions so that a full load reads them in parallel.
+     */
+    entry: (kind: string, key: string) => ({
+      pk: `ENTRIES#${String(entryShard(`${kind}#${key}`)).padStart(2, '0')}`,
+      sk: `${kind}#${key}`,
+    }),
+    entryShard: (shard: number) => `ENTRIES#${String(shard).padStart(2, '0')}`,
+    /** What one revision changed (entry keys), for instances catching up; expires. */
+    deltas: 'DELTAS',
+    delta: (revision: number) => String(revision).padStart(12, '0'),
+    /** The text of an entry too large to sit in its item, by content hash, in parts. */
+    blob: (hash: string) => `BLOB#${hash}`,
+    part: (index: number) => `PART#${String(index).padStart(4, '0')}`,
   },
   analytics: {
     /** Evaluation counts of one flag, flushed by the evaluation functions at most once a minute. */

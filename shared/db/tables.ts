@@ -53,10 +53,13 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
   },
   rulesets: {
     id: 'rulesets',
-    purpose: 'Compiled ruleset revisions, chunked below the 400 KB item limit, plus the CURRENT pointer.',
+    purpose:
+      'The published ruleset as entries (one item per flag, segment, running experiment, used layer), ' +
+      'per-revision deltas (TTL), blobs of large entries and the CURRENT pointer (shared/rulesets/repository.ts).',
     partitionKey: pk,
     sortKey: sk,
     globalIndexes: [],
+    ttlAttribute: 'expiresAt',
   },
   audit: {
     id: 'audit',

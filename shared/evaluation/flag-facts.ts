@@ -37,9 +37,9 @@ function segmentsOf(conditions: unknown, into: Set<string>): void {
 /** One flag's own inputs, without those of its prerequisites. */
 function ownInputs(
   flag: RulesetFlag,
-  segments: ReadonlyMap<string, unknown>,
+  segment: (key: string) => unknown,
   experiments: readonly RulesetExperiment[],
-  layers: ReadonlyMap<string, unknown>,
+  layer: (key: string) => unknown,
 ): unknown {
   const serving = experiments.filter((e) => e.flagKey === flag.key);
   const used = new Set<string>();
@@ -48,10 +48,10 @@ function ownInputs(
   for (const experiment of serving) segmentsOf(experiment.conditions, used);
   return {
     flag,
-    segments: [...used].sort().map((key) => segments.get(key) ?? null),
+    segments: [...used].sort().map((key) => segment(key) ?? null),
     experiments: serving.map((e) => ({
       experiment: e,
-      layer: e.layer === undefined ? null : (layers.get(e.layer) ?? null),
+      layer: e.layer === undefined ? null : (layer(e.layer) ?? null),
     })),
   };
 }
@@ -66,24 +66,42 @@ function isContextFree(flag: RulesetFlag, experiments: readonly RulesetExperimen
   );
 }
 
-/** The facts of every flag of a revision, by key (the first definition of a duplicated key, as the engine). */
-export function flagFacts(ruleset: Ruleset): ReadonlyMap<string, FlagFacts> {
-  const keyed = <T extends { key?: unknown }>(list: unknown): T[] =>
-    (Array.isArray(list) ? (list as unknown[]) : []).filter(
-      (item): item is T => isObject(item) && typeof item.key === 'string',
-    );
-  const flags = new Map<string, RulesetFlag>();
-  for (const flag of keyed<RulesetFlag>(ruleset.flags)) if (!flags.has(flag.key)) flags.set(flag.key, flag);
-  const segments = new Map(keyed<{ key: string }>(ruleset.segments).map((s) => [s.key, s]));
-  const layers = new Map(keyed<{ key: string }>(ruleset.layers).map((l) => [l.key, l]));
-  const experiments = keyed<RulesetExperiment>(ruleset.experiments);
+/**
+ * A revision as the facts need it: definitions by key, read on demand (the evaluation function's source parses
+ * only the entries asked for, shared/rulesets/source.ts).
+ */
+export interface RulesetView {
+  readonly hashVersion: unknown;
+  /** Flag keys in ruleset order. */
+  flagKeys(): Iterable<string>;
+  flag(key: string): RulesetFlag | undefined;
+  segment(key: string): unknown;
+  layer(key: string): unknown;
+  readonly experiments: readonly RulesetExperiment[];
+}
 
+/** The facts of one flag of a revision (undefined: no such flag), each derived on first use and kept. */
+export function factsOf(view: RulesetView): (key: string) => FlagFacts | undefined {
+  const flags = new Map<string, RulesetFlag | undefined>();
+  const flagOf = (key: string) => {
+    if (!flags.has(key)) flags.set(key, view.flag(key));
+    return flags.get(key);
+  };
   const inputs = new Map<string, string>();
   const inputsOf = (key: string): string => {
     let text = inputs.get(key);
     if (text === undefined) {
-      const flag = flags.get(key);
-      text = JSON.stringify(flag === undefined ? null : ownInputs(flag, segments, experiments, layers));
+      const flag = flagOf(key);
+      text = JSON.stringify(
+        flag === undefined
+          ? null
+          : ownInputs(
+              flag,
+              (k) => view.segment(k),
+              view.experiments,
+              (k) => view.layer(k),
+            ),
+      );
       inputs.set(key, text);
     }
     return text;
@@ -93,7 +111,7 @@ export function flagFacts(ruleset: Ruleset): ReadonlyMap<string, FlagFacts> {
     const seen = new Set([root]);
     const queue = [root];
     while (queue.length > 0) {
-      const prerequisites = flags.get(queue.pop()!)?.prerequisites;
+      const prerequisites = flagOf(queue.pop()!)?.prerequisites;
       for (const p of Array.isArray(prerequisites) ? prerequisites : []) {
         if (isObject(p) && typeof p.flagKey === 'string' && !seen.has(p.flagKey)) {
           seen.add(p.flagKey);
@@ -103,15 +121,49 @@ export function flagFacts(ruleset: Ruleset): ReadonlyMap<string, FlagFacts> {
     }
     return [...seen].sort();
   };
+  const facts = new Map<string, FlagFacts | undefined>();
+  return (key) => {
+    if (facts.has(key)) return facts.get(key);
+    const flag = flagOf(key);
+    let found: FlagFacts | undefined;
+    if (flag !== undefined) {
+      const hash = createHash('sha256').update(String(view.hashVersion));
+      for (const member of closure(key)) hash.update(JSON.stringify(member)).update(inputsOf(member));
+      found = {
+        digest: hash.digest('base64url').slice(0, 16),
+        contextFree: isContextFree(flag, view.experiments),
+      };
+    }
+    facts.set(key, found);
+    return found;
+  };
+}
 
+/** A parsed ruleset document as a view (the first definition of a duplicated key, as the engine). */
+export function rulesetView(ruleset: Ruleset): RulesetView {
+  const keyed = <T extends { key?: unknown }>(list: unknown): T[] =>
+    (Array.isArray(list) ? (list as unknown[]) : []).filter(
+      (item): item is T => isObject(item) && typeof item.key === 'string',
+    );
+  const flags = new Map<string, RulesetFlag>();
+  for (const flag of keyed<RulesetFlag>(ruleset.flags)) if (!flags.has(flag.key)) flags.set(flag.key, flag);
+  const segments = new Map(keyed<{ key: string }>(ruleset.segments).map((s) => [s.key, s]));
+  const layers = new Map(keyed<{ key: string }>(ruleset.layers).map((l) => [l.key, l]));
+  return {
+    hashVersion: ruleset.hashVersion,
+    flagKeys: () => flags.keys(),
+    flag: (key) => flags.get(key),
+    segment: (key) => segments.get(key),
+    layer: (key) => layers.get(key),
+    experiments: keyed<RulesetExperiment>(ruleset.experiments),
+  };
+}
+
+/** The facts of every flag of a revision, by key. */
+export function flagFacts(ruleset: Ruleset): ReadonlyMap<string, FlagFacts> {
+  const view = rulesetView(ruleset);
+  const of = factsOf(view);
   const facts = new Map<string, FlagFacts>();
-  for (const [key, flag] of flags) {
-    const hash = createHash('sha256').update(String(ruleset.hashVersion));
-    for (const member of closure(key)) hash.update(JSON.stringify(member)).update(inputsOf(member));
-    facts.set(key, {
-      digest: hash.digest('base64url').slice(0, 16),
-      contextFree: isContextFree(flag, experiments),
-    });
-  }
+  for (const key of view.flagKeys()) facts.set(key, of(key)!);
   return facts;
 }

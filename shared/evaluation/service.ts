@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { CompiledRuleset, EvaluationContext, EvaluationResult, Ruleset } from '../rules';
+import type { CompiledRuleset, EvaluationContext, EvaluationResult } from '../rules';
 import type { RulesetObjects } from '../rulesets/objects';
 import type { RulesetSource } from '../rulesets/source';
 import { exposuresOf, refuseLongUnits } from '../assignments/service';
 import { unitIdIssue } from '../assignments/units';
 import type { ExposureLog } from '../assignments/exposures';
 import type { SdkCaller } from '../auth/principal';
-import { flagFacts, type FlagFacts } from './flag-facts';
+import { factsOf, type FlagFacts } from './flag-facts';
 import {
   readOfrepRequest,
   toOfrep,
@@ -83,8 +83,9 @@ function matchesEtag(ifNoneMatch: string | undefined, tag: string): boolean {
 
 /** Flag evaluation for SDKs: the Switchyard API, the ruleset download and OFREP. */
 export class EvaluationService {
-  /** The flags' facts (change identity, …) of the last revision seen, derived once per revision. */
-  private facts: { readonly revision: number; readonly byKey: ReadonlyMap<string, FlagFacts> } | null = null;
+  /** The flags' facts (change identity, …) of the last revision seen, each derived on first use. */
+  private facts: { readonly revision: number; readonly of: (key: string) => FlagFacts | undefined } | null =
+    null;
 
   constructor(
     private readonly source: RulesetSource,
@@ -129,14 +130,20 @@ export class EvaluationService {
     return results;
   }
 
-  /** The current ruleset and the facts of its flags, both of one revision. */
-  private async snapshot(): Promise<{ ruleset: CompiledRuleset; facts: ReadonlyMap<string, FlagFacts> }> {
+  /**
+   * The current ruleset and the facts of its flags, both of one revision. The facts read only the definitions
+   * they need (a flag, its prerequisites, their segments and experiments), parsed on demand.
+   */
+  private async snapshot(): Promise<{
+    ruleset: CompiledRuleset;
+    facts: (key: string) => FlagFacts | undefined;
+  }> {
     const ruleset = await this.source.get();
-    if (this.facts?.revision === ruleset.revision) return { ruleset, facts: this.facts.byKey };
-    const { revision, body } = await this.source.body();
-    this.facts = { revision, byKey: flagFacts(JSON.parse(body) as Ruleset) };
+    if (this.facts?.revision === ruleset.revision) return { ruleset, facts: this.facts.of };
+    const { revision, view } = await this.source.view();
+    this.facts = { revision, of: factsOf(view) };
     // The source may have moved on between the two reads: then take the revision the facts describe.
-    return revision === ruleset.revision ? { ruleset, facts: this.facts.byKey } : this.snapshot();
+    return revision === ruleset.revision ? { ruleset, facts: this.facts.of } : this.snapshot();
   }
 
   async evaluate(caller: SdkCaller, context: Record<string, unknown>, flagKeys?: readonly string[]) {
@@ -176,7 +183,7 @@ export class EvaluationService {
     const refused = longUnit(ruleset, request.context, key);
     if (refused !== null) return refused;
     const [result] = await this.evaluateKeys(ruleset, caller, request.context, [key]);
-    return toOfrep(result!, facts.get(key));
+    return toOfrep(result!, facts(key));
   }
 
   /**
@@ -199,7 +206,7 @@ export class EvaluationService {
     const value: OfrepBulk = {
       // Only flags the caller may see are evaluated, so none is FLAG_NOT_FOUND (nor could OFREP list one).
       flags: results.flatMap((r) => {
-        const answer = toOfrep(r, facts.get(r.flagKey));
+        const answer = toOfrep(r, facts(r.flagKey));
         return answer.outcome === 'flagNotFound' ? [] : [answer.body];
       }),
     };

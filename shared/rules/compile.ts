@@ -79,10 +79,20 @@ export class RulesetError extends Error {
   override readonly name = 'RulesetError';
 }
 
-type FlagEvaluator = (context: Context, depth: number) => EvaluationResult;
+/** The flags of one revision by key: prerequisites are looked up in it when evaluated, not when compiled. */
+export interface FlagTable {
+  get(key: string): CompiledFlag | undefined;
+}
+type FlagEvaluator = (context: Context, depth: number, table: FlagTable) => EvaluationResult;
 type ServeEvaluator = (context: Context) => EvaluationResult;
 
-interface CompiledFlag extends FlagInfo {
+/**
+ * One flag of a revision. `evaluate` starts as a stub that compiles the flag on first use and replaces itself
+ * (the incremental engine, shared/rules/incremental.ts, compiles only the flags that are asked for);
+ * `compileRuleset` compiles every flag at once.
+ */
+export interface CompiledFlag {
+  readonly info: FlagInfo;
   evaluate: FlagEvaluator;
 }
 
@@ -109,7 +119,7 @@ function makeResult(
   return Object.freeze({ flagKey, value, variation, reason, ...extras });
 }
 
-function errorResult(
+export function errorResult(
   flagKey: string,
   errorCode: EvaluationErrorCode,
   errorMessage: string,
@@ -122,44 +132,55 @@ function errorResult(
   });
 }
 
+/** Segment conditions may not refer to segments (refused on write), so they compile without any. */
+const SEGMENT_ENV: ConditionEnvironment = {
+  segment: () => {
+    throw new RuleCompileError('segment conditions cannot use in_segment/not_in_segment');
+  },
+  getters: new Map(),
+};
+
+/** A segment's membership test, or why it cannot be used. */
+export function compileSegment(segment: RulesetSegment): SegmentMembership | RuleCompileError {
+  try {
+    const included = new Set(segment.included ?? []);
+    const excluded = new Set(segment.excluded ?? []);
+    const conditions: Predicate | null =
+      segment.conditions === undefined ? null : compileCondition(segment.conditions, SEGMENT_ENV);
+    return (context, unit) => {
+      if (unit !== undefined) {
+        if (excluded.has(unit)) return false;
+        if (included.has(unit)) return true;
+      }
+      return conditions !== null && conditions(context);
+    };
+  } catch (error) {
+    return new RuleCompileError(`segment ${segment.key}: ${(error as Error).message}`);
+  }
+}
+
+/** `env.segment` over compiled memberships: a segment that failed to compile fails the clause that uses it. */
+export function segmentLookup(
+  membership: (key: string) => SegmentMembership | RuleCompileError | undefined,
+): ConditionEnvironment['segment'] {
+  return (key) => {
+    const found = membership(key);
+    if (found instanceof RuleCompileError) throw found;
+    return found;
+  };
+}
+
 function compileSegments(segments: readonly RulesetSegment[]): ConditionEnvironment['segment'] {
   const compiled = new Map<string, SegmentMembership | RuleCompileError>();
-  // Segment conditions may not refer to segments (refused on write), so they compile without any.
-  const env: ConditionEnvironment = {
-    segment: () => {
-      throw new RuleCompileError('segment conditions cannot use in_segment/not_in_segment');
-    },
-    getters: new Map(),
-  };
-  for (const segment of segments) {
-    try {
-      const included = new Set(segment.included ?? []);
-      const excluded = new Set(segment.excluded ?? []);
-      const conditions: Predicate | null =
-        segment.conditions === undefined ? null : compileCondition(segment.conditions, env);
-      compiled.set(segment.key, (context, unit) => {
-        if (unit !== undefined) {
-          if (excluded.has(unit)) return false;
-          if (included.has(unit)) return true;
-        }
-        return conditions !== null && conditions(context);
-      });
-    } catch (error) {
-      compiled.set(segment.key, new RuleCompileError(`segment ${segment.key}: ${(error as Error).message}`));
-    }
-  }
-  return (key) => {
-    const membership = compiled.get(key);
-    if (membership instanceof RuleCompileError) throw membership;
-    return membership;
-  };
+  for (const segment of segments) compiled.set(segment.key, compileSegment(segment));
+  return segmentLookup((key) => compiled.get(key));
 }
 
 function hasKey<T extends { readonly key: string }>(value: T): boolean {
   return typeof value === 'object' && value !== null && typeof value.key === 'string';
 }
 
-function isPrerequisite(value: unknown): value is { flagKey: string } {
+export function isPrerequisite(value: unknown): value is { flagKey: string } {
   return (
     typeof value === 'object' &&
     value !== null &&
@@ -205,12 +226,11 @@ function prerequisiteDepths(flags: readonly PrerequisiteNode[]): Map<string, num
 interface FlagCompilation {
   readonly flag: RulesetFlag;
   readonly env: ConditionEnvironment;
-  readonly lookup: (key: string) => CompiledFlag | undefined;
   /** A running experiment serving this flag's variations, if any. */
   readonly experiment: CompiledExperiment | undefined;
 }
 
-function compileFlag({ flag, env, lookup, experiment }: FlagCompilation): FlagEvaluator {
+function compileFlag({ flag, env, experiment }: FlagCompilation): FlagEvaluator {
   const key = flag.key;
   const variations = new Map<string, FlagValue>();
   for (const variation of flag.variations) {
@@ -298,21 +318,57 @@ function compileFlag({ flag, env, lookup, experiment }: FlagCompilation): FlagEv
     experiment === undefined
       ? rulesAndFallthrough
       : withExperiment(key, experiment, valueOf, rulesAndFallthrough);
-  if (prerequisites.length === 0) return targeting;
+  if (prerequisites.length === 0) return (context) => targeting(context);
 
-  // Resolved on first use: prerequisite flags are compiled in the same pass, possibly after this one.
-  let targets: (CompiledFlag | undefined)[] | null = null;
-  return (context, depth) => {
+  // Looked up in the table of the revision being evaluated: a prerequisite that changes in a later revision
+  // needs no recompilation of the flags that depend on it.
+  return (context, depth, table) => {
     if (depth >= MAX_PREREQUISITE_DEPTH) return tooDeep;
-    targets ??= prerequisites.map((p) => lookup(p.flagKey));
     for (let i = 0; i < prerequisites.length; i++) {
-      const target = targets[i];
+      const target = table.get(prerequisites[i]!.flagKey);
       if (target === undefined) return prerequisiteFailed;
-      if (target.evaluate(context, depth + 1).variation !== prerequisites[i]!.variation)
+      if (target.evaluate(context, depth + 1, table).variation !== prerequisites[i]!.variation)
         return prerequisiteFailed;
     }
     return targeting(context);
   };
+}
+
+/**
+ * A flag of a revision whose compilation waits for its first evaluation. `status`, when set, is the answer
+ * regardless of the definition (a prerequisite cycle, a chain too deep); a definition that does not compile
+ * answers PARSE_ERROR.
+ */
+export function lazyFlag(
+  info: FlagInfo,
+  status: EvaluationResult | undefined,
+  compile: () => { flag: RulesetFlag; env: ConditionEnvironment; experiment: CompiledExperiment | undefined },
+): CompiledFlag {
+  if (status !== undefined) return { info, evaluate: () => status };
+  const holder: CompiledFlag = {
+    info,
+    evaluate: (context, depth, table) => {
+      let evaluator: FlagEvaluator;
+      try {
+        evaluator = compileFlag(compile());
+      } catch (error) {
+        const result = errorResult(info.key, 'PARSE_ERROR', `flag ${info.key}: ${(error as Error).message}`);
+        evaluator = () => result;
+      }
+      holder.evaluate = evaluator;
+      return evaluator(context, depth, table);
+    },
+  };
+  return holder;
+}
+
+/** Compile a lazy flag now (evaluating it with an empty context compiles it and has no other effect). */
+export function forceCompile(flag: CompiledFlag, table: FlagTable): void {
+  flag.evaluate(EMPTY_CONTEXT, MAX_PREREQUISITE_DEPTH, table);
+}
+
+export function flagInfo(flag: RulesetFlag): FlagInfo {
+  return Object.freeze({ key: flag.key, kind: flag.kind, clientSide: flag.clientSide === true });
 }
 
 /**
@@ -346,7 +402,7 @@ function withExperiment(
 }
 
 /** Running experiments by key, and by the flag each one serves (the first by key when several claim one). */
-function compileExperiments(
+export function compileExperiments(
   experiments: readonly RulesetExperiment[],
   layers: readonly RulesetLayer[],
   env: ConditionEnvironment,
@@ -366,6 +422,91 @@ function compileExperiments(
     }
   }
   return { byKey, byFlag };
+}
+
+/**
+ * The answer of every flag that cannot be evaluated because of its prerequisite graph: a cycle reachable from
+ * it, or a chain deeper than MAX_PREREQUISITE_DEPTH. `nodes` in ruleset order (the cycle named is the first
+ * one found in that order); only enabled flags' edges count, since a disabled flag never looks at them.
+ */
+export function prerequisiteStatuses(nodes: readonly PrerequisiteNode[]): Map<string, EvaluationResult> {
+  const statuses = new Map<string, EvaluationResult>();
+  const depths = prerequisiteDepths(nodes);
+  let cycle: string[] | null | undefined;
+  for (const [key, depth] of depths) {
+    if (depth === Infinity) {
+      cycle = cycle === undefined ? findPrerequisiteCycle(nodes) : cycle;
+      const path = cycle === null ? '' : `: ${cycle.join(' → ')}`;
+      statuses.set(key, errorResult(key, 'GENERAL', `prerequisite cycle${path}`));
+    } else if (depth > MAX_PREREQUISITE_DEPTH) {
+      statuses.set(
+        key,
+        errorResult(key, 'GENERAL', `prerequisites nested deeper than ${MAX_PREREQUISITE_DEPTH}`),
+      );
+    }
+  }
+  return statuses;
+}
+
+/** The edges of a flag as the prerequisite graph counts them (see prerequisiteStatuses). */
+export function prerequisiteEdges(flag: RulesetFlag): readonly { flagKey: string }[] {
+  return flag.enabled === true && Array.isArray(flag.prerequisites)
+    ? flag.prerequisites.filter(isPrerequisite)
+    : [];
+}
+
+/** A revision's compiled form over its flag table, its flags' infos (in order) and its running experiments. */
+export function compiledRuleset(
+  revision: number,
+  table: FlagTable,
+  infos: readonly FlagInfo[],
+  experiments: ReadonlyMap<string, CompiledExperiment>,
+): CompiledRuleset {
+  const evaluate = (flagKey: string, context: unknown, options?: EvaluateOptions): EvaluationResult => {
+    const flag = table.get(flagKey);
+    if (flag === undefined || (options?.clientSideOnly === true && !flag.info.clientSide)) {
+      return errorResult(typeof flagKey === 'string' ? flagKey : '', 'FLAG_NOT_FOUND', 'no such flag');
+    }
+    if (options?.kind !== undefined && options.kind !== flag.info.kind) {
+      return errorResult(flagKey, 'TYPE_MISMATCH', `flag is ${flag.info.kind}, not ${options.kind}`);
+    }
+    try {
+      return flag.evaluate(isContext(context) ? context : EMPTY_CONTEXT, 0, table);
+    } catch (error) {
+      // Only reachable with contexts built in process (throwing getters, proxies): JSON never gets here.
+      return errorResult(
+        flagKey,
+        'GENERAL',
+        `evaluation failed: ${error instanceof Error ? error.message : 'unknown'}`,
+      );
+    }
+  };
+
+  const runningKeys = Object.freeze([...experiments.keys()]);
+  const assignOne = (experimentKey: string, context: Context, unitId: string | undefined): Assignment => {
+    const experiment = experiments.get(experimentKey);
+    if (experiment === undefined) return notRunning(experimentKey);
+    return experiment.assign(context, unitId);
+  };
+
+  return Object.freeze({
+    revision,
+    hashVersion: HASH_VERSION,
+    flags: infos,
+    flag: (flagKey: string) => table.get(flagKey)?.info,
+    evaluate,
+    evaluateAll: (context: unknown, flagKeys?: readonly string[], options?: EvaluateOptions) => {
+      if (flagKeys !== undefined) return flagKeys.map((k) => evaluate(k, context, options));
+      const visible = options?.clientSideOnly === true ? infos.filter((i) => i.clientSide) : infos;
+      return visible.map((i) => evaluate(i.key, context, options));
+    },
+    experiments: runningKeys,
+    experiment: (experimentKey: string) => experiments.get(experimentKey),
+    assign: (context: unknown, experimentKeys?: readonly string[], unitId?: string) => {
+      const ctx = isContext(context) ? context : EMPTY_CONTEXT;
+      return (experimentKeys ?? runningKeys).map((k) => assignOne(k, ctx, unitId));
+    },
+  });
 }
 
 export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
@@ -389,102 +530,20 @@ export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
     (Array.isArray(envelope.layers) ? (ruleset.layers ?? []) : []).filter(hasKey),
     env,
   );
-  const compiled = new Map<string, CompiledFlag>();
-  const lookup = (key: string) => compiled.get(key);
-  // A disabled flag serves its off variation without looking at prerequisites: only enabled flags' edges count.
-  const edges: PrerequisiteNode[] = flags.map((f) => ({
-    key: f.key,
-    prerequisites:
-      f.enabled === true && Array.isArray(f.prerequisites) ? f.prerequisites.filter(isPrerequisite) : [],
-  }));
-  const depths = prerequisiteDepths(edges);
-  const cycle = findPrerequisiteCycle(edges);
-
-  for (const flag of flags) {
-    const key = flag.key;
-    const info: CompiledFlag = {
-      key,
-      kind: flag.kind,
-      clientSide: flag.clientSide === true,
-      evaluate: () => errorResult(key, 'GENERAL', 'not compiled'),
-    };
-    if (compiled.has(key)) continue; // a duplicate key: the first definition wins
-    compiled.set(key, info);
-    const depth = depths.get(key) ?? 0;
-    if (depth === Infinity) {
-      const result = errorResult(
-        key,
-        'GENERAL',
-        `prerequisite cycle${cycle === null ? '' : `: ${cycle.join(' → ')}`}`,
-      );
-      info.evaluate = () => result;
-      continue;
-    }
-    if (depth > MAX_PREREQUISITE_DEPTH) {
-      const result = errorResult(
-        key,
-        'GENERAL',
-        `prerequisites nested deeper than ${MAX_PREREQUISITE_DEPTH}`,
-      );
-      info.evaluate = () => result;
-      continue;
-    }
-    try {
-      info.evaluate = compileFlag({ flag, env, lookup, experiment: experiments.byFlag.get(key) });
-    } catch (error) {
-      const result = errorResult(key, 'PARSE_ERROR', `flag ${key}: ${(error as Error).message}`);
-      info.evaluate = () => result;
-    }
-  }
-
-  const infos: FlagInfo[] = [...compiled.values()].map(({ key, kind, clientSide }) =>
-    Object.freeze({ key, kind, clientSide }),
+  const statuses = prerequisiteStatuses(
+    flags.map((f) => ({ key: f.key, prerequisites: prerequisiteEdges(f) })),
   );
-  const infoByKey = new Map(infos.map((i) => [i.key, i]));
-
-  const evaluate = (flagKey: string, context: unknown, options?: EvaluateOptions): EvaluationResult => {
-    const flag = compiled.get(flagKey);
-    if (flag === undefined || (options?.clientSideOnly === true && !flag.clientSide)) {
-      return errorResult(typeof flagKey === 'string' ? flagKey : '', 'FLAG_NOT_FOUND', 'no such flag');
-    }
-    if (options?.kind !== undefined && options.kind !== flag.kind) {
-      return errorResult(flagKey, 'TYPE_MISMATCH', `flag is ${flag.kind}, not ${options.kind}`);
-    }
-    try {
-      return flag.evaluate(isContext(context) ? context : EMPTY_CONTEXT, 0);
-    } catch (error) {
-      // Only reachable with contexts built in process (throwing getters, proxies): JSON never gets here.
-      return errorResult(
-        flagKey,
-        'GENERAL',
-        `evaluation failed: ${error instanceof Error ? error.message : 'unknown'}`,
-      );
-    }
-  };
-
-  const runningKeys = Object.freeze([...experiments.byKey.keys()]);
-  const assignOne = (experimentKey: string, context: Context, unitId: string | undefined): Assignment => {
-    const experiment = experiments.byKey.get(experimentKey);
-    if (experiment === undefined) return notRunning(experimentKey);
-    return experiment.assign(context, unitId);
-  };
-
-  return Object.freeze({
-    revision: ruleset.revision,
-    hashVersion: HASH_VERSION,
-    flags: Object.freeze(infos),
-    flag: (flagKey: string) => infoByKey.get(flagKey),
-    evaluate,
-    evaluateAll: (context: unknown, flagKeys?: readonly string[], options?: EvaluateOptions) => {
-      if (flagKeys !== undefined) return flagKeys.map((k) => evaluate(k, context, options));
-      const visible = options?.clientSideOnly === true ? infos.filter((i) => i.clientSide) : infos;
-      return visible.map((i) => evaluate(i.key, context, options));
-    },
-    experiments: runningKeys,
-    experiment: (experimentKey: string) => experiments.byKey.get(experimentKey),
-    assign: (context: unknown, experimentKeys?: readonly string[], unitId?: string) => {
-      const ctx = isContext(context) ? context : EMPTY_CONTEXT;
-      return (experimentKeys ?? runningKeys).map((k) => assignOne(k, ctx, unitId));
-    },
-  });
+  const table = new Map<string, CompiledFlag>();
+  for (const flag of flags) {
+    if (table.has(flag.key)) continue; // a duplicate key: the first definition wins
+    const experiment = experiments.byFlag.get(flag.key);
+    table.set(
+      flag.key,
+      lazyFlag(flagInfo(flag), statuses.get(flag.key), () => ({ flag, env, experiment })),
+    );
+  }
+  // Compiled at once: SDKs and tests compile a whole revision they are about to use.
+  for (const compiled of table.values()) forceCompile(compiled, table);
+  const infos = Object.freeze([...table.values()].map((f) => f.info));
+  return compiledRuleset(ruleset.revision, table, infos, experiments.byKey);
 }

@@ -3,24 +3,23 @@ import { logger } from '../observability';
 
 /**
  * The shared cache in front of DynamoDB for published rulesets (ElastiCache Serverless Valkey in AWS,
- * redis-server or nothing locally): `ruleset:current` → revision, `ruleset:<n>` → body. Every call fails fast
- * and returns null on trouble: a cache outage must degrade to DynamoDB, never to an error.
+ * redis-server or nothing locally): `ruleset:current` → revision, what every instance checks every 500 ms
+ * instead of reading DynamoDB's pointer. Bodies no longer go through it: instances read the entries a revision
+ * changed from DynamoDB (shared/rulesets/source.ts). Every call fails fast and returns null on trouble: a cache
+ * outage must degrade to DynamoDB, never to an error.
  */
 export interface RulesetCache {
   currentRevision(): Promise<number | null>;
-  body(revision: number): Promise<string | null>;
-  store(revision: number, body: string): Promise<void>;
+  /** Move `ruleset:current` to `revision`, never back. */
+  advance(revision: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export const noCache: RulesetCache = {
   currentRevision: async () => null,
-  body: async () => null,
-  store: async () => undefined,
+  advance: async () => undefined,
   close: async () => undefined,
 };
-
-const BODY_TTL_SECONDS = 24 * 3600;
 
 /**
  * ioredis is loaded with the first call, not at cold start: a function that never reaches the cache (or reaches it
@@ -72,14 +71,8 @@ export class RedisRulesetCache implements RulesetCache {
     return Number.isInteger(revision) && revision > 0 ? revision : null;
   }
 
-  async body(revision: number): Promise<string | null> {
-    return this.attempt('get body', (redis) => redis.get(`ruleset:${revision}`));
-  }
-
-  /** Body first, then the pointer, so a reader never finds a revision whose body is missing. */
-  async store(revision: number, body: string): Promise<void> {
-    await this.attempt('store', async (redis) => {
-      await redis.set(`ruleset:${revision}`, body, 'EX', BODY_TTL_SECONDS);
+  async advance(revision: number): Promise<void> {
+    await this.attempt('advance', async (redis) => {
       // Only move the pointer forward: a late publisher must not move it back.
       await redis.eval(
         "local c = tonumber(redis.call('GET', KEYS[1]) or '0') if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end return 1",

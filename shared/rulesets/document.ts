@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { Experiment } from '../experiments/requests';
 import type { Flag } from '../flags/requests';
 import type { Layer } from '../layers/requests';
 import type { Ruleset, RulesetExperiment, RulesetFlag, RulesetLayer, RulesetSegment } from '../rules';
 import type { Segment } from '../segments/requests';
+import { entryId, type EntryId } from './repository';
 
 /** The configuration a ruleset is built from, as read from the config table. */
 export interface RulesetConfiguration {
@@ -17,7 +17,7 @@ export interface RulesetConfiguration {
 export type RulesetContent = Omit<Ruleset, 'revision'>;
 
 /** Only what evaluation reads: owner, timestamps and versions never reach SDKs (or force a republish). */
-function toRulesetFlag(flag: Flag): RulesetFlag {
+export function toRulesetFlag(flag: Flag): RulesetFlag {
   return {
     key: flag.key,
     kind: flag.kind,
@@ -32,7 +32,7 @@ function toRulesetFlag(flag: Flag): RulesetFlag {
   };
 }
 
-function toRulesetSegment(segment: Segment): RulesetSegment {
+export function toRulesetSegment(segment: Segment): RulesetSegment {
   return {
     key: segment.key,
     ...(segment.conditions === undefined ? {} : { conditions: segment.conditions }),
@@ -42,7 +42,7 @@ function toRulesetSegment(segment: Segment): RulesetSegment {
 }
 
 /** What assignment reads of a running experiment: names, metrics, schedule and owner stay behind. */
-function toRulesetExperiment(experiment: Experiment): RulesetExperiment {
+export function toRulesetExperiment(experiment: Experiment): RulesetExperiment {
   const { conditions, layer, layerRange, salt, flagKey } = experiment;
   return {
     key: experiment.key,
@@ -62,7 +62,7 @@ function toRulesetExperiment(experiment: Experiment): RulesetExperiment {
   };
 }
 
-function toRulesetLayer(layer: Layer): RulesetLayer {
+export function toRulesetLayer(layer: Layer): RulesetLayer {
   return { key: layer.key, ...(layer.salt === undefined ? {} : { salt: layer.salt }) };
 }
 
@@ -87,6 +87,40 @@ export function buildRulesetContent(configuration: RulesetConfiguration): Rulese
   };
 }
 
-export function contentHash(content: RulesetContent): string {
-  return createHash('sha256').update(JSON.stringify(content)).digest('hex');
+/**
+ * The entries of a configuration's ruleset (shared/rulesets/repository.ts), by id: each one's wire form as JSON
+ * text, the text the ruleset document joins. Same rules as buildRulesetContent: ACTIVE experiments only, and the
+ * layers they use.
+ */
+export function rulesetEntries(configuration: RulesetConfiguration): Map<EntryId, string> {
+  const content = buildRulesetContent(configuration);
+  const entries = new Map<EntryId, string>();
+  for (const flag of content.flags) entries.set(entryId('flag', flag.key), JSON.stringify(flag));
+  for (const segment of content.segments)
+    entries.set(entryId('segment', segment.key), JSON.stringify(segment));
+  for (const experiment of content.experiments ?? []) {
+    entries.set(entryId('experiment', experiment.key), JSON.stringify(experiment));
+  }
+  for (const layer of content.layers ?? []) entries.set(entryId('layer', layer.key), JSON.stringify(layer));
+  return entries;
+}
+
+/**
+ * The ruleset document of a revision from its entries' texts, each list in key order: byte for byte
+ * `JSON.stringify({revision, ...buildRulesetContent(configuration)})`.
+ */
+export function joinRulesetDocument(
+  revision: number,
+  texts: {
+    readonly flags: readonly string[];
+    readonly segments: readonly string[];
+    readonly experiments: readonly string[];
+    readonly layers: readonly string[];
+  },
+): string {
+  return (
+    `{"revision":${revision},"hashVersion":1,"flags":[${texts.flags.join(',')}],` +
+    `"segments":[${texts.segments.join(',')}],"experiments":[${texts.experiments.join(',')}],` +
+    `"layers":[${texts.layers.join(',')}]}`
+  );
 }

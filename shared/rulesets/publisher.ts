@@ -1,15 +1,39 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { scanConfiguration } from '../config/repository';
+import { ConfigReader, scanConfiguration } from '../config/repository';
+import type { Versioned } from '../config/versioning';
 import type { Experiment } from '../experiments/requests';
 import type { Flag } from '../flags/requests';
 import type { Layer } from '../layers/requests';
-import type { Ruleset } from '../rules';
+import type { RulesetExperiment } from '../rules';
 import type { Segment } from '../segments/requests';
-import { buildRulesetContent, contentHash, type RulesetConfiguration } from './document';
-import type { RulesetPointer, RulesetRepository } from './repository';
+import {
+  rulesetEntries,
+  toRulesetExperiment,
+  toRulesetFlag,
+  toRulesetLayer,
+  toRulesetSegment,
+  type RulesetConfiguration,
+} from './document';
+import {
+  entryId,
+  ENTRY_KINDS,
+  parseEntryId,
+  revisionBatches,
+  type EntryId,
+  type EntryKind,
+  type EntryWrite,
+  type RulesetPointer,
+  type RulesetRepository,
+} from './repository';
 
-/** The configuration as it is now: a strongly consistent read of the config table's base table, not of an index. */
+/** Where the publisher reads the configuration: all of it, or one resource (strongly consistent either way). */
+export interface ConfigurationReader {
+  all(): Promise<RulesetConfiguration>;
+  get(kind: EntryKind, key: string): Promise<Flag | Segment | Experiment | Layer | null>;
+}
+
+/** The configuration as it is now: strongly consistent reads of the config table's base table, not of an index. */
 export async function readRulesetConfiguration(
   doc: DynamoDBDocumentClient,
   configTable: string,
@@ -23,35 +47,201 @@ export async function readRulesetConfiguration(
   };
 }
 
-/** Compiles the configuration into the next ruleset revision, when its content changed. */
+export function dynamoConfiguration(doc: DynamoDBDocumentClient, configTable: string): ConfigurationReader {
+  const readers = new Map(
+    ENTRY_KINDS.map((kind) => [kind, new ConfigReader<Versioned>(doc, configTable, kind)] as const),
+  );
+  return {
+    all: () => readRulesetConfiguration(doc, configTable),
+    get: async (kind, key) =>
+      (await readers.get(kind)!.get(key)) as Flag | Segment | Experiment | Layer | null,
+  };
+}
+
+/** A resource the ruleset is built from, as a change names it (a stream record's key). */
+export interface ResourceRef {
+  readonly kind: EntryKind;
+  readonly key: string;
+}
+
+export interface PublishOutcome {
+  /** Whether anything was written. */
+  readonly published: boolean;
+  /** The current revision afterwards. */
+  readonly revision: number;
+  /** Revisions written (a change larger than one transaction takes several). */
+  readonly revisions: number;
+  /** Entries written (upserts and deletes). */
+  readonly writes: number;
+}
+
+const ATTEMPTS = 6;
+
+/** Upserts first, dependencies before dependents; then deletes, dependents first (see `publish`). */
+const UPSERT_ORDER: Record<EntryKind, number> = { segment: 0, layer: 1, experiment: 2, flag: 3 };
+
+/**
+ * Publishes configuration changes as ruleset revisions (shared/rulesets/repository.ts): only the entries whose
+ * wire form changed are written, a change that does not affect evaluation (an owner, a name, a version) writes
+ * nothing, and concurrent publishers agree (each revision is conditioned on the previous one; the loser reads
+ * again and finds less or nothing to do).
+ */
 export class RulesetPublisher {
   constructor(
-    private readonly configuration: () => Promise<RulesetConfiguration>,
+    private readonly config: ConfigurationReader,
     private readonly rulesets: RulesetRepository,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
   /**
-   * Publish the configuration as the next revision unless the current one already has the same content.
-   * Safe to run twice and concurrently: the loser of a race re-reads and finds nothing to do.
+   * Publish what changed about these resources (from the config stream). Without a pointer in the entries
+   * layout (first publish, or one written before entries existed), publishes everything instead.
    */
-  async publishIfChanged(
-    now: Date = new Date(),
-  ): Promise<{ published: boolean; ruleset: Ruleset; pointer: RulesetPointer }> {
-    for (let attempt = 0; ; attempt++) {
-      const content = buildRulesetContent(await this.configuration());
-      const hash = contentHash(content);
-      const current = await this.rulesets.current();
-      if (current !== null && current.hash === hash) {
-        return { published: false, ruleset: { revision: current.revision, ...content }, pointer: current };
+  async publishChanges(changed: readonly ResourceRef[], now: Date = new Date()): Promise<PublishOutcome> {
+    return this.retrying(async () => {
+      const pointer = await this.rulesets.current();
+      if (pointer?.layout !== 'entries') return null;
+      const desired = await this.desiredFor(changed);
+      const stored = await this.rulesets.entries([...desired.keys()]);
+      const current = new Map(stored.map((e) => [entryId(e.kind, e.key), e.text]));
+      const writes: EntryWrite[] = [];
+      for (const [id, text] of desired) {
+        if ((current.get(id) ?? null) !== text) writes.push({ ...parseEntryId(id)!, text });
       }
-      const revision = (current?.revision ?? 0) + 1;
+      return this.write(pointer, writes, now);
+    });
+  }
+
+  /**
+   * Publish the whole configuration: every entry compared with the stored ones (first publish, the repair
+   * sweep, recovery). Writes only the differences.
+   */
+  async publishAll(now: Date = new Date()): Promise<PublishOutcome> {
+    return this.retrying(() => this.publishEverything(now));
+  }
+
+  private async publishEverything(now: Date): Promise<PublishOutcome> {
+    const pointer = await this.rulesets.current();
+    const stored = new Map<EntryId, string>();
+    if (pointer?.layout === 'entries') {
+      await this.rulesets.scanEntries((page) => {
+        for (const e of page) if (e.text !== null) stored.set(entryId(e.kind, e.key), e.text);
+      });
+    }
+    const desired = rulesetEntries(await this.config.all());
+    const writes: EntryWrite[] = [];
+    for (const [id, text] of desired)
+      if (stored.get(id) !== text) writes.push({ ...parseEntryId(id)!, text });
+    for (const id of stored.keys()) if (!desired.has(id)) writes.push({ ...parseEntryId(id)!, text: null });
+    // A pointer of the old layout moves to the entries layout even when no entry differs.
+    if (writes.length === 0 && pointer !== null && pointer.layout !== 'entries') {
+      const moved = await this.rulesets.writeRevision(pointer, [], now);
+      return { published: true, revision: moved.revision, revisions: 1, writes: 0 };
+    }
+    return this.write(pointer, writes, now);
+  }
+
+  private async retrying(run: () => Promise<PublishOutcome | null>): Promise<PublishOutcome> {
+    for (let attempt = 1; ; attempt++) {
       try {
-        const pointer = await this.rulesets.write(revision, hash, content, current, now);
-        return { published: true, ruleset: { revision, ...content }, pointer };
+        return (await run()) ?? (await this.publishEverything(new Date()));
       } catch (error) {
-        const lostRace = error instanceof TransactionCanceledException;
-        if (!lostRace || attempt >= 4) throw error;
+        // Another publisher moved the pointer (or wrote the same items) first: read again, diff again.
+        if (!(error instanceof TransactionCanceledException) || attempt >= ATTEMPTS) throw error;
+        await this.sleep(Math.random() * 20 * attempt);
       }
     }
   }
+
+  /**
+   * Write the changes as one revision, or several when they exceed one transaction. Then upserts go first,
+   * segments and layers before the experiments and flags that use them, and deletes after, flags first: each
+   * intermediate revision refers only to entries that exist.
+   */
+  private async write(
+    pointer: RulesetPointer | null,
+    writes: EntryWrite[],
+    now: Date,
+  ): Promise<PublishOutcome> {
+    if (writes.length === 0) {
+      return { published: false, revision: pointer?.revision ?? 0, revisions: 0, writes: 0 };
+    }
+    const rank = (w: EntryWrite) => (w.text === null ? 10 - UPSERT_ORDER[w.kind] : UPSERT_ORDER[w.kind]);
+    const ordered = writes
+      .map((w, i) => ({ w, i }))
+      .sort((a, b) => rank(a.w) - rank(b.w) || a.i - b.i)
+      .map(({ w }) => w);
+    let previous = pointer;
+    let revisions = 0;
+    for (const batch of revisionBatches(ordered)) {
+      previous = await this.rulesets.writeRevision(previous, batch, now);
+      revisions++;
+    }
+    return { published: true, revision: previous!.revision, revisions, writes: writes.length };
+  }
+
+  /** The wanted text (null: absent) of every entry the changed resources decide. */
+  private async desiredFor(changed: readonly ResourceRef[]): Promise<Map<EntryId, string | null>> {
+    const unique = new Map(changed.map((r) => [entryId(r.kind, r.key), r]));
+    const refs = [...unique.values()];
+    const desired = new Map<EntryId, string | null>();
+    const read = async <T>(kind: EntryKind, key: string) => (await this.config.get(kind, key)) as T | null;
+    await inParallel(
+      refs.filter((r) => r.kind === 'flag' || r.kind === 'segment'),
+      async ({ kind, key }) => {
+        if (kind === 'flag') {
+          const flag = await read<Flag>(kind, key);
+          desired.set(entryId(kind, key), flag === null ? null : JSON.stringify(toRulesetFlag(flag)));
+        } else {
+          const segment = await read<Segment>(kind, key);
+          desired.set(
+            entryId(kind, key),
+            segment === null ? null : JSON.stringify(toRulesetSegment(segment)),
+          );
+        }
+      },
+    );
+    const experimentKeys = refs.filter((r) => r.kind === 'experiment').map((r) => r.key);
+    const layerKeys = new Set(refs.filter((r) => r.kind === 'layer').map((r) => r.key));
+    if (experimentKeys.length === 0 && layerKeys.size === 0) return desired;
+
+    // Which layers travel depends on every running experiment: the stored ones, overlaid with the changed ones.
+    const running = new Map<string, RulesetExperiment>();
+    await this.rulesets.scanEntries((page) => {
+      for (const e of page) if (e.text !== null) running.set(e.key, JSON.parse(e.text) as RulesetExperiment);
+    }, 'experiment');
+    await inParallel(experimentKeys, async (key) => {
+      const before = running.get(key)?.layer;
+      if (before !== undefined) layerKeys.add(before);
+      const experiment = await read<Experiment>('experiment', key);
+      if (experiment?.status === 'ACTIVE') {
+        const wire = toRulesetExperiment(experiment);
+        running.set(key, wire);
+        desired.set(entryId('experiment', key), JSON.stringify(wire));
+        if (wire.layer !== undefined) layerKeys.add(wire.layer);
+      } else {
+        running.delete(key);
+        desired.set(entryId('experiment', key), null);
+      }
+    });
+    const used = new Set([...running.values()].flatMap((e) => (e.layer === undefined ? [] : [e.layer])));
+    await inParallel([...layerKeys], async (key) => {
+      const layer = used.has(key) ? await read<Layer>('layer', key) : null;
+      desired.set(entryId('layer', key), layer === null ? null : JSON.stringify(toRulesetLayer(layer)));
+    });
+    return desired;
+  }
+}
+
+/** Run `task` over `items`, at most `width` at a time. */
+async function inParallel<T>(
+  items: readonly T[],
+  task: (item: T) => Promise<void>,
+  width = 16,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(width, items.length) }, async () => {
+    while (next < items.length) await task(items[next++]!);
+  });
+  await Promise.all(workers);
 }

@@ -1,27 +1,94 @@
+import { createHash } from 'node:crypto';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   BatchWriteCommand,
   GetCommand,
   paginateQuery,
+  QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { keys } from '../db/keys';
-import type { RulesetContent } from './document';
+import { ENTRY_SHARDS, keys } from '../db/keys';
+
+/**
+ * The published ruleset in the rulesets table (issue 17, goal 1), as entries rather than one document:
+ *
+ * - `ENTRIES#<shard>` / `<kind>#<key>`: one item per flag, segment, running experiment and used layer, holding
+ *   its wire form as JSON text (`text`) and `rev`, the revision that last wrote it. A deleted entry stays a
+ *   while as a tombstone (`deleted`, expiring), so an instance catching up sees when it went.
+ * - `DELTAS` / `<revision>`: the entry keys one revision changed, expiring after DELTA_TTL_SECONDS.
+ * - `CURRENT`: the pointer, `{revision, publishedAt, layout: 'entries'}`.
+ *
+ * A revision's entries, its delta and the pointer move in one TransactWriteItems conditioned on the pointer's
+ * previous revision: concurrent publishers agree on one history, and a reader never sees a pointer ahead of its
+ * entries. Text above INLINE_TEXT_BYTES goes to a content-addressed blob (`BLOB#<sha256>`, parts under the 400 KB
+ * item limit) written before the transaction, so a revision stays small whatever the entry.
+ */
+export const ENTRY_KINDS = ['segment', 'layer', 'experiment', 'flag'] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+/** `<kind>#<key>`: how deltas and instances name an entry. */
+export type EntryId = `${EntryKind}#${string}`;
+export const entryId = (kind: EntryKind, key: string): EntryId => `${kind}#${key}`;
+export function parseEntryId(id: string): { kind: EntryKind; key: string } | null {
+  const cut = id.indexOf('#');
+  const kind = id.slice(0, cut) as EntryKind;
+  return cut > 0 && ENTRY_KINDS.includes(kind) ? { kind, key: id.slice(cut + 1) } : null;
+}
 
 export interface RulesetPointer {
   readonly revision: number;
-  readonly hash: string;
-  readonly chunks: number;
   readonly publishedAt: string;
+  /** Absent on pointers written before entries (whole documents in chunks): those need a full publish. */
+  readonly layout?: 'entries';
 }
 
-/** Items hold at most 400 KB: bodies are cut into chunks well under that. */
-export const CHUNK_BYTES = 300 * 1024;
+/** An entry as stored: `text` null is a tombstone. */
+export interface StoredEntry {
+  readonly kind: EntryKind;
+  readonly key: string;
+  readonly rev: number;
+  readonly text: string | null;
+}
 
-/**
- * Published rulesets in DynamoDB: revision N as chunks under `REVISION#N`, and the CURRENT pointer, moved
- * only forward and only by one publisher at a time (conditional write on the previous revision).
- */
+export interface Delta {
+  readonly revision: number;
+  readonly changes: readonly EntryId[];
+}
+
+/** One change of a revision: the entry's new text, or null to delete it. */
+export interface EntryWrite {
+  readonly kind: EntryKind;
+  readonly key: string;
+  readonly text: string | null;
+}
+
+/** Items in one transaction: DynamoDB takes at most 100 (entries + the delta + the pointer). */
+export const MAX_WRITES_PER_REVISION = 98;
+/** Bytes of entry text in one transaction: DynamoDB takes at most 4 MB per transaction. */
+export const MAX_BYTES_PER_REVISION = 3 * 1024 * 1024;
+/** Text above this goes to a blob: keeps a revision's transaction far below 4 MB and every item below 400 KB. */
+export const INLINE_TEXT_BYTES = 32 * 1024;
+/** Blob parts: an item holds at most 400 KB. */
+export const CHUNK_BYTES = 300 * 1024;
+/** Entries per Query page of a full load. */
+const SCAN_PAGE_ITEMS = 250;
+/** Entry partitions read at once by a full load. */
+const SCAN_PARALLELISM = 4;
+/** Deltas and tombstones live this long: an instance further behind than that loads everything again. */
+export const DELTA_TTL_SECONDS = 24 * 3600;
+
+interface EntryItem {
+  pk: string;
+  sk: string;
+  rev: number;
+  text?: string;
+  blob?: { hash: string; parts: number };
+  deleted?: boolean;
+  expiresAt?: number;
+}
+
 export class RulesetRepository {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -35,56 +102,136 @@ export class RulesetRepository {
     return (out.Item as RulesetPointer | undefined) ?? null;
   }
 
-  /** The body of one revision, reassembled from its chunks. */
-  async body(revision: number): Promise<string> {
-    const parts: { sk: string; data: string }[] = [];
-    const pages = paginateQuery(
-      { client: this.doc },
-      {
-        TableName: this.rulesetsTable,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.rulesets.revision(revision) },
-        ConsistentRead: true,
-      },
-    );
-    for await (const page of pages) parts.push(...((page.Items ?? []) as { sk: string; data: string }[]));
-    if (parts.length === 0) throw new Error(`Ruleset revision ${revision} has no chunks`);
-    return parts
-      .sort((a, b) => (a.sk < b.sk ? -1 : 1))
-      .map((p) => p.data)
-      .join('');
+  /** The stored entries (tombstones included) of the given ids; ids with no item are left out. */
+  async entries(ids: readonly EntryId[]): Promise<StoredEntry[]> {
+    const found: StoredEntry[] = [];
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((id) => {
+        const { kind, key } = parseEntryId(id)!;
+        return keys.rulesets.entry(kind, key);
+      });
+      for (let tries = 0; pending !== undefined && pending.length > 0; tries++) {
+        if (tries > 8) throw new Error('DynamoDB kept ruleset entries unprocessed');
+        const out: BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.rulesetsTable]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+        const items = (out.Responses?.[this.rulesetsTable] ?? []) as EntryItem[];
+        found.push(...(await Promise.all(items.map((item) => this.toEntry(item)))));
+        pending = out.UnprocessedKeys?.[this.rulesetsTable]?.Keys;
+      }
+    }
+    return found;
   }
 
   /**
-   * Store `content` as revision `revision` and move the CURRENT pointer to it, on condition that it still
-   * points at `previous`: concurrent publishers agree on one revision (the loser's transaction is cancelled).
+   * Every stored entry (tombstones included), page by page, SCAN_PARALLELISM partitions at a time.
+   * `kind` restricts the read to one kind. `onPage` runs for one page at a time.
    */
-  async write(
-    revision: number,
-    hash: string,
-    content: RulesetContent,
+  async scanEntries(
+    onPage: (entries: StoredEntry[]) => Promise<void> | void,
+    kind?: EntryKind,
+  ): Promise<void> {
+    let queue = Promise.resolve();
+    let nextShard = 0;
+    const readShard = async (shard: number) => {
+      const pages = paginateQuery(
+        { client: this.doc },
+        {
+          TableName: this.rulesetsTable,
+          KeyConditionExpression: kind === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :kind)',
+          ExpressionAttributeValues: {
+            ':pk': keys.rulesets.entryShard(shard),
+            ...(kind === undefined ? {} : { ':kind': `${kind}#` }),
+          },
+          ConsistentRead: true,
+          // Pages of a few hundred entries: the SDK reads, checksums and unmarshals each page in one go, and a
+          // full 1 MB page held the event loop for tens of ms.
+          Limit: SCAN_PAGE_ITEMS,
+        },
+      );
+      for await (const page of pages) {
+        const entries = await Promise.all(
+          ((page.Items ?? []) as EntryItem[]).map((item) => this.toEntry(item)),
+        );
+        const handled = queue.then(() => onPage(entries));
+        queue = handled;
+        await handled;
+      }
+    };
+    // A few partitions at a time: parallel enough to hide latency, without every page arriving at once.
+    const readers = Array.from({ length: SCAN_PARALLELISM }, async () => {
+      while (nextShard < ENTRY_SHARDS) await readShard(nextShard++);
+    });
+    await Promise.all(readers);
+  }
+
+  /** The deltas of revisions `from`..`to` (inclusive), in order; a missing one (expired) is left out. */
+  async deltas(from: number, to: number): Promise<Delta[]> {
+    const found: Delta[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.rulesetsTable,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': keys.rulesets.deltas,
+            ':from': keys.rulesets.delta(from),
+            ':to': keys.rulesets.delta(to),
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        found.push({ revision: Number(item.revision), changes: item.changes as EntryId[] });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+    return found;
+  }
+
+  /**
+   * Write `writes` as revision `previous + 1` with its delta, and move the pointer to it, on condition that the
+   * pointer still says `previous` (null: no pointer yet). At most MAX_WRITES_PER_REVISION writes and
+   * MAX_BYTES_PER_REVISION bytes of text (see revisionBatches). Throws TransactionCanceledException when
+   * another publisher moved the pointer first.
+   */
+  async writeRevision(
     previous: RulesetPointer | null,
+    writes: readonly EntryWrite[],
     now: Date,
   ): Promise<RulesetPointer> {
-    const body = JSON.stringify({ revision, ...content });
-    const chunks = chunkString(body, CHUNK_BYTES / 4);
-    const items = chunks.map((data, i) => ({
-      PutRequest: { Item: { pk: keys.rulesets.revision(revision), sk: keys.rulesets.chunk(i), data } },
-    }));
-    for (let i = 0; i < items.length; i += 25) {
-      let pending: typeof items | undefined = items.slice(i, i + 25);
-      for (let tries = 0; pending !== undefined && pending.length > 0; tries++) {
-        if (tries > 5) throw new Error('DynamoDB kept chunks of the ruleset unprocessed');
-        const out = await this.doc.send(
-          new BatchWriteCommand({ RequestItems: { [this.rulesetsTable]: pending } }),
-        );
-        pending = out.UnprocessedItems?.[this.rulesetsTable] as typeof items | undefined;
-      }
+    const revision = (previous?.revision ?? 0) + 1;
+    const expiresAt = Math.floor(now.getTime() / 1000) + DELTA_TTL_SECONDS;
+    const items: EntryItem[] = [];
+    for (const write of writes) {
+      const key = keys.rulesets.entry(write.kind, write.key);
+      if (write.text === null) items.push({ ...key, rev: revision, deleted: true, expiresAt });
+      else if (Buffer.byteLength(write.text, 'utf8') <= INLINE_TEXT_BYTES) {
+        items.push({ ...key, rev: revision, text: write.text });
+      } else items.push({ ...key, rev: revision, blob: await this.storeBlob(write.text) });
     }
-    const pointer: RulesetPointer = { revision, hash, chunks: chunks.length, publishedAt: now.toISOString() };
+    const pointer: RulesetPointer = { revision, publishedAt: now.toISOString(), layout: 'entries' };
     await this.doc.send(
       new TransactWriteCommand({
         TransactItems: [
+          ...items.map((Item) => ({ Put: { TableName: this.rulesetsTable, Item } })),
+          {
+            Put: {
+              TableName: this.rulesetsTable,
+              Item: {
+                pk: keys.rulesets.deltas,
+                sk: keys.rulesets.delta(revision),
+                revision,
+                changes: writes.map((w) => entryId(w.kind, w.key)),
+                expiresAt,
+              },
+            },
+          },
           {
             Put: {
               TableName: this.rulesetsTable,
@@ -98,6 +245,72 @@ export class RulesetRepository {
     );
     return pointer;
   }
+
+  /** Content-addressed: writing the same text twice (two publishers, a retry) writes the same items. */
+  private async storeBlob(text: string): Promise<{ hash: string; parts: number }> {
+    const hash = createHash('sha256').update(text).digest('hex');
+    const chunks = chunkString(text, CHUNK_BYTES / 4);
+    const requests = chunks.map((data, i) => ({
+      PutRequest: { Item: { pk: keys.rulesets.blob(hash), sk: keys.rulesets.part(i), data } },
+    }));
+    for (let i = 0; i < requests.length; i += 25) {
+      let pending: typeof requests | undefined = requests.slice(i, i + 25);
+      for (let tries = 0; pending !== undefined && pending.length > 0; tries++) {
+        if (tries > 8) throw new Error('DynamoDB kept parts of a ruleset entry unprocessed');
+        const out = await this.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.rulesetsTable]: pending } }),
+        );
+        pending = out.UnprocessedItems?.[this.rulesetsTable] as typeof requests | undefined;
+      }
+    }
+    return { hash, parts: chunks.length };
+  }
+
+  private async toEntry(item: EntryItem): Promise<StoredEntry> {
+    const { kind, key } = parseEntryId(item.sk)!;
+    if (item.deleted === true) return { kind, key, rev: item.rev, text: null };
+    if (item.blob === undefined) return { kind, key, rev: item.rev, text: item.text ?? null };
+    const parts: { sk: string; data: string }[] = [];
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.rulesetsTable,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.rulesets.blob(item.blob.hash) },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) parts.push(...((page.Items ?? []) as { sk: string; data: string }[]));
+    if (parts.length !== item.blob.parts) throw new Error(`ruleset entry ${item.sk}: blob parts missing`);
+    const text = parts
+      .sort((a, b) => (a.sk < b.sk ? -1 : 1))
+      .map((p) => p.data)
+      .join('');
+    return { kind, key, rev: item.rev, text };
+  }
+}
+
+/**
+ * Cut `writes` into revisions DynamoDB can take in one transaction: at most MAX_WRITES_PER_REVISION writes and
+ * MAX_BYTES_PER_REVISION bytes of inline text each (text that goes to a blob counts for nothing).
+ */
+export function revisionBatches(writes: readonly EntryWrite[]): EntryWrite[][] {
+  const batches: EntryWrite[][] = [];
+  let batch: EntryWrite[] = [];
+  let bytes = 0;
+  for (const write of writes) {
+    const size = write.text === null ? 0 : Buffer.byteLength(write.text, 'utf8');
+    const counted = size > INLINE_TEXT_BYTES ? 0 : size;
+    if (batch.length >= MAX_WRITES_PER_REVISION || bytes + counted > MAX_BYTES_PER_REVISION) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(write);
+    bytes += counted;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }
 
 /**

@@ -1,31 +1,118 @@
-import { compileRuleset, type CompiledRuleset, type Ruleset } from '../rules';
+import type { CompiledRuleset, RulesetExperiment, RulesetFlag, RulesetLayer, RulesetSegment } from '../rules';
+import { Layered } from '../rules/layered';
+import { IncrementalRuleset, type Entry, type RulesetChanges, type Slicer } from '../rules/incremental';
 import { logger } from '../observability';
+import type { RulesetView } from '../evaluation/flag-facts';
 import type { RulesetCache } from './cache';
-import type { RulesetRepository } from './repository';
+import { joinRulesetDocument } from './document';
+import {
+  entryId,
+  parseEntryId,
+  type EntryId,
+  type EntryKind,
+  type RulesetRepository,
+  type StoredEntry,
+} from './repository';
 
-const EMPTY: Ruleset = { revision: 0, hashVersion: 1, flags: [], segments: [] };
+/** Each kind's entries as JSON text by key, per revision (a revision shares all but its changes with the previous). */
+type Texts = Readonly<Record<EntryKind, Layered<string>>>;
+
+/** What an instance holds of one revision: the compiled ruleset and the texts its document is joined from. */
+interface Loaded {
+  readonly engine: IncrementalRuleset;
+  readonly revision: number;
+  readonly ruleset: CompiledRuleset;
+  readonly texts: Texts;
+}
+
+export interface RulesetSourceOptions {
+  /** Longest run of synchronous work while loading or applying, before the event loop gets a turn. @default 10 */
+  readonly sliceMs?: number;
+  /** Revisions behind beyond which an instance loads everything instead of catching up. @default 500 */
+  readonly maxGap?: number;
+  /** Changed entries beyond which catching up loads everything instead. @default 20 000 */
+  readonly maxChangedEntries?: number;
+}
+
+/** What the last refresh did, for the bench and the logs. */
+export interface RefreshReport {
+  readonly kind: 'full' | 'delta';
+  readonly revision: number;
+  readonly entries: number;
+  readonly replaced: number;
+}
+
+/** Gives the event loop a turn (setImmediate: after pending I/O) once `budgetMs` of work has run. */
+export function timeSlicer(budgetMs: number): Slicer {
+  let started = performance.now();
+  return {
+    due: () => performance.now() - started > budgetMs,
+    pause: () =>
+      new Promise<void>((resolve) =>
+        setImmediate(() => {
+          started = performance.now();
+          resolve();
+        }),
+      ),
+  };
+}
 
 /**
- * Where evaluation gets its ruleset: L1, this execution environment's compiled copy, revalidated at most
- * every `revalidateMs` against the cache's current revision (DynamoDB's pointer when the cache has none or is
- * down); a new revision's body comes from the cache, else DynamoDB. If the lookups fail, the L1 copy keeps
- * serving: evaluation answers from the last good ruleset rather than erroring.
+ * An entry whose definition is parsed each time it is read: the engine reads it once when it applies the entry
+ * and again when it compiles the flag, so no parsed copy outlives either (a full load parses 50 000 flags without
+ * holding them all at once).
+ */
+function parsedOnRead<T>(text: string): Entry<T> {
+  const reload = () => JSON.parse(text) as T;
+  return {
+    get value() {
+      return reload();
+    },
+    reload,
+  };
+}
+
+const EMPTY_TEXTS: Texts = {
+  flag: Layered.empty(),
+  segment: Layered.empty(),
+  experiment: Layered.empty(),
+  layer: Layered.empty(),
+};
+
+/**
+ * Where evaluation gets its ruleset: L1, this execution environment's copy, revalidated at most every
+ * `revalidateMs` against the cache's current revision (DynamoDB's pointer when the cache has none or is down).
+ * A newer revision is applied change by change: the deltas since the revision held name the entries to read
+ * again, and only the flags they affect are replaced (shared/rules/incremental.ts). Far behind, with a delta
+ * expired, or on a cold start, it loads every entry — in slices, so the event loop is never held long. If
+ * the lookups fail, the L1 copy keeps serving: evaluation answers from the last good ruleset rather than
+ * erroring.
  */
 export class RulesetSource {
-  private compiled: CompiledRuleset | null = null;
-  private compiledBody: string | null = null;
+  private loaded: Loaded | null = null;
   private checkedAt = 0;
   private refreshing: Promise<CompiledRuleset> | null = null;
+  private document: { revision: number; body: Promise<string> } | null = null;
+  private readonly sliceMs: number;
+  private readonly maxGap: number;
+  private readonly maxChangedEntries: number;
+  /** What the last refresh that changed something did. */
+  lastRefresh: RefreshReport | null = null;
 
   constructor(
     private readonly repository: RulesetRepository,
     private readonly cache: RulesetCache,
     private readonly revalidateMs = 2000,
     private readonly now: () => number = Date.now,
-  ) {}
+    options: RulesetSourceOptions = {},
+  ) {
+    this.sliceMs = options.sliceMs ?? 10;
+    this.maxGap = options.maxGap ?? 500;
+    this.maxChangedEntries = options.maxChangedEntries ?? 20_000;
+  }
 
   async get(): Promise<CompiledRuleset> {
-    if (this.compiled !== null && this.now() - this.checkedAt < this.revalidateMs) return this.compiled;
+    if (this.loaded !== null && this.now() - this.checkedAt < this.revalidateMs) return this.loaded.ruleset;
     this.refreshing ??= this.refresh().finally(() => (this.refreshing = null));
     return this.refreshing;
   }
@@ -34,35 +121,218 @@ export class RulesetSource {
     try {
       const revision =
         (await this.cache.currentRevision()) ?? (await this.repository.current())?.revision ?? 0;
-      if (this.compiled === null || revision !== this.compiled.revision) {
-        const body = revision === 0 ? JSON.stringify(EMPTY) : await this.load(revision);
-        this.compiled = compileRuleset(JSON.parse(body) as Ruleset);
-        this.compiledBody = body;
+      const held = this.loaded;
+      if (held === null) this.loaded = await this.fullLoad();
+      else if (revision > held.revision) {
+        this.loaded = (await this.catchUp(held, revision)) ?? (await this.fullLoad());
       }
       this.checkedAt = this.now();
-      return this.compiled;
+      return this.loaded!.ruleset;
     } catch (error) {
-      if (this.compiled === null) throw error;
+      if (this.loaded === null) throw error;
       logger.error('ruleset refresh failed; serving the last good revision', {
-        revision: this.compiled.revision,
+        revision: this.loaded.revision,
         error: (error as Error).message,
       });
       this.checkedAt = this.now();
-      return this.compiled;
+      return this.loaded.ruleset;
     }
   }
 
-  private async load(revision: number): Promise<string> {
-    const cached = await this.cache.body(revision);
-    if (cached !== null) return cached;
-    const body = await this.repository.body(revision);
-    await this.cache.store(revision, body);
-    return body;
+  /**
+   * Every entry, then the deltas of revisions written meanwhile: read the pointer (P), read all entries, and
+   * when one was written after P, catch up to the newest revision seen through its deltas.
+   */
+  private async fullLoad(): Promise<Loaded> {
+    const slicer = timeSlicer(this.sliceMs);
+    const pointer = await this.repository.current();
+    const engine = new IncrementalRuleset();
+    if (pointer === null) {
+      return { engine, revision: 0, ruleset: engine.current, texts: EMPTY_TEXTS };
+    }
+    if (pointer.layout !== 'entries') {
+      throw new Error(`ruleset revision ${pointer.revision} predates entries: waiting for the publisher`);
+    }
+    const collected: StoredEntry[] = [];
+    let newest = pointer.revision;
+    await this.repository.scanEntries(async (page) => {
+      for (const entry of page) {
+        newest = Math.max(newest, entry.rev);
+        if (entry.text !== null) collected.push(entry);
+      }
+      if (slicer.due()) await slicer.pause();
+    });
+    const start: Loaded = { engine, revision: 0, ruleset: engine.current, texts: EMPTY_TEXTS };
+    const { loaded, replaced } = await this.apply(start, pointer.revision, collected, [], slicer);
+    this.lastRefresh = { kind: 'full', revision: pointer.revision, entries: collected.length, replaced };
+    if (newest === pointer.revision) return loaded;
+    const caughtUp = await this.catchUp(loaded, newest);
+    if (caughtUp === null) throw new Error('ruleset entries kept changing during a full load');
+    return caughtUp;
   }
 
-  /** The raw body of the current revision, for SDKs that evaluate locally (`GET /api/v1/sdk/ruleset`). */
+  /**
+   * From the revision held to `target` (or later) through the deltas: null when a delta is missing (expired)
+   * or the gap is too large, and the caller loads everything.
+   */
+  private async catchUp(held: Loaded, target: number): Promise<Loaded | null> {
+    const slicer = timeSlicer(this.sliceMs);
+    const pending = new Set<EntryId>();
+    let from = held.revision;
+    let to = target;
+    for (;;) {
+      if (to - held.revision > this.maxGap) return null;
+      const deltas = await this.repository.deltas(from + 1, to);
+      if (deltas.length !== to - from) return null;
+      for (const delta of deltas) for (const id of delta.changes) pending.add(id);
+      if (pending.size > this.maxChangedEntries) return null;
+      const entries = await this.repository.entries([...pending]);
+      // An entry written after `to`: a later revision is out, catch up to it as well.
+      const newest = entries.reduce((max, e) => Math.max(max, e.rev), to);
+      if (newest > to) {
+        from = to;
+        to = newest;
+        continue;
+      }
+      const found = new Set(entries.map((e) => entryId(e.kind, e.key)));
+      // No item at all: a tombstone that expired, so a deletion.
+      const gone = [...pending].filter((id) => !found.has(id));
+      const { loaded, replaced } = await this.apply(held, to, entries, gone, slicer);
+      this.lastRefresh = { kind: 'delta', revision: to, entries: pending.size, replaced };
+      return loaded;
+    }
+  }
+
+  /** The next revision: `entries` upserted (tombstones deleted), `gone` deleted. */
+  private async apply(
+    held: Loaded,
+    revision: number,
+    entries: readonly StoredEntry[],
+    gone: readonly EntryId[],
+    slicer: Slicer,
+  ): Promise<{ loaded: Loaded; replaced: number }> {
+    const flags = new Map<string, Entry<RulesetFlag> | null>();
+    const segments = new Map<string, Entry<RulesetSegment> | null>();
+    const experiments = new Map<string, RulesetExperiment | null>();
+    const layers = new Map<string, RulesetLayer | null>();
+    const changed: Record<EntryKind, Map<string, string | null>> = {
+      flag: new Map(),
+      segment: new Map(),
+      experiment: new Map(),
+      layer: new Map(),
+    };
+    const put = (kind: EntryKind, key: string, text: string | null) => {
+      changed[kind].set(key, text);
+      if (text === null) {
+        ({ flag: flags, segment: segments, experiment: experiments, layer: layers })[kind].set(key, null);
+        return;
+      }
+      switch (kind) {
+        case 'flag':
+          flags.set(key, parsedOnRead<RulesetFlag>(text));
+          break;
+        case 'segment':
+          segments.set(key, parsedOnRead<RulesetSegment>(text));
+          break;
+        case 'experiment':
+          experiments.set(key, JSON.parse(text) as RulesetExperiment);
+          break;
+        case 'layer':
+          layers.set(key, JSON.parse(text) as RulesetLayer);
+          break;
+      }
+    };
+    for (const entry of entries) {
+      put(entry.kind, entry.key, entry.text);
+      if (slicer.due()) await slicer.pause();
+    }
+    for (const id of gone) {
+      const parsed = parseEntryId(id);
+      if (parsed !== null) put(parsed.kind, parsed.key, null);
+    }
+    const changes: RulesetChanges = { flags, segments, experiments, layers };
+    const { ruleset, replaced } = await held.engine.apply(revision, changes, slicer);
+    const tick = async () => {
+      if (slicer.due()) await slicer.pause();
+    };
+    const texts: Record<EntryKind, Layered<string>> = { ...held.texts };
+    for (const [kind, updates] of Object.entries(changed) as [EntryKind, Map<string, string | null>][]) {
+      // The previous revision's document may still be in the making: it keeps its own texts.
+      if (updates.size > 0) texts[kind] = await held.texts[kind].with(updates, tick);
+      if (slicer.due()) await slicer.pause();
+    }
+    return { loaded: { engine: held.engine, revision, ruleset, texts }, replaced };
+  }
+
+  /**
+   * The ruleset document of the current revision, for SDKs that evaluate locally (`GET /api/v1/sdk/ruleset`):
+   * joined from the entries' texts on the first request for a revision (in slices), then kept.
+   */
   async body(): Promise<{ revision: number; body: string }> {
-    const compiled = await this.get();
-    return { revision: compiled.revision, body: this.compiledBody ?? JSON.stringify(EMPTY) };
+    await this.get();
+    const loaded = this.loaded!;
+    if (this.document?.revision !== loaded.revision) {
+      this.document = { revision: loaded.revision, body: this.join(loaded) };
+    }
+    return { revision: loaded.revision, body: await this.document.body };
+  }
+
+  /**
+   * The current revision's definitions, parsed one by one when asked for (OFREP's flag facts read a flag, its
+   * prerequisites and what they use, not the whole document).
+   */
+  async view(): Promise<{ revision: number; view: RulesetView }> {
+    await this.get();
+    const { revision, texts, ruleset } = this.loaded!;
+    const parsed = <T>(kind: EntryKind) => {
+      const memo = new Map<string, T | undefined>();
+      return (key: string): T | undefined => {
+        if (!memo.has(key)) {
+          const text = texts[kind].get(key);
+          memo.set(key, text === undefined ? undefined : (JSON.parse(text) as T));
+        }
+        return memo.get(key);
+      };
+    };
+    return {
+      revision,
+      view: {
+        hashVersion: ruleset.hashVersion,
+        flagKeys: () => ruleset.flags.map((f) => f.key),
+        flag: parsed<RulesetFlag>('flag'),
+        segment: parsed<RulesetSegment>('segment'),
+        layer: parsed<RulesetLayer>('layer'),
+        experiments: [...texts.experiment.keys()]
+          .sort()
+          .map((key) => JSON.parse(texts.experiment.get(key)!) as RulesetExperiment),
+      },
+    };
+  }
+
+  private async join(loaded: Loaded): Promise<string> {
+    const slicer = timeSlicer(this.sliceMs);
+    const joined = async (texts: Layered<string>, order?: readonly string[]) => {
+      const keys = order ?? [...texts.keys()].sort();
+      const pieces: string[] = [];
+      for (let i = 0; i < keys.length; i += 2000) {
+        pieces.push(
+          keys
+            .slice(i, i + 2000)
+            .map((k) => texts.get(k)!)
+            .join(','),
+        );
+        if (slicer.due()) await slicer.pause();
+      }
+      return pieces;
+    };
+    return joinRulesetDocument(loaded.revision, {
+      flags: await joined(
+        loaded.texts.flag,
+        loaded.ruleset.flags.map((f) => f.key),
+      ),
+      segments: await joined(loaded.texts.segment),
+      experiments: await joined(loaded.texts.experiment),
+      layers: await joined(loaded.texts.layer),
+    });
   }
 }

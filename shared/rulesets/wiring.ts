@@ -1,7 +1,7 @@
 import { createDocumentClient } from '../aws/clients';
 import type { EnvOf } from '../environment';
 import { noCache, RedisRulesetCache, type RulesetCache } from './cache';
-import { readRulesetConfiguration, RulesetPublisher } from './publisher';
+import { dynamoConfiguration, RulesetPublisher } from './publisher';
 import { RulesetRepository } from './repository';
 
 /** Publisher and evaluation: the rulesets table, and the cache when one is configured. */
@@ -22,7 +22,7 @@ export function publisherDependencies(env: RulesetEnv & EnvOf<'table:config'>): 
   const { repository, cache } = rulesetDependencies(env);
   const doc = createDocumentClient();
   return {
-    publisher: new RulesetPublisher(() => readRulesetConfiguration(doc, env.TABLE_CONFIG), repository),
+    publisher: new RulesetPublisher(dynamoConfiguration(doc, env.TABLE_CONFIG), repository),
     cache,
   };
 }

@@ -6,8 +6,11 @@ import { AuditService } from '../../shared/audit/service';
 import { ConfigReader, ConfigRepository } from '../../shared/config/repository';
 import type { Experiment } from '../../shared/experiments/requests';
 import type { Flag } from '../../shared/flags/requests';
-import { readRulesetConfiguration, RulesetPublisher } from '../../shared/rulesets/publisher';
+import { dynamoConfiguration, RulesetPublisher } from '../../shared/rulesets/publisher';
 import { RulesetRepository } from '../../shared/rulesets/repository';
+import { noCache } from '../../shared/rulesets/cache';
+import { RulesetSource } from '../../shared/rulesets/source';
+import type { Ruleset } from '../../shared/rules';
 import type { Segment } from '../../shared/segments/requests';
 import { segmentInputSchema } from '../../shared/segments/schema';
 import { SegmentsService } from '../../shared/segments/service';
@@ -103,13 +106,17 @@ engines.describe('resources over one DynamoDB item, against DynamoDB Local', () 
       });
       expect(page.items[0]?.after).toEqual(read);
 
+      const rulesets = new RulesetRepository(dynamo.doc, dynamo.tableNames.rulesets);
       const publisher = new RulesetPublisher(
-        () => readRulesetConfiguration(dynamo.doc, dynamo.tableNames.config),
-        new RulesetRepository(dynamo.doc, dynamo.tableNames.rulesets),
+        dynamoConfiguration(dynamo.doc, dynamo.tableNames.config),
+        rulesets,
       );
-      const { published, ruleset } = await publisher.publishIfChanged();
+      const { published } = await publisher.publishChanges([{ kind: 'segment', key: 'big' }]);
       expect(published).toBe(true);
-      expect(ruleset.segments).toEqual([{ key: 'big', included: moreIncluded, excluded }]);
+      const { body } = await new RulesetSource(rulesets, noCache, 0).body();
+      expect((JSON.parse(body) as Ruleset).segments).toEqual([
+        { key: 'big', included: moreIncluded, excluded },
+      ]);
 
       await segments.remove('big', { context, version: 2 });
       expect(await partsIn('SEGMENT#big')).toEqual([]);

@@ -1,14 +1,34 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../shared/db/keys';
 import type { Flag } from '../../shared/flags/requests';
+import { compileRuleset, type Ruleset } from '../../shared/rules';
 import { noCache, RedisRulesetCache } from '../../shared/rulesets/cache';
-import { readRulesetConfiguration, RulesetPublisher } from '../../shared/rulesets/publisher';
-import { chunkString, RulesetRepository } from '../../shared/rulesets/repository';
+import { buildRulesetContent } from '../../shared/rulesets/document';
+import {
+  dynamoConfiguration,
+  readRulesetConfiguration,
+  RulesetPublisher,
+  type ConfigurationReader,
+  type ResourceRef,
+} from '../../shared/rulesets/publisher';
+import { chunkString, INLINE_TEXT_BYTES, RulesetRepository } from '../../shared/rulesets/repository';
 import { RulesetSource } from '../../shared/rulesets/source';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
 import { scaledMs } from '../../local/timing';
 import { requireEngines } from '../support/engines';
 import { startTestRedis, type TestRedis } from '../support/redis';
+import {
+  answersOf,
+  EXPERIMENT_KEYS,
+  FLAG_KEYS,
+  LAYER_KEYS,
+  randomExperiment,
+  randomFlag,
+  randomLayer,
+  randomSegment,
+  SEGMENT_KEYS,
+  seeded,
+} from '../support/ruleset-changes';
 
 const engines = requireEngines(['java', 'redis']);
 
@@ -37,121 +57,297 @@ const flag = (key: string, enabled: boolean, extra: Partial<Flag> = {}): Flag =>
   ...extra,
 });
 
+const serverFields = {
+  name: 'n',
+  description: '',
+  tags: [],
+  createdBy: 'o',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  version: 1,
+};
+
 engines.describe('ruleset publishing and lookup against DynamoDB Local and redis-server', () => {
   let dynamo: TestDynamo;
   let redis: TestRedis;
   let repo: RulesetRepository;
+  let config: ConfigurationReader;
   let publisher: RulesetPublisher;
 
-  const putFlag = (f: Flag) =>
+  const put = (kind: ResourceRef['kind'], item: { key: string } & Record<string, unknown>) =>
     dynamo.doc.send(
       new PutCommand({
         TableName: dynamo.tableNames.config,
         Item: {
-          pk: keys.config.resource('flag', f.key),
+          pk: keys.config.resource(kind, item.key),
           sk: keys.config.meta,
-          gsi1pk: 'KIND#flag',
-          gsi1sk: f.key,
-          ...f,
+          gsi1pk: keys.config.kind(kind),
+          gsi1sk: item.key,
+          ...item,
         },
       }),
     );
+  const remove = (kind: ResourceRef['kind'], key: string) =>
+    dynamo.doc.send(
+      new DeleteCommand({
+        TableName: dynamo.tableNames.config,
+        Key: { pk: keys.config.resource(kind, key), sk: keys.config.meta },
+      }),
+    );
+  const putFlag = (f: Flag) => put('flag', f as unknown as { key: string });
+  const changeFlag = async (f: Flag) => {
+    await putFlag(f);
+    return publisher.publishChanges([{ kind: 'flag', key: f.key }]);
+  };
+  /** What a full rebuild of the configuration as it is now gives: the document and its compiled form. */
+  const rebuilt = async () => {
+    const revision = (await repo.current())?.revision ?? 0;
+    const content = buildRulesetContent(await readRulesetConfiguration(dynamo.doc, dynamo.tableNames.config));
+    return JSON.stringify({ revision, ...content });
+  };
+  const expectEquivalent = async (source: RulesetSource) => {
+    const expected = await rebuilt();
+    const compiled = await source.get();
+    expect((await source.body()).body).toBe(expected);
+    expect(answersOf(compiled)).toEqual(answersOf(compileRuleset(JSON.parse(expected) as Ruleset)));
+  };
 
   beforeAll(async () => {
     [dynamo, redis] = await Promise.all([startTestDynamo(), startTestRedis()]);
     repo = new RulesetRepository(dynamo.doc, dynamo.tableNames.rulesets);
-    publisher = new RulesetPublisher(
-      () => readRulesetConfiguration(dynamo.doc, dynamo.tableNames.config),
-      repo,
-    );
+    config = dynamoConfiguration(dynamo.doc, dynamo.tableNames.config);
+    publisher = new RulesetPublisher(config, repo);
   }, scaledMs(60_000));
   afterAll(async () => {
     await redis?.stop();
     await dynamo?.stop();
   });
 
-  it('publishes revision 1, then nothing until the content changes', async () => {
+  it('publishes revision 1, then only the entries whose wire form changed', async () => {
     await putFlag(flag('checkout', false));
-    const first = await publisher.publishIfChanged();
-    expect(first).toMatchObject({ published: true, pointer: { revision: 1 } });
-    expect(first.ruleset.flags.map((f) => f.key)).toEqual(['checkout']);
-    expect(first.ruleset.flags[0]).not.toHaveProperty('owner');
-    expect((await publisher.publishIfChanged()).published).toBe(false);
+    // No pointer yet: the first publish is a full one, whatever the change named.
+    expect(await publisher.publishChanges([{ kind: 'flag', key: 'checkout' }])).toMatchObject({
+      published: true,
+      revision: 1,
+    });
+    const [entry] = await repo.entries(['flag#checkout']);
+    expect(JSON.parse(entry!.text!)).not.toHaveProperty('owner');
+    expect((await publisher.publishAll()).published).toBe(false);
     // Server-side fields (version, timestamps) are not content: no new revision.
-    await putFlag(flag('checkout', false, { version: 2, updatedAt: '2026-02-01T00:00:00.000Z' }));
-    expect((await publisher.publishIfChanged()).published).toBe(false);
-    await putFlag(flag('checkout', true));
-    expect(await publisher.publishIfChanged()).toMatchObject({ published: true, pointer: { revision: 2 } });
-    expect(JSON.parse(await repo.body(2))).toMatchObject({
+    expect(
+      (await changeFlag(flag('checkout', false, { version: 2, updatedAt: '2026-02-01T00:00:00.000Z' })))
+        .published,
+    ).toBe(false);
+    expect(await changeFlag(flag('checkout', true))).toMatchObject({
+      published: true,
+      revision: 2,
+      writes: 1,
+    });
+    expect(await repo.deltas(2, 2)).toEqual([{ revision: 2, changes: ['flag#checkout'] }]);
+    const source = new RulesetSource(repo, noCache, 0);
+    expect(JSON.parse((await source.body()).body)).toMatchObject({
       revision: 2,
       hashVersion: 1,
       flags: [{ key: 'checkout', enabled: true }],
     });
   });
 
-  it('lets concurrent publishers agree on one revision', async () => {
+  it('lets concurrent publishers agree: one revision per change, the loser reads again', async () => {
+    // Both publishers read the pointer and the configuration before either writes (their first reads only:
+    // the loser's second attempt goes through).
+    let waiting: (() => void)[] = [];
+    let gated = 0;
+    const gate = (): Promise<void> => {
+      if (++gated > 2) return Promise.resolve();
+      return new Promise((resolve) => {
+        waiting.push(resolve);
+        if (waiting.length === 2) {
+          waiting.forEach((r) => r());
+          waiting = [];
+        }
+      });
+    };
+    const gatedConfig: ConfigurationReader = {
+      all: () => config.all(),
+      get: async (kind, key) => {
+        const read = await config.get(kind, key);
+        await gate();
+        return read;
+      },
+    };
+    const racing = () => new RulesetPublisher(gatedConfig, repo);
+    const start = (await publisher.publishAll()).revision;
+
     await putFlag(flag('race', true));
-    const results = await Promise.all([
-      publisher.publishIfChanged(),
-      publisher.publishIfChanged(),
-      publisher.publishIfChanged(),
+    const same = await Promise.all([
+      racing().publishChanges([{ kind: 'flag', key: 'race' }]),
+      racing().publishChanges([{ kind: 'flag', key: 'race' }]),
     ]);
-    expect(results.filter((r) => r.published)).toHaveLength(1);
-    expect(new Set(results.map((r) => r.pointer.revision))).toEqual(new Set([3]));
-    expect((await repo.current())?.revision).toBe(3);
+    expect(same.filter((r) => r.published)).toHaveLength(1);
+    expect((await repo.current())?.revision).toBe(start + 1);
+
+    gated = 0;
+    await putFlag(flag('race-a', true));
+    await putFlag(flag('race-b', true));
+    const different = await Promise.all([
+      racing().publishChanges([{ kind: 'flag', key: 'race-a' }]),
+      racing().publishChanges([{ kind: 'flag', key: 'race-b' }]),
+    ]);
+    expect(different.every((r) => r.published)).toBe(true);
+    expect((await repo.current())?.revision).toBe(start + 3);
+    expect((await repo.deltas(start + 2, start + 3)).flatMap((d) => d.changes).sort()).toEqual([
+      'flag#race-a',
+      'flag#race-b',
+    ]);
+    await expectEquivalent(new RulesetSource(repo, noCache, 0));
   });
 
-  it('stores large rulesets in chunks under the item limit, never splitting a surrogate pair', async () => {
-    const big = Array.from({ length: 60 }, (_, i) =>
-      flag(`big-${i}`, true, {
-        kind: 'json',
-        variations: [
-          { key: 'on', value: { blob: `${'🚀'.repeat(3000)}${'x'.repeat(1001)}` } },
-          { key: 'off', value: { blob: '' } },
-        ],
+  it('splits a change larger than one transaction into revisions an instance catches up through', async () => {
+    const source = new RulesetSource(repo, noCache, 0);
+    await expectEquivalent(source);
+    const before = (await repo.current())!.revision;
+    const many = Array.from({ length: 230 }, (_, i) =>
+      flag(`bulk-${String(i).padStart(3, '0')}`, i % 2 === 0),
+    );
+    for (const f of many) await putFlag(f);
+    const outcome = await publisher.publishChanges(many.map((f) => ({ kind: 'flag' as const, key: f.key })));
+    expect(outcome).toMatchObject({ published: true, revisions: 3, writes: 230, revision: before + 3 });
+    await expectEquivalent(source);
+    expect(source.lastRefresh).toMatchObject({ kind: 'delta', revision: before + 3, entries: 230 });
+
+    // Deleting them: tombstones, in revisions too.
+    for (const f of many) await remove('flag', f.key);
+    expect(await publisher.publishAll()).toMatchObject({ revisions: 3, writes: 230 });
+    await expectEquivalent(source);
+    expect(source.lastRefresh).toMatchObject({ kind: 'delta' });
+  });
+
+  it('loads everything again when a delta it needs has expired', async () => {
+    const source = new RulesetSource(repo, noCache, 0);
+    await source.get();
+    await changeFlag(flag('checkout', false, { rules: [] }));
+    const { revision } = await changeFlag(flag('gap', true));
+    await dynamo.doc.send(
+      new DeleteCommand({
+        TableName: dynamo.tableNames.rulesets,
+        Key: { pk: keys.rulesets.deltas, sk: keys.rulesets.delta(revision - 1) },
       }),
     );
-    for (const f of big) await putFlag(f);
-    const { pointer, ruleset } = await publisher.publishIfChanged();
-    expect(pointer.chunks).toBeGreaterThan(1);
-    expect(JSON.parse(await repo.body(pointer.revision))).toEqual(ruleset);
+    await expectEquivalent(source);
+    expect(source.lastRefresh).toMatchObject({ kind: 'full', revision });
+  });
+
+  it('keeps an entry above the inline size in a blob, never splitting a surrogate pair', async () => {
+    const big = flag('big', true, {
+      kind: 'json',
+      variations: [
+        { key: 'on', value: { blob: `${'🚀'.repeat(30_000)}${'x'.repeat(1001)}` } },
+        { key: 'off', value: { blob: '' } },
+      ],
+    });
+    await changeFlag(big);
+    const item = await dynamo.doc.send(
+      new GetCommand({ TableName: dynamo.tableNames.rulesets, Key: keys.rulesets.entry('flag', 'big') }),
+    );
+    expect(item.Item?.text).toBeUndefined();
+    expect(item.Item?.blob).toMatchObject({ parts: expect.any(Number) });
+    expect(Buffer.byteLength(JSON.stringify(big))).toBeGreaterThan(INLINE_TEXT_BYTES);
+    await expectEquivalent(new RulesetSource(repo, noCache, 0));
     for (const piece of chunkString('a🚀b🚀', 2))
       expect(piece).not.toMatch(/^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/);
   });
 
-  it('serves evaluation from the cache, sees a new revision within the revalidation interval, and survives the cache going down', async () => {
+  it(
+    'gives, change after change, the same document and answers as a full rebuild (random changes)',
+    async () => {
+      const random = seeded(7);
+      const warm = new RulesetSource(repo, noCache, 0);
+      await warm.get();
+      for (let step = 0; step < 40; step++) {
+        const refs: ResourceRef[] = [];
+        for (let i = 0; i < 1 + Math.floor(random() * 4); i++) {
+          const roll = random();
+          const drop = random() < 0.2;
+          if (roll < 0.45) {
+            const key = FLAG_KEYS[Math.floor(random() * FLAG_KEYS.length)]!;
+            if (drop) await remove('flag', key);
+            else
+              await put('flag', {
+                ...randomFlag(random, key),
+                ...serverFields,
+                owner: 'o',
+                temporary: true,
+                prerequisites: [],
+              });
+            refs.push({ kind: 'flag', key });
+          } else if (roll < 0.7) {
+            const key = SEGMENT_KEYS[Math.floor(random() * SEGMENT_KEYS.length)]!;
+            if (drop) await remove('segment', key);
+            else await put('segment', { ...randomSegment(random, key), ...serverFields });
+            refs.push({ kind: 'segment', key });
+          } else if (roll < 0.9) {
+            const index = Math.floor(random() * EXPERIMENT_KEYS.length);
+            const key = EXPERIMENT_KEYS[index]!;
+            if (drop) await remove('experiment', key);
+            else {
+              const status = random() < 0.6 ? 'ACTIVE' : random() < 0.5 ? 'PAUSED' : 'DRAFT';
+              await put('experiment', { ...randomExperiment(random, key, index), ...serverFields, status });
+            }
+            refs.push({ kind: 'experiment', key });
+          } else {
+            const key = LAYER_KEYS[Math.floor(random() * LAYER_KEYS.length)]!;
+            if (drop) await remove('layer', key);
+            else await put('layer', { ...randomLayer(random, key), ...serverFields });
+            refs.push({ kind: 'layer', key });
+          }
+        }
+        await publisher.publishChanges(refs);
+        // Incremental publishing leaves nothing for a full comparison to find.
+        if (step % 10 === 9) expect((await publisher.publishAll()).published).toBe(false);
+        await expectEquivalent(warm);
+        if (step % 10 === 9) await expectEquivalent(new RulesetSource(repo, noCache, 0));
+      }
+    },
+    scaledMs(60_000),
+  );
+
+  it('serves evaluation from the cached pointer, sees a new revision within the revalidation interval, and survives the cache going down', async () => {
     const cache = new RedisRulesetCache(redis.url);
     let now = 0;
     const source = new RulesetSource(repo, cache, 2000, () => now);
-    const published = await publisher.publishIfChanged();
-    await cache.store(published.pointer.revision, JSON.stringify(published.ruleset));
+    const published = await changeFlag(flag('checkout', true));
+    await cache.advance(published.revision);
     const first = await source.get();
-    expect(first.revision).toBe(published.pointer.revision);
+    expect(first.revision).toBe(published.revision);
     expect(first.evaluate('checkout', { targetingKey: 'u1' })).toMatchObject({
       value: true,
       reason: 'DEFAULT',
     });
 
-    await putFlag(flag('checkout', false));
-    const next = await publisher.publishIfChanged();
-    await cache.store(next.pointer.revision, JSON.stringify(next.ruleset));
+    const next = await changeFlag(flag('checkout', false));
+    await cache.advance(next.revision);
     expect((await source.get()).revision).toBe(first.revision); // within the interval: L1
     now += 2001;
     const refreshed = await source.get();
-    expect(refreshed.revision).toBe(next.pointer.revision);
+    expect(refreshed.revision).toBe(next.revision);
     expect(refreshed.evaluate('checkout', { targetingKey: 'u1' })).toMatchObject({
       value: false,
       reason: 'DISABLED',
     });
+    // The previous revision, held by a request in flight, is unchanged.
+    expect(first.evaluate('checkout', { targetingKey: 'u1' })).toMatchObject({ value: true });
 
     // The cache goes away: lookups fall back to DynamoDB, no error.
     await redis.stop();
-    await putFlag(flag('checkout', true, { rules: [] }));
+    await putFlag(flag('checkout', true));
     await putFlag(flag('after-outage', true));
-    const third = await publisher.publishIfChanged();
+    const third = await publisher.publishChanges([
+      { kind: 'flag', key: 'checkout' },
+      { kind: 'flag', key: 'after-outage' },
+    ]);
     now += 2001;
     const degraded = await source.get();
-    expect(degraded.revision).toBe(third.pointer.revision);
+    expect(degraded.revision).toBe(third.revision);
     expect(degraded.evaluate('after-outage', {})).toMatchObject({ value: true });
     await cache.close();
   });
@@ -172,6 +368,7 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
       dynamo.doc,
       'gone',
     );
+    await changeFlag(flag('checkout', false));
     now += 5000;
     expect((await source.get()).revision).toBe(good.revision);
   });

@@ -1,3 +1,4 @@
+import { rulesetView } from '../../shared/evaluation/flag-facts';
 import type { EvaluationDetails, FlagValue } from '@openfeature/web-sdk';
 import type { FlagKind } from '../../sdk/js/src';
 import type { ExposureLog } from '../../shared/assignments';
@@ -54,6 +55,7 @@ export function platformOfrep(ruleset: Ruleset) {
   const source = {
     get: async () => compiled,
     body: async () => ({ revision: ruleset.revision, body: JSON.stringify(ruleset) }),
+    view: async () => ({ revision: ruleset.revision, view: rulesetView(ruleset) }),
   } as unknown as RulesetSource;
   const usage = { record: () => undefined } as unknown as UsageRecorder;
   const exposures: ExposureLog = { log: async () => undefined };

@@ -1,3 +1,4 @@
+import { rulesetView } from '../../../shared/evaluation/flag-facts';
 import { AssignmentService, type Exposure } from '../../../shared/assignments';
 import { assignBodySchema } from '../../../shared/assignments/schema';
 import { evaluateBodySchema } from '../../../shared/evaluation/schema';
@@ -45,6 +46,7 @@ const exposed: Exposure[] = [];
 const source = {
   get: async () => compileRuleset(ruleset),
   body: async () => ({ revision: ruleset.revision, body: JSON.stringify(ruleset) }),
+  view: async () => ({ revision: ruleset.revision, view: rulesetView(ruleset) }),
 } as unknown as RulesetSource;
 const exposures = { log: async (e: readonly Exposure[]) => void exposed.push(...e) };
 const assignments = new AssignmentService(source, exposures);

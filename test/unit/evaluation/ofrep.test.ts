@@ -1,5 +1,5 @@
 import type { ExposureLog } from '../../../shared/assignments';
-import { flagFacts } from '../../../shared/evaluation/flag-facts';
+import { flagFacts, rulesetView } from '../../../shared/evaluation/flag-facts';
 import { readOfrepRequest } from '../../../shared/evaluation/ofrep';
 import { EvaluationService, type OfrepAnswer, type OfrepBulk } from '../../../shared/evaluation/service';
 import type { UsageRecorder } from '../../../shared/evaluation/usage';
@@ -66,6 +66,7 @@ function serviceOver(initial: Ruleset) {
   const source = {
     get: async () => compileRuleset(current),
     body: async () => ({ revision: current.revision, body: JSON.stringify(current) }),
+    view: async () => ({ revision: current.revision, view: rulesetView(current) }),
   } as unknown as RulesetSource;
   const usage = { record: () => undefined } as unknown as UsageRecorder;
   const exposures: ExposureLog = { log: async () => undefined };

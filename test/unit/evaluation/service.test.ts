@@ -1,3 +1,4 @@
+import { rulesetView } from '../../../shared/evaluation/flag-facts';
 import type { Exposure, ExposureLog } from '../../../shared/assignments';
 import { EvaluationService } from '../../../shared/evaluation/service';
 import type { UsageRecorder } from '../../../shared/evaluation/usage';
@@ -53,6 +54,7 @@ describe('evaluation service', () => {
   const source = {
     get: async () => compileRuleset(ruleset),
     body: async () => ({ revision: 7, body: JSON.stringify(ruleset) }),
+    view: async () => ({ revision: 7, view: rulesetView(ruleset) }),
   } as unknown as RulesetSource;
   const usage = { record: (keys: Iterable<string>) => recorded.push([...keys]) } as unknown as UsageRecorder;
   const exposed: Exposure[][] = [];
