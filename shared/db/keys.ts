@@ -69,6 +69,11 @@ export const keys = {
     /** What one revision changed (entry keys), for instances catching up; expires. */
     deltas: 'DELTAS',
     delta: (revision: number) => String(revision).padStart(12, '0'),
+    /**
+     * A revision published before entries: the whole document in chunks (sk CHUNK#nnnn), read until the
+     * publisher moves the pointer to entries.
+     */
+    wholeDocument: (revision: number) => `REVISION#${String(revision).padStart(12, '0')}`,
     /** The text of an entry too large to sit in its item, by content hash, in parts. */
     blob: (hash: string) => `BLOB#${hash}`,
     part: (index: number) => `PART#${String(index).padStart(4, '0')}`,

@@ -123,21 +123,17 @@ export class RulesetPublisher {
   private async publishEverything(now: Date): Promise<PublishOutcome> {
     const pointer = await this.rulesets.current();
     const stored = new Map<EntryId, string>();
-    if (pointer?.layout === 'entries') {
-      await this.rulesets.scanEntries((page) => {
-        for (const e of page) if (e.text !== null) stored.set(entryId(e.kind, e.key), e.text);
-      });
-    }
+    // Also before the entries layout: entries left by an earlier move to it (code rolled forward, then back) are
+    // compared too, so that what was deleted meanwhile is deleted there as well.
+    await this.rulesets.scanEntries((page) => {
+      for (const e of page) if (e.text !== null) stored.set(entryId(e.kind, e.key), e.text);
+    });
     const desired = rulesetEntries(await this.config.all());
     const writes: EntryWrite[] = [];
     for (const [id, text] of desired)
       if (stored.get(id) !== text) writes.push({ ...parseEntryId(id)!, text });
     for (const id of stored.keys()) if (!desired.has(id)) writes.push({ ...parseEntryId(id)!, text: null });
-    // A pointer of the old layout moves to the entries layout even when no entry differs.
-    if (writes.length === 0 && pointer !== null && pointer.layout !== 'entries') {
-      const moved = await this.rulesets.writeRevision(pointer, [], now);
-      return { published: true, revision: moved.revision, revisions: 1, writes: 0 };
-    }
+    if (pointer !== null && pointer.layout !== 'entries') return this.moveToEntries(pointer, writes, now);
     return this.write(pointer, writes, now);
   }
 
@@ -154,6 +150,21 @@ export class RulesetPublisher {
   }
 
   /**
+   * The first revision in the entries layout, from none or from a whole-document revision: every entry staged,
+   * then the pointer moved once. Until then instances serve what the pointer names (nothing, or the whole
+   * document), never a configuration half written.
+   */
+  private async moveToEntries(
+    pointer: RulesetPointer | null,
+    writes: readonly EntryWrite[],
+    now: Date,
+  ): Promise<PublishOutcome> {
+    for (const batch of revisionBatches(writes)) await this.rulesets.stageEntries(pointer, batch, now);
+    const moved = await this.rulesets.flip(pointer, now);
+    return { published: true, revision: moved.revision, revisions: 1, writes: writes.length };
+  }
+
+  /**
    * Write the changes as one revision, or several when they exceed one transaction. Then upserts go first,
    * segments and layers before the experiments and flags that use them, and deletes after, flags first: each
    * intermediate revision refers only to entries that exist.
@@ -166,6 +177,7 @@ export class RulesetPublisher {
     if (writes.length === 0) {
       return { published: false, revision: pointer?.revision ?? 0, revisions: 0, writes: 0 };
     }
+    if (pointer === null) return this.moveToEntries(pointer, writes, now);
     const rank = (w: EntryWrite) => (w.text === null ? 10 - UPSERT_ORDER[w.kind] : UPSERT_ORDER[w.kind]);
     const ordered = writes
       .map((w, i) => ({ w, i }))
@@ -177,7 +189,7 @@ export class RulesetPublisher {
       previous = await this.rulesets.writeRevision(previous, batch, now);
       revisions++;
     }
-    return { published: true, revision: previous!.revision, revisions, writes: writes.length };
+    return { published: true, revision: previous.revision, revisions, writes: writes.length };
   }
 
   /** The wanted text (null: absent) of every entry the changed resources decide. */

@@ -207,14 +207,7 @@ export class RulesetRepository {
   ): Promise<RulesetPointer> {
     const revision = (previous?.revision ?? 0) + 1;
     const expiresAt = Math.floor(now.getTime() / 1000) + DELTA_TTL_SECONDS;
-    const items: EntryItem[] = [];
-    for (const write of writes) {
-      const key = keys.rulesets.entry(write.kind, write.key);
-      if (write.text === null) items.push({ ...key, rev: revision, deleted: true, expiresAt });
-      else if (Buffer.byteLength(write.text, 'utf8') <= INLINE_TEXT_BYTES) {
-        items.push({ ...key, rev: revision, text: write.text });
-      } else items.push({ ...key, rev: revision, blob: await this.storeBlob(write.text) });
-    }
+    const items = await this.entryItems(writes, revision, expiresAt);
     const pointer: RulesetPointer = { revision, publishedAt: now.toISOString(), layout: 'entries' };
     await this.doc.send(
       new TransactWriteCommand({
@@ -236,14 +229,112 @@ export class RulesetRepository {
             Put: {
               TableName: this.rulesetsTable,
               Item: { ...keys.rulesets.current, ...pointer },
-              ConditionExpression: previous === null ? 'attribute_not_exists(pk)' : 'revision = :previous',
-              ...(previous === null ? {} : { ExpressionAttributeValues: { ':previous': previous.revision } }),
+              ...unmoved(previous),
             },
           },
         ],
       }),
     );
     return pointer;
+  }
+
+  /**
+   * The first revision in the entries layout, when it takes more than one transaction (the first publish of a
+   * large configuration, or the move from whole documents): its entries are staged first, `batch` by `batch`,
+   * each transaction conditioned on the pointer still being `previous` — nothing reads entries before the pointer
+   * says `entries`, and a staging publisher that lost the race to another fails instead of overwriting entries
+   * that are already served. Then `flip` moves the pointer. Throws TransactionCanceledException when the pointer
+   * moved.
+   */
+  async stageEntries(
+    previous: RulesetPointer | null,
+    writes: readonly EntryWrite[],
+    now: Date,
+  ): Promise<void> {
+    if (previous?.layout === 'entries') throw new Error('entries are staged only before the entries layout');
+    const revision = (previous?.revision ?? 0) + 1;
+    const expiresAt = Math.floor(now.getTime() / 1000) + DELTA_TTL_SECONDS;
+    const items = await this.entryItems(writes, revision, expiresAt);
+    await this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          ...items.map((Item) => ({ Put: { TableName: this.rulesetsTable, Item } })),
+          {
+            ConditionCheck: {
+              TableName: this.rulesetsTable,
+              Key: keys.rulesets.current,
+              ...unmoved(previous),
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  /**
+   * Move the pointer from `previous` (none, or a whole-document revision) to the next revision in the entries
+   * layout, whose entries `stageEntries` wrote. It writes no delta: an instance holding an earlier revision finds
+   * the delta missing and loads every entry, which is what a change of layout needs.
+   */
+  async flip(previous: RulesetPointer | null, now: Date): Promise<RulesetPointer> {
+    const pointer: RulesetPointer = {
+      revision: (previous?.revision ?? 0) + 1,
+      publishedAt: now.toISOString(),
+      layout: 'entries',
+    };
+    await this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.rulesetsTable,
+              Item: { ...keys.rulesets.current, ...pointer },
+              ...unmoved(previous),
+            },
+          },
+        ],
+      }),
+    );
+    return pointer;
+  }
+
+  /**
+   * The body of a revision published before entries (whole documents in chunks under `REVISION#N`): what an
+   * instance serves while the pointer still names one, until the publisher has moved it to entries.
+   */
+  async wholeDocument(revision: number): Promise<string> {
+    const parts: { sk: string; data: string }[] = [];
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.rulesetsTable,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.rulesets.wholeDocument(revision) },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) parts.push(...((page.Items ?? []) as { sk: string; data: string }[]));
+    if (parts.length === 0) throw new Error(`ruleset revision ${revision} has no chunks`);
+    return parts
+      .sort((a, b) => (a.sk < b.sk ? -1 : 1))
+      .map((p) => p.data)
+      .join('');
+  }
+
+  private async entryItems(
+    writes: readonly EntryWrite[],
+    revision: number,
+    expiresAt: number,
+  ): Promise<EntryItem[]> {
+    const items: EntryItem[] = [];
+    for (const write of writes) {
+      const key = keys.rulesets.entry(write.kind, write.key);
+      if (write.text === null) items.push({ ...key, rev: revision, deleted: true, expiresAt });
+      else if (Buffer.byteLength(write.text, 'utf8') <= INLINE_TEXT_BYTES) {
+        items.push({ ...key, rev: revision, text: write.text });
+      } else items.push({ ...key, rev: revision, blob: await this.storeBlob(write.text) });
+    }
+    return items;
   }
 
   /** Content-addressed: writing the same text twice (two publishers, a retry) writes the same items. */
@@ -288,6 +379,19 @@ export class RulesetRepository {
       .join('');
     return { kind, key, rev: item.rev, text };
   }
+}
+
+/** The condition that the pointer is still `previous` (none: no pointer at all). */
+function unmoved(previous: RulesetPointer | null): {
+  ConditionExpression: string;
+  ExpressionAttributeValues?: Record<string, number>;
+} {
+  return previous === null
+    ? { ConditionExpression: 'attribute_not_exists(pk)' }
+    : {
+        ConditionExpression: 'revision = :previous',
+        ExpressionAttributeValues: { ':previous': previous.revision },
+      };
 }
 
 /**

@@ -72,6 +72,29 @@ function parsedOnRead<T>(text: string): Entry<T> {
   };
 }
 
+/**
+ * The entries of a whole document (a revision published before entries), as the publisher writes them: each
+ * resource's wire form as JSON text, which JSON.parse then JSON.stringify gives back unchanged.
+ */
+function wholeDocumentEntries(body: string, revision: number): StoredEntry[] {
+  const document = JSON.parse(body) as {
+    flags?: { key: string }[];
+    segments?: { key: string }[];
+    experiments?: { key: string }[];
+    layers?: { key: string }[];
+  };
+  const entries: StoredEntry[] = [];
+  const add = (kind: EntryKind, items: { key: string }[] | undefined) => {
+    for (const item of items ?? [])
+      entries.push({ kind, key: item.key, rev: revision, text: JSON.stringify(item) });
+  };
+  add('segment', document.segments);
+  add('layer', document.layers);
+  add('experiment', document.experiments);
+  add('flag', document.flags);
+  return entries;
+}
+
 const EMPTY_TEXTS: Texts = {
   flag: Layered.empty(),
   segment: Layered.empty(),
@@ -151,7 +174,16 @@ export class RulesetSource {
       return { engine, revision: 0, ruleset: engine.current, texts: EMPTY_TEXTS };
     }
     if (pointer.layout !== 'entries') {
-      throw new Error(`ruleset revision ${pointer.revision} predates entries: waiting for the publisher`);
+      // Published before entries (whole documents): served as it is until the publisher moves the pointer to
+      // entries; that revision has no delta, so the next refresh loads its entries.
+      const collected = wholeDocumentEntries(
+        await this.repository.wholeDocument(pointer.revision),
+        pointer.revision,
+      );
+      const start: Loaded = { engine, revision: 0, ruleset: engine.current, texts: EMPTY_TEXTS };
+      const { loaded, replaced } = await this.apply(start, pointer.revision, collected, [], slicer);
+      this.lastRefresh = { kind: 'full', revision: pointer.revision, entries: collected.length, replaced };
+      return loaded;
     }
     const collected: StoredEntry[] = [];
     let newest = pointer.revision;

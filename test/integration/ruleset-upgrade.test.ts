@@ -1,0 +1,184 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { scaledMs } from '../../local/timing';
+import { keys } from '../../shared/db/keys';
+import { compileRuleset, type Ruleset } from '../../shared/rules';
+import { noCache } from '../../shared/rulesets/cache';
+import { buildRulesetContent } from '../../shared/rulesets/document';
+import {
+  dynamoConfiguration,
+  readRulesetConfiguration,
+  RulesetPublisher,
+} from '../../shared/rulesets/publisher';
+import {
+  chunkString,
+  MAX_WRITES_PER_REVISION,
+  RulesetRepository,
+  type EntryWrite,
+  type RulesetPointer,
+} from '../../shared/rulesets/repository';
+import { RulesetSource } from '../../shared/rulesets/source';
+import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { requireEngines } from '../support/engines';
+import { booleanFlag } from '../support/flags';
+import { answersOf } from '../support/ruleset-changes';
+
+const engines = requireEngines(['java']);
+
+const stored = {
+  owner: 'o',
+  createdBy: 'o',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  version: 1,
+  temporary: true,
+  tags: [],
+  description: '',
+};
+
+/** A flag as the config table holds it: serving `on` to everyone but the rules' matches. */
+const flagItem = (key: string, fields: Record<string, unknown>) => ({
+  key,
+  ...stored,
+  ...booleanFlag(key, { fallthrough: { variation: 'on' }, rules: [], prerequisites: [], clientSide: false }),
+  ...fields,
+});
+
+/**
+ * The move to the entries layout (issue 17, goal 1), against DynamoDB Local: a table whose pointer names a whole
+ * document (as every deployment before entries has) keeps being served while the publisher stages the entries, and
+ * the pointer moves once, so no instance ever serves a ruleset half written.
+ */
+engines.describe('ruleset layout upgrade: whole documents → entries', () => {
+  let dynamo: TestDynamo;
+  /** Pointer reads after each staging transaction: what a reader would have seen meanwhile. */
+  const seenWhileStaging: (RulesetPointer | null)[] = [];
+
+  class ObservedRepository extends RulesetRepository {
+    override async stageEntries(
+      previous: RulesetPointer | null,
+      writes: readonly EntryWrite[],
+      now: Date,
+    ): Promise<void> {
+      await super.stageEntries(previous, writes, now);
+      seenWhileStaging.push(await this.current());
+    }
+  }
+
+  beforeAll(async () => {
+    dynamo = await startTestDynamo();
+  }, scaledMs(60_000));
+  afterAll(() => dynamo?.stop());
+
+  const putConfig = (kind: 'flag' | 'segment', item: { key: string } & Record<string, unknown>) =>
+    dynamo.doc.send(
+      new PutCommand({
+        TableName: dynamo.tableNames.config,
+        Item: {
+          pk: keys.config.resource(kind, item.key),
+          sk: keys.config.meta,
+          gsi1pk: keys.config.kind(kind),
+          gsi1sk: item.key,
+          ...item,
+        },
+      }),
+    );
+
+  /** Revision `revision` as the publisher before entries wrote it: chunks under REVISION#N, and the pointer. */
+  const writeWholeDocument = async (revision: number): Promise<string> => {
+    const content = buildRulesetContent(await readRulesetConfiguration(dynamo.doc, dynamo.tableNames.config));
+    const body = JSON.stringify({ revision, ...content });
+    const chunks = chunkString(body, 1000);
+    for (let i = 0; i < chunks.length; i += 25) {
+      await dynamo.doc.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [dynamo.tableNames.rulesets]: chunks.slice(i, i + 25).map((data, j) => ({
+              PutRequest: {
+                Item: {
+                  pk: keys.rulesets.wholeDocument(revision),
+                  sk: `CHUNK#${String(i + j).padStart(4, '0')}`,
+                  data,
+                },
+              },
+            })),
+          },
+        }),
+      );
+    }
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: dynamo.tableNames.rulesets,
+        Item: {
+          ...keys.rulesets.current,
+          revision,
+          hash: 'whole-document',
+          chunks: chunks.length,
+          publishedAt: '2026-01-01T00:00:00.000Z',
+        },
+      }),
+    );
+    return body;
+  };
+
+  it('serves the whole document, stages every entry without moving the pointer, then moves it once', async () => {
+    await putConfig('segment', {
+      ...stored,
+      name: 'beta',
+      key: 'beta',
+      included: ['u-1'],
+      excluded: [],
+    });
+    // More flags than one transaction takes: the move is staged over several.
+    const flags = Array.from({ length: MAX_WRITES_PER_REVISION + 60 }, (_, i) => {
+      const rules =
+        i % 10 === 0
+          ? [{ id: 'r', conditions: { op: 'in_segment', values: ['beta'] }, serve: { variation: 'off' } }]
+          : [];
+      return flagItem(`flag-${String(i).padStart(3, '0')}`, { enabled: i % 3 !== 0, rules });
+    });
+    for (const flag of flags) await putConfig('flag', flag);
+    const body = await writeWholeDocument(7);
+
+    const repo = new ObservedRepository(dynamo.doc, dynamo.tableNames.rulesets);
+    const source = new RulesetSource(repo, noCache, 0);
+    const before = await source.get();
+    expect(before.revision).toBe(7);
+    expect(answersOf(before)).toEqual(answersOf(compileRuleset(JSON.parse(body) as Ruleset)));
+    expect((await source.body()).body).toBe(body);
+
+    const publisher = new RulesetPublisher(dynamoConfiguration(dynamo.doc, dynamo.tableNames.config), repo);
+    expect(await publisher.publishAll()).toMatchObject({ published: true, revision: 8, revisions: 1 });
+    // Staged in more than one transaction, and the pointer still named the whole document after each.
+    expect(seenWhileStaging.length).toBeGreaterThan(1);
+    for (const pointer of seenWhileStaging)
+      expect(pointer).toMatchObject({ revision: 7, hash: 'whole-document' });
+    expect(await repo.current()).toMatchObject({ revision: 8, layout: 'entries' });
+
+    // The revision that moved the layout has no delta: the instance loads every entry, and serves the same.
+    const after = await source.get();
+    expect(source.lastRefresh).toMatchObject({ kind: 'full', revision: 8 });
+    const expected = JSON.stringify({ ...JSON.parse(body), revision: 8 });
+    expect((await source.body()).body).toBe(expected);
+    expect(answersOf(after)).toEqual(answersOf(compileRuleset(JSON.parse(expected) as Ruleset)));
+
+    // From now on a change is one small revision.
+    await putConfig('flag', flagItem('flag-001', { enabled: false }));
+    expect(await publisher.publishChanges([{ kind: 'flag', key: 'flag-001' }])).toMatchObject({
+      revision: 9,
+      revisions: 1,
+      writes: 1,
+    });
+    expect((await source.get()).evaluate('flag-001', { targetingKey: 'u-2' }).value).toBe(false);
+    expect(source.lastRefresh).toMatchObject({ kind: 'delta', revision: 9, entries: 1 });
+  });
+
+  it('refuses to stage for a pointer that has moved: a late publisher cannot overwrite entries being served', async () => {
+    const repo = new RulesetRepository(dynamo.doc, dynamo.tableNames.rulesets);
+    const stale: RulesetPointer = { revision: 7, publishedAt: '2026-01-01T00:00:00.000Z' };
+    await expect(
+      repo.stageEntries(stale, [{ kind: 'flag', key: 'flag-001', text: '{"stale":true}' }], new Date()),
+    ).rejects.toBeInstanceOf(TransactionCanceledException);
+    expect((await repo.entries(['flag#flag-001']))[0]?.text).not.toBe('{"stale":true}');
+  });
+});
