@@ -113,6 +113,12 @@ const EMPTY_TEXTS: Texts = {
  */
 export class RulesetSource {
   private loaded: Loaded | null = null;
+  /**
+   * Set when applying a change to the held engine failed part-way: the engine changes its tables in place before
+   * the new revision's snapshot is taken, so it cannot be trusted with another change. The snapshot held keeps
+   * serving; the next refresh loads everything into a new engine.
+   */
+  private engineSpoiled = false;
   private checkedAt = 0;
   private refreshing: Promise<CompiledRuleset> | null = null;
   private document: { revision: number; body: Promise<string> } | null = null;
@@ -145,9 +151,18 @@ export class RulesetSource {
       const revision =
         (await this.cache.currentRevision()) ?? (await this.repository.current())?.revision ?? 0;
       const held = this.loaded;
-      if (held === null) this.loaded = await this.fullLoad();
-      else if (revision > held.revision) {
-        this.loaded = (await this.catchUp(held, revision)) ?? (await this.fullLoad());
+      if (held === null || this.engineSpoiled) {
+        this.loaded = await this.fullLoad();
+        this.engineSpoiled = false;
+      } else if (revision > held.revision) {
+        const caughtUp = await this.catchUp(held, revision);
+        if (caughtUp !== null) this.loaded = caughtUp;
+        // No way through the deltas: load everything — unless DynamoDB's pointer is still the revision held (the
+        // cache names a revision the table does not have, after a restore): loading again would change nothing,
+        // at every revalidation.
+        else if (((await this.repository.current())?.revision ?? 0) !== held.revision) {
+          this.loaded = await this.fullLoad();
+        }
       }
       this.checkedAt = this.now();
       return this.loaded!.ruleset;
@@ -283,7 +298,12 @@ export class RulesetSource {
       if (parsed !== null) put(parsed.kind, parsed.key, null);
     }
     const changes: RulesetChanges = { flags, segments, experiments, layers };
-    const { ruleset, replaced } = await held.engine.apply(revision, changes, slicer);
+    const { ruleset, replaced } = await held.engine
+      .apply(revision, changes, slicer)
+      .catch((error: unknown) => {
+        this.engineSpoiled = true;
+        throw error;
+      });
     const tick = async () => {
       if (slicer.due()) await slicer.pause();
     };

@@ -2,6 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../shared/db/keys';
 import type { Flag } from '../../shared/flags/requests';
 import { compileRuleset, type Ruleset } from '../../shared/rules';
+import { IncrementalRuleset } from '../../shared/rules/incremental';
 import { noCache, RedisRulesetCache } from '../../shared/rulesets/cache';
 import { buildRulesetContent } from '../../shared/rulesets/document';
 import {
@@ -371,5 +372,44 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
     await changeFlag(flag('checkout', false));
     now += 5000;
     expect((await source.get()).revision).toBe(good.revision);
+  });
+
+  it('does not load everything again at every revalidation when the cache names a revision the table lacks', async () => {
+    const stored = (await repo.current())!.revision;
+    // After a table restore: the cache still names a later revision, whose deltas the table never had.
+    const ahead = { ...noCache, currentRevision: async () => stored + 50 };
+    const scans = jest.spyOn(repo, 'scanEntries');
+    try {
+      const source = new RulesetSource(repo, ahead, 0);
+      expect((await source.get()).revision).toBe(stored);
+      expect(scans).toHaveBeenCalledTimes(1);
+      await source.get();
+      await source.get();
+      expect(scans).toHaveBeenCalledTimes(1);
+      // A real change still arrives: the table's pointer moved, so the instance loads it.
+      const { revision } = await changeFlag(flag('restored', true));
+      expect((await source.get()).revision).toBe(revision);
+      await expectEquivalent(source);
+    } finally {
+      scans.mockRestore();
+    }
+  });
+
+  it('after an apply that failed part-way, keeps serving what it held, then loads everything into a new engine', async () => {
+    const source = new RulesetSource(repo, noCache, 0);
+    const held = await source.get();
+    const { revision } = await changeFlag(flag('spoiled', true));
+    const apply = jest
+      .spyOn(IncrementalRuleset.prototype, 'apply')
+      .mockRejectedValueOnce(new Error('out of memory half-way'));
+    try {
+      expect((await source.get()).revision).toBe(held.revision);
+      expect(apply).toHaveBeenCalledTimes(1);
+    } finally {
+      apply.mockRestore();
+    }
+    expect((await source.get()).revision).toBe(revision);
+    expect(source.lastRefresh).toMatchObject({ kind: 'full', revision });
+    await expectEquivalent(source);
   });
 });
