@@ -323,8 +323,23 @@ export async function benchScale() {
     };
     void instance;
 
+    // Strict: the slowest publish, and the longest block by the wall clock (preemption on this shared machine
+    // included) as well as by CPU; `met` only when every one holds.
+    const budget = (() => {
+      const publishWorstMs = Math.max(...flagRuns.publishMs, ...segmentRuns.publishMs);
+      const blocks = (key: 'maxBlockMs' | 'maxBlockCpuMs') =>
+        Math.max(...flagRuns[key], ...segmentRuns[key], fullLoad[key], document[key]);
+      const checks = {
+        publishOneChangeMs: { budget: 1000, worst: round(publishWorstMs) },
+        maxBlockWallMs: { budget: 50, worst: round(blocks('maxBlockMs')) },
+        maxBlockCpuMs: { budget: 50, worst: round(blocks('maxBlockCpuMs')) },
+        heapMb: { budget: 256, worst: round(heapAfterChanges) },
+      };
+      return { ...checks, met: Object.values(checks).every((c) => c.worst <= c.budget) };
+    })();
+
     // ---------------------------------------------------------------- before
-    if (process.env.SCALE_BEFORE === '0') return { after };
+    if (process.env.SCALE_BEFORE === '0') return { after, budget };
     progress('before');
     const legacyRepo = new LegacyRepository(doc, legacyTable);
     const legacy = new LegacyPublisher(() => readRulesetConfiguration(doc, tableNames.config), legacyRepo);
@@ -371,21 +386,7 @@ export async function benchScale() {
         },
         heapMb: { compiledPlusBody: round(heapBefore) },
       },
-      budget: {
-        publishOneChangeMs: 1000,
-        maxBlockCpuMs: 50,
-        heapMb: 256,
-        met:
-          median(flagRuns.publishMs) <= 1000 &&
-          median(segmentRuns.publishMs) <= 1000 &&
-          Math.max(
-            ...flagRuns.maxBlockCpuMs,
-            ...segmentRuns.maxBlockCpuMs,
-            fullLoad.maxBlockCpuMs,
-            document.maxBlockCpuMs,
-          ) <= 50 &&
-          heapAfterChanges <= 256,
-      },
+      budget,
     };
   } finally {
     client.destroy();

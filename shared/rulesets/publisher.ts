@@ -75,7 +75,13 @@ export interface PublishOutcome {
   readonly writes: number;
 }
 
-const ATTEMPTS = 6;
+/**
+ * Attempts when another publisher moved the pointer first (parallel stream shards under a burst): exponential
+ * backoff with full jitter, 25 ms doubling up to 2 s, about 10 s in all before the batch fails (and is retried by
+ * the stream, then repaired by the sweep).
+ */
+const ATTEMPTS = 10;
+const backoffMs = (attempt: number) => Math.random() * Math.min(2000, 25 * 2 ** attempt);
 
 /** Upserts first, dependencies before dependents; then deletes, dependents first (see `publish`). */
 const UPSERT_ORDER: Record<EntryKind, number> = { segment: 0, layer: 1, experiment: 2, flag: 3 };
@@ -144,7 +150,7 @@ export class RulesetPublisher {
       } catch (error) {
         // Another publisher moved the pointer (or wrote the same items) first: read again, diff again.
         if (!(error instanceof TransactionCanceledException) || attempt >= ATTEMPTS) throw error;
-        await this.sleep(Math.random() * 20 * attempt);
+        await this.sleep(backoffMs(attempt));
       }
     }
   }
