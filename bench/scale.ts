@@ -36,7 +36,7 @@ import { RulesetRepository } from '../shared/rulesets/repository';
 import { RulesetSource } from '../shared/rulesets/source';
 import { buildFlagSpecs, buildUsers, switchyardRuleset } from './engine-workload';
 import { RulesetPublisher as LegacyPublisher } from './legacy/publisher';
-import { RulesetRepository as LegacyRepository } from './legacy/repository';
+import { LegacyRulesetRepository as LegacyRepository } from './legacy/repository';
 
 const FLAGS = Number(process.env.SCALE_FLAGS ?? 50_000);
 const SEGMENTS = Number(process.env.SCALE_SEGMENTS ?? 5_000);

@@ -6,7 +6,7 @@ import {
   type RulesetConfiguration,
   type RulesetContent,
 } from '../../shared/rulesets/document';
-import type { RulesetPointer, RulesetRepository } from './repository';
+import type { LegacyRulesetRepository as RulesetRepository, RulesetPointer } from './repository';
 
 function contentHash(content: RulesetContent): string {
   return createHash('sha256').update(JSON.stringify(content)).digest('hex');

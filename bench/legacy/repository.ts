@@ -1,11 +1,11 @@
 import {
   BatchWriteCommand,
   GetCommand,
-  paginateQuery,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { RulesetContent } from '../../shared/rulesets/document';
+import { chunkString, RulesetRepository } from '../../shared/rulesets/repository';
 
 /** Before issue 17 goal 1 (bench only): whole documents in chunks under REVISION#N, in a table of their own. */
 const keys = {
@@ -30,7 +30,7 @@ export const CHUNK_BYTES = 300 * 1024;
  * Published rulesets in DynamoDB: revision N as chunks under `REVISION#N`, and the CURRENT pointer, moved
  * only forward and only by one publisher at a time (conditional write on the previous revision).
  */
-export class RulesetRepository {
+export class LegacyRulesetRepository {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly rulesetsTable: string,
@@ -43,24 +43,9 @@ export class RulesetRepository {
     return (out.Item as RulesetPointer | undefined) ?? null;
   }
 
-  /** The body of one revision, reassembled from its chunks. */
-  async body(revision: number): Promise<string> {
-    const parts: { sk: string; data: string }[] = [];
-    const pages = paginateQuery(
-      { client: this.doc },
-      {
-        TableName: this.rulesetsTable,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.rulesets.revision(revision) },
-        ConsistentRead: true,
-      },
-    );
-    for await (const page of pages) parts.push(...((page.Items ?? []) as { sk: string; data: string }[]));
-    if (parts.length === 0) throw new Error(`Ruleset revision ${revision} has no chunks`);
-    return parts
-      .sort((a, b) => (a.sk < b.sk ? -1 : 1))
-      .map((p) => p.data)
-      .join('');
+  /** The body of one revision, reassembled from its chunks (the reader the instances keep for this layout). */
+  body(revision: number): Promise<string> {
+    return new RulesetRepository(this.doc, this.rulesetsTable).wholeDocument(revision);
   }
 
   /**
@@ -106,21 +91,4 @@ export class RulesetRepository {
     );
     return pointer;
   }
-}
-
-/**
- * Cut `text` into pieces of at most `size` UTF-16 units (≤ 3 UTF-8 bytes each, 4 for a pair), never
- * between the two halves of a surrogate pair, which DynamoDB could not store as UTF-8.
- */
-export function chunkString(text: string, size: number): string[] {
-  const chunks: string[] = [];
-  let start = 0;
-  while (start < text.length) {
-    let end = Math.min(start + size, text.length);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
-    chunks.push(text.slice(start, end));
-    start = end;
-  }
-  return chunks;
 }

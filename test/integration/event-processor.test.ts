@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { analysisConfig, type AnalysisConfig, CachedAnalysisConfig } from '../../shared/analytics/config';
 import { bucketOf, fineBlockOf, fineBucketOf, histogramQuantile } from '../../shared/analytics/histogram';
@@ -27,6 +27,7 @@ import type { SwitchyardEvent } from '../../shared/events/schema';
 import type { EventSink, SinkFailure, SinkResult } from '../../shared/events/sink';
 import type { Experiment } from '../../shared/experiments/requests';
 import type { Metric } from '../../shared/metrics/schema';
+import { putConfigItem } from '../support/config-items';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
 import { scaledMs } from '../../local/timing';
 import { requireEngines } from '../support/engines';
@@ -374,18 +375,7 @@ engines.describe('event processor against DynamoDB Local', () => {
     });
 
   const putConfig = (kind: ConfigKind, item: Experiment | Metric) =>
-    dynamo.doc.send(
-      new PutCommand({
-        TableName: dynamo.tableNames.config,
-        Item: {
-          pk: keys.config.resource(kind, item.key),
-          sk: keys.config.meta,
-          gsi1pk: keys.config.kind(kind),
-          gsi1sk: item.key,
-          ...item,
-        },
-      }),
-    );
+    putConfigItem(dynamo.doc, dynamo.tableNames.config, kind, item);
 
   beforeAll(async () => {
     dynamo = await startTestDynamo();

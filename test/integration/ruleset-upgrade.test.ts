@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { putConfigItem } from '../support/config-items';
 import { scaledMs } from '../../local/timing';
 import { keys } from '../../shared/db/keys';
 import { compileRuleset, type Ruleset } from '../../shared/rules';
@@ -71,18 +72,7 @@ engines.describe('ruleset layout upgrade: whole documents → entries', () => {
   afterAll(() => dynamo?.stop());
 
   const putConfig = (kind: 'flag' | 'segment', item: { key: string } & Record<string, unknown>) =>
-    dynamo.doc.send(
-      new PutCommand({
-        TableName: dynamo.tableNames.config,
-        Item: {
-          pk: keys.config.resource(kind, item.key),
-          sk: keys.config.meta,
-          gsi1pk: keys.config.kind(kind),
-          gsi1sk: item.key,
-          ...item,
-        },
-      }),
-    );
+    putConfigItem(dynamo.doc, dynamo.tableNames.config, kind, item);
 
   /** Revision `revision` as the publisher before entries wrote it: chunks under REVISION#N, and the pointer. */
   const writeWholeDocument = async (revision: number): Promise<string> => {

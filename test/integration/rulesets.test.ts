@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../shared/db/keys';
 import type { Flag } from '../../shared/flags/requests';
 import { compileRuleset, type Ruleset } from '../../shared/rules';
@@ -14,6 +14,7 @@ import {
 } from '../../shared/rulesets/publisher';
 import { chunkString, INLINE_TEXT_BYTES, RulesetRepository } from '../../shared/rulesets/repository';
 import { RulesetSource } from '../../shared/rulesets/source';
+import { putConfigItem } from '../support/config-items';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
 import { scaledMs } from '../../local/timing';
 import { requireEngines } from '../support/engines';
@@ -76,18 +77,7 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
   let publisher: RulesetPublisher;
 
   const put = (kind: ResourceRef['kind'], item: { key: string } & Record<string, unknown>) =>
-    dynamo.doc.send(
-      new PutCommand({
-        TableName: dynamo.tableNames.config,
-        Item: {
-          pk: keys.config.resource(kind, item.key),
-          sk: keys.config.meta,
-          gsi1pk: keys.config.kind(kind),
-          gsi1sk: item.key,
-          ...item,
-        },
-      }),
-    );
+    putConfigItem(dynamo.doc, dynamo.tableNames.config, kind, item);
   const remove = (kind: ResourceRef['kind'], key: string) =>
     dynamo.doc.send(
       new DeleteCommand({
