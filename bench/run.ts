@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- engine assign evaluate exposures events safety sdk coldstart delivery propagation]`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
+ * `npm run bench [-- engine assign evaluate exposures events safety sdk coldstart delivery propagation scale]`: prints one JSON document with the figures the issues ask for. Each benchmark warms up,
  * then reports medians and p99 (the machines are shared; single runs mean little).
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
