@@ -350,10 +350,14 @@ engines.describe('the web console’s resource screens in headless Chromium', ()
     await filters.getByRole('button', { name: 'Apply filters' }).click();
     const table = page.getByRole('table', { name: /entries/ });
     // The unfiltered entries stay on screen until the filtered page replaces them: wait until only the flag's show.
-    await page.waitForFunction(
-      `(() => { const cells = [...document.querySelectorAll('table tbody td:nth-child(4)')];
-        return cells.length > 0 && cells.every((cell) => cell.textContent === 'flag dark-mode'); })()`,
-    );
+    // A function, not a string: the console's CSP (script-src 'self') refuses a string evaluated in the page.
+    await page.waitForFunction(() => {
+      const { document } = globalThis as unknown as {
+        document: { querySelectorAll(selector: string): Iterable<{ textContent: string | null }> };
+      };
+      const cells = [...document.querySelectorAll('table tbody td:nth-child(4)')];
+      return cells.length > 0 && cells.every((cell) => cell.textContent === 'flag dark-mode');
+    });
     await table.getByRole('rowheader', { name: 'flag.create' }).waitFor();
     const actions = await table.getByRole('rowheader').allTextContents();
     expect(actions.filter((a) => a === 'flag.rollout')).toHaveLength(3);
