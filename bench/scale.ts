@@ -234,22 +234,16 @@ export async function benchScale() {
     const document = await measured(() => instance.body());
     progress('changes');
 
-    const flagRuns = {
+    const runRecord = () => ({
       publishMs: [] as number[],
       applyMs: [] as number[],
       maxBlockMs: [] as number[],
       maxBlockCpuMs: [] as number[],
       replaced: [] as number[],
       writes: [] as number[],
-    };
-    const segmentRuns = {
-      publishMs: [] as number[],
-      applyMs: [] as number[],
-      maxBlockMs: [] as number[],
-      maxBlockCpuMs: [] as number[],
-      replaced: [] as number[],
-      writes: [] as number[],
-    };
+    });
+    const flagRuns = runRecord();
+    const segmentRuns = runRecord();
     for (let run = 1; run <= RUNS; run++) {
       await putConfig('flag', changedFlag(run, run));
       const published = await measured(() => publisher.publishChanges([{ kind: 'flag', key: flagKey(run) }]));

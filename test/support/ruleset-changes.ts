@@ -6,6 +6,7 @@ import type {
   RulesetLayer,
   RulesetSegment,
 } from '../../shared/rules/types';
+import { prng } from './event-log';
 
 /**
  * Random sequences of changes to a small universe of flags, segments, experiments and layers (seeded, so a
@@ -20,17 +21,8 @@ export const LAYER_KEYS = ['l0', 'l1'];
 
 export type Random = () => number;
 
-/** mulberry32 */
-export function seeded(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (test/support/event-log.ts): the same sequence on every run. */
+export const seeded: (seed: number) => Random = prng;
 
 const pick = <T>(random: Random, list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 
