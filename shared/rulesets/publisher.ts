@@ -5,6 +5,7 @@ import type { Versioned } from '../config/versioning';
 import type { Experiment } from '../experiments/requests';
 import type { Flag } from '../flags/requests';
 import type { Layer } from '../layers/requests';
+import { logger } from '../observability';
 import type { RulesetExperiment } from '../rules';
 import type { Segment } from '../segments/requests';
 import {
@@ -112,7 +113,8 @@ export class RulesetPublisher {
       const current = new Map(stored.map((e) => [entryId(e.kind, e.key), e.text]));
       const writes: EntryWrite[] = [];
       for (const [id, text] of desired) {
-        if ((current.get(id) ?? null) !== text) writes.push({ ...parseEntryId(id)!, text });
+        const previousText = current.get(id) ?? null;
+        if (previousText !== text) writes.push({ ...parseEntryId(id)!, text, previousText });
       }
       return this.write(pointer, writes, now);
     });
@@ -136,9 +138,13 @@ export class RulesetPublisher {
     });
     const desired = rulesetEntries(await this.config.all());
     const writes: EntryWrite[] = [];
-    for (const [id, text] of desired)
-      if (stored.get(id) !== text) writes.push({ ...parseEntryId(id)!, text });
-    for (const id of stored.keys()) if (!desired.has(id)) writes.push({ ...parseEntryId(id)!, text: null });
+    for (const [id, text] of desired) {
+      const previousText = stored.get(id) ?? null;
+      if (previousText !== text) writes.push({ ...parseEntryId(id)!, text, previousText });
+    }
+    for (const [id, previousText] of stored) {
+      if (!desired.has(id)) writes.push({ ...parseEntryId(id)!, text: null, previousText });
+    }
     if (pointer !== null && pointer.layout !== 'entries') return this.moveToEntries(pointer, writes, now);
     return this.write(pointer, writes, now);
   }
@@ -167,7 +173,39 @@ export class RulesetPublisher {
   ): Promise<PublishOutcome> {
     for (const batch of revisionBatches(writes)) await this.rulesets.stageEntries(pointer, batch, now);
     const moved = await this.rulesets.flip(pointer, now);
+    await this.settleBlobs(moved, writes, now);
+    if (pointer !== null) {
+      try {
+        await this.rulesets.retireWholeDocument(pointer.revision, now);
+      } catch (error) {
+        logger.error('whole-document ruleset not retired; its chunks stay', {
+          revision: pointer.revision,
+          error: describe(error),
+        });
+      }
+    }
     return { published: true, revision: moved.revision, revisions: 1, writes: writes.length };
+  }
+
+  /**
+   * After a revision committed, the blobs it replaced expire and the ones it points at are kept
+   * (RulesetRepository.settleBlobs). Never fails the publish: the revision is out, and a replaced blob left
+   * behind costs storage only. The failure is logged (a failed keep matters more: see keepBlob's race, whose
+   * other half is a late retirement).
+   */
+  private async settleBlobs(
+    revision: RulesetPointer,
+    writes: readonly EntryWrite[],
+    now: Date,
+  ): Promise<void> {
+    try {
+      await this.rulesets.settleBlobs(writes, now);
+    } catch (error) {
+      logger.error('ruleset blobs not settled after a revision; replaced ones stay', {
+        revision: revision.revision,
+        error: describe(error),
+      });
+    }
   }
 
   /**
@@ -193,6 +231,7 @@ export class RulesetPublisher {
     let revisions = 0;
     for (const batch of revisionBatches(ordered)) {
       previous = await this.rulesets.writeRevision(previous, batch, now);
+      await this.settleBlobs(previous, batch, now);
       revisions++;
     }
     return { published: true, revision: previous.revision, revisions, writes: writes.length };
@@ -249,6 +288,11 @@ export class RulesetPublisher {
     });
     return desired;
   }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof AggregateError) return [error.message, ...error.errors.map(describe)].join('; ');
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /** Run `task` over `items`, at most `width` at a time. */

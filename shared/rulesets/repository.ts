@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -7,6 +8,7 @@ import {
   paginateQuery,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { ENTRY_SHARDS, keys } from '../db/keys';
@@ -23,7 +25,9 @@ import { ENTRY_SHARDS, keys } from '../db/keys';
  * A revision's entries, its delta and the pointer move in one TransactWriteItems conditioned on the pointer's
  * previous revision: concurrent publishers agree on one history, and a reader never sees a pointer ahead of its
  * entries. Text above INLINE_TEXT_BYTES goes to a content-addressed blob (`BLOB#<sha256>`, parts under the 400 KB
- * item limit) written before the transaction, so a revision stays small whatever the entry.
+ * item limit) written before the transaction, so a revision stays small whatever the entry. Once a revision has
+ * replaced or deleted such an entry, its old blob's parts are set to expire (`retireBlob`, `settleBlobs`); the
+ * whole-document chunks the entries layout replaced expire the same way (`retireWholeDocument`).
  */
 export const ENTRY_KINDS = ['segment', 'layer', 'experiment', 'flag'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -62,6 +66,11 @@ export interface EntryWrite {
   readonly kind: EntryKind;
   readonly key: string;
   readonly text: string | null;
+  /**
+   * The stored text this write replaces, as the publisher read it (null: none). When it was in a blob, that blob
+   * is retired once the revision has committed (`settleBlobs`). Absent: not known, nothing is retired.
+   */
+  readonly previousText?: string | null;
 }
 
 /** Items in one transaction: DynamoDB takes at most 100 (entries + the delta + the pointer). */
@@ -78,6 +87,8 @@ const SCAN_PAGE_ITEMS = 250;
 const SCAN_PARALLELISM = 4;
 /** Deltas and tombstones live this long: an instance further behind than that loads everything again. */
 export const DELTA_TTL_SECONDS = 24 * 3600;
+/** Items in one TransactWriteItems (DynamoDB's limit). */
+const TRANSACTION_ITEMS = 100;
 
 interface EntryItem {
   pk: string;
@@ -321,6 +332,147 @@ export class RulesetRepository {
       .join('');
   }
 
+  /**
+   * After the pointer moved from whole-document revision `revision` to entries (`flip`): its chunks expire in
+   * DELTA_TTL_SECONDS, so an instance still serving it meanwhile can read them. Returns how many chunks.
+   */
+  async retireWholeDocument(revision: number, now: Date): Promise<number> {
+    const expiresAt = Math.floor(now.getTime() / 1000) + DELTA_TTL_SECONDS;
+    const chunks: Record<string, unknown>[] = [];
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.rulesetsTable,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.rulesets.wholeDocument(revision) },
+        ProjectionExpression: 'pk, sk',
+      },
+    );
+    for await (const page of pages) chunks.push(...(page.Items ?? []));
+    for (const Key of chunks) {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.rulesetsTable,
+          Key,
+          UpdateExpression: 'SET expiresAt = :expiresAt',
+          ExpressionAttributeValues: { ':expiresAt': expiresAt },
+        }),
+      );
+    }
+    return chunks.length;
+  }
+
+  /**
+   * After the revision of `writes` committed: `keepBlob` for each write whose text went to a blob, `retireBlob`
+   * for each whose previous text was in a blob and changed. Attempts every one, then throws their failures
+   * together. A blob belongs to one entry: the text names its key and has its kind's shape, so a blob is never
+   * shared between entries, and the condition on one entry item decides for the whole blob.
+   */
+  async settleBlobs(writes: readonly EntryWrite[], now: Date): Promise<void> {
+    const failures: unknown[] = [];
+    for (const write of writes) {
+      try {
+        if (write.text !== null) await this.keepBlob(write.kind, write.key, write.text);
+        if (typeof write.previousText === 'string' && write.previousText !== write.text) {
+          await this.retireBlob(write.kind, write.key, write.previousText, now);
+        }
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) {
+      throw new AggregateError(failures, `${failures.length} ruleset blob(s) not settled`);
+    }
+  }
+
+  /**
+   * The entry `kind#key` no longer holds `text`: if that text was in a blob, its parts expire in
+   * DELTA_TTL_SECONDS (an instance that read the entry item just before still reads them), on condition, in the
+   * same transaction, that the entry does not point at that blob — a later revision may have put the text back,
+   * and then the blob stays. Returns whether the blob was retired (false too for a text stored inline).
+   */
+  async retireBlob(kind: EntryKind, key: string, text: string, now: Date): Promise<boolean> {
+    const blob = blobOf(text);
+    if (blob === null) return false;
+    const expiresAt = Math.floor(now.getTime() / 1000) + DELTA_TTL_SECONDS;
+    return this.updateBlobParts(kind, key, blob, 'attribute_not_exists(#blob) OR #blob.#hash <> :hash', {
+      UpdateExpression: 'SET expiresAt = :expiresAt',
+      ExpressionAttributeValues: { ':expiresAt': expiresAt },
+    });
+  }
+
+  /**
+   * The entry `kind#key` now holds `text`: if that text is in a blob, its parts lose any `expiresAt`, on condition
+   * that the entry still points at the blob. The race it closes: publishers run in parallel, and one that moved
+   * the entry away from blob X can retire X late — after another publisher stored X again (a revert) but before
+   * that one's revision commits, so the retirement's check still sees the entry away from X and X would expire
+   * under the entry. Both this and retirement check the entry item inside their transaction, so each falls
+   * before or after every revision that moves the entry; the publisher of the last move to X runs this after
+   * it, and any retirement after it fails its check. Returns whether the parts were updated.
+   */
+  async keepBlob(kind: EntryKind, key: string, text: string): Promise<boolean> {
+    const blob = blobOf(text);
+    if (blob === null) return false;
+    return this.updateBlobParts(kind, key, blob, '#blob.#hash = :hash', {
+      UpdateExpression: 'REMOVE expiresAt',
+      // Never create a part: a missing one is an error, not something to keep.
+      ConditionExpression: 'attribute_exists(pk)',
+    });
+  }
+
+  /**
+   * Update every part of `blob` as `update` says, in transactions (TRANSACTION_ITEMS at most) that each check
+   * `entryCondition` on the entry item. False when that condition failed.
+   */
+  private async updateBlobParts(
+    kind: EntryKind,
+    key: string,
+    blob: { hash: string; parts: number },
+    entryCondition: string,
+    update: {
+      UpdateExpression: string;
+      ExpressionAttributeValues?: Record<string, unknown>;
+      ConditionExpression?: string;
+    },
+  ): Promise<boolean> {
+    const perTransaction = TRANSACTION_ITEMS - 1;
+    for (let first = 0; first < blob.parts; first += perTransaction) {
+      const parts = Array.from({ length: Math.min(perTransaction, blob.parts - first) }, (_, i) => first + i);
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                ConditionCheck: {
+                  TableName: this.rulesetsTable,
+                  Key: keys.rulesets.entry(kind, key),
+                  ConditionExpression: entryCondition,
+                  // `hash` is a reserved word in expressions (so is `blob`): both go by name.
+                  ExpressionAttributeNames: { '#blob': 'blob', '#hash': 'hash' },
+                  ExpressionAttributeValues: { ':hash': blob.hash },
+                },
+              },
+              ...parts.map((part) => ({
+                Update: {
+                  TableName: this.rulesetsTable,
+                  Key: { pk: keys.rulesets.blob(blob.hash), sk: keys.rulesets.part(part) },
+                  ...update,
+                },
+              })),
+            ],
+          }),
+        );
+      } catch (error) {
+        const entryCheck = (error as Partial<TransactionCanceledException>).CancellationReasons?.[0]?.Code;
+        if (error instanceof TransactionCanceledException && entryCheck === 'ConditionalCheckFailed') {
+          return false;
+        }
+        throw error;
+      }
+    }
+    return true;
+  }
+
   private async entryItems(
     writes: readonly EntryWrite[],
     revision: number,
@@ -330,17 +482,20 @@ export class RulesetRepository {
     for (const write of writes) {
       const key = keys.rulesets.entry(write.kind, write.key);
       if (write.text === null) items.push({ ...key, rev: revision, deleted: true, expiresAt });
-      else if (Buffer.byteLength(write.text, 'utf8') <= INLINE_TEXT_BYTES) {
+      else if (!inBlob(write.text)) {
         items.push({ ...key, rev: revision, text: write.text });
       } else items.push({ ...key, rev: revision, blob: await this.storeBlob(write.text) });
     }
     return items;
   }
 
-  /** Content-addressed: writing the same text twice (two publishers, a retry) writes the same items. */
+  /**
+   * Content-addressed: writing the same text twice (two publishers, a retry) writes the same items. A Put
+   * replaces the whole part, so storing a blob again also takes back any `expiresAt` a retirement set.
+   */
   private async storeBlob(text: string): Promise<{ hash: string; parts: number }> {
-    const hash = createHash('sha256').update(text).digest('hex');
-    const chunks = chunkString(text, CHUNK_BYTES / 4);
+    const hash = blobHash(text);
+    const chunks = blobParts(text);
     const requests = chunks.map((data, i) => ({
       PutRequest: { Item: { pk: keys.rulesets.blob(hash), sk: keys.rulesets.part(i), data } },
     }));
@@ -379,6 +534,16 @@ export class RulesetRepository {
       .join('');
     return { kind, key, rev: item.rev, text };
   }
+}
+
+/** Whether `text` is stored in a blob rather than in its entry item. */
+const inBlob = (text: string) => Buffer.byteLength(text, 'utf8') > INLINE_TEXT_BYTES;
+const blobHash = (text: string) => createHash('sha256').update(text).digest('hex');
+const blobParts = (text: string) => chunkString(text, CHUNK_BYTES / 4);
+
+/** The blob `text` is stored in (as `storeBlob` writes it), or null for a text stored inline. */
+function blobOf(text: string): { hash: string; parts: number } | null {
+  return inBlob(text) ? { hash: blobHash(text), parts: blobParts(text).length } : null;
 }
 
 /** The condition that the pointer is still `previous` (none: no pointer at all). */

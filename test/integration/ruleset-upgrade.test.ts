@@ -1,18 +1,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { putConfigItem } from '../support/config-items';
 import { scaledMs } from '../../local/timing';
-import { keys } from '../../shared/db/keys';
 import { compileRuleset, type Ruleset } from '../../shared/rules';
 import { noCache } from '../../shared/rulesets/cache';
-import { buildRulesetContent } from '../../shared/rulesets/document';
+import { dynamoConfiguration, RulesetPublisher } from '../../shared/rulesets/publisher';
 import {
-  dynamoConfiguration,
-  readRulesetConfiguration,
-  RulesetPublisher,
-} from '../../shared/rulesets/publisher';
-import {
-  chunkString,
   MAX_WRITES_PER_REVISION,
   RulesetRepository,
   type EntryWrite,
@@ -23,6 +15,7 @@ import { startTestDynamo, type TestDynamo } from '../support/dynamo';
 import { requireEngines } from '../support/engines';
 import { booleanFlag } from '../support/flags';
 import { answersOf } from '../support/ruleset-changes';
+import { writeWholeDocument } from '../support/whole-document';
 
 const engines = requireEngines(['java']);
 
@@ -74,43 +67,6 @@ engines.describe('ruleset layout upgrade: whole documents → entries', () => {
   const putConfig = (kind: 'flag' | 'segment', item: { key: string } & Record<string, unknown>) =>
     putConfigItem(dynamo.doc, dynamo.tableNames.config, kind, item);
 
-  /** Revision `revision` as the publisher before entries wrote it: chunks under REVISION#N, and the pointer. */
-  const writeWholeDocument = async (revision: number): Promise<string> => {
-    const content = buildRulesetContent(await readRulesetConfiguration(dynamo.doc, dynamo.tableNames.config));
-    const body = JSON.stringify({ revision, ...content });
-    const chunks = chunkString(body, 1000);
-    for (let i = 0; i < chunks.length; i += 25) {
-      await dynamo.doc.send(
-        new BatchWriteCommand({
-          RequestItems: {
-            [dynamo.tableNames.rulesets]: chunks.slice(i, i + 25).map((data, j) => ({
-              PutRequest: {
-                Item: {
-                  pk: keys.rulesets.wholeDocument(revision),
-                  sk: `CHUNK#${String(i + j).padStart(4, '0')}`,
-                  data,
-                },
-              },
-            })),
-          },
-        }),
-      );
-    }
-    await dynamo.doc.send(
-      new PutCommand({
-        TableName: dynamo.tableNames.rulesets,
-        Item: {
-          ...keys.rulesets.current,
-          revision,
-          hash: 'whole-document',
-          chunks: chunks.length,
-          publishedAt: '2026-01-01T00:00:00.000Z',
-        },
-      }),
-    );
-    return body;
-  };
-
   it('serves the whole document, stages every entry without moving the pointer, then moves it once', async () => {
     await putConfig('segment', {
       ...stored,
@@ -128,7 +84,7 @@ engines.describe('ruleset layout upgrade: whole documents → entries', () => {
       return flagItem(`flag-${String(i).padStart(3, '0')}`, { enabled: i % 3 !== 0, rules });
     });
     for (const flag of flags) await putConfig('flag', flag);
-    const body = await writeWholeDocument(7);
+    const body = await writeWholeDocument(dynamo, 7);
 
     const repo = new ObservedRepository(dynamo.doc, dynamo.tableNames.rulesets);
     const source = new RulesetSource(repo, noCache, 0);
