@@ -16,7 +16,12 @@ import {
   type SegmentMembership,
 } from './operators';
 import { compileExperiment, notRunning, type CompiledExperiment } from './experiments';
-import { MAX_PREREQUISITE_DEPTH, findPrerequisiteCycle, type PrerequisiteNode } from './prerequisites';
+import {
+  MAX_PREREQUISITE_DEPTH,
+  prerequisiteDepths,
+  prerequisiteProblem,
+  type PrerequisiteNode,
+} from './prerequisites';
 import type {
   Assignment,
   EvaluationErrorCode,
@@ -186,41 +191,6 @@ export function isPrerequisite(value: unknown): value is { flagKey: string } {
     value !== null &&
     typeof (value as { flagKey?: unknown }).flagKey === 'string'
   );
-}
-
-/** Longest prerequisite chain below each flag; Infinity when a cycle is reachable. */
-function prerequisiteDepths(flags: readonly PrerequisiteNode[]): Map<string, number> {
-  const byKey = new Map(flags.map((f) => [f.key, f]));
-  const depth = new Map<string, number>();
-  const inProgress = new Set<string>();
-  for (const root of flags) {
-    if (depth.has(root.key)) continue;
-    const stack: { key: string; next: number; deepest: number }[] = [{ key: root.key, next: 0, deepest: 0 }];
-    inProgress.add(root.key);
-    while (stack.length > 0) {
-      const frame = stack[stack.length - 1]!;
-      const prerequisites = byKey.get(frame.key)?.prerequisites ?? [];
-      if (frame.next < prerequisites.length) {
-        const child = prerequisites[frame.next++]!.flagKey;
-        if (!byKey.has(child)) continue;
-        if (inProgress.has(child)) {
-          frame.deepest = Infinity;
-        } else if (depth.has(child)) {
-          frame.deepest = Math.max(frame.deepest, depth.get(child)! + 1);
-        } else {
-          inProgress.add(child);
-          stack.push({ key: child, next: 0, deepest: 0 });
-        }
-      } else {
-        stack.pop();
-        inProgress.delete(frame.key);
-        depth.set(frame.key, frame.deepest);
-        const parent = stack[stack.length - 1];
-        if (parent !== undefined) parent.deepest = Math.max(parent.deepest, frame.deepest + 1);
-      }
-    }
-  }
-  return depth;
 }
 
 interface FlagCompilation {
@@ -426,24 +396,17 @@ export function compileExperiments(
 
 /**
  * The answer of every flag that cannot be evaluated because of its prerequisite graph: a cycle reachable from
- * it, or a chain deeper than MAX_PREREQUISITE_DEPTH. `nodes` in ruleset order (the cycle named is the first
- * one found in that order); only enabled flags' edges count, since a disabled flag never looks at them.
+ * it, or a chain deeper than MAX_PREREQUISITE_DEPTH (prerequisiteProblem: each flag's answer depends only on
+ * what it reaches); only enabled flags' edges count, since a disabled flag never looks at them.
  */
 export function prerequisiteStatuses(nodes: readonly PrerequisiteNode[]): Map<string, EvaluationResult> {
+  const byKey = new Map(nodes.map((node) => [node.key, node.prerequisites ?? []]));
+  const edgesOf = (key: string) => byKey.get(key);
+  const depths = prerequisiteDepths(byKey.keys(), edgesOf);
   const statuses = new Map<string, EvaluationResult>();
-  const depths = prerequisiteDepths(nodes);
-  let cycle: string[] | null | undefined;
-  for (const [key, depth] of depths) {
-    if (depth === Infinity) {
-      cycle = cycle === undefined ? findPrerequisiteCycle(nodes) : cycle;
-      const path = cycle === null ? '' : `: ${cycle.join(' → ')}`;
-      statuses.set(key, errorResult(key, 'GENERAL', `prerequisite cycle${path}`));
-    } else if (depth > MAX_PREREQUISITE_DEPTH) {
-      statuses.set(
-        key,
-        errorResult(key, 'GENERAL', `prerequisites nested deeper than ${MAX_PREREQUISITE_DEPTH}`),
-      );
-    }
+  for (const key of byKey.keys()) {
+    const problem = prerequisiteProblem(key, edgesOf, (k) => depths.get(k));
+    if (problem !== undefined) statuses.set(key, errorResult(key, 'GENERAL', problem));
   }
   return statuses;
 }

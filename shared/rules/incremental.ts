@@ -2,10 +2,10 @@ import {
   compileExperiments,
   compileSegment,
   compiledRuleset,
+  errorResult,
   flagInfo,
   lazyFlag,
   prerequisiteEdges,
-  prerequisiteStatuses,
   segmentLookup,
   type CompiledFlag,
   type CompiledRuleset,
@@ -15,7 +15,7 @@ import type { CompiledExperiment } from './experiments';
 import { Layered } from './layered';
 import type { AttributeGetter } from './attributes';
 import type { ConditionEnvironment, RuleCompileError, SegmentMembership } from './operators';
-import type { PrerequisiteNode } from './prerequisites';
+import { prerequisiteDepths, prerequisiteProblem } from './prerequisites';
 import type { EvaluationResult, RulesetExperiment, RulesetFlag, RulesetLayer, RulesetSegment } from './types';
 
 /**
@@ -28,7 +28,8 @@ import type { EvaluationResult, RulesetExperiment, RulesetFlag, RulesetLayer, Ru
  * - an experiment or a layer: every running experiment is recompiled (there are few), and the flags served by
  *   an experiment whose compiled form changed;
  * - a prerequisite edge (a flag added, removed, enabled or disabled, or its prerequisites changed): the
- *   prerequisite graph's statuses (cycles, chains too deep) are recomputed, and the flags whose status changed.
+ *   prerequisite statuses (cycles, chains too deep) of that flag and of the flags that reach it are recomputed
+ *   (a flag's status depends only on what it reaches), and the flags whose status changed are replaced.
  *
  * Every revision is a new CompiledRuleset over its own flag table (the previous one with the affected
  * flags replaced): a request that holds the previous revision keeps evaluating it unchanged. Results equal
@@ -59,6 +60,11 @@ export interface Slicer {
 }
 
 const UNSLICED: Slicer = { due: () => false, pause: () => Promise.resolve() };
+
+const NO_SEGMENTS: ReadonlyMap<string, SegmentRecord | undefined> = new Map();
+const NONE: readonly never[] = Object.freeze([]);
+/** An empty list as the one shared empty list: tens of thousands of flags keep theirs. */
+const orNone = <T>(list: readonly T[]): readonly T[] => (list.length === 0 ? NONE : list);
 
 interface FlagRecord {
   readonly info: FlagInfo;
@@ -111,8 +117,8 @@ function definitionOf<T>(entry: Entry<T>): () => T {
 const sameInfo = (info: FlagInfo, flag: RulesetFlag) =>
   info.key === flag.key && info.kind === flag.kind && info.clientSide === (flag.clientSide === true);
 
-const sameStatus = (a: EvaluationResult | undefined, b: EvaluationResult | undefined) =>
-  a?.errorMessage === b?.errorMessage;
+const sameEdges = (a: FlagRecord['edges'], b: FlagRecord['edges']) =>
+  a.length === b.length && a.every((edge, i) => edge.flagKey === b[i]!.flagKey);
 
 export class IncrementalRuleset {
   private readonly flags = new Map<string, FlagRecord>();
@@ -125,7 +131,12 @@ export class IncrementalRuleset {
   private experimentSegments = new Set<string>();
   /** Flags with prerequisite edges. */
   private readonly withEdges = new Set<string>();
-  private statuses = new Map<string, EvaluationResult>();
+  /** flag key → flags with an edge to it (whether or not it exists). */
+  private readonly requiredBy = new Map<string, Set<string>>();
+  /** The longest prerequisite chain below each flag with edges (Infinity: it reaches a cycle). */
+  private readonly depths = new Map<string, number>();
+  /** Flags that cannot be evaluated because of their prerequisites, with their answer. */
+  private readonly statuses = new Map<string, EvaluationResult>();
   private experiments: Experiments = { byKey: new Map(), byFlag: new Map() };
   private readonly getters = new Map<string, AttributeGetter>();
   private table = Layered.empty<CompiledFlag>();
@@ -157,7 +168,8 @@ export class IncrementalRuleset {
     const replacements = new Map<string, CompiledFlag | null>();
     const stale = new Set<string>();
     let experimentsChanged = (changes.experiments?.size ?? 0) > 0 || (changes.layers?.size ?? 0) > 0;
-    let edgesChanged = false;
+    /** Flags whose edges changed, or which came or went (the edges to them count from then on, or no more). */
+    const touched = new Set<string>();
     const added: string[] = [];
     const removed = new Set<string>();
 
@@ -180,7 +192,7 @@ export class IncrementalRuleset {
       const previous = this.flags.get(key);
       if (previous !== undefined) {
         for (const segment of previous.segments) this.dependents.get(segment)?.delete(key);
-        if (previous.edges.length > 0) edgesChanged = true;
+        for (const edge of previous.edges) this.requiredBy.get(edge.flagKey)?.delete(key);
         this.withEdges.delete(key);
       }
       if (entry === null) {
@@ -189,7 +201,7 @@ export class IncrementalRuleset {
         replacements.set(key, null);
         stale.delete(key);
         removed.add(key);
-        if (this.withEdges.size > 0) edgesChanged = true;
+        touched.add(key);
         continue;
       }
       // Read once: an entry may parse its value on each read, and only these facts of it are kept.
@@ -197,8 +209,8 @@ export class IncrementalRuleset {
       const record: FlagRecord = {
         info: previous !== undefined && sameInfo(previous.info, value) ? previous.info : flagInfo(value),
         definition: definitionOf(entry),
-        segments: [...segmentReferences(value.rules)],
-        edges: prerequisiteEdges(value).map((p) => ({ flagKey: p.flagKey })),
+        segments: orNone([...segmentReferences(value.rules)]),
+        edges: orNone(prerequisiteEdges(value).map((p) => ({ flagKey: p.flagKey }))),
       };
       this.flags.set(key, record);
       for (const segment of record.segments) {
@@ -206,25 +218,19 @@ export class IncrementalRuleset {
         if (set === undefined) this.dependents.set(segment, (set = new Set()));
         set.add(key);
       }
-      if (record.edges.length > 0) {
-        this.withEdges.add(key);
-        edgesChanged = true;
+      for (const edge of record.edges) {
+        let set = this.requiredBy.get(edge.flagKey);
+        if (set === undefined) this.requiredBy.set(edge.flagKey, (set = new Set()));
+        set.add(key);
       }
-      if (previous === undefined) {
-        added.push(key);
-        if (this.withEdges.size > 0) edgesChanged = true;
-      }
+      if (record.edges.length > 0) this.withEdges.add(key);
+      if (previous === undefined) added.push(key);
+      if (previous === undefined || !sameEdges(previous.edges, record.edges)) touched.add(key);
       stale.add(key);
       await tick();
     }
 
-    if (edgesChanged) {
-      const statuses = prerequisiteStatuses(this.prerequisiteNodes());
-      for (const key of new Set([...this.statuses.keys(), ...statuses.keys()])) {
-        if (!sameStatus(this.statuses.get(key), statuses.get(key)) && this.flags.has(key)) stale.add(key);
-      }
-      this.statuses = statuses;
-    }
+    if (touched.size > 0) await this.updateStatuses(touched, stale, tick);
 
     if (experimentsChanged) {
       const running = [...this.experimentDefs.keys()].sort().map((k) => this.experimentDefs.get(k)!);
@@ -271,21 +277,53 @@ export class IncrementalRuleset {
     return { ruleset: this.snapshot, replaced: stale.size };
   }
 
-  /** The prerequisite graph's nodes in key order: flags with edges and the flags they name that exist. */
-  private prerequisiteNodes(): PrerequisiteNode[] {
-    const keys = new Set<string>();
-    for (const key of this.withEdges) {
-      keys.add(key);
-      for (const edge of this.flags.get(key)?.edges ?? [])
-        if (this.flags.has(edge.flagKey)) keys.add(edge.flagKey);
+  /**
+   * The prerequisite statuses of the `touched` flags and every flag that reaches one — no other flag's can change
+   * — with the depths kept for the rest; flags whose status changed go to `stale`.
+   */
+  private async updateStatuses(
+    touched: ReadonlySet<string>,
+    stale: Set<string>,
+    tick: () => Promise<void>,
+  ): Promise<void> {
+    const affected = new Set(touched);
+    const queue = [...touched];
+    while (queue.length > 0) {
+      for (const parent of this.requiredBy.get(queue.pop()!) ?? []) {
+        if (!affected.has(parent)) {
+          affected.add(parent);
+          queue.push(parent);
+        }
+      }
     }
-    return [...keys].sort().map((key) => ({ key, prerequisites: this.flags.get(key)?.edges ?? [] }));
+    const edgesOf = (key: string) => this.flags.get(key)?.edges;
+    const known = (key: string) => (affected.has(key) ? undefined : this.depths.get(key));
+    const depths = new Map<string, number>();
+    const keys = [...affected];
+    for (let i = 0; i < keys.length; i += 1024) {
+      prerequisiteDepths(keys.slice(i, i + 1024), edgesOf, known, depths);
+      await tick();
+    }
+    const depthOf = (key: string) => depths.get(key) ?? this.depths.get(key);
+    for (const [i, key] of keys.entries()) {
+      if (i % 1024 === 1023) await tick();
+      if (this.withEdges.has(key)) this.depths.set(key, depths.get(key)!);
+      else this.depths.delete(key);
+      const problem = this.flags.has(key) ? prerequisiteProblem(key, edgesOf, depthOf) : undefined;
+      if (problem === this.statuses.get(key)?.errorMessage) continue;
+      if (problem === undefined) this.statuses.delete(key);
+      else this.statuses.set(key, errorResult(key, 'GENERAL', problem));
+      if (this.flags.has(key)) stale.add(key);
+    }
   }
 
   /** A flag of this revision: the segments and the experiment it uses are those of this revision. */
   private holder(key: string, record: FlagRecord): CompiledFlag {
-    const segments = new Map<string, SegmentRecord | undefined>();
-    for (const segment of record.segments) segments.set(segment, this.segments.get(segment));
+    // Most flags use no segment: no map of their own (one per flag is ~0.3 KB at 50 000 flags).
+    const segments =
+      record.segments.length === 0
+        ? NO_SEGMENTS
+        : new Map(record.segments.map((segment) => [segment, this.segments.get(segment)] as const));
     const experiment = this.experiments.byFlag.get(key);
     const getters = this.getters;
     return lazyFlag(record.info, this.statuses.get(key), () => ({

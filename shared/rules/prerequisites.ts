@@ -48,3 +48,81 @@ export function findPrerequisiteCycle(flags: readonly PrerequisiteNode[]): strin
   }
   return null;
 }
+
+/** A flag's prerequisite edges as the engine counts them, or undefined when there is no such flag. */
+export type PrerequisiteEdges = (key: string) => readonly { readonly flagKey: string }[] | undefined;
+
+/**
+ * The longest prerequisite chain below each flag of `roots`, and below every flag they reach that `known` has no
+ * depth for (0: no prerequisites; Infinity: a cycle is reachable). Edges to flags that do not exist are ignored.
+ * Results go into `into`, which later calls read as well: a large graph can be walked root batch by root batch,
+ * and an incremental caller passes the depths it keeps in `known` for flags whose prerequisites below did not
+ * change (a flag's depth depends only on what it reaches).
+ */
+export function prerequisiteDepths(
+  roots: Iterable<string>,
+  edgesOf: PrerequisiteEdges,
+  known: (key: string) => number | undefined = () => undefined,
+  into = new Map<string, number>(),
+): Map<string, number> {
+  const depthOf = (key: string) => into.get(key) ?? known(key);
+  const inProgress = new Set<string>();
+  // Iterative depth-first search: the graph may be large and hand-made, recursion could overflow.
+  for (const root of roots) {
+    if (depthOf(root) !== undefined || edgesOf(root) === undefined) continue;
+    const stack: { key: string; next: number; deepest: number }[] = [{ key: root, next: 0, deepest: 0 }];
+    inProgress.add(root);
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      const prerequisites = edgesOf(frame.key) ?? [];
+      if (frame.next < prerequisites.length) {
+        const child = prerequisites[frame.next++]!.flagKey;
+        if (edgesOf(child) === undefined) continue;
+        const depth = depthOf(child);
+        // A flag still on the path: every flag from it down to here is on a cycle.
+        if (inProgress.has(child)) frame.deepest = Infinity;
+        else if (depth !== undefined) frame.deepest = Math.max(frame.deepest, depth + 1);
+        else {
+          inProgress.add(child);
+          stack.push({ key: child, next: 0, deepest: 0 });
+        }
+      } else {
+        stack.pop();
+        inProgress.delete(frame.key);
+        into.set(frame.key, frame.deepest);
+        const parent = stack[stack.length - 1];
+        if (parent !== undefined) parent.deepest = Math.max(parent.deepest, frame.deepest + 1);
+      }
+    }
+  }
+  return into;
+}
+
+/**
+ * Why a flag cannot be evaluated whatever its definition, from its depth (prerequisiteDepths), or undefined: a
+ * cycle it reaches — from the flag, the first prerequisite that reaches one, until a flag comes round again (a
+ * flag on a cycle names its own; one above names the cycle below it) — or a chain deeper than
+ * MAX_PREREQUISITE_DEPTH. It reads only what the flag reaches, so it changes only when that does.
+ */
+export function prerequisiteProblem(
+  key: string,
+  edgesOf: PrerequisiteEdges,
+  depthOf: (key: string) => number | undefined,
+): string | undefined {
+  const depth = depthOf(key);
+  if (depth === undefined || depth <= MAX_PREREQUISITE_DEPTH) return undefined;
+  if (depth !== Infinity) return `prerequisites nested deeper than ${MAX_PREREQUISITE_DEPTH}`;
+  const path = [key];
+  const at = new Map([[key, 0]]);
+  for (;;) {
+    const next = (edgesOf(path[path.length - 1]!) ?? []).find(
+      (edge) => edgesOf(edge.flagKey) !== undefined && depthOf(edge.flagKey) === Infinity,
+    )?.flagKey;
+    // Unreachable for depths from prerequisiteDepths: a flag that reaches a cycle has a prerequisite that does.
+    if (next === undefined) return 'prerequisite cycle';
+    const seen = at.get(next);
+    if (seen !== undefined) return `prerequisite cycle: ${[...path.slice(seen), next].join(' → ')}`;
+    at.set(next, path.length);
+    path.push(next);
+  }
+}

@@ -381,7 +381,11 @@ describe('prerequisites', () => {
     for (const key of ['a', 'b', 'c', 'above', 'self']) {
       expect(engine.evaluate(key, {})).toMatchObject({ reason: 'ERROR', errorCode: 'GENERAL' });
     }
-    expect(engine.evaluate('a', {}).errorMessage).toMatch(/prerequisite cycle: a → b → c → a/);
+    // Each flag names the cycle it reaches, from where it enters it.
+    expect(engine.evaluate('a', {}).errorMessage).toBe('prerequisite cycle: a → b → c → a');
+    expect(engine.evaluate('b', {}).errorMessage).toBe('prerequisite cycle: b → c → a → b');
+    expect(engine.evaluate('above', {}).errorMessage).toBe('prerequisite cycle: a → b → c → a');
+    expect(engine.evaluate('self', {}).errorMessage).toBe('prerequisite cycle: self → self');
     expect(engine.evaluate('fine', {}).reason).toBe('DEFAULT');
   });
 

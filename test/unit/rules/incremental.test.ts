@@ -148,6 +148,113 @@ describe('IncrementalRuleset', () => {
     expect(second.ruleset.evaluate('c', {}).reason).toBe('DEFAULT');
   });
 
+  it('recomputes prerequisite statuses only where a flag reaches the change, and names the cycle each reaches', async () => {
+    const flag = (key: string, prerequisites: string[] = []): RulesetFlag => ({
+      ...randomFlag(seeded(3), key),
+      enabled: true,
+      offVariation: 'off',
+      rules: [],
+      fallthrough: { variation: 'on' },
+      prerequisites: prerequisites.map((flagKey) => ({ flagKey, variation: 'on' })),
+    });
+    const changes = (...flags: RulesetFlag[]): RulesetChanges => ({
+      flags: new Map(flags.map((f) => [f.key, { value: f }])),
+    });
+    const dependents = Array.from({ length: 200 }, (_, i) => flag(`dep-${i}`, ['kill']));
+    const engine = new IncrementalRuleset();
+    await engine.apply(1, changes(flag('kill'), flag('x'), flag('y', ['x']), ...dependents));
+
+    // An edge the 200 dependents do not reach: only the flag that changed is replaced.
+    const unrelated = await engine.apply(2, changes(flag('x', ['y'])));
+    expect(unrelated.replaced).toBe(2); // x changed, and y now sits on the cycle x → y → x
+    expect(unrelated.ruleset.evaluate('y', {}).errorMessage).toBe('prerequisite cycle: y → x → y');
+    expect(unrelated.ruleset.evaluate('x', {}).errorMessage).toBe('prerequisite cycle: x → y → x');
+    expect(unrelated.ruleset.evaluate('dep-0', {}).reason).toBe('DEFAULT');
+
+    // The kill switch joins that cycle: all 200 flags above it are errors naming the cycle they reach.
+    const joined = await engine.apply(3, changes(flag('kill', ['x'])));
+    expect(joined.replaced).toBe(201);
+    expect(joined.ruleset.evaluate('dep-7', {})).toMatchObject({
+      reason: 'ERROR',
+      errorCode: 'GENERAL',
+      errorMessage: 'prerequisite cycle: x → y → x',
+    });
+    // A change of the kill switch's rules only, not its edges: nothing above it is touched.
+    const rulesOnly = await engine.apply(4, changes({ ...flag('kill', ['x']), offVariation: 'on' }));
+    expect(rulesOnly.replaced).toBe(1);
+
+    // Leaving the cycle clears them all again, and the answers equal a full compile's.
+    const left = await engine.apply(5, changes(flag('kill')));
+    expect(left.replaced).toBe(201);
+    expect(left.ruleset.evaluate('dep-7', {}).reason).toBe('DEFAULT');
+    const document: Ruleset = {
+      revision: 5,
+      hashVersion: 1,
+      flags: [flag('kill'), flag('x', ['y']), flag('y', ['x']), ...dependents].sort((a, b) =>
+        a.key < b.key ? -1 : 1,
+      ),
+      segments: [],
+      experiments: [],
+      layers: [],
+    };
+    expect(answersOf(left.ruleset)).toEqual(answersOf(compileRuleset(document)));
+  });
+
+  it('follows prerequisite chains past the depth limit and back, as a full compile does', async () => {
+    const chain = (length: number): RulesetFlag[] =>
+      Array.from({ length }, (_, i) => ({
+        ...randomFlag(seeded(4), `f${String(i).padStart(3, '0')}`),
+        enabled: true,
+        offVariation: 'off',
+        rules: [],
+        fallthrough: { variation: 'on' },
+        prerequisites:
+          i + 1 < length ? [{ flagKey: `f${String(i + 1).padStart(3, '0')}`, variation: 'on' }] : [],
+      }));
+    const engine = new IncrementalRuleset();
+    const short = chain(30);
+    await engine.apply(1, { flags: new Map(short.map((f) => [f.key, { value: f }])) });
+    // Ten more links at the bottom: the flags at the top are now too deep; the bottom changes nothing above it.
+    const long = chain(40);
+    const deeper = await engine.apply(2, {
+      flags: new Map(long.slice(29).map((f) => [f.key, { value: f }])),
+    });
+    expect(deeper.ruleset.evaluate('f000', {}).errorMessage).toMatch(/nested deeper than 32/);
+    expect(deeper.ruleset.evaluate('f010', {}).reason).toBe('DEFAULT');
+    expect(answersOf(deeper.ruleset)).toEqual(
+      answersOf(
+        compileRuleset({
+          revision: 2,
+          hashVersion: 1,
+          flags: long,
+          segments: [],
+          experiments: [],
+          layers: [],
+        }),
+      ),
+    );
+    // The bottom goes again: the chain is short enough once more.
+    const shorter = await engine.apply(3, {
+      flags: new Map([
+        ...long.slice(30).map((f) => [f.key, null] as const),
+        [short[29]!.key, { value: short[29]! }] as const,
+      ]),
+    });
+    expect(shorter.ruleset.evaluate('f000', {}).reason).toBe('DEFAULT');
+    expect(answersOf(shorter.ruleset)).toEqual(
+      answersOf(
+        compileRuleset({
+          revision: 3,
+          hashVersion: 1,
+          flags: short,
+          segments: [],
+          experiments: [],
+          layers: [],
+        }),
+      ),
+    );
+  });
+
   it('compiles a flag on its first evaluation, reading its definition again when given a reload', async () => {
     const reload = jest.fn(() => randomFlag(seeded(2), 'lazy'));
     const engine = new IncrementalRuleset();
