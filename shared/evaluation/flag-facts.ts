@@ -80,32 +80,41 @@ export interface RulesetView {
   readonly experiments: readonly RulesetExperiment[];
 }
 
-/** The facts of one flag of a revision (undefined: no such flag), each derived on first use and kept. */
+/**
+ * `compute` remembered for at most `limit` keys at a time, then all forgotten at once: a flag's prerequisites are
+ * read again and again while facts are derived, but an OFREP bulk request over 50 000 flags must not leave every
+ * parsed definition behind for the rest of the revision.
+ */
+export function boundedMemo<T>(compute: (key: string) => T, limit = 1024): (key: string) => T {
+  const memo = new Map<string, T>();
+  return (key) => {
+    if (memo.has(key)) return memo.get(key) as T;
+    const value = compute(key);
+    if (memo.size >= limit) memo.clear();
+    memo.set(key, value);
+    return value;
+  };
+}
+
+/**
+ * The facts of one flag of a revision (undefined: no such flag), each derived on first use and kept (a digest
+ * and a boolean per flag); the definitions and inputs read on the way are kept only a while (boundedMemo).
+ */
 export function factsOf(view: RulesetView): (key: string) => FlagFacts | undefined {
-  const flags = new Map<string, RulesetFlag | undefined>();
-  const flagOf = (key: string) => {
-    if (!flags.has(key)) flags.set(key, view.flag(key));
-    return flags.get(key);
-  };
-  const inputs = new Map<string, string>();
-  const inputsOf = (key: string): string => {
-    let text = inputs.get(key);
-    if (text === undefined) {
-      const flag = flagOf(key);
-      text = JSON.stringify(
-        flag === undefined
-          ? null
-          : ownInputs(
-              flag,
-              (k) => view.segment(k),
-              view.experiments,
-              (k) => view.layer(k),
-            ),
-      );
-      inputs.set(key, text);
-    }
-    return text;
-  };
+  const flagOf = boundedMemo((key) => view.flag(key));
+  const inputsOf = boundedMemo((key): string => {
+    const flag = flagOf(key);
+    return JSON.stringify(
+      flag === undefined
+        ? null
+        : ownInputs(
+            flag,
+            (k) => view.segment(k),
+            view.experiments,
+            (k) => view.layer(k),
+          ),
+    );
+  });
   /** The flag and every flag it reaches through prerequisites (cycles included once), sorted by key. */
   const closure = (root: string): string[] => {
     const seen = new Set([root]);

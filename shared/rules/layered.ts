@@ -40,17 +40,29 @@ export class Layered<V> {
       if (++written % 1000 === 0) await tick();
     };
     const overlay = new Map(this.overlay);
+    // Past MAX_OVERLAY changes, the rest go straight into a new base (a full load writes 50 000: one map, not an
+    // overlay of 50 000 copied into a base afterwards).
+    let base: Map<string, V> | null = null;
+    const fold = async (): Promise<Map<string, V>> => {
+      const folded = new Map(this.base);
+      for (const [key, value] of overlay) {
+        if (value === null) folded.delete(key);
+        else folded.set(key, value);
+        await step();
+      }
+      overlay.clear();
+      return folded;
+    };
     for (const [key, value] of changes) {
-      overlay.set(key, value);
-      await step();
-    }
-    if (overlay.size <= MAX_OVERLAY) return new Layered<V>(this.base, overlay);
-    const base = new Map(this.base);
-    for (const [key, value] of overlay) {
-      if (value === null) base.delete(key);
+      if (base === null) {
+        overlay.set(key, value);
+        if (overlay.size > MAX_OVERLAY) base = await fold();
+      } else if (value === null) base.delete(key);
       else base.set(key, value);
       await step();
     }
-    return new Layered<V>(base, new Map<string, V | null>());
+    return base === null
+      ? new Layered<V>(this.base, overlay)
+      : new Layered<V>(base, new Map<string, V | null>());
   }
 }

@@ -2,7 +2,7 @@ import type { CompiledRuleset, RulesetExperiment, RulesetFlag, RulesetLayer, Rul
 import { Layered } from '../rules/layered';
 import { IncrementalRuleset, type Entry, type RulesetChanges, type Slicer } from '../rules/incremental';
 import { logger } from '../observability';
-import type { RulesetView } from '../evaluation/flag-facts';
+import { boundedMemo, type RulesetView } from '../evaluation/flag-facts';
 import type { RulesetCache } from './cache';
 import { joinRulesetDocument } from './document';
 import {
@@ -165,6 +165,8 @@ export class RulesetSource {
         }
       }
       this.checkedAt = this.now();
+      // The document joined for an earlier revision (tens of MB at 50 000 flags) is not served again.
+      if (this.document !== null && this.document.revision !== this.loaded!.revision) this.document = null;
       return this.loaded!.ruleset;
     } catch (error) {
       if (this.loaded === null) throw error;
@@ -336,16 +338,12 @@ export class RulesetSource {
   async view(): Promise<{ revision: number; view: RulesetView }> {
     await this.get();
     const { revision, texts, ruleset } = this.loaded!;
-    const parsed = <T>(kind: EntryKind) => {
-      const memo = new Map<string, T | undefined>();
-      return (key: string): T | undefined => {
-        if (!memo.has(key)) {
-          const text = texts[kind].get(key);
-          memo.set(key, text === undefined ? undefined : (JSON.parse(text) as T));
-        }
-        return memo.get(key);
-      };
-    };
+    // Remembered a while only: the facts keep what they derive, not every definition a bulk request read.
+    const parsed = <T>(kind: EntryKind) =>
+      boundedMemo((key): T | undefined => {
+        const text = texts[kind].get(key);
+        return text === undefined ? undefined : (JSON.parse(text) as T);
+      });
     return {
       revision,
       view: {

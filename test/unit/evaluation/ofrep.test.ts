@@ -1,5 +1,7 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { ExposureLog } from '../../../shared/assignments';
-import { flagFacts, rulesetView } from '../../../shared/evaluation/flag-facts';
+import { boundedMemo, factsOf, flagFacts, rulesetView } from '../../../shared/evaluation/flag-facts';
 import { readOfrepRequest } from '../../../shared/evaluation/ofrep';
 import { EvaluationService, type OfrepAnswer, type OfrepBulk } from '../../../shared/evaluation/service';
 import type { UsageRecorder } from '../../../shared/evaluation/usage';
@@ -268,6 +270,55 @@ describe('per-flag change identity and the bulk ETag', () => {
 
     // A new revision number alone changes nothing.
     expect(digestOf({ ...base, revision: 99 }, 'bool')).toBe(before.bool);
+  });
+
+  it('derives every flag’s facts without keeping every definition it read (a bulk request over many flags)', async () => {
+    // 3 000 flags in chains of 30 (each requires the next): facts read each definition many times.
+    const many: Ruleset = {
+      ...base,
+      flags: Array.from({ length: 3000 }, (_, i) => ({
+        ...base.flags[0]!,
+        key: `f${String(i).padStart(4, '0')}`,
+        prerequisites:
+          i % 30 === 29 ? [] : [{ flagKey: `f${String(i + 1).padStart(4, '0')}`, variation: 'on' }],
+      })),
+    };
+    const view = rulesetView(many);
+    const read = new Map<string, number>();
+    const handedOut: WeakRef<object>[] = [];
+    const counting = {
+      ...view,
+      // A fresh copy each time, as the instance's view parses one: what stays reachable is what facts keep.
+      flag: (key: string) => {
+        read.set(key, (read.get(key) ?? 0) + 1);
+        const copy = structuredClone(view.flag(key));
+        if (copy !== undefined) handedOut.push(new WeakRef(copy));
+        return copy;
+      },
+    };
+    const of = factsOf(counting);
+    const digests = many.flags.map((f) => of(f.key)!.digest);
+    // WeakRefs hold their targets until the job that made them ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+    expect(handedOut.filter((ref) => ref.deref() !== undefined).length).toBeLessThanOrEqual(1024);
+    // Same answers as deriving them flag by flag from scratch.
+    expect(digests).toEqual(many.flags.map((f) => factsOf(rulesetView(many))(f.key)!.digest));
+    // A definition is read again once the memo forgot it, but not for every flag above it.
+    expect(Math.max(...read.values())).toBeLessThan(30);
+    // The facts themselves are kept: asking again reads nothing.
+    const before = [...read.values()].reduce((a, b) => a + b, 0);
+    of('f0000');
+    expect([...read.values()].reduce((a, b) => a + b, 0)).toBe(before);
+  });
+
+  it('remembers at most its limit of keys, and answers the same after forgetting', () => {
+    const compute = jest.fn((key: string) => key.length);
+    const memo = boundedMemo(compute, 3);
+    for (const key of ['a', 'bb', 'a', 'ccc', 'dddd', 'a']) expect(memo(key)).toBe(key.length);
+    // a, bb, ccc computed; dddd clears the three; a computed again.
+    expect(compute.mock.calls.map(([k]) => k)).toEqual(['a', 'bb', 'ccc', 'dddd', 'a']);
   });
 
   it('keeps a client key’s bulk ETag (and so 304) while only server-only flags change', async () => {
