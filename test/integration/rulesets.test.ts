@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from '../../shared/db/keys';
+import { ENTRY_SHARDS, keys } from '../../shared/db/keys';
 import type { Flag } from '../../shared/flags/requests';
 import { compileRuleset, type Ruleset } from '../../shared/rules';
 import { IncrementalRuleset } from '../../shared/rules/incremental';
@@ -10,9 +10,15 @@ import {
   readRulesetConfiguration,
   RulesetPublisher,
   type ConfigurationReader,
+  type PublishOutcome,
   type ResourceRef,
 } from '../../shared/rulesets/publisher';
-import { chunkString, INLINE_TEXT_BYTES, RulesetRepository } from '../../shared/rulesets/repository';
+import {
+  chunkString,
+  INLINE_TEXT_BYTES,
+  RulesetRepository,
+  type StoredEntry,
+} from '../../shared/rulesets/repository';
 import { RulesetSource } from '../../shared/rulesets/source';
 import { putConfigItem } from '../support/config-items';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
@@ -21,6 +27,7 @@ import { requireEngines } from '../support/engines';
 import { startTestRedis, type TestRedis } from '../support/redis';
 import {
   answersOf,
+  CONTEXTS,
   EXPERIMENT_KEYS,
   FLAG_KEYS,
   LAYER_KEYS,
@@ -400,6 +407,155 @@ engines.describe('ruleset publishing and lookup against DynamoDB Local and redis
     }
     expect((await source.get()).revision).toBe(revision);
     expect(source.lastRefresh).toMatchObject({ kind: 'full', revision });
+    await expectEquivalent(source);
+  });
+
+  it('ends a full load that overlaps a publish at the newest revision, with the answers of a fresh full load', async () => {
+    // A flag in every entry partition, so that the publish changes partitions the load reads before it and after.
+    const changed: string[] = [];
+    const partitions = new Set<string>();
+    for (let i = 0; partitions.size < ENTRY_SHARDS; i++) {
+      const key = `overlap-${i}`;
+      const { pk } = keys.rulesets.entry('flag', key);
+      if (!partitions.has(pk)) changed.push(key);
+      partitions.add(pk);
+    }
+    for (const key of changed) await putFlag(flag(key, true));
+    await putFlag(flag('overlap-doomed', true));
+    const read = await publisher.publishChanges(
+      [...changed, 'overlap-doomed'].map((key) => ({ kind: 'flag' as const, key })),
+    );
+    expect(read.published).toBe(true);
+
+    // The configuration moves on; it is published while the instance's full load is half-way through its scan.
+    for (const key of changed) await putFlag(flag(key, false, { offVariation: 'on' }));
+    await remove('flag', 'overlap-doomed');
+    await putFlag(flag('overlap-born', true));
+    const refs = [...changed, 'overlap-doomed', 'overlap-born'].map((key) => ({
+      kind: 'flag' as const,
+      key,
+    }));
+    let overlapping: PublishOutcome | undefined;
+    const before: StoredEntry[] = [];
+    const after: StoredEntry[] = [];
+    const loading = new RulesetRepository(dynamo.doc, dynamo.tableNames.rulesets);
+    jest.spyOn(loading, 'scanEntries').mockImplementation((onPage, kind) =>
+      repo.scanEntries(async (page) => {
+        // The first page was read before the publish. The repository reads 4 partitions at a time and waits for
+        // each page's handler, so the partitions after the first 4 are read after it.
+        if (overlapping === undefined) {
+          before.push(...page);
+          overlapping = await publisher.publishChanges(refs);
+        } else after.push(...page);
+        await onPage(page);
+      }, kind),
+    );
+
+    const source = new RulesetSource(loading, noCache, 0);
+    const loaded = await source.get();
+    expect(overlapping).toMatchObject({ published: true, revisions: 1, revision: read.revision + 1 });
+    // The overlap happened: the scan saw a changed entry as it was at the pointer it read, and entries newer.
+    expect(before.some((e) => changed.includes(e.key) && e.rev === read.revision)).toBe(true);
+    expect(after.some((e) => e.rev === overlapping!.revision)).toBe(true);
+    expect(loaded.revision).toBe(overlapping!.revision);
+    expect(source.lastRefresh).toMatchObject({ kind: 'delta', revision: overlapping!.revision });
+    expect(loaded.evaluate('overlap-doomed', {})).toMatchObject({ errorCode: 'FLAG_NOT_FOUND' });
+    expect(loaded.evaluate('overlap-born', {})).toMatchObject({ value: true });
+    for (const key of changed)
+      expect(loaded.evaluate(key, {})).toMatchObject({ reason: 'DISABLED', value: true });
+
+    const fresh = new RulesetSource(repo, noCache, 0);
+    expect(answersOf(loaded)).toEqual(answersOf(await fresh.get()));
+    expect((await source.body()).body).toBe((await fresh.body()).body);
+    await expectEquivalent(source);
+  });
+
+  it('takes an entry a delta names whose item is gone (its tombstone expired) for a deletion', async () => {
+    await putFlag(flag('ephemeral', true));
+    await putFlag(flag('bystander', true));
+    await publisher.publishChanges([
+      { kind: 'flag', key: 'ephemeral' },
+      { kind: 'flag', key: 'bystander' },
+    ]);
+    const source = new RulesetSource(repo, noCache, 0);
+    const held = await source.get();
+    expect(held.evaluate('ephemeral', {})).toMatchObject({ value: true });
+
+    await remove('flag', 'ephemeral');
+    const { revision } = await publisher.publishChanges([{ kind: 'flag', key: 'ephemeral' }]);
+    expect(await repo.deltas(revision, revision)).toEqual([{ revision, changes: ['flag#ephemeral'] }]);
+    expect(await repo.entries(['flag#ephemeral'])).toEqual([
+      { kind: 'flag', key: 'ephemeral', rev: revision, text: null },
+    ]);
+    // What the TTL does to the tombstone: the item goes entirely.
+    await dynamo.doc.send(
+      new DeleteCommand({
+        TableName: dynamo.tableNames.rulesets,
+        Key: keys.rulesets.entry('flag', 'ephemeral'),
+      }),
+    );
+    expect(await repo.entries(['flag#ephemeral'])).toEqual([]);
+
+    const caught = await source.get();
+    expect(source.lastRefresh).toMatchObject({ kind: 'delta', revision, entries: 1 });
+    expect(caught.revision).toBe(revision);
+    expect(caught.evaluate('ephemeral', {})).toMatchObject({ reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' });
+    const others = held.flags.map((f) => f.key).filter((key) => key !== 'ephemeral');
+    expect(others).toContain('bystander');
+    expect(caught.flags.map((f) => f.key)).toEqual(others);
+    for (const context of CONTEXTS) {
+      expect(caught.evaluateAll(context, others)).toEqual(held.evaluateAll(context, others));
+    }
+    expect(caught.assign(CONTEXTS[0])).toEqual(held.assign(CONTEXTS[0]));
+    // The revision held before is as it was.
+    expect(held.evaluate('ephemeral', {})).toMatchObject({ value: true });
+    await expectEquivalent(source);
+  });
+
+  it('catches up over several revisions at once, a flag deleted and created again among them, as a fresh full load', async () => {
+    await putFlag(flag('phoenix', true));
+    await putFlag(flag('steady', true));
+    await putFlag(flag('needs-phoenix', true, { prerequisites: [{ flagKey: 'phoenix', variation: 'on' }] }));
+    await publisher.publishChanges(
+      ['phoenix', 'steady', 'needs-phoenix'].map((key) => ({ kind: 'flag' as const, key })),
+    );
+    const source = new RulesetSource(repo, noCache, 0);
+    const held = await source.get();
+    expect(held.evaluate('needs-phoenix', {})).toMatchObject({ reason: 'DEFAULT', value: true });
+    const start = held.revision;
+
+    const publish = async (...keys: string[]) =>
+      expect(
+        await publisher.publishChanges(keys.map((key) => ({ kind: 'flag' as const, key }))),
+      ).toMatchObject({ published: true, revisions: 1 });
+    await putFlag(flag('fleeting', true));
+    await putFlag(flag('steady', false));
+    await publish('fleeting', 'steady');
+    await remove('flag', 'phoenix');
+    await publish('phoenix');
+    await remove('flag', 'fleeting');
+    await publish('fleeting');
+    // Back, serving `off`: the flag that needs it `on` fails its prerequisite.
+    await putFlag(flag('phoenix', true, { fallthrough: { variation: 'off' } }));
+    await publish('phoenix');
+    await putFlag(flag('steady', true, { offVariation: 'on' }));
+    await putFlag(flag('newcomer', false));
+    await publish('steady', 'newcomer');
+    expect((await repo.current())!.revision).toBe(start + 5);
+
+    const caught = await source.get();
+    expect(caught.revision).toBe(start + 5);
+    expect(source.lastRefresh).toMatchObject({ kind: 'delta', revision: start + 5, entries: 4 });
+    expect(caught.evaluate('phoenix', {})).toMatchObject({ reason: 'DEFAULT', value: false });
+    expect(caught.evaluate('needs-phoenix', {})).toMatchObject({ reason: 'PREREQUISITE_FAILED' });
+    expect(caught.evaluate('fleeting', {})).toMatchObject({ errorCode: 'FLAG_NOT_FOUND' });
+    expect(held.evaluate('phoenix', {})).toMatchObject({ reason: 'DEFAULT', value: true });
+
+    const fresh = new RulesetSource(repo, noCache, 0);
+    const full = await fresh.get();
+    expect(fresh.lastRefresh).toMatchObject({ kind: 'full', revision: start + 5 });
+    expect(answersOf(caught)).toEqual(answersOf(full));
+    expect((await source.body()).body).toBe((await fresh.body()).body);
     await expectEquivalent(source);
   });
 });
