@@ -1,11 +1,13 @@
 /**
  * Issue 17, goal 1: 50 000 flags and 5 000 segments in one environment, on DynamoDB Local.
  *
- * After (entries, deltas, IncrementalRuleset): the first publish, a cold instance's full load, then repeated
- * single changes (one flag; one segment that 10 flags use): publish time (stream keys → revision written), the
- * warm instance's apply time, the flags it replaced, the longest event-loop block (monitorEventLoopDelay, 1 ms
- * resolution) during each, and the instance's heap after a full GC (its state: entry texts, flag holders, the
- * flags compiled so far). Then `GET /api/v1/sdk/ruleset`'s document joined for a revision.
+ * After (entries, deltas, IncrementalRuleset): the first publish, a cold instance's full load (5 times), then
+ * repeated single changes (one flag; one segment that 10 flags use; the prerequisite of a fifth of all flags
+ * gaining or losing a prerequisite of its own): publish time (stream keys → revision written), the warm instance's
+ * apply time, the flags it replaced, the longest event-loop block (1 ms timer probe) during each, and the
+ * instance's heap after a full GC (its state: entry texts, flag holders, the flags compiled so far). Then
+ * `GET /api/v1/sdk/ruleset`'s document joined for a revision. The instance runs in a worker thread from the code
+ * bundled as the functions are (bench/scale-instance.ts): its own heap and event loop, as in Lambda.
  *
  * Before (today's code until this change, bench/legacy/: the whole configuration scanned, the whole document
  * built, hashed and written in chunks; every instance reading the whole body, JSON.parse + compileRuleset in one
@@ -19,38 +21,29 @@ import {
   PutCommand,
   type BatchWriteCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { ensureTables, startDynamoLocal } from '../local/dynamodb';
 import { freePort } from '../local/ports';
 import { keys, type ConfigKind } from '../shared/db/keys';
 import { TABLE_IDS, type TableId } from '../shared/db/tables';
 import { compileRuleset, type Ruleset, type RulesetFlag, type RulesetSegment } from '../shared/rules';
-import { noCache } from '../shared/rulesets/cache';
 import {
   dynamoConfiguration,
   readRulesetConfiguration,
   RulesetPublisher,
+  type ResourceRef,
 } from '../shared/rulesets/publisher';
 import { RulesetRepository } from '../shared/rulesets/repository';
-import { RulesetSource } from '../shared/rulesets/source';
-import { buildFlagSpecs, buildUsers, switchyardRuleset } from './engine-workload';
+import { buildFlagSpecs, switchyardRuleset } from './engine-workload';
 import { RulesetPublisher as LegacyPublisher } from './legacy/publisher';
 import { LegacyRulesetRepository as LegacyRepository } from './legacy/repository';
+import { heapMb, measured, ScaleInstance, type InstanceOps } from './scale-instance';
 
 const FLAGS = Number(process.env.SCALE_FLAGS ?? 50_000);
 const SEGMENTS = Number(process.env.SCALE_SEGMENTS ?? 5_000);
 const RUNS = 7;
 const RUNS_BEFORE = 2;
+const FULL_LOADS = 5;
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const heapMb = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed / 1e6;
-};
 
 const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -64,38 +57,6 @@ const summary = (values: readonly number[]) => ({
   max: round(Math.max(...values)),
   runs: values.length,
 });
-
-/**
- * Time `run`, with two views of the longest event-loop block: `maxBlockMs`, the longest gap between 1 ms timer
- * ticks in wall-clock time (what a request waiting on this instance would feel, including time the OS gave the
- * CPU to other processes — this machine is shared), and `maxBlockCpuMs`, the CPU time this process used within
- * that kind of gap at most (its own synchronous work, plus GC threads): the figure preemption does not inflate.
- */
-async function measured<T>(
-  run: () => Promise<T>,
-): Promise<{ value: T; ms: number; maxBlockMs: number; maxBlockCpuMs: number }> {
-  let lastWall = performance.now();
-  let lastCpu = process.cpuUsage();
-  let maxBlockMs = 0;
-  let maxBlockCpuMs = 0;
-  const tick = () => {
-    const wall = performance.now();
-    const cpu = process.cpuUsage();
-    maxBlockMs = Math.max(maxBlockMs, wall - lastWall);
-    maxBlockCpuMs = Math.max(maxBlockCpuMs, (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000);
-    lastWall = wall;
-    lastCpu = cpu;
-  };
-  const probe = setInterval(tick, 1);
-  const started = performance.now();
-  const value = await run();
-  const ms = performance.now() - started;
-  // One more turn so a block at the very end is recorded.
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  tick();
-  clearInterval(probe);
-  return { value, ms, maxBlockMs, maxBlockCpuMs };
-}
 
 const progress = (step: string) => {
   if (process.env.SCALE_TRACE === '1') console.error(new Date().toISOString(), step);
@@ -113,12 +74,21 @@ function segmentOf(i: number): RulesetSegment {
 /** Every 10th flag targets a segment; each of the first tenth of the segments is used by 10 flags. */
 const segmentUsedBy = (flag: number) => Math.floor(flag / 10) % Math.max(1, Math.floor(SEGMENTS / 10));
 
-/** The engine bench's flags (3 rules, a 30% rollout); every 10th also targets a segment. */
+/** The flag every fifth flag has as a prerequisite (a kill switch). */
+const KILL_SWITCH = 'bench-flag-0';
+/** One of the flags that require it. */
+const REQUIRES_KILL_SWITCH = 'bench-flag-1';
+const requiresKillSwitch = (flag: number) => flag % 5 === 1;
+
+/**
+ * The engine bench's flags (3 rules, a 30% rollout); every 10th also targets a segment, and every 5th requires
+ * the kill switch to serve `on`.
+ */
 function workload(): { flags: RulesetFlag[]; segments: RulesetSegment[] } {
-  const flags = switchyardRuleset(buildFlagSpecs(FLAGS)).flags.map((flag, i) =>
-    i % 10 === 0
+  const flags = switchyardRuleset(buildFlagSpecs(FLAGS)).flags.map((flag, i) => ({
+    ...flag,
+    ...(i % 10 === 0
       ? {
-          ...flag,
           rules: [
             ...flag.rules,
             {
@@ -128,8 +98,9 @@ function workload(): { flags: RulesetFlag[]; segments: RulesetSegment[] } {
             },
           ],
         }
-      : flag,
-  );
+      : {}),
+    ...(requiresKillSwitch(i) ? { prerequisites: [{ flagKey: KILL_SWITCH, variation: 'on' }] } : {}),
+  }));
   return { flags, segments: Array.from({ length: SEGMENTS }, (_, i) => segmentOf(i)) };
 }
 
@@ -191,13 +162,16 @@ export async function benchScale() {
     seedMs = performance.now() - seedMs;
     const putConfig = (kind: ConfigKind, item: { key: string } & object) =>
       doc.send(new PutCommand({ TableName: tableNames.config, Item: stored(kind, item) }));
-    const users = buildUsers(1000);
     const flagKey = (run: number) => `bench-flag-${(run * 7919) % FLAGS}`;
     // Built once: building 50 000 flags per change would fill the heap the instance's figures are taken from.
     const changing = new Map(
       switchyardRuleset(
         buildFlagSpecs(FLAGS).filter((spec) =>
-          Array.from({ length: RUNS }, (_, i) => flagKey(i + 1)).includes(spec.key),
+          [
+            KILL_SWITCH,
+            REQUIRES_KILL_SWITCH,
+            ...Array.from({ length: RUNS }, (_, i) => flagKey(i + 1)),
+          ].includes(spec.key),
         ),
       ).flags.map((f) => [f.key, f]),
     );
@@ -205,6 +179,10 @@ export async function benchScale() {
       const base = changing.get(flagKey(run))!;
       return { ...base, rules: base.rules.slice(0, 1 + (variant % 2)) };
     };
+    const withPrerequisites = (key: string, prerequisites: RulesetFlag['prerequisites']): RulesetFlag => ({
+      ...changing.get(key)!,
+      prerequisites,
+    });
 
     // ---------------------------------------------------------------- after
     const repo = new RulesetRepository(doc, tableNames.rulesets);
@@ -213,25 +191,21 @@ export async function benchScale() {
     const first = await measured(() => publisher.publishAll());
     progress('full load');
 
-    if (process.env.SCALE_TRACE === '1') {
-      const { PerformanceObserver } = await import('node:perf_hooks');
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) if (e.duration > 10) console.error('gc', e.duration.toFixed(1));
-      }).observe({ entryTypes: ['gc'] });
-    }
+    // The instance in its own isolate (bench/scale-instance.ts), as in a Lambda execution environment.
+    const instance = await ScaleInstance.start({
+      endpoint: engine.endpoint,
+      table: tableNames.rulesets,
+      flags: FLAGS,
+      profile: process.env.SCALE_PROFILE,
+    });
     // The entries read alone (the SDK's share of a full load's blocking), pages dropped as they come.
-    const scanOnly = await measured(() => repo.scanEntries(() => undefined));
-    const baseline = heapMb();
-    const instance = new RulesetSource(repo, noCache, 0);
-    const fullLoad = await measured(() => instance.get());
-    const heapLoaded = heapMb() - baseline;
-    // A warm instance has compiled the flags it was asked for: 1 000 users × 100 flags.
-    const ruleset = fullLoad.value;
-    for (const user of users) {
-      for (let i = 0; i < 100; i++) ruleset.evaluate(`bench-flag-${(i * 499) % FLAGS}`, user);
-    }
-    const heapServing = heapMb() - baseline;
-    const document = await measured(() => instance.body());
+    const scanOnly = await instance.call('scanOnly');
+    // Cold starts: a new instance loading everything, several times (each drops the one before).
+    const fullLoads: InstanceOps['fullLoad'][] = [];
+    for (let i = 0; i < FULL_LOADS; i++) fullLoads.push(await instance.call('fullLoad'));
+    const { heapMb: heapServing } = await instance.call('serve');
+    const document = await instance.call('document');
+    const prerequisitesBefore = await instance.call('wholePrerequisitePass');
     progress('changes');
 
     const runRecord = () => ({
@@ -244,32 +218,58 @@ export async function benchScale() {
     });
     const flagRuns = runRecord();
     const segmentRuns = runRecord();
+    const prerequisiteRuns = runRecord();
+    const killSwitchRuns = runRecord();
+    const change = async (runs: ReturnType<typeof runRecord>, ref: ResourceRef) => {
+      const published = await measured(() => publisher.publishChanges([ref]));
+      const applied = await instance.call('apply');
+      runs.publishMs.push(published.ms);
+      runs.writes.push(published.value.writes);
+      runs.applyMs.push(applied.ms);
+      runs.maxBlockMs.push(applied.maxBlockMs);
+      runs.maxBlockCpuMs.push(applied.maxBlockCpuMs);
+      runs.replaced.push(applied.replaced);
+    };
     for (let run = 1; run <= RUNS; run++) {
       await putConfig('flag', changedFlag(run, run));
-      const published = await measured(() => publisher.publishChanges([{ kind: 'flag', key: flagKey(run) }]));
-      const applied = await measured(() => instance.get());
-      flagRuns.publishMs.push(published.ms);
-      flagRuns.writes.push(published.value.writes);
-      flagRuns.applyMs.push(applied.ms);
-      flagRuns.maxBlockMs.push(applied.maxBlockMs);
-      flagRuns.maxBlockCpuMs.push(applied.maxBlockCpuMs);
-      flagRuns.replaced.push(instance.lastRefresh?.replaced ?? -1);
+      await change(flagRuns, { kind: 'flag', key: flagKey(run) });
 
       const segment = { ...segmentOf(run), included: [...(segmentOf(run).included ?? []), `extra-${run}`] };
       await putConfig('segment', segment);
-      const segmentPublished = await measured(() =>
-        publisher.publishChanges([{ kind: 'segment', key: segment.key }]),
+      await change(segmentRuns, { kind: 'segment', key: segment.key });
+
+      // A flag drops or takes back its prerequisite (the kill switch): the common change of an edge.
+      await putConfig(
+        'flag',
+        withPrerequisites(
+          REQUIRES_KILL_SWITCH,
+          run % 2 === 1 ? [] : [{ flagKey: KILL_SWITCH, variation: 'on' }],
+        ),
       );
-      const segmentApplied = await measured(() => instance.get());
-      segmentRuns.publishMs.push(segmentPublished.ms);
-      segmentRuns.writes.push(segmentPublished.value.writes);
-      segmentRuns.applyMs.push(segmentApplied.ms);
-      segmentRuns.maxBlockMs.push(segmentApplied.maxBlockMs);
-      segmentRuns.maxBlockCpuMs.push(segmentApplied.maxBlockCpuMs);
-      segmentRuns.replaced.push(instance.lastRefresh?.replaced ?? -1);
+      await change(prerequisiteRuns, { kind: 'flag', key: REQUIRES_KILL_SWITCH });
+
+      // The worst case: the flag a fifth of all flags require gains or loses a prerequisite of its own.
+      await putConfig(
+        'flag',
+        withPrerequisites(KILL_SWITCH, run % 2 === 1 ? [{ flagKey: 'bench-flag-2', variation: 'on' }] : []),
+      );
+      await change(killSwitchRuns, { kind: 'flag', key: KILL_SWITCH });
     }
-    const heapAfterChanges = heapMb() - baseline;
-    const documentBytes = Buffer.byteLength(document.value.body);
+    const { heapMb: heapAfterChanges } = await instance.call('heap');
+    await instance.stop();
+    const fullLoad = {
+      ms: median(fullLoads.map((l) => l.ms)),
+      maxBlockMs: Math.max(...fullLoads.map((l) => l.maxBlockMs)),
+      maxBlockCpuMs: Math.max(...fullLoads.map((l) => l.maxBlockCpuMs)),
+    };
+    const changeSummary = (runs: ReturnType<typeof runRecord>) => ({
+      publishMs: summary(runs.publishMs),
+      applyMs: summary(runs.applyMs),
+      applyMaxBlockMs: summary(runs.maxBlockMs),
+      applyMaxBlockCpuMs: summary(runs.maxBlockCpuMs),
+      entriesWritten: median(runs.writes),
+      flagsReplaced: median(runs.replaced),
+    });
     const after = {
       firstPublish: {
         ms: round(first.ms),
@@ -277,52 +277,57 @@ export async function benchScale() {
         entries: first.value.writes,
       },
       coldFullLoad: {
-        ms: round(fullLoad.ms),
-        maxBlockMs: round(fullLoad.maxBlockMs),
-        maxBlockCpuMs: round(fullLoad.maxBlockCpuMs),
+        ms: summary(fullLoads.map((l) => l.ms)),
+        maxBlockMs: summary(fullLoads.map((l) => l.maxBlockMs)),
+        maxBlockCpuMs: summary(fullLoads.map((l) => l.maxBlockCpuMs)),
         readingEntriesOnly: {
           ms: round(scanOnly.ms),
           maxBlockMs: round(scanOnly.maxBlockMs),
           maxBlockCpuMs: round(scanOnly.maxBlockCpuMs),
         },
       },
-      oneFlagChange: {
-        publishMs: summary(flagRuns.publishMs),
-        applyMs: summary(flagRuns.applyMs),
-        applyMaxBlockMs: summary(flagRuns.maxBlockMs),
-        applyMaxBlockCpuMs: summary(flagRuns.maxBlockCpuMs),
-        entriesWritten: median(flagRuns.writes),
-        flagsReplaced: median(flagRuns.replaced),
-      },
-      oneSegmentChange: {
-        publishMs: summary(segmentRuns.publishMs),
-        applyMs: summary(segmentRuns.applyMs),
-        applyMaxBlockMs: summary(segmentRuns.maxBlockMs),
-        applyMaxBlockCpuMs: summary(segmentRuns.maxBlockCpuMs),
-        entriesWritten: median(segmentRuns.writes),
-        flagsReplaced: median(segmentRuns.replaced),
+      oneFlagChange: changeSummary(flagRuns),
+      oneSegmentChange: changeSummary(segmentRuns),
+      onePrerequisiteChange: changeSummary(prerequisiteRuns),
+      prerequisiteOfAFifthOfFlagsChange: changeSummary(killSwitchRuns),
+      prerequisitesBefore: {
+        description:
+          'until now, any change of a prerequisite edge recomputed every status in one synchronous pass (this ' +
+          'code, timed on the same instance; median of 5)',
+        passMs: round(prerequisitesBefore.ms),
+        flagsInGraph: prerequisitesBefore.nodes,
       },
       sdkDocument: {
         ms: round(document.ms),
         maxBlockMs: round(document.maxBlockMs),
         maxBlockCpuMs: round(document.maxBlockCpuMs),
-        bytes: documentBytes,
+        bytes: document.bytes,
       },
       heapMb: {
-        loaded: round(heapLoaded),
+        loaded: summary(fullLoads.map((l) => l.heapMb)),
         serving100FlagsCompiled: round(heapServing),
         afterChanges: round(heapAfterChanges),
-        processTotal: round(heapMb()),
       },
     };
-    void instance;
 
     // Strict: the slowest publish, and the longest block by the wall clock (preemption on this shared machine
     // included) as well as by CPU; `met` only when every one holds.
     const budget = (() => {
-      const publishWorstMs = Math.max(...flagRuns.publishMs, ...segmentRuns.publishMs);
+      const publishWorstMs = Math.max(
+        ...flagRuns.publishMs,
+        ...segmentRuns.publishMs,
+        ...prerequisiteRuns.publishMs,
+        ...killSwitchRuns.publishMs,
+      );
       const blocks = (key: 'maxBlockMs' | 'maxBlockCpuMs') =>
-        Math.max(...flagRuns[key], ...segmentRuns[key], fullLoad[key], document[key]);
+        Math.max(
+          ...flagRuns[key],
+          ...segmentRuns[key],
+          ...prerequisiteRuns[key],
+          ...killSwitchRuns[key],
+          fullLoad[key],
+          document[key],
+        );
       const checks = {
         publishOneChangeMs: { budget: 1000, worst: round(publishWorstMs) },
         maxBlockWallMs: { budget: 50, worst: round(blocks('maxBlockMs')) },
@@ -361,13 +366,14 @@ export async function benchScale() {
     }
     return {
       description:
-        `issue 17 goal 1: ${FLAGS} flags (3 rules, 30% rollout; every 10th also in_segment) and ${SEGMENTS} ` +
-        'segments (a condition, 50 ids) on DynamoDB Local. after: entries + deltas, IncrementalRuleset ' +
-        '(lazy compile); before: bench/legacy (whole document republished, whole body parsed and compiled). ' +
-        'Blocks on the instance (apply, full load, document): maxBlockMs = longest gap between 1 ms timer ticks ' +
-        '(wall clock, preemption on this shared machine included), maxBlockCpuMs = the most CPU this process used ' +
-        'within one such gap (its own work and GC threads); before, the parse+compile block is one synchronous ' +
-        'call, timed. Heap after a full GC, minus the process baseline.',
+        `issue 17 goal 1: ${FLAGS} flags (3 rules, 30% rollout; every 10th also in_segment, every 5th requires ` +
+        `a kill switch) and ${SEGMENTS} segments (a condition, 50 ids) on DynamoDB Local. after: entries + ` +
+        'deltas, IncrementalRuleset (lazy compile), the instance in a worker thread running the bundled code; ' +
+        'before: bench/legacy (whole document republished, whole body parsed and compiled). Blocks on the ' +
+        'instance (apply, full load, document): maxBlockMs = longest gap between 1 ms timer ticks (wall clock, ' +
+        'preemption on this shared machine included), maxBlockCpuMs = the most CPU the process used within one ' +
+        'such gap (the instance, GC threads); before, the parse+compile block is one synchronous call, timed (in ' +
+        "the bench's own thread, through tsx). Heap: the instance's isolate after a full GC, minus its baseline.",
       seedConfigMs: round(seedMs),
       after,
       before: {
@@ -376,7 +382,7 @@ export async function benchScale() {
           publishMs: summary(before.publishMs),
           readBodyMs: summary(before.readBodyMs),
           applyBlockMs: summary(before.parseCompileBlockMs),
-          bytesWritten: documentBytes,
+          bytesWritten: document.bytes,
         },
         heapMb: { compiledPlusBody: round(heapBefore) },
       },
