@@ -13,6 +13,7 @@ import { dynamoConfiguration, RulesetPublisher } from '../../shared/rulesets/pub
 import { RulesetRepository, type EntryKind } from '../../shared/rulesets/repository';
 import { putConfigItem } from '../support/config-items';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { STORED_FLAG_FIELDS } from '../support/config-items';
 import { requireEngines } from '../support/engines';
 import { booleanFlag } from '../support/flags';
 import { writeWholeDocument } from '../support/whole-document';
@@ -23,16 +24,7 @@ const engines = requireEngines(['java']);
 const DAY = 24 * 3600;
 const expiryFor = (now: Date) => Math.floor(now.getTime() / 1000) + DAY;
 
-const stored = {
-  owner: 'o',
-  createdBy: 'o',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  version: 1,
-  temporary: true,
-  tags: [],
-  description: '',
-};
+const stored = STORED_FLAG_FIELDS;
 
 /**
  * A JSON flag as the config table holds it whose `on` value is `fill` repeated `times` times: 100 000 characters

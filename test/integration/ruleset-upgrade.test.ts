@@ -12,6 +12,7 @@ import {
 } from '../../shared/rulesets/repository';
 import { RulesetSource } from '../../shared/rulesets/source';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { STORED_FLAG_FIELDS } from '../support/config-items';
 import { requireEngines } from '../support/engines';
 import { booleanFlag } from '../support/flags';
 import { answersOf } from '../support/ruleset-changes';
@@ -19,16 +20,7 @@ import { writeWholeDocument } from '../support/whole-document';
 
 const engines = requireEngines(['java']);
 
-const stored = {
-  owner: 'o',
-  createdBy: 'o',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  version: 1,
-  temporary: true,
-  tags: [],
-  description: '',
-};
+const stored = STORED_FLAG_FIELDS;
 
 /** A flag as the config table holds it: serving `on` to everyone but the rules' matches. */
 const flagItem = (key: string, fields: Record<string, unknown>) => ({
