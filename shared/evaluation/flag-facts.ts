@@ -81,9 +81,10 @@ export interface RulesetView {
 }
 
 /**
- * `compute` remembered for at most `limit` keys at a time, then all forgotten at once: a flag's prerequisites are
- * read again and again while facts are derived, but an OFREP bulk request over 50 000 flags must not leave every
- * parsed definition behind for the rest of the revision.
+ * `compute` remembered for at most `limit` keys at a time, then all forgotten at once: for definitions read while
+ * facts are derived, which must not all stay parsed for the rest of a revision after an OFREP bulk request over
+ * 50 000 flags. Only for reads that are not repeated in a loop (a cycle larger than `limit` would read every
+ * key again each time round).
  */
 export function boundedMemo<T>(compute: (key: string) => T, limit = 1024): (key: string) => T {
   const memo = new Map<string, T>();
@@ -96,35 +97,60 @@ export function boundedMemo<T>(compute: (key: string) => T, limit = 1024): (key:
   };
 }
 
+/** What facts keep of one flag: small, whatever the size of its definition and of the segments it uses. */
+interface OwnFacts {
+  /** The flags it names as prerequisites. */
+  readonly prerequisites: readonly string[];
+  /** A hash of its own inputs (ownInputs): its definition, its segments, the experiments serving it. */
+  readonly inputs: string;
+  readonly contextFree: boolean;
+}
+
+const NO_PREREQUISITES: readonly string[] = Object.freeze([]);
+
 /**
- * The facts of one flag of a revision (undefined: no such flag), each derived on first use and kept (a digest
- * and a boolean per flag); the definitions and inputs read on the way are kept only a while (boundedMemo).
+ * The facts of one flag of a revision (undefined: no such flag), each derived on first use and kept. Each flag's
+ * definition is read once: what the facts need of it (OwnFacts) is kept, not the definition, so deriving every
+ * flag's facts (an OFREP bulk request) reads each definition once and keeps a few dozen bytes per flag.
  */
 export function factsOf(view: RulesetView): (key: string) => FlagFacts | undefined {
-  const flagOf = boundedMemo((key) => view.flag(key));
-  const inputsOf = boundedMemo((key): string => {
-    const flag = flagOf(key);
-    return JSON.stringify(
-      flag === undefined
-        ? null
-        : ownInputs(
+  const owns = new Map<string, OwnFacts | null>();
+  const ownOf = (key: string): OwnFacts | null => {
+    let own = owns.get(key);
+    if (own === undefined) {
+      const flag = view.flag(key);
+      if (flag === undefined) own = null;
+      else {
+        const named = (Array.isArray(flag.prerequisites) ? (flag.prerequisites as unknown[]) : [])
+          .filter((p): p is { flagKey: string } => isObject(p) && typeof p.flagKey === 'string')
+          .map((p) => p.flagKey);
+        const inputs = JSON.stringify(
+          ownInputs(
             flag,
             (k) => view.segment(k),
             view.experiments,
             (k) => view.layer(k),
           ),
-    );
-  });
+        );
+        own = {
+          prerequisites: named.length === 0 ? NO_PREREQUISITES : named,
+          inputs: createHash('sha256').update(inputs).digest('base64url'),
+          contextFree: isContextFree(flag, view.experiments),
+        };
+      }
+      owns.set(key, own);
+    }
+    return own;
+  };
   /** The flag and every flag it reaches through prerequisites (cycles included once), sorted by key. */
   const closure = (root: string): string[] => {
     const seen = new Set([root]);
     const queue = [root];
     while (queue.length > 0) {
-      const prerequisites = flagOf(queue.pop()!)?.prerequisites;
-      for (const p of Array.isArray(prerequisites) ? prerequisites : []) {
-        if (isObject(p) && typeof p.flagKey === 'string' && !seen.has(p.flagKey)) {
-          seen.add(p.flagKey);
-          queue.push(p.flagKey);
+      for (const next of ownOf(queue.pop()!)?.prerequisites ?? NO_PREREQUISITES) {
+        if (!seen.has(next)) {
+          seen.add(next);
+          queue.push(next);
         }
       }
     }
@@ -133,15 +159,14 @@ export function factsOf(view: RulesetView): (key: string) => FlagFacts | undefin
   const facts = new Map<string, FlagFacts | undefined>();
   return (key) => {
     if (facts.has(key)) return facts.get(key);
-    const flag = flagOf(key);
+    const own = ownOf(key);
     let found: FlagFacts | undefined;
-    if (flag !== undefined) {
+    if (own !== null) {
       const hash = createHash('sha256').update(String(view.hashVersion));
-      for (const member of closure(key)) hash.update(JSON.stringify(member)).update(inputsOf(member));
-      found = {
-        digest: hash.digest('base64url').slice(0, 16),
-        contextFree: isContextFree(flag, view.experiments),
-      };
+      for (const member of closure(key)) {
+        hash.update(JSON.stringify(member)).update(ownOf(member)?.inputs ?? 'null');
+      }
+      found = { digest: hash.digest('base64url').slice(0, 16), contextFree: own.contextFree };
     }
     facts.set(key, found);
     return found;

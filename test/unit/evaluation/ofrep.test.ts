@@ -305,12 +305,36 @@ describe('per-flag change identity and the bulk ETag', () => {
     expect(handedOut.filter((ref) => ref.deref() !== undefined).length).toBeLessThanOrEqual(1024);
     // Same answers as deriving them flag by flag from scratch.
     expect(digests).toEqual(many.flags.map((f) => factsOf(rulesetView(many))(f.key)!.digest));
-    // A definition is read again once the memo forgot it, but not for every flag above it.
-    expect(Math.max(...read.values())).toBeLessThan(30);
-    // The facts themselves are kept: asking again reads nothing.
-    const before = [...read.values()].reduce((a, b) => a + b, 0);
+    // Each definition read once, whatever reaches it; asking again reads nothing.
+    expect(read.size).toBe(3000);
+    expect(Math.max(...read.values())).toBe(1);
     of('f0000');
-    expect([...read.values()].reduce((a, b) => a + b, 0)).toBe(before);
+    expect(Math.max(...read.values())).toBe(1);
+  });
+
+  it('reads each definition once when thousands of flags share a prerequisite closure over 1 024 flags', () => {
+    // A hub requiring 10 flags, each requiring 10, each requiring 10 (1 111 flags), and 2 000 flags requiring the
+    // hub: a memo that forgets past 1 024 keys would read the whole closure again for each of the 2 000.
+    const requiring = (key: string, needs: string[]): RulesetFlag => ({
+      ...base.flags[0]!,
+      key,
+      prerequisites: needs.map((flagKey) => ({ flagKey, variation: 'on' })),
+    });
+    const flags: RulesetFlag[] = [];
+    const level = (prefix: string, depth: number): string => {
+      const children =
+        depth === 0 ? [] : Array.from({ length: 10 }, (_, i) => level(`${prefix}.${i}`, depth - 1));
+      flags.push(requiring(prefix, children));
+      return prefix;
+    };
+    const hub = level('hub', 3);
+    for (let i = 0; i < 2000; i++) flags.push(requiring(`top-${i}`, [hub]));
+    const view = rulesetView({ ...base, flags });
+    let reads = 0;
+    const of = factsOf({ ...view, flag: (key) => (reads++, view.flag(key)) });
+    for (const flag of flags) expect(of(flag.key)).toBeDefined();
+    expect(flags.length).toBe(3111);
+    expect(reads).toBe(3111);
   });
 
   it('remembers at most its limit of keys, and answers the same after forgetting', () => {
