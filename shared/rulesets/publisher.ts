@@ -109,7 +109,8 @@ export class RulesetPublisher {
       const pointer = await this.rulesets.current();
       if (pointer?.layout !== 'entries') return null;
       const desired = await this.desiredFor(changed);
-      const stored = await this.rulesets.entries([...desired.keys()]);
+      // An entry whose blob is gone reads as '' (no wire form), so it is written again.
+      const stored = await this.rulesets.entries([...desired.keys()], { blobs: 'report' });
       const current = new Map(stored.map((e) => [entryId(e.kind, e.key), e.text]));
       const writes: EntryWrite[] = [];
       for (const [id, text] of desired) {
@@ -131,11 +132,22 @@ export class RulesetPublisher {
   private async publishEverything(now: Date): Promise<PublishOutcome> {
     const pointer = await this.rulesets.current();
     const stored = new Map<EntryId, string>();
+    const expiring: EntryWrite[] = [];
     // Also before the entries layout: entries left by an earlier move to it (code rolled forward, then back) are
-    // compared too, so that what was deleted meanwhile is deleted there as well.
-    await this.rulesets.scanEntries((page) => {
-      for (const e of page) if (e.text !== null) stored.set(entryId(e.kind, e.key), e.text);
-    });
+    // compared too, so that what was deleted meanwhile is deleted there as well. Repair: an entry whose blob is
+    // gone reads as '' and is written again (its parts stored again); one whose blob is set to expire under it
+    // (a keep that failed after a late retirement) is kept below.
+    await this.rulesets.scanEntries(
+      (page) => {
+        for (const e of page) {
+          if (e.text === null) continue;
+          stored.set(entryId(e.kind, e.key), e.text);
+          if (e.blob === 'expiring') expiring.push({ kind: e.kind, key: e.key, text: e.text });
+        }
+      },
+      undefined,
+      { blobs: 'report' },
+    );
     const desired = rulesetEntries(await this.config.all());
     const writes: EntryWrite[] = [];
     for (const [id, text] of desired) {
@@ -146,7 +158,13 @@ export class RulesetPublisher {
       if (!desired.has(id)) writes.push({ ...parseEntryId(id)!, text: null, previousText });
     }
     if (pointer !== null && pointer.layout !== 'entries') return this.moveToEntries(pointer, writes, now);
-    return this.write(pointer, writes, now);
+    const outcome = await this.write(pointer, writes, now);
+    const rewritten = new Set(writes.map((w) => entryId(w.kind, w.key)));
+    const keep = expiring.filter((w) => !rewritten.has(entryId(w.kind, w.key)));
+    if (keep.length > 0) {
+      await this.settleBlobs(outcome.revision, keep, now);
+    }
+    return outcome;
   }
 
   private async retrying(run: () => Promise<PublishOutcome | null>): Promise<PublishOutcome> {
@@ -173,7 +191,7 @@ export class RulesetPublisher {
   ): Promise<PublishOutcome> {
     for (const batch of revisionBatches(writes)) await this.rulesets.stageEntries(pointer, batch, now);
     const moved = await this.rulesets.flip(pointer, now);
-    await this.settleBlobs(moved, writes, now);
+    await this.settleBlobs(moved.revision, writes, now);
     if (pointer !== null) {
       try {
         await this.rulesets.retireWholeDocument(pointer.revision, now);
@@ -193,16 +211,12 @@ export class RulesetPublisher {
    * behind costs storage only. The failure is logged (a failed keep matters more: see keepBlob's race, whose
    * other half is a late retirement).
    */
-  private async settleBlobs(
-    revision: RulesetPointer,
-    writes: readonly EntryWrite[],
-    now: Date,
-  ): Promise<void> {
+  private async settleBlobs(revision: number, writes: readonly EntryWrite[], now: Date): Promise<void> {
     try {
       await this.rulesets.settleBlobs(writes, now);
     } catch (error) {
       logger.error('ruleset blobs not settled after a revision; replaced ones stay', {
-        revision: revision.revision,
+        revision,
         error: describe(error),
       });
     }
@@ -229,10 +243,17 @@ export class RulesetPublisher {
       .map(({ w }) => w);
     let previous = pointer;
     let revisions = 0;
-    for (const batch of revisionBatches(ordered)) {
-      previous = await this.rulesets.writeRevision(previous, batch, now);
-      await this.settleBlobs(previous, batch, now);
-      revisions++;
+    const committed: EntryWrite[] = [];
+    try {
+      for (const batch of revisionBatches(ordered)) {
+        previous = await this.rulesets.writeRevision(previous, batch, now);
+        committed.push(...batch);
+        revisions++;
+      }
+    } finally {
+      // Once, after the last revision (between revisions it would widen the window in which another publisher
+      // moves the pointer), and for what did commit when a later revision failed.
+      if (committed.length > 0) await this.settleBlobs(previous.revision, committed, now);
     }
     return { published: true, revision: previous.revision, revisions, writes: writes.length };
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -12,6 +12,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { ENTRY_SHARDS, keys } from '../db/keys';
+import { backoffDelayMs, sleep } from '../retry';
 
 /**
  * The published ruleset in the rulesets table (issue 17, goal 1), as entries rather than one document:
@@ -54,6 +55,20 @@ export interface StoredEntry {
   readonly key: string;
   readonly rev: number;
   readonly text: string | null;
+  /**
+   * Set only when reading with `blobs: 'report'` (the publisher): the entry's blob is set to expire although the
+   * entry points at it (a keep that failed after a late retirement), or its parts are gone (then `text` is '',
+   * which no wire form equals, so the publisher writes the entry again).
+   */
+  readonly blob?: 'expiring' | 'missing';
+}
+
+/**
+ * How reads treat an entry whose blob parts are gone: instances fail the read ('throw', the default: serving a
+ * ruleset without that entry would be wrong); the publisher's repair reads them as broken ('report').
+ */
+export interface EntryReadOptions {
+  readonly blobs?: 'throw' | 'report';
 }
 
 export interface Delta {
@@ -87,6 +102,8 @@ const SCAN_PAGE_ITEMS = 250;
 const SCAN_PARALLELISM = 4;
 /** Deltas and tombstones live this long: an instance further behind than that loads everything again. */
 export const DELTA_TTL_SECONDS = 24 * 3600;
+/** Attempts at keeping a blob after its revision committed. */
+const KEEP_ATTEMPTS = 5;
 /** Items in one TransactWriteItems (DynamoDB's limit). */
 const TRANSACTION_ITEMS = 100;
 
@@ -114,7 +131,7 @@ export class RulesetRepository {
   }
 
   /** The stored entries (tombstones included) of the given ids; ids with no item are left out. */
-  async entries(ids: readonly EntryId[]): Promise<StoredEntry[]> {
+  async entries(ids: readonly EntryId[], options: EntryReadOptions = {}): Promise<StoredEntry[]> {
     const found: StoredEntry[] = [];
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += 100) {
@@ -130,7 +147,7 @@ export class RulesetRepository {
           }),
         );
         const items = (out.Responses?.[this.rulesetsTable] ?? []) as EntryItem[];
-        found.push(...(await Promise.all(items.map((item) => this.toEntry(item)))));
+        found.push(...(await Promise.all(items.map((item) => this.toEntry(item, options)))));
         pending = out.UnprocessedKeys?.[this.rulesetsTable]?.Keys;
       }
     }
@@ -144,6 +161,7 @@ export class RulesetRepository {
   async scanEntries(
     onPage: (entries: StoredEntry[]) => Promise<void> | void,
     kind?: EntryKind,
+    options: EntryReadOptions = {},
   ): Promise<void> {
     let queue = Promise.resolve();
     let nextShard = 0;
@@ -165,7 +183,7 @@ export class RulesetRepository {
       );
       for await (const page of pages) {
         const entries = await Promise.all(
-          ((page.Items ?? []) as EntryItem[]).map((item) => this.toEntry(item)),
+          ((page.Items ?? []) as EntryItem[]).map((item) => this.toEntry(item, options)),
         );
         const handled = queue.then(() => onPage(entries));
         queue = handled;
@@ -350,14 +368,20 @@ export class RulesetRepository {
     );
     for await (const page of pages) chunks.push(...(page.Items ?? []));
     for (const Key of chunks) {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.rulesetsTable,
-          Key,
-          UpdateExpression: 'SET expiresAt = :expiresAt',
-          ExpressionAttributeValues: { ':expiresAt': expiresAt },
-        }),
-      );
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.rulesetsTable,
+            Key,
+            UpdateExpression: 'SET expiresAt = :expiresAt',
+            ExpressionAttributeValues: { ':expiresAt': expiresAt },
+            // A chunk gone meanwhile (another publisher's retirement already expired it) is not created again.
+            ConditionExpression: 'attribute_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     }
     return chunks.length;
   }
@@ -372,7 +396,7 @@ export class RulesetRepository {
     const failures: unknown[] = [];
     for (const write of writes) {
       try {
-        if (write.text !== null) await this.keepBlob(write.kind, write.key, write.text);
+        if (write.text !== null) await this.keepBlobRetrying(write.kind, write.key, write.text);
         if (typeof write.previousText === 'string' && write.previousText !== write.text) {
           await this.retireBlob(write.kind, write.key, write.previousText, now);
         }
@@ -382,6 +406,22 @@ export class RulesetRepository {
     }
     if (failures.length > 0) {
       throw new AggregateError(failures, `${failures.length} ruleset blob(s) not settled`);
+    }
+  }
+
+  /**
+   * keepBlob, tried again on a failure (throttling, a transaction conflicting with a parallel retirement): a keep
+   * that does not happen after a late retirement leaves the blob expiring under its entry until the repair sweep
+   * (publishAll) keeps it — 5 minutes at most, against 24 h before the parts go.
+   */
+  private async keepBlobRetrying(kind: EntryKind, key: string, text: string): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.keepBlob(kind, key, text);
+      } catch (error) {
+        if (attempt >= KEEP_ATTEMPTS) throw error;
+        await sleep(backoffDelayMs(attempt, { baseMs: 50, maxMs: 1000 }));
+      }
     }
   }
 
@@ -398,6 +438,8 @@ export class RulesetRepository {
     return this.updateBlobParts(kind, key, blob, 'attribute_not_exists(#blob) OR #blob.#hash <> :hash', {
       UpdateExpression: 'SET expiresAt = :expiresAt',
       ExpressionAttributeValues: { ':expiresAt': expiresAt },
+      // Never create a part (a stub without data): one already gone needs no retiring.
+      ConditionExpression: 'attribute_exists(pk)',
     });
   }
 
@@ -422,7 +464,7 @@ export class RulesetRepository {
 
   /**
    * Update every part of `blob` as `update` says, in transactions (TRANSACTION_ITEMS at most) that each check
-   * `entryCondition` on the entry item. False when that condition failed.
+   * `entryCondition` on the entry item. False when that condition failed, or a part's own (it is gone).
    */
   private async updateBlobParts(
     kind: EntryKind,
@@ -463,10 +505,9 @@ export class RulesetRepository {
           }),
         );
       } catch (error) {
-        const entryCheck = (error as Partial<TransactionCanceledException>).CancellationReasons?.[0]?.Code;
-        if (error instanceof TransactionCanceledException && entryCheck === 'ConditionalCheckFailed') {
-          return false;
-        }
+        const reasons = (error as Partial<TransactionCanceledException>).CancellationReasons ?? [];
+        const failedCheck = reasons.some((reason) => reason.Code === 'ConditionalCheckFailed');
+        if (error instanceof TransactionCanceledException && failedCheck) return false;
         throw error;
       }
     }
@@ -512,11 +553,11 @@ export class RulesetRepository {
     return { hash, parts: chunks.length };
   }
 
-  private async toEntry(item: EntryItem): Promise<StoredEntry> {
+  private async toEntry(item: EntryItem, options: EntryReadOptions): Promise<StoredEntry> {
     const { kind, key } = parseEntryId(item.sk)!;
     if (item.deleted === true) return { kind, key, rev: item.rev, text: null };
     if (item.blob === undefined) return { kind, key, rev: item.rev, text: item.text ?? null };
-    const parts: { sk: string; data: string }[] = [];
+    const parts: { sk: string; data: string; expiresAt?: number }[] = [];
     const pages = paginateQuery(
       { client: this.doc },
       {
@@ -526,13 +567,20 @@ export class RulesetRepository {
         ConsistentRead: true,
       },
     );
-    for await (const page of pages) parts.push(...((page.Items ?? []) as { sk: string; data: string }[]));
-    if (parts.length !== item.blob.parts) throw new Error(`ruleset entry ${item.sk}: blob parts missing`);
+    for await (const page of pages) {
+      parts.push(...((page.Items ?? []) as { sk: string; data: string; expiresAt?: number }[]));
+    }
+    const whole = parts.length === item.blob.parts && parts.every((p) => typeof p.data === 'string');
+    if (!whole) {
+      if (options.blobs !== 'report') throw new Error(`ruleset entry ${item.sk}: blob parts missing`);
+      return { kind, key, rev: item.rev, text: '', blob: 'missing' };
+    }
     const text = parts
       .sort((a, b) => (a.sk < b.sk ? -1 : 1))
       .map((p) => p.data)
       .join('');
-    return { kind, key, rev: item.rev, text };
+    const expiring = options.blobs === 'report' && parts.some((p) => p.expiresAt !== undefined);
+    return { kind, key, rev: item.rev, text, ...(expiring ? { blob: 'expiring' as const } : {}) };
   }
 }
 

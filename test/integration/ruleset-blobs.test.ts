@@ -5,15 +5,17 @@ import {
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { scaledMs } from '../../local/timing';
 import { keys } from '../../shared/db/keys';
 import { logger } from '../../shared/observability';
 import { dynamoConfiguration, RulesetPublisher } from '../../shared/rulesets/publisher';
+import { noCache } from '../../shared/rulesets/cache';
 import { RulesetRepository, type EntryKind } from '../../shared/rulesets/repository';
-import { putConfigItem } from '../support/config-items';
+import { RulesetSource } from '../../shared/rulesets/source';
+import { putConfigItem, STORED_FLAG_FIELDS } from '../support/config-items';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
-import { STORED_FLAG_FIELDS } from '../support/config-items';
 import { requireEngines } from '../support/engines';
 import { booleanFlag } from '../support/flags';
 import { writeWholeDocument } from '../support/whole-document';
@@ -225,6 +227,88 @@ engines.describe('ruleset blobs: retired when replaced, kept while pointed at', 
     expect(await textOf('unsettled')).toContain('jjjj');
     // Garbage left rather than a failed publish.
     expect(await expiriesOf(i)).toEqual([undefined, undefined]);
+  });
+
+  /** Set `expiresAt` on every part of a blob, or delete them all: what a late retirement, then the TTL, do. */
+  const partsOf = async (hash: string) =>
+    (
+      await dynamo.doc.send(
+        new QueryCommand({
+          TableName: dynamo.tableNames.rulesets,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `BLOB#${hash}` },
+          ConsistentRead: true,
+        }),
+      )
+    ).Items ?? [];
+  const expireParts = async (hash: string, expiresAt: number) => {
+    for (const part of await partsOf(hash)) {
+      await dynamo.doc.send(
+        new UpdateCommand({
+          TableName: dynamo.tableNames.rulesets,
+          Key: { pk: part.pk, sk: part.sk },
+          UpdateExpression: 'SET expiresAt = :at',
+          ExpressionAttributeValues: { ':at': expiresAt },
+        }),
+      );
+    }
+  };
+  const deleteParts = async (hash: string) => {
+    for (const part of await partsOf(hash)) {
+      await dynamo.doc.send(
+        new DeleteCommand({ TableName: dynamo.tableNames.rulesets, Key: { pk: part.pk, sk: part.sk } }),
+      );
+    }
+  };
+
+  it('the sweep takes the expiry back from a blob its entry points at (a keep that never happened)', async () => {
+    await publishFlag(jsonFlag('unkept', 'k'));
+    const k = (await blobOf('flag', 'unkept'))!;
+    // A stale retirement landed and the reverting publisher's keep failed: expiring under its entry.
+    await expireParts(k, expiryFor(new Date()));
+    expect(await expiriesOf(k)).toEqual([expect.any(Number), expect.any(Number)]);
+    await publisher.publishAll();
+    expect(await blobOf('flag', 'unkept')).toBe(k);
+    expect(await expiriesOf(k)).toEqual([undefined, undefined]);
+  });
+
+  it('writes again an entry whose blob parts are gone, so that instances load it again', async () => {
+    await publishFlag(jsonFlag('lost', 'l'));
+    const l = (await blobOf('flag', 'lost'))!;
+    await deleteParts(l);
+    // An instance refuses to read a ruleset without that entry rather than serve one.
+    await expect(repo.entries(['flag#lost'])).rejects.toThrow(/blob parts missing/);
+    const before = (await repo.current())!.revision;
+    expect(await publisher.publishAll()).toMatchObject({ published: true, revision: before + 1 });
+    expect(await blobOf('flag', 'lost')).toBe(l);
+    expect(await expiriesOf(l)).toEqual([undefined, undefined]);
+    const ruleset = await new RulesetSource(repo, noCache, 0).get();
+    expect(ruleset.evaluate('lost', {})).toMatchObject({
+      variation: 'on',
+      value: { blob: 'l'.repeat(100_000) },
+    });
+  });
+
+  it('a change published for an entry whose blob is gone writes it again too', async () => {
+    await publishFlag(jsonFlag('lost-too', 'p'));
+    const p = (await blobOf('flag', 'lost-too'))!;
+    await deleteParts(p);
+    // The same definition again (a no-op change by content): the entry is still rewritten, its parts stored.
+    expect(await publisher.publishChanges([{ kind: 'flag', key: 'lost-too' }])).toMatchObject({
+      published: true,
+      writes: 1,
+    });
+    expect(await textOf('lost-too')).toContain('pppp');
+  });
+
+  it('does not create a part when retiring a blob whose parts are already gone', async () => {
+    await publishFlag(jsonFlag('gone', 'm'));
+    const mText = (await textOf('gone'))!;
+    const m = (await blobOf('flag', 'gone'))!;
+    await publishFlag(jsonFlag('gone', 'n'));
+    await deleteParts(m);
+    expect(await repo.retireBlob('flag', 'gone', mText, new Date())).toBe(false);
+    expect(await partsOf(m)).toEqual([]);
   });
 });
 
