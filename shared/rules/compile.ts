@@ -400,7 +400,9 @@ export function compileExperiments(
  * what it reaches); only enabled flags' edges count, since a disabled flag never looks at them.
  */
 export function prerequisiteStatuses(nodes: readonly PrerequisiteNode[]): Map<string, EvaluationResult> {
-  const byKey = new Map(nodes.map((node) => [node.key, node.prerequisites ?? []]));
+  // The first definition of a duplicated key, as the flag table keeps.
+  const byKey = new Map<string, readonly { readonly flagKey: string }[]>();
+  for (const node of nodes) if (!byKey.has(node.key)) byKey.set(node.key, node.prerequisites ?? []);
   const edgesOf = (key: string) => byKey.get(key);
   const depths = prerequisiteDepths(byKey.keys(), edgesOf);
   const statuses = new Map<string, EvaluationResult>();

@@ -117,6 +117,14 @@ function definitionOf<T>(entry: Entry<T>): () => T {
 const sameInfo = (info: FlagInfo, flag: RulesetFlag) =>
   info.key === flag.key && info.kind === flag.kind && info.clientSide === (flag.clientSide === true);
 
+/** `key` out of `index`'s set for `at`, and the set out of the index once empty (keys come and go for good). */
+function forget(index: Map<string, Set<string>>, at: string, key: string): void {
+  const set = index.get(at);
+  if (set === undefined) return;
+  set.delete(key);
+  if (set.size === 0) index.delete(at);
+}
+
 const sameEdges = (a: FlagRecord['edges'], b: FlagRecord['edges']) =>
   a.length === b.length && a.every((edge, i) => edge.flagKey === b[i]!.flagKey);
 
@@ -191,8 +199,8 @@ export class IncrementalRuleset {
     for (const [key, entry] of changes.flags ?? []) {
       const previous = this.flags.get(key);
       if (previous !== undefined) {
-        for (const segment of previous.segments) this.dependents.get(segment)?.delete(key);
-        for (const edge of previous.edges) this.requiredBy.get(edge.flagKey)?.delete(key);
+        for (const segment of previous.segments) forget(this.dependents, segment, key);
+        for (const edge of previous.edges) forget(this.requiredBy, edge.flagKey, key);
         this.withEdges.delete(key);
       }
       if (entry === null) {

@@ -99,6 +99,22 @@ describe('compileRuleset', () => {
     expect(engine.evaluate('a', {}).value).toBe(true);
     expect(engine.flags).toHaveLength(1);
   });
+
+  it('takes a duplicated key’s prerequisites from its first definition too', () => {
+    const engine = compileRuleset(
+      ruleset([
+        booleanFlag('a', { fallthrough: { variation: 'on' } }),
+        // A second 'a' that would close a cycle a → b → a: ignored like the rest of it.
+        booleanFlag('a', { prerequisites: [{ flagKey: 'b', variation: 'on' }] }),
+        booleanFlag('b', {
+          fallthrough: { variation: 'on' },
+          prerequisites: [{ flagKey: 'a', variation: 'on' }],
+        }),
+      ]),
+    );
+    expect(engine.evaluate('a', {}).reason).toBe('DEFAULT');
+    expect(engine.evaluate('b', {})).toMatchObject({ reason: 'DEFAULT', value: true });
+  });
 });
 
 describe('evaluate', () => {
