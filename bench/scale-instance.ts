@@ -7,7 +7,13 @@
  * The worker runs this file bundled as the functions are (lib/constructs/function-bundling.ts: esbuild, minified),
  * not through tsx: tsx keeps function names by calling a helper on every closure it creates, which gives each
  * closure a property dictionary of its own (~0.5 KB a flag here) and costs time on every creation — code the
- * Lambda never runs.
+ * Lambda never runs. The bundle is built once (ScaleInstance.bundle) and every worker started from it: a new worker
+ * is a new isolate, so each load run in one is a real cold start (no JIT, no heap from an earlier load). A worker's
+ * old generation is capped at 256 MB (the issue's per-instance budget): an instance over it dies, as it would in a
+ * 256 MB Lambda, and the call waiting on it rejects.
+ *
+ * The "before" instance (bench/legacy: the whole body read, then JSON.parse + compileRuleset in one synchronous
+ * block) runs here too (the `legacyLoad` op), bundled the same way and measured the same way as the new one.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -20,10 +26,12 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { FUNCTION_BUNDLING } from '../lib/constructs/function-bundling';
 import { prerequisiteEdges, prerequisiteStatuses } from '../shared/rules/compile';
 import type { PrerequisiteNode } from '../shared/rules/prerequisites';
+import { compileRuleset, type Ruleset } from '../shared/rules';
 import { noCache } from '../shared/rulesets/cache';
 import { RulesetRepository } from '../shared/rulesets/repository';
 import { RulesetSource } from '../shared/rulesets/source';
 import { buildUsers } from './engine-workload';
+import { LegacyRulesetRepository } from './legacy/repository';
 
 export interface Measured<T> {
   readonly value: T;
@@ -39,8 +47,10 @@ const hrtimeUs = () => Number(process.hrtime.bigint() / 1000n);
 /**
  * Time `run`, with two views of the longest event-loop block: `maxBlockMs`, the longest gap between 1 ms timer
  * ticks in wall-clock time (what a request waiting on this instance would feel, including time the OS gave the
- * CPU to other processes — this machine is shared), and `maxBlockCpuMs`, the CPU time this process used within
- * that kind of gap at most (its own synchronous work, plus GC threads): the figure preemption does not inflate.
+ * CPU to other processes — this machine is shared), and `maxBlockCpuMs`, the CPU time the whole process used
+ * within that kind of gap at most: process.cpuUsage() counts every thread — this one's synchronous work, GC and
+ * libuv threads, and the bench's main thread (idle, awaiting this worker, meanwhile) — since Node 20/22 has no
+ * per-thread CPU clock. Preemption does not inflate it; other threads of the process can.
  */
 export async function measured<T>(run: () => Promise<T>): Promise<Measured<T>> {
   let lastWall = performance.now();
@@ -70,7 +80,7 @@ export async function measured<T>(run: () => Promise<T>): Promise<Measured<T>> {
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 /** This isolate's heap after two full collections, in MB. */
-export const heapMb = () => {
+const heapMb = () => {
   gc();
   gc();
   return getHeapStatistics().used_heap_size / 1e6;
@@ -101,6 +111,15 @@ interface Setup {
   readonly profile?: string;
 }
 
+/** The issue's heap budget per instance (MB): the old generation of a worker is capped there by default. */
+export const INSTANCE_BUDGET_MB = 256;
+
+/** Where the before-instance reads its body: the legacy publisher's table and the revision it wrote. */
+export interface LegacyLoad {
+  readonly table: string;
+  readonly revision: number;
+}
+
 type Blocks = Omit<Measured<unknown>, 'value'>;
 const blocks = ({ ms, maxBlockMs, maxBlockCpuMs }: Measured<unknown>): Blocks => ({
   ms,
@@ -121,22 +140,37 @@ export interface InstanceOps {
   /** `GET /api/v1/sdk/ruleset`'s document joined for the current revision. */
   document: Blocks & { bytes: number };
   /**
-   * Before: what applying any change to a flag with prerequisites cost until now — every flag with prerequisites
-   * and the flags they name, sorted, and their statuses computed in one synchronous pass (median of 5, ms).
+   * A stand-in for what applying any change to a flag with prerequisites cost until now: today's
+   * prerequisiteStatuses (the same depth computation as the old whole pass) over every flag with prerequisites and
+   * the flags they name, sorted, in one synchronous pass (median of 5, ms).
    */
   wholePrerequisitePass: { ms: number; nodes: number };
   heap: { heapMb: number };
+  /**
+   * Before (bench/legacy): the previous before-state dropped, then one revision's whole body read and
+   * JSON.parse + compileRuleset in one synchronous block (`parseCompileBlockMs`), both kept (what the old instance
+   * held), and the heap then, minus the heap before the load.
+   */
+  legacyLoad: Blocks & { readBodyMs: number; parseCompileBlockMs: number; heapMb: number; bytes: number };
 }
+
+/** The ops that take an argument, and its type. */
+interface InstanceArgs {
+  legacyLoad: LegacyLoad;
+}
+type ArgsOf<K extends keyof InstanceOps> = K extends keyof InstanceArgs ? [InstanceArgs[K]] : [];
 
 function serveInstance(setup: Setup): void {
   const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
   const client = new DynamoDBClient({ endpoint: setup.endpoint, region: 'us-east-1', credentials });
-  const repo = new RulesetRepository(DynamoDBDocumentClient.from(client), setup.table);
+  const doc = DynamoDBDocumentClient.from(client);
+  const repo = new RulesetRepository(doc, setup.table);
   let instance: RulesetSource | null = null;
   let baseline = 0;
+  let legacyKept: { body: string; compiled: unknown } | null = null;
   let loads = 0;
   const users = buildUsers(1000);
-  const ops: { [K in keyof InstanceOps]: () => Promise<InstanceOps[K]> } = {
+  const ops: { [K in keyof InstanceOps]: (...args: ArgsOf<K>) => Promise<InstanceOps[K]> } = {
     scanOnly: async () => blocks(await measured(() => repo.scanEntries(() => undefined))),
     fullLoad: async () => {
       instance = null;
@@ -189,9 +223,33 @@ function serveInstance(setup: Setup): void {
       return { ms: times.sort((a, b) => a - b)[2]!, nodes };
     },
     heap: () => Promise.resolve({ heapMb: heapMb() - baseline }),
+    legacyLoad: async ({ table, revision }) => {
+      legacyKept = null;
+      const legacyBaseline = heapMb();
+      const legacyRepo = new LegacyRulesetRepository(doc, table);
+      let readBodyMs = 0;
+      let parseCompileBlockMs = 0;
+      const loaded = await measured(async () => {
+        const reading = performance.now();
+        const body = await legacyRepo.body(revision);
+        readBodyMs = performance.now() - reading;
+        const compiling = performance.now();
+        const compiled = compileRuleset(JSON.parse(body) as Ruleset);
+        parseCompileBlockMs = performance.now() - compiling;
+        return { body, compiled };
+      });
+      legacyKept = loaded.value;
+      return {
+        ...blocks(loaded),
+        readBodyMs,
+        parseCompileBlockMs,
+        heapMb: heapMb() - legacyBaseline,
+        bytes: Buffer.byteLength(legacyKept.body),
+      };
+    },
   };
-  parentPort!.on('message', (op: keyof InstanceOps) => {
-    ops[op]().then(
+  parentPort!.on('message', ({ op, arg }: { op: keyof InstanceOps; arg?: unknown }) => {
+    (ops[op] as (arg?: unknown) => Promise<unknown>)(arg).then(
       (result) => parentPort!.postMessage({ ok: result }),
       (error: unknown) => parentPort!.postMessage({ error: (error as Error).stack ?? String(error) }),
     );
@@ -200,13 +258,34 @@ function serveInstance(setup: Setup): void {
 
 /** The instance, from the bench's side: one request at a time. */
 export class ScaleInstance {
-  private constructor(private readonly worker: Worker) {}
+  /** Set once the worker has exited (out of memory, a crash, or stop()): every call rejects from then on. */
+  private exited: Error | null = null;
+  /** The last error the worker reported ('error' comes before 'exit'). */
+  private failure: Error | null = null;
+  private pending: ((error: Error) => void) | null = null;
 
-  static async start(setup: Setup): Promise<ScaleInstance> {
+  private constructor(private readonly worker: Worker) {
+    worker.on('error', (error) => {
+      this.failure = error;
+    });
+    worker.on('exit', (code) => {
+      const cause = this.failure === null ? '' : `: ${this.failure.message}`;
+      this.exited = new Error(`scale instance: the worker exited (code ${code})${cause}`, {
+        cause: this.failure ?? undefined,
+      });
+      this.pending?.(this.exited);
+    });
+  }
+
+  /**
+   * Build this file as the functions are bundled, once for every worker started from it. `profile`: identifiers
+   * kept (a profile names functions), into a file of its own; the rest minified as shipped.
+   */
+  static async bundle(profile = false): Promise<string> {
     // Under the repository, so that the external @aws-sdk/* packages resolve from its node_modules.
     const dir = resolve(__dirname, '..', '.switchyard', 'bench');
     await mkdir(dir, { recursive: true });
-    const bundle = join(dir, 'scale-instance.js');
+    const bundle = join(dir, profile ? 'scale-instance-profile.js' : 'scale-instance.js');
     await build({
       entryPoints: [__filename],
       outfile: bundle,
@@ -215,25 +294,42 @@ export class ScaleInstance {
       format: 'cjs',
       target: FUNCTION_BUNDLING.target,
       minify: FUNCTION_BUNDLING.minify,
-      // A profile names functions: identifiers kept then (the rest minified as shipped).
-      ...(setup.profile === undefined ? {} : { minifyIdentifiers: false }),
+      ...(profile ? { minifyIdentifiers: false } : {}),
       mainFields: [...FUNCTION_BUNDLING.mainFields],
       external: ['@aws-sdk/*', 'esbuild'],
       logLevel: 'error',
     });
-    return new ScaleInstance(new Worker(bundle, { workerData: setup }));
+    return bundle;
   }
 
-  call<K extends keyof InstanceOps>(op: K): Promise<InstanceOps[K]> {
+  /**
+   * A new instance (a new isolate) from `bundle`, its old generation capped at `maxOldGenerationSizeMb` (by
+   * default the issue's per-instance 256 MB: over it the worker dies and the call waiting on it rejects).
+   */
+  static start(bundle: string, setup: Setup, maxOldGenerationSizeMb = INSTANCE_BUDGET_MB): ScaleInstance {
+    return new ScaleInstance(
+      new Worker(bundle, { workerData: setup, resourceLimits: { maxOldGenerationSizeMb } }),
+    );
+  }
+
+  call<K extends keyof InstanceOps>(op: K, ...args: ArgsOf<K>): Promise<InstanceOps[K]> {
     return new Promise((resolve, reject) => {
-      const onError = (error: Error) => reject(error);
-      this.worker.once('error', onError);
-      this.worker.once('message', (answer: { ok?: InstanceOps[K]; error?: string }) => {
-        this.worker.off('error', onError);
+      if (this.exited !== null) {
+        reject(this.exited);
+        return;
+      }
+      const onMessage = (answer: { ok?: InstanceOps[K]; error?: string }) => {
+        this.pending = null;
         if (answer.error !== undefined) reject(new Error(`scale instance: ${answer.error}`));
         else resolve(answer.ok!);
-      });
-      this.worker.postMessage(op);
+      };
+      this.pending = (error) => {
+        this.worker.off('message', onMessage);
+        this.pending = null;
+        reject(new Error(`${error.message} during ${op}`, { cause: error }));
+      };
+      this.worker.once('message', onMessage);
+      this.worker.postMessage({ op, arg: args[0] });
     });
   }
 

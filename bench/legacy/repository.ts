@@ -31,6 +31,9 @@ export const CHUNK_BYTES = 300 * 1024;
  * only forward and only by one publisher at a time (conditional write on the previous revision).
  */
 export class LegacyRulesetRepository {
+  /** What the last write stored: its chunk items' data (UTF-8 bytes of the whole body), and how many. */
+  lastWrite: { readonly revision: number; readonly bytes: number; readonly chunks: number } | null = null;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly rulesetsTable: string,
@@ -74,6 +77,11 @@ export class LegacyRulesetRepository {
         pending = out.UnprocessedItems?.[this.rulesetsTable] as typeof items | undefined;
       }
     }
+    this.lastWrite = {
+      revision,
+      bytes: chunks.reduce((sum, data) => sum + Buffer.byteLength(data), 0),
+      chunks: chunks.length,
+    };
     const pointer: RulesetPointer = { revision, hash, chunks: chunks.length, publishedAt: now.toISOString() };
     await this.doc.send(
       new TransactWriteCommand({
