@@ -20,6 +20,7 @@ import {
   MAX_PREREQUISITE_DEPTH,
   prerequisiteDepths,
   prerequisiteProblem,
+  type CycleReached,
   type PrerequisiteNode,
 } from './prerequisites';
 import type {
@@ -406,8 +407,9 @@ export function prerequisiteStatuses(nodes: readonly PrerequisiteNode[]): Map<st
   const edgesOf = (key: string) => byKey.get(key);
   const depths = prerequisiteDepths(byKey.keys(), edgesOf);
   const statuses = new Map<string, EvaluationResult>();
+  const reached = new Map<string, CycleReached>();
   for (const key of byKey.keys()) {
-    const problem = prerequisiteProblem(key, edgesOf, (k) => depths.get(k));
+    const problem = prerequisiteProblem(key, edgesOf, (k) => depths.get(k), reached);
     if (problem !== undefined) statuses.set(key, errorResult(key, 'GENERAL', problem));
   }
   return statuses;

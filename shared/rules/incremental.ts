@@ -15,7 +15,7 @@ import type { CompiledExperiment } from './experiments';
 import { Layered } from './layered';
 import type { AttributeGetter } from './attributes';
 import type { ConditionEnvironment, RuleCompileError, SegmentMembership } from './operators';
-import { prerequisiteDepths, prerequisiteProblem } from './prerequisites';
+import { prerequisiteDepths, prerequisiteProblem, type CycleReached } from './prerequisites';
 import type { EvaluationResult, RulesetExperiment, RulesetFlag, RulesetLayer, RulesetSegment } from './types';
 
 /**
@@ -313,11 +313,12 @@ export class IncrementalRuleset {
       await tick();
     }
     const depthOf = (key: string) => depths.get(key) ?? this.depths.get(key);
+    const reached = new Map<string, CycleReached>();
     for (const [i, key] of keys.entries()) {
       if (i % 1024 === 1023) await tick();
       if (this.withEdges.has(key)) this.depths.set(key, depths.get(key)!);
       else this.depths.delete(key);
-      const problem = this.flags.has(key) ? prerequisiteProblem(key, edgesOf, depthOf) : undefined;
+      const problem = this.flags.has(key) ? prerequisiteProblem(key, edgesOf, depthOf, reached) : undefined;
       if (problem === this.statuses.get(key)?.errorMessage) continue;
       if (problem === undefined) this.statuses.delete(key);
       else this.statuses.set(key, errorResult(key, 'GENERAL', problem));

@@ -98,31 +98,52 @@ export function prerequisiteDepths(
   return into;
 }
 
+/** Where a flag's walk to its cycle ends: the cycle, and the position in it the flag's message starts from. */
+export interface CycleReached {
+  readonly cycle: readonly string[];
+  readonly from: number;
+}
+
 /**
  * Why a flag cannot be evaluated whatever its definition, from its depth (prerequisiteDepths), or undefined: a
  * cycle it reaches — from the flag, the first prerequisite that reaches one, until a flag comes round again (a
- * flag on a cycle names its own; one above names the cycle below it) — or a chain deeper than
- * MAX_PREREQUISITE_DEPTH. It reads only what the flag reaches, so it changes only when that does.
+ * flag on a cycle names its own; one above names the cycle below it, from where it enters it) — or a chain deeper
+ * than MAX_PREREQUISITE_DEPTH. It reads only what the flag reaches, so it changes only when that does. `reached`
+ * remembers the walks of one graph (pass the same map for every flag of it): a long chain above a cycle is walked
+ * once, not once per flag on it.
  */
 export function prerequisiteProblem(
   key: string,
   edgesOf: PrerequisiteEdges,
   depthOf: (key: string) => number | undefined,
+  reached = new Map<string, CycleReached>(),
 ): string | undefined {
   const depth = depthOf(key);
   if (depth === undefined || depth <= MAX_PREREQUISITE_DEPTH) return undefined;
   if (depth !== Infinity) return `prerequisites nested deeper than ${MAX_PREREQUISITE_DEPTH}`;
-  const path = [key];
-  const at = new Map([[key, 0]]);
-  for (;;) {
-    const next = (edgesOf(path[path.length - 1]!) ?? []).find(
+  const path: string[] = [];
+  const at = new Map<string, number>();
+  let current = key;
+  let end: CycleReached | undefined;
+  while ((end = reached.get(current)) === undefined) {
+    const seen = at.get(current);
+    if (seen !== undefined) {
+      const cycle = path.slice(seen);
+      cycle.forEach((member, from) => reached.set(member, { cycle, from }));
+      path.length = seen;
+      continue;
+    }
+    at.set(current, path.length);
+    path.push(current);
+    const next = (edgesOf(current) ?? []).find(
       (edge) => edgesOf(edge.flagKey) !== undefined && depthOf(edge.flagKey) === Infinity,
     )?.flagKey;
     // Unreachable for depths from prerequisiteDepths: a flag that reaches a cycle has a prerequisite that does.
     if (next === undefined) return 'prerequisite cycle';
-    const seen = at.get(next);
-    if (seen !== undefined) return `prerequisite cycle: ${[...path.slice(seen), next].join(' → ')}`;
-    at.set(next, path.length);
-    path.push(next);
+    current = next;
   }
+  // The flags walked before: they enter the cycle where the flag they led to enters it.
+  for (const walked of path) reached.set(walked, end);
+  const { cycle, from } = reached.get(key)!;
+  return `prerequisite cycle: ${[...cycle.slice(from), ...cycle.slice(0, from), cycle[from]].join(' → ')}`;
 }
