@@ -142,32 +142,73 @@ export function factsOf(view: RulesetView): (key: string) => FlagFacts | undefin
     }
     return own;
   };
-  /** The flag and every flag it reaches through prerequisites (cycles included once), sorted by key. */
-  const closure = (root: string): string[] => {
-    const seen = new Set([root]);
-    const queue = [root];
-    while (queue.length > 0) {
-      for (const next of ownOf(queue.pop()!)?.prerequisites ?? NO_PREREQUISITES) {
-        if (!seen.has(next)) {
-          seen.add(next);
-          queue.push(next);
+  /**
+   * Digests of whole prerequisite groups, built on the digests below them (a Merkle tree over the graph's
+   * strongly connected components, found by an iterative Tarjan walk from `root` over what has no digest yet): a
+   * group hashes its flags' keys and own inputs and the digests of the groups it requires. A flag's digest moves
+   * iff anything it reaches moves, as hashing its whole closure did, but deriving every flag's costs O(flags +
+   * edges) — one closure per flag cost O(flags × depth): 14 s for a chain of 10 000 flags.
+   */
+  const groupDigests = new Map<string, string>();
+  const digestOf = (root: string): string => {
+    let counter = 0;
+    const index = new Map<string, number>();
+    const low = new Map<string, number>();
+    const stack: string[] = [];
+    const onStack = new Set<string>();
+    const frames: { key: string; next: number }[] = [];
+    const open = (key: string) => {
+      index.set(key, counter);
+      low.set(key, counter++);
+      stack.push(key);
+      onStack.add(key);
+      frames.push({ key, next: 0 });
+    };
+    if (!groupDigests.has(root)) open(root);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1]!;
+      const requires = ownOf(frame.key)?.prerequisites ?? NO_PREREQUISITES;
+      if (frame.next < requires.length) {
+        const next = requires[frame.next++]!;
+        if (groupDigests.has(next)) continue;
+        if (!index.has(next)) open(next);
+        else if (onStack.has(next)) low.set(frame.key, Math.min(low.get(frame.key)!, index.get(next)!));
+        continue;
+      }
+      frames.pop();
+      const parent = frames[frames.length - 1];
+      if (parent !== undefined) low.set(parent.key, Math.min(low.get(parent.key)!, low.get(frame.key)!));
+      if (low.get(frame.key) !== index.get(frame.key)) continue;
+      // frame.key heads a group: its members are on the stack down to it.
+      const members: string[] = [];
+      let member: string;
+      do {
+        member = stack.pop()!;
+        onStack.delete(member);
+        members.push(member);
+      } while (member !== frame.key);
+      members.sort();
+      const inGroup = new Set(members);
+      const below = new Set<string>();
+      for (const m of members) {
+        for (const next of ownOf(m)?.prerequisites ?? NO_PREREQUISITES) {
+          if (!inGroup.has(next)) below.add(groupDigests.get(next)!);
         }
       }
+      const hash = createHash('sha256').update(String(view.hashVersion));
+      for (const m of members) hash.update(JSON.stringify(m)).update(ownOf(m)?.inputs ?? 'null');
+      for (const digest of [...below].sort()) hash.update(digest);
+      const digest = hash.digest('base64url');
+      for (const m of members) groupDigests.set(m, digest);
     }
-    return [...seen].sort();
+    return groupDigests.get(root)!;
   };
   const facts = new Map<string, FlagFacts | undefined>();
   return (key) => {
     if (facts.has(key)) return facts.get(key);
     const own = ownOf(key);
-    let found: FlagFacts | undefined;
-    if (own !== null) {
-      const hash = createHash('sha256').update(String(view.hashVersion));
-      for (const member of closure(key)) {
-        hash.update(JSON.stringify(member)).update(ownOf(member)?.inputs ?? 'null');
-      }
-      found = { digest: hash.digest('base64url').slice(0, 16), contextFree: own.contextFree };
-    }
+    const found =
+      own === null ? undefined : { digest: digestOf(key).slice(0, 16), contextFree: own.contextFree };
     facts.set(key, found);
     return found;
   };

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ExposureLog } from '../../../shared/assignments';
@@ -335,6 +336,53 @@ describe('per-flag change identity and the bulk ETag', () => {
     for (const flag of flags) expect(of(flag.key)).toBeDefined();
     expect(flags.length).toBe(3111);
     expect(reads).toBe(3111);
+  });
+
+  it('derives the digests of a 3 000-flag prerequisite chain in work linear in its length', () => {
+    // Each flag requires the next: one closure per flag would hash ~4.5 million members in all.
+    const length = 3000;
+    const chain: Ruleset = {
+      ...base,
+      flags: Array.from({ length }, (_, i) => ({
+        ...base.flags[0]!,
+        key: `c${String(i).padStart(4, '0')}`,
+        prerequisites:
+          i + 1 < length ? [{ flagKey: `c${String(i + 1).padStart(4, '0')}`, variation: 'on' }] : [],
+      })),
+    };
+    let updates = 0;
+    const real = crypto.createHash;
+    const spy = jest.spyOn(crypto, 'createHash').mockImplementation((algorithm: string) => {
+      const hash = real(algorithm);
+      const update = hash.update.bind(hash);
+      hash.update = (data: string) => (updates++, update(data));
+      return hash;
+    });
+    let digests: (string | undefined)[];
+    try {
+      const of = factsOf(rulesetView(chain));
+      digests = chain.flags.map((f) => of(f.key)?.digest);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(new Set(digests).size).toBe(length);
+    expect(updates).toBeLessThan(10 * length);
+    // The bottom flag's change moves every digest above it; a flag's own change moves only those at or above it.
+    const bottomChanged = {
+      ...chain,
+      flags: chain.flags.map((f, i) => (i === length - 1 ? { ...f, offVariation: 'on' } : f)),
+    };
+    const middleChanged = {
+      ...chain,
+      flags: chain.flags.map((f, i) => (i === 1500 ? { ...f, offVariation: 'on' } : f)),
+    };
+    const of = (r: Ruleset) => factsOf(rulesetView(r));
+    const [bottom, middle] = [of(bottomChanged), of(middleChanged)];
+    chain.flags.forEach((f, i) => {
+      expect(bottom(f.key)!.digest).not.toBe(digests[i]);
+      if (i <= 1500) expect(middle(f.key)!.digest).not.toBe(digests[i]);
+      else expect(middle(f.key)!.digest).toBe(digests[i]);
+    });
   });
 
   it('remembers at most its limit of keys, and answers the same after forgetting', () => {
