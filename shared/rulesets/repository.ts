@@ -332,22 +332,9 @@ export class RulesetRepository {
    * instance serves while the pointer still names one, until the publisher has moved it to entries.
    */
   async wholeDocument(revision: number): Promise<string> {
-    const parts: { sk: string; data: string }[] = [];
-    const pages = paginateQuery(
-      { client: this.doc },
-      {
-        TableName: this.rulesetsTable,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.rulesets.wholeDocument(revision) },
-        ConsistentRead: true,
-      },
-    );
-    for await (const page of pages) parts.push(...((page.Items ?? []) as { sk: string; data: string }[]));
+    const parts = await this.partition<{ sk: string; data: string }>(keys.rulesets.wholeDocument(revision));
     if (parts.length === 0) throw new Error(`ruleset revision ${revision} has no chunks`);
-    return parts
-      .sort((a, b) => (a.sk < b.sk ? -1 : 1))
-      .map((p) => p.data)
-      .join('');
+    return joinParts(parts);
   }
 
   /**
@@ -356,17 +343,10 @@ export class RulesetRepository {
    */
   async retireWholeDocument(revision: number, now: Date): Promise<number> {
     const expiresAt = Math.floor(now.getTime() / 1000) + DELTA_TTL_SECONDS;
-    const chunks: Record<string, unknown>[] = [];
-    const pages = paginateQuery(
-      { client: this.doc },
-      {
-        TableName: this.rulesetsTable,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.rulesets.wholeDocument(revision) },
-        ProjectionExpression: 'pk, sk',
-      },
+    const chunks = await this.partition<Record<string, unknown>>(
+      keys.rulesets.wholeDocument(revision),
+      'pk, sk',
     );
-    for await (const page of pages) chunks.push(...(page.Items ?? []));
     for (const Key of chunks) {
       try {
         await this.doc.send(
@@ -553,32 +533,36 @@ export class RulesetRepository {
     return { hash, parts: chunks.length };
   }
 
-  private async toEntry(item: EntryItem, options: EntryReadOptions): Promise<StoredEntry> {
-    const { kind, key } = parseEntryId(item.sk)!;
-    if (item.deleted === true) return { kind, key, rev: item.rev, text: null };
-    if (item.blob === undefined) return { kind, key, rev: item.rev, text: item.text ?? null };
-    const parts: { sk: string; data: string; expiresAt?: number }[] = [];
+  /** Every item of one partition (a blob's parts, a whole document's chunks), strongly consistent. */
+  private async partition<T>(pk: string, projection?: string): Promise<T[]> {
+    const items: T[] = [];
     const pages = paginateQuery(
       { client: this.doc },
       {
         TableName: this.rulesetsTable,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.rulesets.blob(item.blob.hash) },
+        ExpressionAttributeValues: { ':pk': pk },
         ConsistentRead: true,
+        ...(projection === undefined ? {} : { ProjectionExpression: projection }),
       },
     );
-    for await (const page of pages) {
-      parts.push(...((page.Items ?? []) as { sk: string; data: string; expiresAt?: number }[]));
-    }
+    for await (const page of pages) items.push(...((page.Items ?? []) as T[]));
+    return items;
+  }
+
+  private async toEntry(item: EntryItem, options: EntryReadOptions): Promise<StoredEntry> {
+    const { kind, key } = parseEntryId(item.sk)!;
+    if (item.deleted === true) return { kind, key, rev: item.rev, text: null };
+    if (item.blob === undefined) return { kind, key, rev: item.rev, text: item.text ?? null };
+    const parts = await this.partition<{ sk: string; data: string; expiresAt?: number }>(
+      keys.rulesets.blob(item.blob.hash),
+    );
     const whole = parts.length === item.blob.parts && parts.every((p) => typeof p.data === 'string');
     if (!whole) {
       if (options.blobs !== 'report') throw new Error(`ruleset entry ${item.sk}: blob parts missing`);
       return { kind, key, rev: item.rev, text: '', blob: 'missing' };
     }
-    const text = parts
-      .sort((a, b) => (a.sk < b.sk ? -1 : 1))
-      .map((p) => p.data)
-      .join('');
+    const text = joinParts(parts);
     const expiring = options.blobs === 'report' && parts.some((p) => p.expiresAt !== undefined);
     return { kind, key, rev: item.rev, text, ...(expiring ? { blob: 'expiring' as const } : {}) };
   }
@@ -592,6 +576,14 @@ const blobParts = (text: string) => chunkString(text, CHUNK_BYTES / 4);
 /** The blob `text` is stored in (as `storeBlob` writes it), or null for a text stored inline. */
 function blobOf(text: string): { hash: string; parts: number } | null {
   return inBlob(text) ? { hash: blobHash(text), parts: blobParts(text).length } : null;
+}
+
+/** The text of parts (a blob's, a whole document's chunks) in the order of their sort keys. */
+function joinParts(parts: { sk: string; data: string }[]): string {
+  return parts
+    .sort((a, b) => (a.sk < b.sk ? -1 : 1))
+    .map((p) => p.data)
+    .join('');
 }
 
 /** The condition that the pointer is still `previous` (none: no pointer at all). */
