@@ -45,6 +45,7 @@ import {
 } from '../shared/rulesets/publisher';
 import { RulesetRepository } from '../shared/rulesets/repository';
 import { buildFlagSpecs, switchyardRuleset } from './engine-workload';
+import { median } from './stats';
 import { RulesetPublisher as LegacyPublisher } from './legacy/publisher';
 import { LegacyRulesetRepository as LegacyRepository } from './legacy/repository';
 import { INSTANCE_BUDGET_MB, measured, ScaleInstance, type InstanceOps } from './scale-instance';
@@ -62,11 +63,6 @@ const FULL_LOADS = 5;
 const BEFORE_HEAP_CAP_MB = 1024;
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 const summary = (values: readonly number[]) =>
   values.length === 0

@@ -11,7 +11,7 @@ export function round(value: number, digits = 2): number {
 }
 
 /** The median of some values (the mean of the middle two for an even count). */
-export function median(values: number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
